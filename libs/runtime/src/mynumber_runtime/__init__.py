@@ -1,0 +1,1 @@
+"""Shared runtime of the My Number platform: mechanisms only, never a service's rules."""

@@ -1,0 +1,1 @@
+"""pytest plugin: real PostgreSQL and NATS servers for the integration tests."""
