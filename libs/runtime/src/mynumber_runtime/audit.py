@@ -1,0 +1,94 @@
+"""An append-only, hash-chained log (access records, CA events).
+
+Each entry's hash covers the previous entry's hash and the entry's canonical JSON, so removing, reordering or
+editing any entry breaks every hash after it. Appends are serialised per table with a transaction-scoped
+advisory lock; they join the caller's transaction, so the record commits with the change it records.
+Entries name people only by keyed hashes, never by personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+GENESIS = b"\x00" * 32
+
+
+def audit_table(metadata: sa.MetaData, name: str = "audit_log") -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        # A keyed hash (hex) of the person or object touched; never the plain value.
+        sa.Column("subject_ref", sa.Text, nullable=False),
+        sa.Column("purpose", sa.Text, nullable=False),
+        sa.Column("details", sa.dialects.postgresql.JSONB, nullable=False),
+        sa.Column("prev_hash", sa.LargeBinary, nullable=False),
+        sa.Column("hash", sa.LargeBinary, nullable=False),
+        sa.Index(f"ix_{name}_subject_ref", "subject_ref"),
+    )
+
+
+def entry_hash(prev: bytes, seq: int, at: dt.datetime, actor: str, action: str, subject_ref: str, purpose: str,
+               details: Mapping[str, Any]) -> bytes:
+    body = json.dumps(
+        [seq, at.astimezone(dt.UTC).isoformat(timespec="microseconds"), actor, action, subject_ref, purpose,
+         details],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+    ).encode()
+    return hashlib.sha256(prev + body).digest()
+
+
+async def append(conn: AsyncConnection, table: sa.Table, *, at: dt.datetime, actor: str, action: str,
+                 subject_ref: str, purpose: str, details: Mapping[str, Any] | None = None) -> int:
+    details = dict(details or {})
+    await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"{table.schema}.{table.name}"))))
+    last = (await conn.execute(sa.select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1))).first()
+    seq, prev = (int(last.seq) + 1, bytes(last.hash)) if last else (1, GENESIS)
+    digest = entry_hash(prev, seq, at, actor, action, subject_ref, purpose, details)
+    await conn.execute(sa.insert(table).values(seq=seq, at=at, actor=actor, action=action, subject_ref=subject_ref,
+                                               purpose=purpose, details=details, prev_hash=prev, hash=digest))
+    return seq
+
+
+@dataclass
+class ChainReport:
+    entries: int
+    ok: bool
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+async def verify_chain(conn: AsyncConnection, table: sa.Table, *, batch: int = 10_000) -> ChainReport:
+    prev, expected_seq, count = GENESIS, 1, 0
+    while True:
+        rows = (await conn.execute(
+            sa.select(table).where(table.c.seq >= expected_seq).order_by(table.c.seq).limit(batch))).all()
+        if not rows:
+            return ChainReport(entries=count, ok=True)
+        for r in rows:
+            if r.seq != expected_seq:
+                return ChainReport(count, False, expected_seq, "an entry is missing")
+            if bytes(r.prev_hash) != prev:
+                return ChainReport(count, False, r.seq, "prev_hash does not match the previous entry")
+            digest = entry_hash(prev, r.seq, r.at, r.actor, r.action, r.subject_ref, r.purpose, r.details)
+            if digest != bytes(r.hash):
+                return ChainReport(count, False, r.seq, "entry was altered")
+            prev, expected_seq, count = digest, expected_seq + 1, count + 1
+
+
+async def entries_for(conn: AsyncConnection, table: sa.Table, subject_ref: str) -> list[sa.Row[Any]]:
+    """Who touched a person's data (the マイナポータル access-record view)."""
+    return list((await conn.execute(
+        sa.select(table.c.seq, table.c.at, table.c.actor, table.c.action, table.c.purpose)
+        .where(table.c.subject_ref == subject_ref).order_by(table.c.seq))).all())

@@ -1,0 +1,65 @@
+"""PostgreSQL through SQLAlchemy 2: metadata with named constraints, engines, and Alembic per service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_metadata(schema: str) -> sa.MetaData:
+    """Each service owns one schema; every constraint gets a predictable name (Alembic can then alter it)."""
+    return sa.MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def create_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return _create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def sync_url(url: str) -> str:
+    """Alembic runs synchronously; psycopg 3 serves both, so only the dialect name may need changing."""
+    return url.replace("postgresql+asyncpg://", "postgresql+psycopg://")
+
+
+def migrate(url: str, migrations_dir: Path, *, revision: str = "head") -> None:
+    """Upgrade a service's schema with its own Alembic scripts (the version table lives in that schema)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.attributes["url"] = sync_url(url)
+    command.upgrade(cfg, revision)
+
+
+def run_alembic_env(target_metadata: sa.MetaData) -> None:
+    """The body of every service's migrations/env.py: online migrations inside the service's schema."""
+    from alembic import context
+
+    schema = target_metadata.schema
+    cfg = context.config
+    url = cfg.attributes.get("url") or cfg.get_main_option("sqlalchemy.url")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        if schema:
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            conn.commit()
+        context.configure(
+            connection=conn,
+            target_metadata=target_metadata,
+            version_table_schema=schema,
+            include_schemas=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

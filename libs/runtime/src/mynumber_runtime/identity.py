@@ -1,0 +1,70 @@
+"""Who is calling: taken from the mTLS client certificate (or, on loopback-only local runs, from metadata).
+
+A platform certificate names its holder in a SAN URI `urn:mynumber:<kind>:<id>` (or, failing that, a CN
+`<kind>:<id>`): `municipality:131016`, `store-terminal:7-11-000123`, `operator:sre-tanaka`, `service:notice`,
+`agency:<code>`. Kinds drive the per-method allow-lists; ids drive tenant checks (a municipality sees only its
+own residents).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from mynumber_runtime.errors import Unauthenticated
+
+CALLER_METADATA_KEY = "x-mynumber-caller"
+URI_PREFIX = "urn:mynumber:"
+KINDS = frozenset({"municipality", "store-terminal", "operator", "service", "agency", "verifier"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Caller:
+        kind, sep, ident = text.removeprefix(URI_PREFIX).partition(":")
+        if not sep or kind not in KINDS or not ident:
+            raise Unauthenticated("caller identity is not of the form <kind>:<id> with a known kind")
+        return cls(kind, ident)
+
+
+def caller_from_certificate(pem: bytes) -> Caller:
+    cert = x509.load_pem_x509_certificate(pem)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        for uri in san.get_values_for_type(x509.UniformResourceIdentifier):
+            if uri.startswith(URI_PREFIX):
+                return Caller.parse(uri)
+    except x509.ExtensionNotFound:
+        pass
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if cns:
+        return Caller.parse(str(cns[0].value))
+    raise Unauthenticated("client certificate names no caller")
+
+
+_current: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("mynumber_caller", default=None)
+
+
+def current_caller() -> Caller:
+    caller = _current.get()
+    if caller is None:
+        raise Unauthenticated("no caller identity on this call")
+    return caller
+
+
+def set_current_caller(caller: Caller | None) -> contextvars.Token[Caller | None]:
+    return _current.set(caller)
+
+
+def reset_current_caller(token: contextvars.Token[Caller | None]) -> None:
+    _current.reset(token)
