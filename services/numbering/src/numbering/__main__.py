@@ -1,0 +1,96 @@
+"""Wiring only: settings -> keys -> database -> service -> gRPC server + outbox relay."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+
+import nats
+
+from mynumber_runtime.clock import SystemClock
+from mynumber_runtime.db import create_async_engine, migrate
+from mynumber_runtime.grpc_server import PlatformServer
+from mynumber_runtime.keystore import load_sealer
+from mynumber_runtime.logs import configure_logging
+from mynumber_runtime.outbox import OutboxRelay
+from mynumber_runtime.settings import read_secret
+from mynumber_runtime.streams import ensure_stream
+from mynumber_runtime.telemetry import configure_telemetry
+from numbering.codes import ResidentCodeRule
+from numbering.events import EventSealer
+from numbering.grpc_api import bindings
+from numbering.keys import NumberingKeys
+from numbering.models import data_keys, outbox
+from numbering.repository import NumberRepository
+from numbering.service import NumberingService
+from numbering.settings import NumberingSettings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+log = logging.getLogger("numbering")
+
+
+async def serve(settings: NumberingSettings, *, ready: asyncio.Event | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    keys = NumberingKeys.from_hex_file_bytes(read_secret(settings.keys_file))
+    engine = create_async_engine(settings.database.resolved_url(), pool_size=settings.database.pool_size)
+    nc = await nats.connect(settings.nats.url, name="numbering", max_reconnect_attempts=-1)
+    js = nc.jetstream()
+    await ensure_stream(js, "numbering", duplicate_window_s=settings.nats.duplicate_window_s)
+    repo = NumberRepository(engine)
+    service = NumberingService(
+        repo=repo, keys=keys, sealer=await load_sealer(engine, data_keys, keys.kek),
+        event_sealer=EventSealer(bytes.fromhex(read_secret(settings.events_key_file).decode())),
+        region_digit=settings.region_digit, code_rule=ResidentCodeRule(settings.resident_code_weights),
+        clock=SystemClock())
+
+    async def nats_connected() -> None:
+        if not nc.is_connected:
+            raise ConnectionError("NATS is not connected")
+
+    server = PlatformServer(settings.grpc, bindings(service, chunk_limit=settings.bulk_chunk_limit),
+                            checks={"database": repo.ping, "nats": nats_connected})
+    port = await server.start()
+    stop = stop or asyncio.Event()
+    relay = OutboxRelay(engine=engine, table=outbox, js=js)
+    relay_task = asyncio.create_task(relay.run(stop))
+    log.info("numbering serving", extra={"port": port, "region_digit": settings.region_digit})
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    log.info("numbering stopping")
+    await server.stop()
+    await relay_task
+    await nc.drain()
+    await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="mynumber-numbering", description=__doc__)
+    parser.add_argument("--migrate", action="store_true", help="upgrade the database schema first")
+    parser.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
+    args = parser.parse_args()
+    settings = NumberingSettings()
+    configure_logging("numbering", level=settings.log_level, file=settings.log_file)
+    configure_telemetry("numbering", otlp_endpoint=settings.otlp_endpoint, console=settings.trace_console)
+    if args.migrate or args.migrate_only:
+        migrate(settings.database.resolved_url(), MIGRATIONS)
+        if args.migrate_only:
+            return
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, stop=stop)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Events of the numbering service, with personal data sealed under the platform event key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from mynumber.numbering.v1 import events_pb2 as ev
+from mynumber.numbering.v1 import numbering_pb2 as pb
+from mynumber_runtime.crypto import FieldSealer
+from mynumber_runtime.streams import subject
+
+NUMBER_ASSIGNED = subject("numbering", "number", "assigned")
+NUMBER_CHANGED = subject("numbering", "number", "changed")
+RESIDENT_CODE_CHANGED = subject("numbering", "resident_code", "changed")
+
+
+def _ts(at: dt.datetime) -> Timestamp:
+    t = Timestamp()
+    t.FromDatetime(at)
+    return t
+
+
+class EventSealer:
+    """Seals SealedIdentity messages; the subject is the associated data, so a payload cannot be replayed under
+    another event type. Consumers hold the same key (`events_key_file`)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._sealer = FieldSealer({1: key}, current=1)
+
+    def seal(self, subj: str, identities: Sequence[ev.SealedIdentity]) -> list[bytes]:
+        return self._sealer.seal_many([i.SerializeToString() for i in identities], subj.encode())
+
+    def open(self, subj: str, sealed: bytes) -> ev.SealedIdentity:
+        out = ev.SealedIdentity()
+        out.ParseFromString(self._sealer.open(sealed, subj.encode()))
+        return out
+
+
+def number_assigned(sealer: EventSealer, at: dt.datetime, items: Sequence[tuple[str, str, str]]) -> ev.NumberAssigned:
+    """items: (municipality_code, resident_code, individual_number)."""
+    sealed = sealer.seal(NUMBER_ASSIGNED, [ev.SealedIdentity(resident_code=c, individual_number=n)
+                                           for _, c, n in items])
+    return ev.NumberAssigned(
+        assignments=[ev.AssignedNumber(municipality_code=m, sealed_identity=s)
+                     for (m, _, _), s in zip(items, sealed, strict=True)],
+        assigned_at=_ts(at))
+
+
+def number_changed(sealer: EventSealer, at: dt.datetime, municipality_code: str, resident_code: str, new: str,
+                   old: str, reason: int) -> ev.NumberChanged:
+    (sealed,) = sealer.seal(NUMBER_CHANGED, [ev.SealedIdentity(resident_code=resident_code, individual_number=new,
+                                                               previous=old)])
+    return ev.NumberChanged(municipality_code=municipality_code, sealed_identity=sealed,
+                            reason=pb.ChangeReason.ValueType(reason), changed_at=_ts(at))
+
+
+def resident_code_changed(sealer: EventSealer, at: dt.datetime, municipality_code: str, new_code: str, old_code: str,
+                          number: str) -> ev.ResidentCodeChanged:
+    (sealed,) = sealer.seal(RESIDENT_CODE_CHANGED, [ev.SealedIdentity(resident_code=new_code, individual_number=number,
+                                                                      previous=old_code)])
+    return ev.ResidentCodeChanged(municipality_code=municipality_code, sealed_identity=sealed, changed_at=_ts(at))

@@ -1,0 +1,135 @@
+"""gRPC face of the numbering service: proto <-> domain, nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from mynumber.numbering.v1 import numbering_pb2 as pb
+from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+from mynumber_runtime.errors import DomainError, InvalidArgument
+from mynumber_runtime.grpc_server import ServiceBinding
+from mynumber_runtime.identity import current_caller
+from numbering.service import BulkTotals, ItemOutcome, NumberingService, PreparedChunk
+
+
+def _ts(at: dt.datetime | None) -> Timestamp | None:
+    if at is None:
+        return None
+    t = Timestamp()
+    t.FromDatetime(at)
+    return t
+
+
+def _result(o: ItemOutcome) -> pb.AssignmentResult:
+    if o.error is not None:
+        field = getattr(o.error, "field", "")
+        rule = getattr(o.error, "rule", o.error.message)
+        return pb.AssignmentResult(index=o.index, error=pb.ItemError(reason=o.error.reason, field=field, message=rule))
+    return pb.AssignmentResult(index=o.index, individual_number=o.individual_number, newly_assigned=o.newly_assigned)
+
+
+class NumberingServicer(pb_grpc.NumberingServiceServicer):
+    def __init__(self, service: NumberingService, *, chunk_limit: int = 10_000) -> None:
+        self.service = service
+        self.chunk_limit = chunk_limit
+
+    async def AssignNumber(self, request: pb.AssignNumberRequest, context: grpc.aio.ServicerContext
+                           ) -> pb.AssignNumberResponse:
+        a = await self.service.assign(current_caller(), request.municipality_code, request.resident_code)
+        return pb.AssignNumberResponse(individual_number=a.individual_number, newly_assigned=a.newly_assigned,
+                                       assigned_at=_ts(a.assigned_at))
+
+    async def AssignNumbers(self, request_iterator: AsyncIterator[pb.AssignNumbersRequest],
+                            context: grpc.aio.ServicerContext) -> AsyncIterator[pb.AssignNumbersResponse]:
+        """Two stages: the CPU work of chunk k+1 runs while the database writes chunk k. Queues of one chunk keep
+        memory constant whatever the register's size; gRPC flow control slows the client to our pace."""
+        caller = current_caller()
+        totals = BulkTotals()
+        prepared: asyncio.Queue[PreparedChunk | None] = asyncio.Queue(maxsize=1)
+
+        async def prepare() -> None:
+            start = 0
+            try:
+                async for req in request_iterator:
+                    if len(req.residents) > self.chunk_limit:
+                        raise InvalidArgument("residents", f"at most {self.chunk_limit} residents per message")
+                    entries = [(r.municipality_code, r.resident_code) for r in req.residents]
+                    await prepared.put(self.service.prepare_chunk(caller, entries, start))
+                    start += len(entries)
+            finally:
+                await prepared.put(None)
+
+        producer = asyncio.create_task(prepare())
+        try:
+            while (chunk := await prepared.get()) is not None:
+                results = await self.service.write_chunk(caller, chunk, totals)
+                yield pb.AssignNumbersResponse(
+                    results=[_result(o) for o in results],
+                    progress=pb.BulkProgress(received=totals.received, assigned=totals.assigned,
+                                             already_assigned=totals.already_assigned, failed=totals.failed))
+            await producer  # re-raises a failure of the reading side (e.g. an oversized chunk)
+        finally:
+            producer.cancel()
+
+    async def ChangeNumber(self, request: pb.ChangeNumberRequest, context: grpc.aio.ServicerContext
+                           ) -> pb.ChangeNumberResponse:
+        a = await self.service.change_number(current_caller(), request.municipality_code, request.resident_code,
+                                             int(request.reason), request.reason_detail)
+        return pb.ChangeNumberResponse(individual_number=a.individual_number, changed_at=_ts(a.assigned_at))
+
+    async def ChangeResidentCode(self, request: pb.ChangeResidentCodeRequest, context: grpc.aio.ServicerContext
+                                 ) -> pb.ChangeResidentCodeResponse:
+        a = await self.service.change_resident_code(current_caller(), request.municipality_code,
+                                                    request.old_resident_code, request.new_resident_code)
+        return pb.ChangeResidentCodeResponse(individual_number=a.individual_number, changed_at=_ts(a.assigned_at))
+
+    async def LookupNumber(self, request: pb.LookupNumberRequest, context: grpc.aio.ServicerContext
+                           ) -> pb.LookupNumberResponse:
+        a = await self.service.lookup(current_caller(), request.municipality_code, request.resident_code)
+        return pb.LookupNumberResponse(individual_number=a.individual_number, assigned_at=_ts(a.assigned_at))
+
+    async def ListNumberHistory(self, request: pb.ListNumberHistoryRequest, context: grpc.aio.ServicerContext
+                                ) -> pb.ListNumberHistoryResponse:
+        entries = await self.service.history(current_caller(), request.municipality_code, request.resident_code)
+        return pb.ListNumberHistoryResponse(records=[
+            pb.NumberRecord(individual_number=e.individual_number, status=pb.NumberStatus.ValueType(e.status),
+                            issued_at=_ts(e.issued_at), retired_at=_ts(e.retired_at),
+                            retired_reason=pb.ChangeReason.ValueType(e.retired_reason or 0), issuing_region=e.region)
+            for e in entries])
+
+
+class SectorCodeServicer(pb_grpc.SectorCodeServiceServicer):
+    def __init__(self, service: NumberingService) -> None:
+        self.service = service
+
+    async def IssueSectorCode(self, request: pb.IssueSectorCodeRequest, context: grpc.aio.ServicerContext
+                              ) -> pb.IssueSectorCodeResponse:
+        code = await self.service.sector_code(current_caller(), request.agency_code, request.individual_number)
+        return pb.IssueSectorCodeResponse(sector_code=code)
+
+
+MUNICIPAL = ("municipality", "operator")
+
+
+def bindings(service: NumberingService, *, chunk_limit: int = 10_000) -> list[ServiceBinding]:
+    """Who may call what: municipalities and operators number people; only the linkage network (a platform
+    service) and agencies get 符号; store terminals reach nothing here."""
+    numbering = pb.DESCRIPTOR.services_by_name["NumberingService"].full_name
+    sector = pb.DESCRIPTOR.services_by_name["SectorCodeService"].full_name
+    return [
+        ServiceBinding(numbering, pb_grpc.add_NumberingServiceServicer_to_server,
+                       NumberingServicer(service, chunk_limit=chunk_limit), allow={
+                           "AssignNumber": MUNICIPAL, "AssignNumbers": MUNICIPAL, "ChangeNumber": MUNICIPAL,
+                           "ChangeResidentCode": MUNICIPAL, "LookupNumber": MUNICIPAL, "ListNumberHistory": MUNICIPAL,
+                       }),
+        ServiceBinding(sector, pb_grpc.add_SectorCodeServiceServicer_to_server, SectorCodeServicer(service),
+                       allow={"IssueSectorCode": ("agency", "service", "operator")}),
+    ]
+
+
+__all__ = ["DomainError", "NumberingServicer", "SectorCodeServicer", "bindings"]

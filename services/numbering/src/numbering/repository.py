@@ -1,0 +1,158 @@
+"""All SQL of the numbering service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from mynumber_runtime import audit
+from mynumber_runtime.outbox import Message, add_event
+from numbering.models import ACTIVE, RETIRED, access_log, change_counter, numbers, outbox, resident_code_changes
+
+
+@dataclass(frozen=True)
+class NumberRow:
+    number_hash: bytes
+    resident_code_hash: bytes
+    sealed: bytes
+    municipality_code: str
+    status: int
+    region: int
+    issued_at: dt.datetime
+    retired_at: dt.datetime | None = None
+    retired_reason: int | None = None
+    previous_hash: bytes | None = None
+
+
+_COLUMNS = (numbers.c.number_hash, numbers.c.resident_code_hash, numbers.c.sealed, numbers.c.municipality_code,
+            numbers.c.status, numbers.c.region, numbers.c.issued_at, numbers.c.retired_at, numbers.c.retired_reason,
+            numbers.c.previous_hash)
+_COPY_SQL = ("COPY numbering.numbers (number_hash, resident_code_hash, sealed, municipality_code, status, region, "
+             "issued_at) FROM STDIN")
+
+
+def _row(r: Any) -> NumberRow:
+    return NumberRow(bytes(r.number_hash), bytes(r.resident_code_hash), bytes(r.sealed), r.municipality_code,
+                     r.status, r.region, r.issued_at, r.retired_at, r.retired_reason,
+                     bytes(r.previous_hash) if r.previous_hash is not None else None)
+
+
+class NumberRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    # --- reads ---------------------------------------------------------------------------------------------
+
+    async def active_by_code_hashes(self, conn: AsyncConnection, hashes: Sequence[bytes]) -> dict[bytes, NumberRow]:
+        if not hashes:
+            return {}
+        rows = await conn.execute(
+            sa.select(*_COLUMNS).where(numbers.c.resident_code_hash.in_(hashes), numbers.c.status == ACTIVE))
+        return {bytes(r.resident_code_hash): _row(r) for r in rows}
+
+    async def active_by_code_hash(self, conn: AsyncConnection, code_hash: bytes, *, lock: bool = False
+                                  ) -> NumberRow | None:
+        q = sa.select(*_COLUMNS).where(numbers.c.resident_code_hash == code_hash, numbers.c.status == ACTIVE)
+        r = (await conn.execute(q.with_for_update() if lock else q)).first()
+        return _row(r) if r else None
+
+    async def by_number_hash(self, conn: AsyncConnection, number_hash: bytes) -> NumberRow | None:
+        r = (await conn.execute(sa.select(*_COLUMNS).where(numbers.c.number_hash == number_hash))).first()
+        return _row(r) if r else None
+
+    async def retired_code_hashes(self, conn: AsyncConnection, hashes: Sequence[bytes]) -> set[bytes]:
+        if not hashes:
+            return set()
+        rows = await conn.execute(
+            sa.select(resident_code_changes.c.old_code_hash).where(resident_code_changes.c.old_code_hash.in_(hashes)))
+        return {bytes(r.old_code_hash) for r in rows}
+
+    async def history(self, conn: AsyncConnection, current: NumberRow) -> list[NumberRow]:
+        """The chain of numbers, newest first (changes are rare: the chain is short)."""
+        chain = [current]
+        while chain[-1].previous_hash is not None:
+            prev = await self.by_number_hash(conn, chain[-1].previous_hash)
+            if prev is None:
+                break
+            chain.append(prev)
+        return chain
+
+    # --- writes --------------------------------------------------------------------------------------------
+
+    async def insert_number(self, conn: AsyncConnection, row: NumberRow) -> bool:
+        """False when the number or the person's active slot already exists (a concurrent duplicate)."""
+        result = await conn.execute(
+            insert(numbers).values(
+                number_hash=row.number_hash, resident_code_hash=row.resident_code_hash, sealed=row.sealed,
+                municipality_code=row.municipality_code, status=row.status, region=row.region,
+                issued_at=row.issued_at, previous_hash=row.previous_hash,
+            ).on_conflict_do_nothing().returning(numbers.c.number_hash))
+        return result.first() is not None
+
+    async def copy_new_numbers(self, conn: AsyncConnection, rows: Sequence[NumberRow]) -> set[bytes]:
+        """Bulk insert of first numbers. The fast path is COPY; if a concurrent writer got some rows in first
+        (a unique violation), the chunk falls back to INSERT ... ON CONFLICT DO NOTHING. Returns the hashes of
+        the rows this call inserted."""
+        if not rows:
+            return set()
+        try:
+            async with conn.begin_nested():
+                raw = (await conn.get_raw_connection()).driver_connection
+                ts = rows[0].issued_at.isoformat()
+                # Text COPY; bytea as \\x<hex>. Values are digits and hex only: nothing needs escaping.
+                buf = "".join(
+                    f"\\\\x{r.number_hash.hex()}\t\\\\x{r.resident_code_hash.hex()}\t\\\\x{r.sealed.hex()}\t"
+                    f"{r.municipality_code}\t{ACTIVE}\t0\t{ts}\n"
+                    for r in rows
+                ).encode()
+                async with raw.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+                    await copy.write(buf)
+            return {r.number_hash for r in rows}
+        except IntegrityError:
+            result = await conn.execute(
+                insert(numbers).values([
+                    {"number_hash": r.number_hash, "resident_code_hash": r.resident_code_hash, "sealed": r.sealed,
+                     "municipality_code": r.municipality_code, "status": ACTIVE, "region": 0,
+                     "issued_at": r.issued_at} for r in rows
+                ]).on_conflict_do_nothing().returning(numbers.c.number_hash))
+            return {bytes(r.number_hash) for r in result}
+
+    async def next_change_counter(self, conn: AsyncConnection, region: int) -> int:
+        return int((await conn.execute(sa.select(sa.func.nextval(change_counter(region))))).scalar_one())
+
+    async def retire(self, conn: AsyncConnection, number_hash: bytes, at: dt.datetime, reason: int) -> None:
+        await conn.execute(sa.update(numbers).where(numbers.c.number_hash == number_hash, numbers.c.status == ACTIVE)
+                           .values(status=RETIRED, retired_at=at, retired_reason=reason))
+
+    async def change_code(self, conn: AsyncConnection, current: NumberRow, new_code_hash: bytes, new_sealed: bytes,
+                          municipality_code: str, at: dt.datetime) -> None:
+        await conn.execute(sa.insert(resident_code_changes).values(
+            old_code_hash=current.resident_code_hash, new_code_hash=new_code_hash, number_hash=current.number_hash,
+            municipality_code=municipality_code, changed_at=at))
+        await conn.execute(sa.update(numbers).where(numbers.c.number_hash == current.number_hash)
+                           .values(resident_code_hash=new_code_hash, sealed=new_sealed))
+
+    async def add_event(self, conn: AsyncConnection, subject: str, message: Message) -> int:
+        return await add_event(conn, outbox, subject, message)
+
+    async def record_access(self, conn: AsyncConnection, *, at: dt.datetime, actor: str, action: str,
+                            subject_ref: str, purpose: str, details: dict[str, Any] | None = None) -> None:
+        await audit.append(conn, access_log, at=at, actor=actor, action=action, subject_ref=subject_ref,
+                           purpose=purpose, details=details)
