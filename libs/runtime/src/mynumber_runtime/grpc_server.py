@@ -257,12 +257,14 @@ def client_channel(target: str, *, caller: str | None = None, ca_file: Any = Non
     if cert_file and key_file and ca_file:
         creds = grpc.ssl_channel_credentials(read_secret(ca_file), read_secret(key_file), read_secret(cert_file))
         return grpc.aio.secure_channel(target, creds, options=opts)
-    interceptors = [_CallerMetadata(caller)] if caller else []
+    interceptors: list[Any] = [cls(caller) for cls in _CALLER_INTERCEPTORS] if caller else []
     return grpc.aio.insecure_channel(target, options=opts, interceptors=interceptors)
 
 
-class _CallerMetadata(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor,
-                      grpc.aio.StreamUnaryClientInterceptor, grpc.aio.StreamStreamClientInterceptor):
+class _CallerMetadata:
+    """Names the caller (and carries the trace context) in metadata. grpc.aio files an interceptor object under
+    only one call type, hence one subclass per type below."""
+
     def __init__(self, caller: str) -> None:
         self.caller = caller
 
@@ -275,17 +277,28 @@ class _CallerMetadata(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStream
             md.add(k, v)
         return grpc.aio.ClientCallDetails(d.method, d.timeout, md, d.credentials, d.wait_for_ready)
 
+
+class _UnaryUnaryCaller(_CallerMetadata, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, d: Any, request: Any) -> Any:
         return await continuation(self._details(d), request)
 
+
+class _UnaryStreamCaller(_CallerMetadata, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, d: Any, request: Any) -> Any:
         return await continuation(self._details(d), request)
 
+
+class _StreamUnaryCaller(_CallerMetadata, grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation: Any, d: Any, request_iterator: Any) -> Any:
         return await continuation(self._details(d), request_iterator)
 
+
+class _StreamStreamCaller(_CallerMetadata, grpc.aio.StreamStreamClientInterceptor):
     async def intercept_stream_stream(self, continuation: Any, d: Any, request_iterator: Any) -> Any:
         return await continuation(self._details(d), request_iterator)
+
+
+_CALLER_INTERCEPTORS = (_UnaryUnaryCaller, _UnaryStreamCaller, _StreamUnaryCaller, _StreamStreamCaller)
 
 
 def error_reason(err: grpc.aio.AioRpcError) -> str | None:

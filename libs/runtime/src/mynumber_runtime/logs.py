@@ -105,5 +105,5 @@ def configure_logging(service: str, *, level: str = "INFO", file: Path | None = 
         root.addHandler(h)
     root.setLevel(level)
     # Library chatter at INFO (SQL echo, NATS reconnect details) is not for operators.
-    for noisy in ("sqlalchemy.engine", "nats", "alembic.runtime.migration"):
+    for noisy in ("sqlalchemy.engine", "nats", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,51 @@
+# The targets CI runs. `make setup` then `make run` bring the platform up on a fresh machine; `make test` tests it.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+# Workspace packages, installed editable on top of the pinned third-party set.
+PACKAGES := $(sort $(dir $(wildcard gen/python/pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)))
+
+.PHONY: setup run demo test test-unit lint proto check-generated charts bench lock clean
+
+setup:  ## install system packages (apt), uv, the venv, pinned Python packages and the workspace
+	bash scripts/setup.sh
+
+run:  ## the whole platform on this machine: embedded PostgreSQL + NATS, migrations, every service; Ctrl-C stops
+	$(PY) -m mynumber_devstack run
+
+test:  ## unit, integration (real PostgreSQL, NATS, pcscd, SoftHSM started by the tests), contract and e2e
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-unit:
+	$(PY) -m pytest -q -p no:cacheprovider -k "not integration" $(wildcard libs/*/tests/unit services/*/tests/unit tools/*/tests/unit)
+
+lint:  ## ruff and mypy (strict) on our code
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy libs/runtime/src services/numbering/src tools/devstack/src tools/cli/src
+
+proto:  ## regenerate gen/python from proto/ (after buf lint)
+	$(VENV)/bin/buf lint proto
+	bash scripts/gen_proto.sh gen/python
+
+check-generated:  ## buf lint + breaking (against the previous commit) + the committed code matches proto/
+	$(VENV)/bin/buf lint proto
+	if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:proto/buf.yaml 2>/dev/null; then \
+	  $(VENV)/bin/buf breaking proto --against '.git#ref=HEAD~1,subdir=proto'; fi
+	rm -rf var/gen-check && mkdir -p var/gen-check
+	bash scripts/gen_proto.sh var/gen-check
+	diff -r -x __pycache__ gen/python/mynumber var/gen-check/mynumber || \
+	  { echo "generated code is stale: run 'make proto' and commit"; exit 1; }
+
+charts:  ## lint, render (east, west) and schema-validate the Helm chart, offline
+	$(PY) charts/check.py
+
+bench:  ## benchmarks print figures next to a baseline measured in the same run
+	$(PY) bench/numbering/run.py
+
+lock:  ## re-pin every dependency (uv.lock stays out of git; requirements.txt has no registry address)
+	uv lock
+	uv export --no-emit-workspace --no-hashes --all-packages --all-groups --no-header --no-annotate -o requirements.txt
+
+clean:
+	rm -rf var/gen-check .pytest_cache .mypy_cache .ruff_cache

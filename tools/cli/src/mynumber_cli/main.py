@@ -1,0 +1,251 @@
+"""`mynumber`: talks to the platform's services over gRPC (mTLS with the operator's certificate, or plain TCP on a
+local run). Numbers printed here go to the operator's own terminal, never to a log."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import random
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import grpc
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from mynumber.numbering.v1 import numbering_pb2 as pb
+from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+from mynumber_runtime.grpc_server import client_channel, error_reason
+
+T = TypeVar("T")
+err = Console(stderr=True)
+REASONS = {"on-request": pb.CHANGE_REASON_LEAKED_ON_REQUEST, "ex-officio": pb.CHANGE_REASON_LEAKED_EX_OFFICIO}
+
+
+class Ctx:
+    def __init__(self, target: str, caller: str, ca: Path | None, cert: Path | None, key: Path | None,
+                 timeout: float) -> None:
+        self.target, self.caller, self.ca, self.cert, self.key, self.timeout = target, caller, ca, cert, key, timeout
+
+    def channel(self) -> grpc.aio.Channel:
+        return client_channel(self.target, caller=self.caller, ca_file=self.ca, cert_file=self.cert,
+                              key_file=self.key)
+
+
+def _run(call: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(call())  # type: ignore[arg-type]
+    except grpc.aio.AioRpcError as e:
+        reason = error_reason(e) or e.code().name
+        err.print(f"[red]error[/red] {reason}: {e.details()}")
+        sys.exit(2 if e.code() == grpc.StatusCode.INVALID_ARGUMENT else 1)
+
+
+@click.group()
+@click.option("--target", envvar="MYNUMBER_NUMBERING_TARGET", default="127.0.0.1:50051", show_default=True,
+              help="numbering service address")
+@click.option("--caller", envvar="MYNUMBER_CALLER", default="operator:local", show_default=True,
+              help="caller identity on local (plain TCP) runs; ignored with mTLS, where the certificate names it")
+@click.option("--tls-ca", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_CA")
+@click.option("--tls-cert", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_CERT")
+@click.option("--tls-key", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_KEY")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="deadline of one call, seconds")
+@click.pass_context
+def cli(ctx: click.Context, target: str, caller: str, tls_ca: Path | None, tls_cert: Path | None,
+        tls_key: Path | None, timeout: float) -> None:
+    """Operate the My Number platform."""
+    ctx.obj = Ctx(target, caller, tls_ca, tls_cert, tls_key, timeout)
+
+
+@cli.command()
+@click.argument("municipality_code")
+@click.argument("resident_code")
+@click.pass_obj
+def assign(c: Ctx, municipality_code: str, resident_code: str) -> None:
+    """Give a resident their 個人番号 (idempotent)."""
+
+    async def call() -> pb.AssignNumberResponse:
+        async with c.channel() as ch:
+            return await pb_grpc.NumberingServiceStub(ch).AssignNumber(
+                pb.AssignNumberRequest(municipality_code=municipality_code, resident_code=resident_code),
+                timeout=c.timeout)
+
+    r = _run(call)
+    click.echo(f"{r.individual_number}\t{'assigned' if r.newly_assigned else 'already assigned'}")
+
+
+def _read_register(path: Path) -> Iterator[tuple[int, str, str]]:
+    """Rows of `municipality_code,resident_code` (a header line is skipped); yields (line, municipality, code)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        for line_no, row in enumerate(csv.reader(f), start=1):
+            if not row or (line_no == 1 and not row[0].strip().isdigit()):
+                continue
+            yield line_no, row[0].strip(), (row[1].strip() if len(row) > 1 else "")
+
+
+def _count_rows(path: Path) -> int:
+    return sum(1 for _ in _read_register(path))
+
+
+@cli.command("bulk-assign")
+@click.argument("register", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write line,number,status,reason CSV")
+@click.option("--chunk", type=int, default=2000, show_default=True, help="residents per stream message")
+@click.pass_obj
+def bulk_assign(c: Ctx, register: Path, out: Path | None, chunk: int) -> None:
+    """Number a whole register (CSV: municipality_code,resident_code) through the bulk stream, with progress."""
+    total = _count_rows(register)
+    lines: list[int] = []
+
+    async def requests() -> AsyncIterator[pb.AssignNumbersRequest]:
+        batch: list[pb.ResidentEntry] = []
+        for line_no, municipality, code in _read_register(register):
+            lines.append(line_no)
+            batch.append(pb.ResidentEntry(municipality_code=municipality, resident_code=code))
+            if len(batch) == chunk:
+                yield pb.AssignNumbersRequest(residents=batch)
+                batch = []
+        if batch:
+            yield pb.AssignNumbersRequest(residents=batch)
+
+    async def call() -> pb.BulkProgress:
+        progress_bar = Progress(TextColumn("[bold]numbering"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[rate]:>8} /s"), TimeElapsedColumn(), TimeRemainingColumn(),
+                                console=err)
+        sink = out.open("w", newline="", encoding="utf-8") if out else None
+        writer = csv.writer(sink) if sink else None
+        if writer:
+            writer.writerow(["line", "individual_number", "status", "reason", "field", "message"])
+        last = pb.BulkProgress()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with c.channel() as ch:
+                with progress_bar:
+                    task = progress_bar.add_task("numbering", total=total, rate="-")
+                    async for resp in pb_grpc.NumberingServiceStub(ch).AssignNumbers(requests()):
+                        last = resp.progress
+                        if writer:
+                            for r in resp.results:
+                                line = lines[r.index]
+                                if r.HasField("error"):
+                                    writer.writerow([line, "", "refused", r.error.reason, r.error.field,
+                                                     r.error.message])
+                                else:
+                                    writer.writerow([line, r.individual_number,
+                                                     "assigned" if r.newly_assigned else "already", "", "", ""])
+                        else:
+                            for r in resp.results:
+                                if r.HasField("error"):
+                                    err.print(f"line {lines[r.index]}: {r.error.reason} {r.error.field}: "
+                                              f"{r.error.message}")
+                        rate = last.received / max(loop.time() - started, 1e-9)
+                        progress_bar.update(task, completed=last.received, rate=f"{rate:,.0f}")
+        finally:
+            if sink:
+                sink.close()
+        return last
+
+    p = _run(call)
+    click.echo(f"received {p.received}, assigned {p.assigned}, already assigned {p.already_assigned}, "
+               f"refused {p.failed}")
+    if p.failed:
+        sys.exit(3)
+
+
+@cli.command()
+@click.argument("municipality_code")
+@click.argument("resident_code")
+@click.option("--history", is_flag=True, help="list every number the person has held")
+@click.pass_obj
+def lookup(c: Ctx, municipality_code: str, resident_code: str, history: bool) -> None:
+    """Show a resident's current number (or history)."""
+
+    async def call() -> Any:
+        async with c.channel() as ch:
+            stub = pb_grpc.NumberingServiceStub(ch)
+            if history:
+                return await stub.ListNumberHistory(pb.ListNumberHistoryRequest(
+                    municipality_code=municipality_code, resident_code=resident_code), timeout=c.timeout)
+            return await stub.LookupNumber(pb.LookupNumberRequest(
+                municipality_code=municipality_code, resident_code=resident_code), timeout=c.timeout)
+
+    r = _run(call)
+    if history:
+        for rec in r.records:
+            status = pb.NumberStatus.Name(rec.status).removeprefix("NUMBER_STATUS_").lower()
+            retired = rec.retired_at.ToDatetime().isoformat() if rec.HasField("retired_at") else ""
+            click.echo(f"{rec.individual_number}\t{status}\tissued {rec.issued_at.ToDatetime().isoformat()}"
+                       + (f"\tretired {retired}" if retired else ""))
+    else:
+        click.echo(f"{r.individual_number}\tissued {r.assigned_at.ToDatetime().isoformat()}")
+
+
+@cli.command("change-number")
+@click.argument("municipality_code")
+@click.argument("resident_code")
+@click.option("--reason", type=click.Choice(sorted(REASONS)), required=True,
+              help="番号法 第7条2項: leaked, on request (請求) or ex officio (職権)")
+@click.option("--detail", default="", help="case reference for the record (no personal data)")
+@click.pass_obj
+def change_number(c: Ctx, municipality_code: str, resident_code: str, reason: str, detail: str) -> None:
+    """Replace a leaked number; the old one is retired for good."""
+
+    async def call() -> pb.ChangeNumberResponse:
+        async with c.channel() as ch:
+            return await pb_grpc.NumberingServiceStub(ch).ChangeNumber(pb.ChangeNumberRequest(
+                municipality_code=municipality_code, resident_code=resident_code, reason=REASONS[reason],
+                reason_detail=detail), timeout=c.timeout)
+
+    click.echo(_run(call).individual_number)
+
+
+@cli.command("change-resident-code")
+@click.argument("municipality_code")
+@click.argument("old_resident_code")
+@click.argument("new_resident_code")
+@click.pass_obj
+def change_resident_code(c: Ctx, municipality_code: str, old_resident_code: str, new_resident_code: str) -> None:
+    """Record a new 住民票コード; the person keeps their number."""
+
+    async def call() -> pb.ChangeResidentCodeResponse:
+        async with c.channel() as ch:
+            return await pb_grpc.NumberingServiceStub(ch).ChangeResidentCode(pb.ChangeResidentCodeRequest(
+                municipality_code=municipality_code, old_resident_code=old_resident_code,
+                new_resident_code=new_resident_code), timeout=c.timeout)
+
+    click.echo(f"{_run(call).individual_number}\tkept")
+
+
+@cli.command("sector-code")
+@click.argument("agency_code")
+@click.argument("individual_number")
+@click.pass_obj
+def sector_code(c: Ctx, agency_code: str, individual_number: str) -> None:
+    """Issue the 符号 of a number for an information-linkage agency."""
+
+    async def call() -> pb.IssueSectorCodeResponse:
+        async with c.channel() as ch:
+            return await pb_grpc.SectorCodeServiceStub(ch).IssueSectorCode(pb.IssueSectorCodeRequest(
+                agency_code=agency_code, individual_number=individual_number), timeout=c.timeout)
+
+    click.echo(_run(call).sector_code)
+
+
+@cli.command("synth-register")
+@click.argument("municipality_code")
+@click.option("--count", type=int, default=1000, show_default=True)
+@click.option("--seed", type=int, default=None, help="reproducible output")
+def synth_register(municipality_code: str, count: int, seed: int | None) -> None:
+    """Print a synthetic register (CSV) of valid, distinct 住民票コード for trying things out."""
+    from mynumber_cli.synthetic import resident_codes
+
+    rng = random.Random(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
+    out = csv.writer(sys.stdout)
+    out.writerow(["municipality_code", "resident_code"])
+    for code in resident_codes(rng, count):
+        out.writerow([municipality_code, code])

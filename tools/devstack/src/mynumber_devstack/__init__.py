@@ -1,0 +1,1 @@
+"""The local platform: embedded servers, migrations and every service as a local process."""

@@ -1,0 +1,130 @@
+"""`make run`: an embedded PostgreSQL and NATS (JetStream) under one data folder, migrations, then every service
+as a child process with readable logs. Ctrl-C stops everything; a restart keeps the state in the data folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mynumber_runtime.embedded import EmbeddedNats, EmbeddedPostgres
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    env_prefix: str
+    grpc_port: int
+    extra_env: tuple[tuple[str, str], ...] = ()
+
+
+# Every service built so far; one line each.
+SERVICES = [
+    ServiceSpec("numbering", "numbering", "NUMBERING_", 50051),
+]
+
+COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
+RESET = "\033[0m"
+
+
+def ensure_secret(path: Path, nbytes: int = 32) -> Path:
+    """Local runs make their own secrets once; production mounts them from Kubernetes Secrets."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(0o600)
+        path.write_text(os.urandom(nbytes).hex() + "\n")
+    return path
+
+
+def _pump(name: str, color: str, stream: object, sink: object) -> None:
+    width = max(len(s.name) for s in SERVICES)
+    for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
+        line = raw.decode(errors="replace").rstrip()
+        try:
+            entry = json.loads(line)
+            extra = {k: v for k, v in entry.items() if k not in {"ts", "level", "service", "logger", "msg",
+                                                                 "trace_id", "span_id"}}
+            line = f"{entry.get('level', ''):<7} {entry.get('msg', '')}" + (f"  {extra}" if extra else "")
+        except (json.JSONDecodeError, AttributeError):
+            pass
+        sink.write(f"{color}{name:>{width}}{RESET} | {line}\n")  # type: ignore[attr-defined]
+        sink.flush()  # type: ignore[attr-defined]
+
+
+def run(data_dir: Path, pg_port: int, nats_port: int) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user when we are root
+    secrets = data_dir / "secrets"
+    numbering_key = ensure_secret(secrets / "numbering.key")
+    events_key = ensure_secret(secrets / "events.key")
+    print(f"data folder: {data_dir}")
+    pg = EmbeddedPostgres(data_dir / "pg", port=pg_port).start()
+    nats = EmbeddedNats(data_dir / "nats", port=nats_port).start()
+    print(f"postgres: {pg.url}\nnats:     {nats.url}")
+    procs: list[subprocess.Popen[bytes]] = []
+    stopping = threading.Event()
+    try:
+        for i, spec in enumerate(SERVICES):
+            p = spec.env_prefix
+            env = dict(os.environ)
+            env.update({
+                f"{p}DATABASE__URL": pg.url, f"{p}NATS__URL": nats.url,
+                f"{p}GRPC__LISTEN": f"127.0.0.1:{spec.grpc_port}", f"{p}GRPC__INSECURE_LOCAL": "true",
+                f"{p}KEYS_FILE": str(numbering_key), f"{p}EVENTS_KEY_FILE": str(events_key),
+                f"{p}LOG_FILE": str(data_dir / "logs" / f"{spec.name}.log"),
+                **dict(spec.extra_env),
+            })
+            proc = subprocess.Popen([sys.executable, "-m", spec.module, "--migrate"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            procs.append(proc)
+            threading.Thread(target=_pump, args=(spec.name, COLORS[i % len(COLORS)], proc.stderr, sys.stdout),
+                             daemon=True).start()
+            print(f"{spec.name}: grpc 127.0.0.1:{spec.grpc_port} (pid {proc.pid})")
+        print("\nready. try:  .venv/bin/mynumber assign 131016 12345678906   (Ctrl-C stops everything)\n")
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        while not stopping.is_set():
+            for spec, proc in zip(SERVICES, procs, strict=True):
+                if proc.poll() is not None:
+                    print(f"{spec.name} exited with code {proc.returncode}; stopping the platform")
+                    stopping.set()
+            stopping.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping services ...")
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        nats.stop()
+        pg.stop()
+        print("stopped.")
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="mynumber_devstack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="start the local platform in the foreground")
+    r.add_argument("--data-dir", type=Path, default=Path(os.environ.get("MYNUMBER_DATA_DIR", "var")))
+    r.add_argument("--pg-port", type=int, default=int(os.environ.get("MYNUMBER_PG_PORT", "55432")))
+    r.add_argument("--nats-port", type=int, default=int(os.environ.get("MYNUMBER_NATS_PORT", "54222")))
+    args = parser.parse_args()
+    time.tzset()
+    sys.exit(run(args.data_dir.resolve(), args.pg_port, args.nats_port))
+
+
+if __name__ == "__main__":
+    main()
