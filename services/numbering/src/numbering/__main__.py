@@ -10,7 +10,6 @@ import signal
 from pathlib import Path
 
 import nats
-
 from mynumber_runtime.clock import SystemClock
 from mynumber_runtime.db import create_async_engine, migrate
 from mynumber_runtime.grpc_server import PlatformServer
@@ -20,6 +19,7 @@ from mynumber_runtime.outbox import OutboxRelay
 from mynumber_runtime.settings import read_secret
 from mynumber_runtime.streams import ensure_stream
 from mynumber_runtime.telemetry import configure_telemetry
+
 from numbering.codes import ResidentCodeRule
 from numbering.events import EventSealer
 from numbering.grpc_api import bindings

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from mynumber_runtime.errors import InvalidArgument
 from numpy.typing import NDArray
 from stdnum.jp import in_ as stdnum_in
-
-from mynumber_runtime.errors import InvalidArgument
 
 # Left-to-right weights of the 11 base digits of a 個人番号 (the ordinance's Qn read from the left).
 _IN_WEIGHTS = np.array([6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2], dtype=np.int64)

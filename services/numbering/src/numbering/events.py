@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 from google.protobuf.timestamp_pb2 import Timestamp
-
 from mynumber.numbering.v1 import events_pb2 as ev
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber_runtime.crypto import FieldSealer

@@ -7,13 +7,12 @@ Personal data is never stored in clear: a person's 個人番号 and 住民票コ
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import BYTEA
-
 from mynumber_runtime.audit import audit_table
 from mynumber_runtime.consumer import processed_events_table
 from mynumber_runtime.db import make_metadata
 from mynumber_runtime.keystore import data_keys_table
 from mynumber_runtime.outbox import outbox_table
+from sqlalchemy.dialects.postgresql import BYTEA
 
 SCHEMA = "numbering"
 metadata = make_metadata(SCHEMA)

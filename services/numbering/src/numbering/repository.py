@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from mynumber_runtime import audit
+from mynumber_runtime.outbox import Message, add_event
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from mynumber_runtime import audit
-from mynumber_runtime.outbox import Message, add_event
 from numbering.models import ACTIVE, RETIRED, access_log, change_counter, numbers, outbox, resident_code_changes
 
 

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from mynumber_runtime.clock import Clock
 from mynumber_runtime.crypto import FieldSealer
 from mynumber_runtime.errors import DomainError, InvalidArgument, PermissionDenied
 from mynumber_runtime.identity import Caller
+
 from numbering import events
 from numbering.codes import (
     ResidentCodeRule,
@@ -112,11 +112,13 @@ class NumberingService:
         bodies = np.fromiter((int(c[:10]) for c in resident_codes), dtype=np.uint64, count=len(resident_codes))
         return individual_numbers(self._ff1.encrypt(bodies))
 
-    def changed_number(self, counter: int) -> str:
-        """A changed number: FF1_K(r || counter), r the issuing region. Distinct from every first number (whose
+    def changed_numbers(self, counters: Sequence[int]) -> list[str]:
+        """Changed numbers: FF1_K(r || counter), r the issuing region. Distinct from every first number (whose
         input starts with 0) and from every other region's changes, with no cross-region coordination."""
-        value = self.region * 10**10 + counter
-        return individual_numbers(self._ff1.encrypt(np.array([value], dtype=np.uint64)))[0]
+        if any(not 0 <= c < 10**10 for c in counters):
+            raise ValueError("the region's change counter is exhausted (10 digits)")
+        values = np.fromiter((self.region * 10**10 + c for c in counters), dtype=np.uint64, count=len(counters))
+        return individual_numbers(self._ff1.encrypt(values))
 
     def _open(self, row: NumberRow) -> tuple[str, str]:
         plain = self.sealer.open(row.sealed, SEALED_AAD).decode()
@@ -289,7 +291,7 @@ class NumberingService:
                 raise PermissionDenied("municipality_code: the person is registered in another municipality")
             old_number, _ = self._open(current)
             counter = await self.repo.next_change_counter(conn, self.region)
-            number = self.changed_number(counter)
+            (number,) = self.changed_numbers([counter])
             await self.repo.retire(conn, current.number_hash, now, reason)
             row = NumberRow(self.keys.lookup(number.encode()), code_hash, self._seal(number, resident_code),
                             municipality_code, ACTIVE, self.region, now, previous_hash=current.number_hash)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 import nats
 import pytest
-
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.db import create_async_engine, migrate
 from mynumber_runtime.embedded import free_port
@@ -31,9 +30,13 @@ class Running:
     database_url: str
     nats_url: str
     events_key: bytes
+    channels: dict[str | None, grpc.aio.Channel] = field(default_factory=dict)
 
     def channel(self, caller: str | None = f"municipality:{MUNICIPALITY}") -> grpc.aio.Channel:
-        return client_channel(self.target, caller=caller)
+        # Kept: a grpc.aio channel closes itself when garbage-collected, under a stub still in use.
+        if caller not in self.channels:
+            self.channels[caller] = client_channel(self.target, caller=caller)
+        return self.channels[caller]
 
     def stub(self, caller: str | None = f"municipality:{MUNICIPALITY}") -> pb_grpc.NumberingServiceStub:
         return pb_grpc.NumberingServiceStub(self.channel(caller))
@@ -65,8 +68,11 @@ async def numbering(tmp_path_factory: pytest.TempPathFactory, database_url: str,
     ready, stop = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(serve(settings, ready=ready, stop=stop))
     await asyncio.wait_for(ready.wait(), 30)
-    yield Running(settings.grpc.listen, settings, database_url, nats_url,
-                  bytes.fromhex(settings.events_key_file.read_text()))
+    running = Running(settings.grpc.listen, settings, database_url, nats_url,
+                      bytes.fromhex(settings.events_key_file.read_text()))
+    yield running
+    for ch in running.channels.values():
+        await ch.close()
     stop.set()
     await asyncio.wait_for(task, 30)
 
