@@ -1,0 +1,64 @@
+"""The scripted key ceremony (Boulder's `ceremony`, EJBCA's crypto-token set-up): run once per CA generation.
+
+Steps, each recorded in the audit chain: (SoftHSM only) initialise the token; generate each CA's RSA-2048 key
+pair inside the HSM (sensitive, non-extractable); sign the self-signed CA certificate with it after linting;
+issue the delegated OCSP responder certificates (keys also in the HSM); sign the first ARLs; write the CA
+certificates (PEM) out for publication. Running it again creates nothing that exists already.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from mynumber_runtime.db import migrate
+from mynumber_runtime.settings import read_secret
+
+from jpki import hsm as hsmmod
+from jpki.app import build_service, open_hsm
+from jpki.profiles import CaKind
+from jpki.service import JpkiService
+from jpki.settings import JpkiSettings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+@dataclass
+class CeremonyResult:
+    created: list[CaKind]
+    ca_pem_files: dict[CaKind, Path]
+
+
+def prepare_token(settings: JpkiSettings, so_pin: str) -> bool:
+    """SoftHSM: make the token if absent. A production HSM's token is prepared with the vendor's tools."""
+    if settings.hsm.softhsm_data_dir is None or "softhsm" not in settings.hsm.module.name:
+        return False
+    hsmmod.softhsm_config(settings.hsm.softhsm_data_dir.resolve())
+    pin = read_secret(settings.hsm.user_pin_file).decode()
+    return hsmmod.softhsm_init_token(settings.hsm.token_label, so_pin=so_pin, user_pin=pin)
+
+
+async def run_ceremony(settings: JpkiSettings, *, so_pin: str, actor: str, out_dir: Path,
+                       service: JpkiService | None = None) -> CeremonyResult:
+    migrate(settings.database.resolved_url(), MIGRATIONS)
+    if service is None:
+        prepare_token(settings, so_pin)
+        service = await build_service(settings, hsm=open_hsm(settings))
+    created = await service.ceremony(actor=actor)
+    for kind in service.authorities:
+        await service.generate_arl(kind, actor=actor)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for kind, auth in service.authorities.items():
+        path = out_dir / f"jpki-{kind}-ca.pem"
+        path.write_bytes(auth.cert.public_bytes(Encoding.PEM))
+        files[kind] = path
+    return CeremonyResult(created, files)
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    return cert.fingerprint(hashes.SHA256()).hex().upper()

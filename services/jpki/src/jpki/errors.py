@@ -1,0 +1,57 @@
+"""Errors of the JPKI service: the runtime's typed family. Messages name the field and the rule, never a value."""
+
+from __future__ import annotations
+
+from mynumber_runtime.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+
+__all__ = [
+    "AlreadyExists",
+    "CertificateNotFound",
+    "FailedPrecondition",
+    "InvalidArgument",
+    "LintFailed",
+    "NotFound",
+    "PermissionDenied",
+    "Unauthenticated",
+    "UnknownVerifier",
+    "WeakKey",
+]
+
+
+class WeakKey(InvalidArgument):
+    """A card key the CA refuses to certify (Boulder goodkey: size, exponent, small factors, repeats)."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(field, rule, reason="WEAK_KEY")
+
+
+class LintFailed(FailedPrecondition):
+    """The to-be-signed certificate or CRL broke RFC 5280; nothing was signed."""
+
+    default_reason = "LINT_FAILED"
+
+    def __init__(self, findings: list[str]) -> None:
+        # Findings are validator codes (e.g. `pkix.subject_..`), never field values.
+        super().__init__("the to-be-signed document failed linting: " + ", ".join(sorted(set(findings))[:10]))
+        self.findings = findings
+
+
+class CertificateNotFound(NotFound):
+    default_reason = "CERTIFICATE_NOT_FOUND"
+
+    def __init__(self, field: str = "serial") -> None:
+        super().__init__(f"{field}: no certificate with this serial number was issued by this CA")
+
+
+class UnknownVerifier(Unauthenticated):
+    default_reason = "UNKNOWN_VERIFIER"
+
+    def __init__(self) -> None:
+        super().__init__("the caller is not a registered verifier (公的個人認証法 17条・36条 届出)")

@@ -1,0 +1,72 @@
+"""Events the JPKI CA emits (certificate issued / revoked) and consumes (resident facts changed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from mynumber.jpki.v1 import events_pb2 as jev
+from mynumber.jpki.v1 import jpki_pb2 as pb
+from mynumber.resident.v1 import events_pb2 as rev
+from mynumber_runtime.crypto import FieldSealer
+from mynumber_runtime.streams import subject
+
+CERTIFICATE_ISSUED = subject("jpki", "certificate", "issued")
+CERTIFICATE_REVOKED = subject("jpki", "certificate", "revoked")
+# Published by the platform's resident side (the municipal register through the gateway).
+RESIDENT_FACTS_CHANGED = subject("resident", "resident", "facts_changed")
+RESIDENT_SERVICE = "resident"
+
+CA_KIND = {"sign": pb.CA_KIND_SIGN, "auth": pb.CA_KIND_AUTH}
+CAUSE = {
+    "loss_or_compromise": pb.REVOCATION_CAUSE_LOSS_OR_COMPROMISE,
+    "holder_request": pb.REVOCATION_CAUSE_HOLDER_REQUEST,
+    "death": pb.REVOCATION_CAUSE_DEATH,
+    "record_error": pb.REVOCATION_CAUSE_RECORD_ERROR,
+    "suspension": pb.REVOCATION_CAUSE_SUSPENSION,
+    "facts_changed": pb.REVOCATION_CAUSE_FACTS_CHANGED,
+}
+
+
+def ts(at: dt.datetime) -> Timestamp:
+    t = Timestamp()
+    t.FromDatetime(at)
+    return t
+
+
+def certificate_issued(kind: str, serial: int, card_id: str, municipality_code: str, not_before: dt.datetime,
+                       not_after: dt.datetime) -> tuple[str, jev.CertificateIssued]:
+    return CERTIFICATE_ISSUED, jev.CertificateIssued(
+        ca=CA_KIND[kind], serial_hex=format(serial, "x"), card_id=card_id, municipality_code=municipality_code,
+        not_before=ts(not_before), not_after=ts(not_after))
+
+
+def certificate_revoked(kind: str, serial: int, card_id: str, cause: str, revoked_at: dt.datetime,
+                        on_hold: bool) -> tuple[str, jev.CertificateRevoked]:
+    return CERTIFICATE_REVOKED, jev.CertificateRevoked(
+        ca=CA_KIND[kind], serial_hex=format(serial, "x"), card_id=card_id, cause=CAUSE[cause],
+        revoked_at=ts(revoked_at), on_hold=on_hold)
+
+
+class ResidentEventSealer:
+    """Seals/opens SealedResident under the platform event key; the subject is the associated data."""
+
+    def __init__(self, key: bytes) -> None:
+        self._sealer = FieldSealer({1: key}, current=1)
+
+    def seal(self, resident_code: str) -> bytes:
+        return self._sealer.seal(rev.SealedResident(resident_code=resident_code).SerializeToString(),
+                                 RESIDENT_FACTS_CHANGED.encode())
+
+    def open(self, sealed: bytes) -> str:
+        out = rev.SealedResident()
+        out.ParseFromString(self._sealer.open(sealed, RESIDENT_FACTS_CHANGED.encode()))
+        return out.resident_code
+
+
+def resident_facts_changed(sealer: ResidentEventSealer, *, change_id: str, municipality_code: str,
+                           resident_code: str, facts: list[int], at: dt.datetime) -> rev.ResidentFactsChanged:
+    """What the producer publishes (used by tests and the demo; the register side owns the real producer)."""
+    return rev.ResidentFactsChanged(change_id=change_id, municipality_code=municipality_code,
+                                    sealed_resident=sealer.seal(resident_code), changed_facts=facts,
+                                    changed_at=ts(at))

@@ -1,0 +1,239 @@
+"""The HTTP face of the CA: OCSP (RFC 6960 / RFC 5019, GET and POST), CRLs, delta CRLs, ARLs, CA certificates.
+
+A tiny HTTP/1.1 server on raw asyncio (keep-alive, Content-Length bodies only): the OCSP hot path is a header
+scan, a token look-up, a DER parse and a dictionary look-up of a pre-produced response. Everything served comes
+from a `Snapshot` of the database that a background task refreshes every `poll_interval_s` seconds, so a status
+change reaches every responder process within that interval (plus one transaction).
+
+Who may ask: revocation data goes only to registered verifiers (公的個人認証法 17条・36条 届出). Over HTTP a verifier
+presents the bearer token it got at registration (`Authorization: Bearer <token>`; `openssl ocsp -header`);
+the registry keeps only its SHA-256. A missing or unknown token gets the OCSP `unauthorized` response (RFC 6960
+§2.3) or HTTP 401 for CRLs. CA certificates are public (they are trust anchors people install).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import socket
+import urllib.parse
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from jpki import crl as crlmod
+from jpki import ocsp
+from jpki.repository import JpkiRepository
+from jpki.service import REASON_BY_CODE, VERIFIER_SCOPE
+
+log = logging.getLogger(__name__)
+
+MAX_HEADER = 8192
+MAX_BODY = 16384
+_REFRESH_MARGIN = dt.timedelta(seconds=5)
+
+
+@dataclass
+class Snapshot:
+    """What the HTTP front serves, loaded from the database and refreshed by polling."""
+
+    repo: JpkiRepository
+    store: ocsp.ResponseStore = field(default_factory=ocsp.ResponseStore)
+    crls: dict[tuple[str, str, bool], tuple[int, bytes, dt.datetime]] = field(default_factory=dict)
+    ca_certs: dict[str, bytes] = field(default_factory=dict)
+    scopes: dict[bytes, frozenset[str]] = field(default_factory=dict)
+    _since: dt.datetime | None = None
+    _crl_id: int = 0
+
+    async def refresh(self) -> int:
+        """Load what changed since the last refresh; returns the number of OCSP responses loaded."""
+        async with self.repo.begin() as conn:
+            cas = await self.repo.active_cas(conn)
+            since = self._since - _REFRESH_MARGIN if self._since else None
+            rows = await self.repo.ocsp_changed_since(conn, since)
+            crls = await self.repo.latest_crls_since(conn, self._crl_id)
+            verifiers = await self.repo.verifiers(conn, include_deregistered=False)
+        for c in cas:
+            if self.ca_certs.get(c.kind) != c.cert_der:
+                self.ca_certs[c.kind] = c.cert_der
+                self.store.add_issuer(c.kind, x509.load_der_x509_certificate(c.cert_der))
+        for r in rows:
+            status = ocsp.Status(r.good, r.revoked_at, REASON_BY_CODE.get(r.reason_code) if r.reason_code is not None
+                                 else None)
+            if r.ca_kind in self.ca_certs:
+                self.store.put(r.ca_kind, int(r.serial_hex, 16), r.der, status)
+            if self._since is None or r.updated_at > self._since:
+                self._since = r.updated_at
+        for c in crls:
+            key = (c.ca_kind, c.partition, c.delta)
+            if key not in self.crls or self.crls[key][0] < c.number:
+                self.crls[key] = (int(c.number), c.der, c.next_update)
+            self._crl_id = max(self._crl_id, int(c.id))
+        self.scopes = {bytes(v.token_hash): VERIFIER_SCOPE[v.kind] for v in verifiers}
+        return len(rows)
+
+    async def poll(self, interval_s: float, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
+            if stop.is_set():
+                return
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("snapshot refresh failed; serving the previous one")
+
+
+def _response(status: str, ctype: str, body: bytes, keep_alive: bool, extra: str = "") -> bytes:
+    conn = "keep-alive" if keep_alive else "close"
+    return (f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+            f"Connection: {conn}\r\n{extra}\r\n").encode() + body
+
+
+_TEXT = "text/plain; charset=utf-8"
+
+
+class HttpFront:
+    """Request routing over a Snapshot."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.requests = 0
+
+    def _scope(self, headers: dict[bytes, bytes]) -> frozenset[str] | None:
+        auth = headers.get(b"authorization")
+        if not auth or auth[:7].lower() != b"bearer ":
+            return None
+        return self.snapshot.scopes.get(hashlib.sha256(auth[7:].strip()).digest())
+
+    def handle(self, method: bytes, target: bytes, headers: dict[bytes, bytes], body: bytes, keep_alive: bool
+               ) -> bytes:
+        self.requests += 1
+        path = target.split(b"?", 1)[0]
+        if path.startswith(b"/ocsp"):
+            if method == b"POST":
+                der = body
+                cache = ""
+            elif method == b"GET" and len(path) > 6:
+                try:
+                    der = base64.b64decode(urllib.parse.unquote_to_bytes(path[6:]), validate=False)
+                except ValueError:
+                    der = b""
+                cache = "Cache-Control: max-age=60, public, no-transform, must-revalidate\r\n"
+            else:
+                return _response("405 Method Not Allowed", _TEXT, b"OCSP takes GET /ocsp/<base64> or POST /ocsp\n",
+                                 keep_alive, "Allow: GET, POST\r\n")
+            scope = self._scope(headers)
+            if scope is None:
+                return _response("200 OK", ocsp.CONTENT_TYPE, ocsp.UNAUTHORIZED, keep_alive)
+            req = ocsp.parse_request(der)
+            if req is None:
+                return _response("200 OK", ocsp.CONTENT_TYPE, ocsp.MALFORMED, keep_alive)
+            answer = self.snapshot.store.answer(req, scope)
+            if req.nonce is not None:
+                cache = ""
+            return _response("200 OK", ocsp.CONTENT_TYPE, answer, keep_alive, cache)
+        if method != b"GET":
+            return _response("405 Method Not Allowed", _TEXT, b"only GET\n", keep_alive, "Allow: GET\r\n")
+        parts = path.decode("ascii", "replace").strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "ca" and parts[1].endswith(".cer"):
+            der = self.snapshot.ca_certs.get(parts[1][:-4])
+            if der is None:
+                return _response("404 Not Found", _TEXT, b"no such CA\n", keep_alive)
+            return _response("200 OK", "application/pkix-cert", der, keep_alive)
+        key: tuple[str, str, bool] | None = None
+        if len(parts) == 3 and parts[0] == "crl" and parts[2].endswith(".crl"):
+            name = parts[2][:-4]
+            delta = name.endswith("-delta")
+            key = (parts[1], name.removesuffix("-delta"), delta)
+        elif len(parts) == 2 and parts[0] == "arl" and parts[1].endswith(".crl"):
+            key = (parts[1][:-4], "arl", False)
+        if key is None:
+            return _response("404 Not Found", _TEXT, b"not found\n", keep_alive)
+        scope = self._scope(headers)
+        if scope is None or key[0] not in scope:
+            return _response("401 Unauthorized", _TEXT,
+                             b"revocation data is given only to registered verifiers: send Authorization: Bearer\n",
+                             keep_alive, 'WWW-Authenticate: Bearer realm="jpki"\r\n')
+        found = self.snapshot.crls.get(key)
+        if found is None:
+            return _response("404 Not Found", _TEXT, b"no CRL for this CA and partition\n", keep_alive)
+        _, der, next_update = found
+        expires = next_update.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        return _response("200 OK", crlmod.CONTENT_TYPE, der, keep_alive, f"Expires: {expires}\r\n")
+
+
+class _HttpProtocol(asyncio.Protocol):
+    __slots__ = ("buf", "front", "transport")
+
+    def __init__(self, front: HttpFront) -> None:
+        self.front = front
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        transport = self.transport
+        assert transport is not None
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buf) > MAX_HEADER:
+                    transport.write(_response("431 Request Header Fields Too Large", _TEXT, b"", False))
+                    transport.close()
+                return
+            head = self.buf[:end].split(b"\r\n")
+            try:
+                method, target, version = head[0].split(b" ", 2)
+            except ValueError:
+                transport.write(_response("400 Bad Request", _TEXT, b"bad request line\n", False))
+                transport.close()
+                return
+            headers: dict[bytes, bytes] = {}
+            for line in head[1:]:
+                k, _, v = line.partition(b":")
+                headers[k.strip().lower()] = v.strip()
+            try:
+                length = int(headers.get(b"content-length", b"0"))
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY:
+                transport.write(_response("413 Content Too Large", _TEXT, b"bad or too large body\n", False))
+                transport.close()
+                return
+            if len(self.buf) < end + 4 + length:
+                return
+            body = self.buf[end + 4 : end + 4 + length]
+            self.buf = self.buf[end + 4 + length :]
+            conn_hdr = headers.get(b"connection", b"").lower()
+            keep_alive = conn_hdr != b"close" if version == b"HTTP/1.1" else conn_hdr == b"keep-alive"
+            try:
+                out = self.front.handle(method, target, headers, body, keep_alive)
+            except Exception:
+                log.exception("HTTP handler failed")
+                out = _response("200 OK", ocsp.CONTENT_TYPE, ocsp.INTERNAL_ERROR, False)
+                keep_alive = False
+            transport.write(out)
+            if not keep_alive:
+                transport.close()
+                return
+
+
+async def serve(front: HttpFront, host: str, port: int, *, reuse_port: bool = False) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    sock = None
+    if reuse_port:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        return await loop.create_server(lambda: _HttpProtocol(front), sock=sock, backlog=4096)
+    return await loop.create_server(lambda: _HttpProtocol(front), host, port, backlog=4096)

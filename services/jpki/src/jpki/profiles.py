@@ -1,0 +1,339 @@
+"""Certificate profiles of the two JPKI CAs (domain.md §4), and the rules that size a certificate's life.
+
+Everything here is pure: builders and checks, no HSM, no database. Values are checked with errors naming the
+field and the rule, never the value (the 4 basic facts are personal data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import unicodedata
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+from jpki.errors import InvalidArgument
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+class CaKind(enum.StrEnum):
+    SIGN = "sign"  # 署名用電子証明書 (digital signature)
+    AUTH = "auth"  # 利用者証明用電子証明書 (user authentication)
+
+
+# The CA names of the real J-LIS CAs (domain.md §4.1).
+CA_UNIT = {CaKind.SIGN: "JPKI for digital signature", CaKind.AUTH: "JPKI for user authentication"}
+JLIS_UNIT = "Japan Agency for Local Authority Information Systems"
+
+# Certificate policies (domain.md §4.2; kjur/jsrsasign-oid-jpki).
+POLICY = {
+    CaKind.SIGN: ObjectIdentifier("1.2.392.200149.8.5.1.1.20"),  # jpki-cp-sign-class20
+    CaKind.AUTH: ObjectIdentifier("1.2.392.200149.8.5.1.3.30"),  # jpki-cp-auth-class30
+}
+
+# SAN otherName type-ids for the 4 basic facts (jpki-personalData arc 1.2.392.200149.8.5.5).
+OID_NAME = ObjectIdentifier("1.2.392.200149.8.5.5.1")
+OID_NAME_SUBSTITUTES = ObjectIdentifier("1.2.392.200149.8.5.5.2")
+OID_SEX = ObjectIdentifier("1.2.392.200149.8.5.5.3")
+OID_BIRTH_DATE = ObjectIdentifier("1.2.392.200149.8.5.5.4")
+OID_ADDRESS = ObjectIdentifier("1.2.392.200149.8.5.5.5")
+OID_ADDRESS_SUBSTITUTES = ObjectIdentifier("1.2.392.200149.8.5.5.6")
+# The order seen on a real card (domain.md §4.3): name, birth, sex, address, name-subst, address-subst.
+SAN_ORDER = (OID_NAME, OID_BIRTH_DATE, OID_SEX, OID_ADDRESS, OID_NAME_SUBSTITUTES, OID_ADDRESS_SUBSTITUTES)
+
+# 署名用 is refused to persons under 15 (domain.md §4.4; municipal pages S44/S47).
+MIN_AGE_SIGN = 15
+# Both certificates run to the 5th birthday after issuance (domain.md §4.4).
+BIRTHDAYS_OF_VALIDITY = 5
+ADDRESS_MAX_CHARS = 200
+NAME_MAX_CHARS = 100
+
+# 元号 codes of the birth-date value `EYYYYMMDD` (domain.md §4.3), with each era's first day.
+ERAS = (
+    (dt.date(2019, 5, 1), "5"),   # 令和
+    (dt.date(1989, 1, 8), "4"),   # 平成
+    (dt.date(1926, 12, 25), "3"),  # 昭和
+    (dt.date(1912, 7, 30), "2"),  # 大正
+    (dt.date(1868, 10, 23), "1"),  # 明治
+)
+
+
+def ca_name(kind: CaKind) -> x509.Name:
+    return x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, CA_UNIT[kind]),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, JLIS_UNIT),
+    ])
+
+
+def jpki_service_name() -> x509.Name:
+    """`C=JP, O=公的個人認証サービス`: the CA's SubjectAltName and every certificate's IssuerAltName."""
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "公的個人認証サービス")])
+
+
+def crl_dp_name(kind: CaKind, prefecture: str, municipality: str) -> x509.Name:
+    """The real CRL distribution point of an end-entity certificate: partitioned by municipality (domain.md §4.2)."""
+    return x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, CA_UNIT[kind]),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "CRL Distribution Points"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, prefecture),
+        x509.NameAttribute(NameOID.COMMON_NAME, municipality),
+    ])
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where relying parties fetch revocation data; the path scheme is served by http_api."""
+
+    base: str  # e.g. http://jpki.example:8080
+    cps: str = "https://www.jpki.go.jp/ca/pdf/sign_cps.pdf"
+
+    def crl(self, kind: CaKind, partition: str) -> str:
+        return f"{self.base}/crl/{kind}/{partition}.crl"
+
+    def delta_crl(self, kind: CaKind, partition: str) -> str:
+        return f"{self.base}/crl/{kind}/{partition}-delta.crl"
+
+    def arl(self, kind: CaKind) -> str:
+        return f"{self.base}/arl/{kind}.crl"
+
+    def ocsp(self) -> str:
+        return f"{self.base}/ocsp"
+
+    def ca_cert(self, kind: CaKind) -> str:
+        return f"{self.base}/ca/{kind}.cer"
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A CRL partition: one municipality (全国地方公共団体コード) with the names the real CRL DP carries."""
+
+    municipality_code: str
+    prefecture: str
+    municipality: str
+
+    def validate(self) -> None:
+        code = self.municipality_code
+        if len(code) != 6 or not code.isdigit():
+            raise InvalidArgument("municipality_code", "must be the 6-digit 全国地方公共団体コード (JIS X 0402)")
+        for field, value in (("prefecture_name", self.prefecture), ("municipality_name", self.municipality)):
+            if not value or len(value) > 64 or any(unicodedata.category(c).startswith("C") for c in value):
+                raise InvalidArgument(field, "must be 1-64 printable characters")
+
+
+@dataclass(frozen=True)
+class BasicFacts:
+    """基本4情報 as the signing certificate carries them (domain.md §4.3)."""
+
+    name: str  # surname U+3000 given name; characters outside JIS 第1/第2水準 already replaced by 代替文字
+    birth_date: dt.date
+    sex: int  # 1 男, 2 女, 3 不明 (JPKI coding, not ISO 5218)
+    address: str  # from 都道府県, no postal code
+    name_substitutes: str = ""  # one '0'/'1' per character of `name`; empty means no substitutes
+    address_substitutes: str = ""
+
+    def validate(self, today: dt.date) -> None:
+        if not self.name or len(self.name) > NAME_MAX_CHARS:
+            raise InvalidArgument("facts.name", f"must be 1-{NAME_MAX_CHARS} characters")
+        if any(unicodedata.category(c).startswith("C") for c in self.name + self.address):
+            raise InvalidArgument("facts", "name and address must not contain control characters")
+        if not self.address or len(self.address) > ADDRESS_MAX_CHARS:
+            raise InvalidArgument("facts.address", f"must be 1-{ADDRESS_MAX_CHARS} characters")
+        if self.sex not in (1, 2, 3):
+            raise InvalidArgument("facts.sex", "must be 1 (男), 2 (女) or 3 (不明)")
+        if not ERAS[-1][0] <= self.birth_date <= today:
+            raise InvalidArgument("facts.birth_date", "must lie between 1868-10-23 (明治) and today")
+        for field, text, marks in (("facts.name_substitutes", self.name, self.name_substitutes),
+                                   ("facts.address_substitutes", self.address, self.address_substitutes)):
+            if marks and (len(marks) != len(text) or set(marks) - {"0", "1"}):
+                raise InvalidArgument(field, "must hold one '0' or '1' per character of the value it marks")
+
+    def positions(self, text: str, marks: str) -> str:
+        return marks or "0" * len(text)
+
+
+def birth_date_value(d: dt.date) -> str:
+    """`EYYYYMMDD`: 元号 code, then the Gregorian date (e.g. 昭和 1980-12-31 -> `319801231`)."""
+    code = next((c for start, c in ERAS if d >= start), "0")
+    return f"{code}{d:%Y%m%d}"
+
+
+def _utf8(value: str) -> bytes:
+    raw = value.encode("utf-8")
+    n = len(raw)
+    length = bytes([n]) if n < 0x80 else (b"\x81" + bytes([n]) if n < 0x100 else b"\x82" + n.to_bytes(2, "big"))
+    return b"\x0c" + length + raw
+
+
+def san_for(facts: BasicFacts) -> x509.SubjectAlternativeName:
+    """Six otherName entries `{type-id, [0] EXPLICIT UTF8String}`; cryptography adds the [0] wrapper itself."""
+    values = {
+        OID_NAME: facts.name,
+        OID_BIRTH_DATE: birth_date_value(facts.birth_date),
+        OID_SEX: str(facts.sex),
+        OID_ADDRESS: facts.address,
+        OID_NAME_SUBSTITUTES: facts.positions(facts.name, facts.name_substitutes),
+        OID_ADDRESS_SUBSTITUTES: facts.positions(facts.address, facts.address_substitutes),
+    }
+    return x509.SubjectAlternativeName([x509.OtherName(oid, _utf8(values[oid])) for oid in SAN_ORDER])
+
+
+def decode_san(cert: x509.Certificate) -> dict[str, str]:
+    """The 4 facts (and substitute maps) from a signing certificate, keyed by OID dotted string."""
+    from asn1crypto.core import UTF8String
+
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return {o.type_id.dotted_string: str(UTF8String.load(o.value).native)
+            for o in san if isinstance(o, x509.OtherName)}
+
+
+# --- validity -------------------------------------------------------------------------------------------------
+
+def end_of_day_jst(d: dt.date) -> dt.datetime:
+    """23:59:59 JST as the real CA certificates end (domain.md §4.1; for EE certificates UNCONFIRMED, §4.4)."""
+    return dt.datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=JST).astimezone(dt.UTC)
+
+
+def _birthday_in(birth: dt.date, year: int) -> dt.date:
+    # A 29 February birthday falls on 28 February in common years (our choice; the statute counts age from the
+    # day before the birthday, 年齢計算ニ関スル法律, which lands on the 28th either way).
+    try:
+        return birth.replace(year=year)
+    except ValueError:
+        return dt.date(year, 2, 28)
+
+
+def nth_birthday_after(birth: dt.date, after: dt.date, n: int = BIRTHDAYS_OF_VALIDITY) -> dt.date:
+    """The n-th birthday strictly after `after` (発行日後5回目の誕生日)."""
+    first = _birthday_in(birth, after.year)
+    if first <= after:
+        first = _birthday_in(birth, after.year + 1)
+    return _birthday_in(birth, first.year + n - 1)
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def certificate_not_after(*, issued_at: dt.datetime, birth_date: dt.date, card_expiry: dt.date,
+                          cap: dt.datetime | None = None) -> dt.datetime:
+    """To the 5th birthday after issuance, never past the card's expiry, never past `cap` (for a signing
+    certificate: the authentication certificate's end, domain.md §4.4)."""
+    today = issued_at.astimezone(JST).date()
+    end = min(end_of_day_jst(nth_birthday_after(birth_date, today)), end_of_day_jst(card_expiry))
+    if cap is not None:
+        end = min(end, cap)
+    if end <= issued_at:
+        raise InvalidArgument("card_expiry", "the card (or its authentication certificate) has already expired")
+    return end
+
+
+# --- builders ------------------------------------------------------------------------------------------------
+
+def _aki(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+def ca_certificate(*, kind: CaKind, public_key: rsa.RSAPublicKey, serial: int, not_before: dt.datetime,
+                   not_after: dt.datetime, urls: Urls) -> x509.CertificateBuilder:
+    """A self-signed JPKI CA certificate in the shape of the real ones (domain.md §4.1)."""
+    name = ca_name(kind)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(public_key).serial_number(serial)
+        .not_valid_before(not_before).not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.DirectoryName(jpki_service_name())]), critical=False)
+        # The ARL: the real CA certificates name their own DN; we add where it is served over HTTP.
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.DirectoryName(name), x509.UniformResourceIdentifier(urls.arl(kind))],
+            relative_name=None, reasons=None, crl_issuer=None)]), critical=False)
+    )
+
+
+def _dp(kind: CaKind, partition: Partition, urls: Urls) -> list[x509.GeneralName]:
+    return [x509.DirectoryName(crl_dp_name(kind, partition.prefecture, partition.municipality)),
+            x509.UniformResourceIdentifier(urls.crl(kind, partition.municipality_code))]
+
+
+def crl_distribution_point(kind: CaKind, partition: Partition, urls: Urls) -> list[x509.GeneralName]:
+    """The full name of a partition's distribution point: identical in the certificate and in the CRL's IDP."""
+    return _dp(kind, partition, urls)
+
+
+def end_entity_certificate(*, kind: CaKind, ca_cert: x509.Certificate, public_key: rsa.RSAPublicKey, serial: int,
+                           not_before: dt.datetime, not_after: dt.datetime, partition: Partition, subject_id: str,
+                           facts: BasicFacts | None, urls: Urls, policy_critical: bool = True,
+                           include_ocsp_url: bool = True) -> x509.CertificateBuilder:
+    """署名用 / 利用者証明用 end-entity certificate (domain.md §4.2)."""
+    if (kind is CaKind.SIGN) != (facts is not None):
+        raise ValueError("the signing certificate carries the 4 facts; the authentication certificate none")
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+        x509.NameAttribute(NameOID.LOCALITY_NAME, partition.prefecture),
+        x509.NameAttribute(NameOID.LOCALITY_NAME, partition.municipality),
+        # An opaque issuance identifier, not personal data (domain.md §4.2).
+        x509.NameAttribute(NameOID.COMMON_NAME, subject_id),
+    ])
+    sign = kind is CaKind.SIGN
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(ca_cert.subject).public_key(public_key).serial_number(serial)
+        .not_valid_before(not_before).not_valid_after(not_after)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=sign, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.CertificatePolicies([x509.PolicyInformation(POLICY[kind], [urls.cps])]),
+                       critical=policy_critical)
+        .add_extension(x509.IssuerAlternativeName([x509.DirectoryName(jpki_service_name())]), critical=False)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=_dp(kind, partition, urls), relative_name=None, reasons=None, crl_issuer=None)]),
+            critical=False)
+        .add_extension(_aki(ca_cert), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+    if facts is not None:
+        b = b.add_extension(san_for(facts), critical=False)
+    if include_ocsp_url:
+        # Not observed on real cards (domain.md §4.2, UNCONFIRMED); our verifiers find the responder here.
+        b = b.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp()))]), critical=False)
+    return b
+
+
+def ocsp_signer_certificate(*, kind: CaKind, ca_cert: x509.Certificate, public_key: rsa.RSAPublicKey,
+                            serial: int, not_before: dt.datetime, not_after: dt.datetime) -> x509.CertificateBuilder:
+    """A delegated OCSP responder certificate (RFC 6960 §4.2.2.2): id-kp-OCSPSigning and ocsp-nocheck."""
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, CA_UNIT[kind]),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"OCSP Responder {not_before:%Y%m%d%H%M%S}"),
+    ])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(ca_cert.subject).public_key(public_key).serial_number(serial)
+        .not_valid_before(not_before).not_valid_after(not_after)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+        .add_extension(x509.OCSPNoCheck(), critical=False)
+        .add_extension(_aki(ca_cert), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(x509.IssuerAlternativeName([x509.DirectoryName(jpki_service_name())]), critical=False)
+    )

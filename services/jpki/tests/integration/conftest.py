@@ -1,0 +1,142 @@
+"""Real SoftHSM2, real PostgreSQL (the runtime's test plugin), real HTTP on 127.0.0.1, real OpenSSL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jpki import hsm as hsmmod
+from jpki.app import build_service, start_http
+from jpki.ceremony import run_ceremony
+from jpki.http_api import Snapshot
+from jpki.profiles import BasicFacts, CaKind, Partition
+from jpki.service import Issued, IssueRequest, JpkiService
+from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
+from mynumber_runtime.settings import DatabaseSettings
+
+TOKEN = "jpki-test"
+PIN = "123456"
+
+
+@pytest.fixture(scope="session")
+def hsm_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[hsmmod.Hsm, Path]]:
+    """One SoftHSM token for the whole run (SoftHSM reads its configuration once per process)."""
+    data = tmp_path_factory.mktemp("softhsm")
+    hsmmod.softhsm_config(data)
+    hsmmod.softhsm_init_token(TOKEN, so_pin="12345678", user_pin=PIN)
+    h = hsmmod.Hsm(module=hsmmod.SOFTHSM_MODULE, token_label=TOKEN, user_pin=PIN)
+    yield h, data
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Ca:
+    service: JpkiService
+    settings: JpkiSettings
+    snapshot: Snapshot
+    base_url: str
+    dir: Path
+    token: str  # a registered platform operator's bearer token
+
+    def pem(self, kind: CaKind) -> Path:
+        return self.dir / f"jpki-{kind}-ca.pem"
+
+    async def refresh(self) -> None:
+        await self.snapshot.refresh()
+
+
+@pytest.fixture(scope="module")
+async def ca(hsm_session: tuple[hsmmod.Hsm, Path], new_database: object, tmp_path_factory: pytest.TempPathFactory
+             ) -> AsyncIterator[Ca]:
+    h, data = hsm_session
+    work = tmp_path_factory.mktemp("jpki")
+    (work / "pin").write_text(PIN)
+    (work / "keys").write_text("11" * 32)
+    (work / "events").write_text("22" * 32)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    url = new_database()  # type: ignore[operator]
+    # Each module gets its own CA generation on the shared token: labels carry the generation and a nonce.
+    settings = JpkiSettings(database=DatabaseSettings(url=url),
+                            hsm=HsmSettings(token_label=TOKEN, user_pin_file=work / "pin", softhsm_data_dir=data),
+                            http=HttpSettings(listen_port=port, public_base_url=base), keys_file=work / "keys",
+                            events_key_file=work / "events")
+    from jpki.ceremony import MIGRATIONS
+    from mynumber_runtime.db import migrate
+
+    migrate(url, MIGRATIONS)
+    service = await build_service(settings, hsm=h)
+    # The labels must not collide with another module's CA on the same token.
+    service.label_prefix = f"m{port}-"
+    await run_ceremony(settings, so_pin="12345678", actor="operator:test-ceremony", out_dir=work, service=service)
+    _, token = await service.register_verifier(kind="platform_operator", organization="テスト事業者",
+                                               filing_ref="TEST-001", actor="operator:test")
+    server, snapshot, stop, task = await start_http(service, "127.0.0.1", port, poll_interval_s=0.2)
+    try:
+        yield Ca(service, settings, snapshot, base, work, token)
+    finally:
+        stop.set()
+        server.close()
+        await server.wait_closed()
+        await task
+        await service.repo.engine.dispose()
+
+
+def card_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def spki(key: rsa.RSAPrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+TOKYO = Partition("131016", "東京都", "千代田区")
+FACTS = BasicFacts(name="山田　太郎", birth_date=dt.date(1980, 12, 31), sex=1,
+                   address="東京都千代田区外神田１丁目２番３号")
+
+
+def request(kind: CaKind, card_id: str, *, key: rsa.RSAPrivateKey | None = None, resident_code: str = "12345678901",
+            partition: Partition = TOKYO, facts: BasicFacts | None = FACTS, **kw: object) -> IssueRequest:
+    return IssueRequest(kind=kind, card_id=card_id, resident_code=resident_code, partition=partition,
+                        birth_date=(facts or FACTS).birth_date, card_expiry=dt.date.today() + dt.timedelta(days=3650),
+                        public_key_der=spki(key or card_key()), facts=facts if kind is CaKind.SIGN else None,
+                        **kw)  # type: ignore[arg-type]
+
+
+async def issue_pair(ca: Ca, card_id: str, resident_code: str = "12345678901",
+                     partition: Partition = TOKYO) -> tuple[Issued, Issued]:
+    auth = await ca.service.issue(request(CaKind.AUTH, card_id, resident_code=resident_code, partition=partition),
+                                  actor="service:issuance")
+    sign = await ca.service.issue(request(CaKind.SIGN, card_id, resident_code=resident_code, partition=partition),
+                                  actor="service:issuance")
+    return auth, sign
+
+
+def write_pem(path: Path, der: bytes) -> Path:
+    from cryptography import x509
+
+    path.write_bytes(x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def run(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=60,
+                          input=input.decode() if input else None)
+
+
+async def arun(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run a client (openssl) without blocking the event loop that serves it."""
+    return await asyncio.to_thread(run, *args)
