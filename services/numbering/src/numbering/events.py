@@ -32,20 +32,31 @@ class EventSealer:
     def seal(self, subj: str, identities: Sequence[ev.SealedIdentity]) -> list[bytes]:
         return self._sealer.seal_many([i.SerializeToString() for i in identities], subj.encode())
 
+    def seal_bytes(self, subj: str, plaintext: bytes) -> bytes:
+        return self._sealer.seal(plaintext, subj.encode())
+
+    def open_bytes(self, subj: str, sealed: bytes) -> bytes:
+        return self._sealer.open(sealed, subj.encode())
+
     def open(self, subj: str, sealed: bytes) -> ev.SealedIdentity:
         out = ev.SealedIdentity()
         out.ParseFromString(self._sealer.open(sealed, subj.encode()))
         return out
 
 
-def number_assigned(sealer: EventSealer, at: dt.datetime, items: Sequence[tuple[str, str, str]]) -> ev.NumberAssigned:
-    """items: (municipality_code, resident_code, individual_number)."""
-    sealed = sealer.seal(NUMBER_ASSIGNED, [ev.SealedIdentity(resident_code=c, individual_number=n)
-                                           for _, c, n in items])
-    return ev.NumberAssigned(
-        assignments=[ev.AssignedNumber(municipality_code=m, sealed_identity=s)
-                     for (m, _, _), s in zip(items, sealed, strict=True)],
-        assigned_at=_ts(at))
+def number_assigned(sealer: EventSealer, at: dt.datetime, municipality_codes: Sequence[str],
+                    resident_codes: Sequence[str], numbers: Sequence[str]) -> ev.NumberAssigned:
+    """One event for a whole transaction; the personal data is sealed once, as a whole."""
+    plain = ev.AssignedNumbers(municipality_codes=municipality_codes, resident_codes=resident_codes,
+                               individual_numbers=numbers)
+    return ev.NumberAssigned(sealed_assignments=sealer.seal_bytes(NUMBER_ASSIGNED, plain.SerializeToString()),
+                             assigned_at=_ts(at), count=len(numbers))
+
+
+def open_number_assigned(sealer: EventSealer, event: ev.NumberAssigned) -> ev.AssignedNumbers:
+    out = ev.AssignedNumbers()
+    out.ParseFromString(sealer.open_bytes(NUMBER_ASSIGNED, event.sealed_assignments))
+    return out
 
 
 def number_changed(sealer: EventSealer, at: dt.datetime, municipality_code: str, resident_code: str, new: str,

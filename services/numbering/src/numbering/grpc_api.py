@@ -14,7 +14,7 @@ from mynumber_runtime.errors import DomainError, InvalidArgument
 from mynumber_runtime.grpc_server import ServiceBinding
 from mynumber_runtime.identity import current_caller
 
-from numbering.service import BulkTotals, ItemOutcome, NumberingService, PreparedChunk
+from numbering.service import BulkTotals, ChunkResult, NumberingService, PreparedChunk
 
 
 def _ts(at: dt.datetime | None) -> Timestamp | None:
@@ -25,12 +25,17 @@ def _ts(at: dt.datetime | None) -> Timestamp | None:
     return t
 
 
-def _result(o: ItemOutcome) -> pb.AssignmentResult:
-    if o.error is not None:
-        field = getattr(o.error, "field", "")
-        rule = getattr(o.error, "rule", o.error.message)
-        return pb.AssignmentResult(index=o.index, error=pb.ItemError(reason=o.error.reason, field=field, message=rule))
-    return pb.AssignmentResult(index=o.index, individual_number=o.individual_number, newly_assigned=o.newly_assigned)
+def _item_error(index: int, e: DomainError) -> pb.ItemError:
+    return pb.ItemError(index=index, reason=e.reason, field=getattr(e, "field", ""),
+                        message=getattr(e, "rule", e.message))
+
+
+def _chunk_response(r: ChunkResult, totals: BulkTotals) -> pb.AssignNumbersResponse:
+    return pb.AssignNumbersResponse(
+        first_index=r.first_index, individual_numbers=r.numbers, newly_assigned=r.newly_assigned,
+        errors=[_item_error(i, e) for i, e in r.errors],
+        progress=pb.BulkProgress(received=totals.received, assigned=totals.assigned,
+                                 already_assigned=totals.already_assigned, failed=totals.failed))
 
 
 class NumberingServicer(pb_grpc.NumberingServiceServicer):
@@ -56,22 +61,18 @@ class NumberingServicer(pb_grpc.NumberingServiceServicer):
             start = 0
             try:
                 async for req in request_iterator:
-                    if len(req.residents) > self.chunk_limit:
-                        raise InvalidArgument("residents", f"at most {self.chunk_limit} residents per message")
-                    entries = [(r.municipality_code, r.resident_code) for r in req.residents]
-                    await prepared.put(self.service.prepare_chunk(caller, entries, start))
-                    start += len(entries)
+                    if len(req.resident_codes) > self.chunk_limit:
+                        raise InvalidArgument("resident_codes", f"at most {self.chunk_limit} residents per message")
+                    codes = list(req.resident_codes)
+                    await prepared.put(self.service.prepare_chunk(caller, req.municipality_code, codes, start))
+                    start += len(codes)
             finally:
                 await prepared.put(None)
 
         producer = asyncio.create_task(prepare())
         try:
             while (chunk := await prepared.get()) is not None:
-                results = await self.service.write_chunk(caller, chunk, totals)
-                yield pb.AssignNumbersResponse(
-                    results=[_result(o) for o in results],
-                    progress=pb.BulkProgress(received=totals.received, assigned=totals.assigned,
-                                             already_assigned=totals.already_assigned, failed=totals.failed))
+                yield _chunk_response(await self.service.write_chunk(caller, chunk, totals), totals)
             await producer  # re-raises a failure of the reading side (e.g. an oversized chunk)
         finally:
             producer.cancel()

@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from mynumber_runtime import audit
+from mynumber_runtime.crypto import HASH_BYTES
 from mynumber_runtime.outbox import Message, add_event
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import BYTEA, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -39,6 +41,16 @@ _COPY_SQL = ("COPY numbering.numbers (number_hash, resident_code_hash, sealed, m
              "issued_at) FROM STDIN")
 
 
+def _in_hashes(column: sa.ColumnElement[bytes], hashes: Sequence[bytes]) -> sa.ColumnElement[bool]:
+    """`column IN (the hashes)` with the hashes sent as ONE bytea parameter (fixed 16-byte slices), not thousands
+    of bind parameters: on bulk paths, binding each value cost more than the query itself."""
+    if any(len(h) != HASH_BYTES for h in hashes):
+        raise ValueError("look-up hashes are 16 bytes")
+    i = sa.func.generate_series(0, len(hashes) - 1).table_valued("value").render_derived(name="i")
+    blob = sa.bindparam("hashes_blob", value=b"".join(hashes), type_=BYTEA)
+    return column.in_(sa.select(sa.func.substring(blob, 1 + HASH_BYTES * i.c.value, HASH_BYTES)).select_from(i))
+
+
 def _row(r: Any) -> NumberRow:
     return NumberRow(bytes(r.number_hash), bytes(r.resident_code_hash), bytes(r.sealed), r.municipality_code,
                      r.status, r.region, r.issued_at, r.retired_at, r.retired_reason,
@@ -64,7 +76,7 @@ class NumberRepository:
         if not hashes:
             return {}
         rows = await conn.execute(
-            sa.select(*_COLUMNS).where(numbers.c.resident_code_hash.in_(hashes), numbers.c.status == ACTIVE))
+            sa.select(*_COLUMNS).where(_in_hashes(numbers.c.resident_code_hash, hashes), numbers.c.status == ACTIVE))
         return {bytes(r.resident_code_hash): _row(r) for r in rows}
 
     async def active_by_code_hash(self, conn: AsyncConnection, code_hash: bytes, *, lock: bool = False
@@ -81,7 +93,8 @@ class NumberRepository:
         if not hashes:
             return set()
         rows = await conn.execute(
-            sa.select(resident_code_changes.c.old_code_hash).where(resident_code_changes.c.old_code_hash.in_(hashes)))
+            sa.select(resident_code_changes.c.old_code_hash).where(
+                _in_hashes(resident_code_changes.c.old_code_hash, hashes)))
         return {bytes(r.old_code_hash) for r in rows}
 
     async def history(self, conn: AsyncConnection, current: NumberRow) -> list[NumberRow]:
@@ -125,7 +138,7 @@ class NumberRepository:
                 async with raw.cursor() as cur, cur.copy(_COPY_SQL) as copy:
                     await copy.write(buf)
             return {r.number_hash for r in rows}
-        except IntegrityError:
+        except (IntegrityError, psycopg.errors.UniqueViolation):
             result = await conn.execute(
                 insert(numbers).values([
                     {"number_hash": r.number_hash, "resident_code_hash": r.resident_code_hash, "sealed": r.sealed,

@@ -39,14 +39,6 @@ class Assignment:
 
 
 @dataclass(frozen=True)
-class ItemOutcome:
-    index: int
-    individual_number: str = ""
-    newly_assigned: bool = False
-    error: DomainError | None = None
-
-
-@dataclass(frozen=True)
 class HistoryEntry:
     individual_number: str
     status: int
@@ -62,15 +54,25 @@ class PreparedChunk:
 
     start: int
     size: int
+    municipality_code: str
     errors: dict[int, DomainError] = field(default_factory=dict)
     # Per valid, distinct 住民票コード: position in the chunk of its first occurrence.
     positions: list[int] = field(default_factory=list)
     duplicates: dict[int, int] = field(default_factory=dict)  # later position -> first position
-    municipalities: list[str] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
     code_hashes: list[bytes] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     rows: list[NumberRow] = field(default_factory=list)
+
+
+@dataclass
+class ChunkResult:
+    """Columns, in the chunk's order; refused items have an empty number and an entry in `errors`."""
+
+    first_index: int
+    numbers: list[str]
+    newly_assigned: list[bool]
+    errors: list[tuple[int, DomainError]] = field(default_factory=list)
 
 
 @dataclass
@@ -148,7 +150,7 @@ class NumberingService:
                                 municipality_code, ACTIVE, 0, now)
                 if await self.repo.insert_number(conn, row):
                     await self.repo.add_event(conn, events.NUMBER_ASSIGNED, events.number_assigned(
-                        self.event_sealer, now, [(municipality_code, resident_code, number)]))
+                        self.event_sealer, now, [municipality_code], [resident_code], [number]))
                     await self.repo.record_access(conn, at=now, actor=str(caller), action="number.assign",
                                                   subject_ref=self._ref(code_hash), purpose="付番")
                     return Assignment(number, True, now)
@@ -162,34 +164,30 @@ class NumberingService:
 
     # --- bulk assignment -----------------------------------------------------------------------------------
 
-    def prepare_chunk(self, caller: Caller, entries: Sequence[tuple[str, str]], start: int) -> PreparedChunk:
-        chunk = PreparedChunk(start=start, size=len(entries))
-        checked: dict[str, DomainError | None] = {}
+    def prepare_chunk(self, caller: Caller, municipality_code: str, codes: Sequence[str],
+                      start: int) -> PreparedChunk:
+        """CPU work only: validation, FF1, check digits, hashes, sealing. Each bad item gets its own error."""
+        chunk = PreparedChunk(start=start, size=len(codes), municipality_code=municipality_code)
+        try:
+            validate_municipality_code(municipality_code)
+            authorize_municipality(caller, municipality_code)
+        except DomainError as e:
+            chunk.errors = dict.fromkeys(range(len(codes)), e)
+            return chunk
         first_at: dict[str, int] = {}
-        for pos, (municipality_code, resident_code) in enumerate(entries):
-            if municipality_code not in checked:
+        for pos, code in enumerate(codes):
+            if len(code) != 11 or not code.isascii() or not code.isdigit():
                 try:
-                    validate_municipality_code(municipality_code)
-                    authorize_municipality(caller, municipality_code)
-                    checked[municipality_code] = None
-                except DomainError as e:
-                    checked[municipality_code] = e
-            if (err := checked[municipality_code]) is not None:
-                chunk.errors[pos] = err
-                continue
-            if len(resident_code) != 11 or not resident_code.isascii() or not resident_code.isdigit():
-                try:
-                    self.code_rule.validate(resident_code)
+                    self.code_rule.validate(code)
                 except DomainError as e:
                     chunk.errors[pos] = e
                 continue
-            if (seen := first_at.get(resident_code)) is not None:
+            seen = first_at.setdefault(code, pos)
+            if seen != pos:
                 chunk.duplicates[pos] = seen
                 continue
-            first_at[resident_code] = pos
             chunk.positions.append(pos)
-            chunk.municipalities.append(municipality_code)
-            chunk.codes.append(resident_code)
+            chunk.codes.append(code)
         if chunk.codes:
             # Check digits of all codes at once; drop the bad ones.
             bodies = np.fromiter((int(c[:10]) for c in chunk.codes), dtype=np.int64, count=len(chunk.codes))
@@ -202,7 +200,6 @@ class NumberingService:
                         "resident_code", "check digit does not match the 住民票コード rule")
                 keep = [k for k in range(len(chunk.codes)) if k not in drop]
                 chunk.positions = [chunk.positions[k] for k in keep]
-                chunk.municipalities = [chunk.municipalities[k] for k in keep]
                 chunk.codes = [chunk.codes[k] for k in keep]
                 for later, first in list(chunk.duplicates.items()):
                     if first in chunk.errors:
@@ -216,57 +213,60 @@ class NumberingService:
         number_hashes = self.keys.lookup.many([n.encode() for n in chunk.numbers])
         sealed = self.sealer.seal_many([(n + c).encode() for n, c in zip(chunk.numbers, chunk.codes, strict=True)],
                                        SEALED_AAD)
-        chunk.rows = [NumberRow(nh, ch, s, m, ACTIVE, 0, now) for nh, ch, s, m in
-                      zip(number_hashes, chunk.code_hashes, sealed, chunk.municipalities, strict=True)]
+        chunk.rows = [NumberRow(nh, ch, s, municipality_code, ACTIVE, 0, now) for nh, ch, s in
+                      zip(number_hashes, chunk.code_hashes, sealed, strict=True)]
         return chunk
 
-    async def write_chunk(self, caller: Caller, chunk: PreparedChunk, totals: BulkTotals) -> list[ItemOutcome]:
-        outcome: dict[int, ItemOutcome] = {}
+    async def write_chunk(self, caller: Caller, chunk: PreparedChunk, totals: BulkTotals) -> ChunkResult:
+        """One transaction per chunk. The fast path is COPY of every candidate: a resident who already has a
+        number (or whose first number exists for any reason) hits a unique index, and then the chunk falls back
+        to INSERT ... ON CONFLICT DO NOTHING and reads the existing numbers."""
+        size = chunk.size
+        result = ChunkResult(first_index=chunk.start, numbers=[""] * size, newly_assigned=[False] * size)
         if chunk.rows:
             now = chunk.rows[0].issued_at
             async with self.repo.transaction() as conn:
-                existing = await self.repo.active_by_code_hashes(conn, chunk.code_hashes)
                 retired = await self.repo.retired_code_hashes(conn, chunk.code_hashes)
-                fresh = [k for k, h in enumerate(chunk.code_hashes) if h not in existing and h not in retired]
-                inserted = await self.repo.copy_new_numbers(conn, [chunk.rows[k] for k in fresh])
-                lost = [chunk.code_hashes[k] for k in fresh if chunk.rows[k].number_hash not in inserted]
-                if lost:  # concurrent duplicates committed first
-                    existing.update(await self.repo.active_by_code_hashes(conn, lost))
-                new_items = []
+                candidates = [k for k, h in enumerate(chunk.code_hashes) if h not in retired]
+                inserted = await self.repo.copy_new_numbers(conn, [chunk.rows[k] for k in candidates])
+                existing = {}
+                if len(inserted) < len(candidates):
+                    existing = await self.repo.active_by_code_hashes(
+                        conn, [chunk.code_hashes[k] for k in candidates if chunk.rows[k].number_hash not in inserted])
+                new_k = []
                 for k, pos in enumerate(chunk.positions):
                     h = chunk.code_hashes[k]
                     if h in retired:
-                        outcome[pos] = ItemOutcome(chunk.start + pos, error=ResidentCodeRetired())
+                        chunk.errors[pos] = ResidentCodeRetired()
                     elif chunk.rows[k].number_hash in inserted:
-                        outcome[pos] = ItemOutcome(chunk.start + pos, chunk.numbers[k], True)
-                        new_items.append((chunk.municipalities[k], chunk.codes[k], chunk.numbers[k]))
+                        result.numbers[pos] = chunk.numbers[k]
+                        result.newly_assigned[pos] = True
+                        new_k.append(k)
                     elif h in existing:
-                        outcome[pos] = ItemOutcome(chunk.start + pos, self._open(existing[h])[0], False)
+                        result.numbers[pos] = self._open(existing[h])[0]
                     else:
-                        outcome[pos] = ItemOutcome(chunk.start + pos, error=NumberCollision())
-                if new_items:
-                    await self.repo.add_event(conn, events.NUMBER_ASSIGNED,
-                                              events.number_assigned(self.event_sealer, now, new_items))
+                        chunk.errors[pos] = NumberCollision()
+                if new_k:
+                    await self.repo.add_event(conn, events.NUMBER_ASSIGNED, events.number_assigned(
+                        self.event_sealer, now, [chunk.municipality_code] * len(new_k),
+                        [chunk.codes[k] for k in new_k], [chunk.numbers[k] for k in new_k]))
                 # One access record per chunk: the bulk request is one act of one caller.
                 await self.repo.record_access(
                     conn, at=now, actor=str(caller), action="number.assign.bulk",
-                    subject_ref=f"municipality:{chunk.municipalities[0]}", purpose="付番 (一括)",
-                    details={"first_index": chunk.start, "items": len(chunk.positions), "new": len(new_items)})
-        for pos, err in chunk.errors.items():
-            outcome[pos] = ItemOutcome(chunk.start + pos, error=err)
+                    subject_ref=f"municipality:{chunk.municipality_code}", purpose="付番 (一括)",
+                    details={"first_index": chunk.start, "items": len(chunk.positions), "new": len(new_k)})
         for later, first in chunk.duplicates.items():
-            o = outcome[first]
-            outcome[later] = ItemOutcome(chunk.start + later, o.individual_number, False, o.error)
-        results = [outcome[p] for p in range(chunk.size)]
-        totals.received += chunk.size
-        for r in results:
-            if r.error is not None:
-                totals.failed += 1
-            elif r.newly_assigned:
-                totals.assigned += 1
+            if first in chunk.errors:
+                chunk.errors[later] = chunk.errors[first]
             else:
-                totals.already_assigned += 1
-        return results
+                result.numbers[later] = result.numbers[first]
+        result.errors = sorted(((chunk.start + p, e) for p, e in chunk.errors.items()), key=lambda t: t[0])
+        new = sum(result.newly_assigned)
+        totals.received += size
+        totals.assigned += new
+        totals.failed += len(result.errors)
+        totals.already_assigned += size - new - len(result.errors)
+        return result
 
     # --- changes -------------------------------------------------------------------------------------------
 
@@ -379,4 +379,4 @@ class NumberingService:
         return self.keys.sector_code(agency_code, individual_number)
 
 
-__all__ = ["RETIRED", "Assignment", "BulkTotals", "HistoryEntry", "ItemOutcome", "NumberingService"]
+__all__ = ["RETIRED", "Assignment", "BulkTotals", "ChunkResult", "HistoryEntry", "NumberingService"]

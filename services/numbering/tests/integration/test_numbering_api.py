@@ -91,37 +91,69 @@ async def test_store_terminals_and_anonymous_callers_are_refused(numbering):
 
 async def test_bulk_stream_gives_per_item_results_and_progress(numbering, db):
     codes = [new_code() for _ in range(2500)]
-    already = codes[0]
-    await numbering.stub().AssignNumber(req(already))
-    chunks = [codes[:1000] + ["123", codes[5]], codes[1000:2500] + [RULE.make("0000000000")[:-1] + "x"]]
+    await numbering.stub().AssignNumber(req(codes[0]))
+    events_before = await rows(db, outbox)
+    bad_check = codes[7][:-1] + str((int(codes[7][-1]) + 1) % 10)
+    chunks = [[*codes[:1000], "123", codes[5]], [*codes[1000:2500], bad_check]]
 
     async def requests():
         for chunk in chunks:
-            yield pb.AssignNumbersRequest(residents=[pb.ResidentEntry(municipality_code=MUNICIPALITY,
-                                                                      resident_code=c) for c in chunk])
+            yield pb.AssignNumbersRequest(municipality_code=MUNICIPALITY, resident_codes=chunk)
 
     responses = [r async for r in numbering.stub().AssignNumbers(requests())]
-    results = [r for resp in responses for r in resp.results]
-    assert [r.index for r in results] == list(range(2503))
+    assert [r.first_index for r in responses] == [0, 1002]
+    numbers = [n for r in responses for n in r.individual_numbers]
+    new = [b for r in responses for b in r.newly_assigned]
+    errors = {e.index: e for r in responses for e in r.errors}
+    assert len(numbers) == len(new) == 2503
     assert responses[-1].progress == pb.BulkProgress(received=2503, assigned=2499, already_assigned=2, failed=2)
-    assert results[1000].error.field == "resident_code" and results[1000].error.reason == "INVALID_ARGUMENT"
-    assert results[1001].individual_number == results[5].individual_number  # a repeat inside the stream
-    assert not results[0].newly_assigned
-    assert all(in_.is_valid(r.individual_number) for r in results if not r.HasField("error"))
+    assert set(errors) == {1000, 2502}
+    assert errors[1000].field == "resident_code" and "11 digits" in errors[1000].message
+    assert errors[2502].reason == "INVALID_ARGUMENT" and "check digit" in errors[2502].message
+    assert numbers[1000] == numbers[2502] == ""
+    assert numbers[1001] == numbers[5] and not new[1001]  # a repeat inside the stream
+    assert not new[0]  # numbered before the stream
+    assert all(in_.is_valid(n) for k, n in enumerate(numbers) if k not in errors)
+    assert len({n for n in numbers if n}) == 2500
     singles = await asyncio.gather(*(numbering.stub().LookupNumber(pb.LookupNumberRequest(
         municipality_code=MUNICIPALITY, resident_code=codes[i])) for i in (0, 999, 1700)))
-    assert [s.individual_number for s in singles] == [results[i].individual_number for i in (0, 999, 1702)]
+    assert [s.individual_number for s in singles] == [numbers[i] for i in (0, 999, 1702)]
+    assert await rows(db, outbox) == events_before + 2  # one event per chunk
+
+
+async def test_a_bulk_rerun_returns_the_same_numbers_and_issues_nothing_new(numbering, db):
+    codes = [new_code() for _ in range(300)]
+
+    async def requests():
+        yield pb.AssignNumbersRequest(municipality_code=MUNICIPALITY, resident_codes=codes)
+
+    first = [r async for r in numbering.stub().AssignNumbers(requests())]
+    before = (await rows(db), await rows(db, outbox))
+    again = [r async for r in numbering.stub().AssignNumbers(requests())]
+    assert list(again[0].individual_numbers) == list(first[0].individual_numbers)
+    assert not any(again[0].newly_assigned)
+    assert (await rows(db), await rows(db, outbox)) == before
+
+
+async def test_a_bulk_chunk_of_another_municipality_is_refused_item_by_item(numbering, db):
+    before = await rows(db)
+
+    async def requests():
+        yield pb.AssignNumbersRequest(municipality_code=OTHER_MUNICIPALITY, resident_codes=[new_code(), new_code()])
+
+    (resp,) = [r async for r in numbering.stub().AssignNumbers(requests())]
+    assert [e.reason for e in resp.errors] == ["PERMISSION_DENIED", "PERMISSION_DENIED"]
+    assert await rows(db) == before
 
 
 async def test_an_oversized_bulk_message_is_refused(numbering):
     async def requests():
-        yield pb.AssignNumbersRequest(residents=[pb.ResidentEntry(municipality_code=MUNICIPALITY,
-                                                                  resident_code=new_code())
-                                                 for _ in range(numbering.settings.bulk_chunk_limit + 1)])
+        yield pb.AssignNumbersRequest(municipality_code=MUNICIPALITY, resident_codes=[
+            new_code() for _ in range(numbering.settings.bulk_chunk_limit + 1)])
 
     with pytest.raises(grpc.aio.AioRpcError) as e:
         _ = [r async for r in numbering.stub().AssignNumbers(requests())]
-    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "residents" in e.value.details()
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "resident_codes" in e.value.details()
 
 
 async def test_change_after_a_leak_retires_the_old_number_for_good(numbering, db):

@@ -101,15 +101,17 @@ def bulk_assign(c: Ctx, register: Path, out: Path | None, chunk: int) -> None:
     lines: list[int] = []
 
     async def requests() -> AsyncIterator[pb.AssignNumbersRequest]:
-        batch: list[pb.ResidentEntry] = []
-        for line_no, municipality, code in _read_register(register):
-            lines.append(line_no)
-            batch.append(pb.ResidentEntry(municipality_code=municipality, resident_code=code))
-            if len(batch) == chunk:
-                yield pb.AssignNumbersRequest(residents=batch)
+        # A chunk holds one municipality's residents: cut at the chunk size or where the municipality changes.
+        municipality, batch = "", []
+        for line_no, m, code in _read_register(register):
+            if batch and (m != municipality or len(batch) == chunk):
+                yield pb.AssignNumbersRequest(municipality_code=municipality, resident_codes=batch)
                 batch = []
+            municipality = m
+            lines.append(line_no)
+            batch.append(code)
         if batch:
-            yield pb.AssignNumbersRequest(residents=batch)
+            yield pb.AssignNumbersRequest(municipality_code=municipality, resident_codes=batch)
 
     async def call() -> pb.BulkProgress:
         progress_bar = Progress(TextColumn("[bold]numbering"), BarColumn(), MofNCompleteColumn(),
@@ -128,20 +130,19 @@ def bulk_assign(c: Ctx, register: Path, out: Path | None, chunk: int) -> None:
                     task = progress_bar.add_task("numbering", total=total, rate="-")
                     async for resp in pb_grpc.NumberingServiceStub(ch).AssignNumbers(requests()):
                         last = resp.progress
+                        errors = {e.index: e for e in resp.errors}
                         if writer:
-                            for r in resp.results:
-                                line = lines[r.index]
-                                if r.HasField("error"):
-                                    writer.writerow([line, "", "refused", r.error.reason, r.error.field,
-                                                     r.error.message])
+                            for k, (number, new) in enumerate(zip(resp.individual_numbers, resp.newly_assigned,
+                                                                  strict=True)):
+                                index = resp.first_index + k
+                                if (e := errors.get(index)) is not None:
+                                    writer.writerow([lines[index], "", "refused", e.reason, e.field, e.message])
                                 else:
-                                    writer.writerow([line, r.individual_number,
-                                                     "assigned" if r.newly_assigned else "already", "", "", ""])
+                                    writer.writerow([lines[index], number, "assigned" if new else "already", "",
+                                                     "", ""])
                         else:
-                            for r in resp.results:
-                                if r.HasField("error"):
-                                    err.print(f"line {lines[r.index]}: {r.error.reason} {r.error.field}: "
-                                              f"{r.error.message}")
+                            for e in resp.errors:
+                                err.print(f"line {lines[e.index]}: {e.reason} {e.field}: {e.message}")
                         rate = last.received / max(loop.time() - started, 1e-9)
                         progress_bar.update(task, completed=last.received, rate=f"{rate:,.0f}")
         finally:

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from mynumber.numbering.v1 import numbering_pb2 as mynumber_dot_numbering_dot_v1_dot_numbering__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"mynumber/numbering/v1/events.proto\x12\x15mynumber.numbering.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%mynumber/numbering/v1/numbering.proto\"T\n\x0eSealedIdentity\x12\x15\n\rresident_code\x18\x01 \x01(\t\x12\x19\n\x11individual_number\x18\x02 \x01(\t\x12\x10\n\x08previous\x18\x03 \x01(\t\"D\n\x0e\x41ssignedNumber\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x17\n\x0fsealed_identity\x18\x02 \x01(\x0c\"}\n\x0eNumberAssigned\x12:\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32%.mynumber.numbering.v1.AssignedNumber\x12/\n\x0b\x61ssigned_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa8\x01\n\rNumberChanged\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x17\n\x0fsealed_identity\x18\x02 \x01(\x0c\x12\x33\n\x06reason\x18\x03 \x01(\x0e\x32#.mynumber.numbering.v1.ChangeReason\x12.\n\nchanged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x13ResidentCodeChanged\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x17\n\x0fsealed_identity\x18\x02 \x01(\x0c\x12.\n\nchanged_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"mynumber/numbering/v1/events.proto\x12\x15mynumber.numbering.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%mynumber/numbering/v1/numbering.proto\"T\n\x0eSealedIdentity\x12\x15\n\rresident_code\x18\x01 \x01(\t\x12\x19\n\x11individual_number\x18\x02 \x01(\t\x12\x10\n\x08previous\x18\x03 \x01(\t\"a\n\x0f\x41ssignedNumbers\x12\x1a\n\x12municipality_codes\x18\x01 \x03(\t\x12\x16\n\x0eresident_codes\x18\x02 \x03(\t\x12\x1a\n\x12individual_numbers\x18\x03 \x03(\t\"l\n\x0eNumberAssigned\x12\x1a\n\x12sealed_assignments\x18\x01 \x01(\x0c\x12/\n\x0b\x61ssigned_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63ount\x18\x03 \x01(\r\"\xa8\x01\n\rNumberChanged\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x17\n\x0fsealed_identity\x18\x02 \x01(\x0c\x12\x33\n\x06reason\x18\x03 \x01(\x0e\x32#.mynumber.numbering.v1.ChangeReason\x12.\n\nchanged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x13ResidentCodeChanged\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x17\n\x0fsealed_identity\x18\x02 \x01(\x0c\x12.\n\nchanged_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,12 +35,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SEALEDIDENTITY']._serialized_start=133
   _globals['_SEALEDIDENTITY']._serialized_end=217
-  _globals['_ASSIGNEDNUMBER']._serialized_start=219
-  _globals['_ASSIGNEDNUMBER']._serialized_end=287
-  _globals['_NUMBERASSIGNED']._serialized_start=289
-  _globals['_NUMBERASSIGNED']._serialized_end=414
-  _globals['_NUMBERCHANGED']._serialized_start=417
-  _globals['_NUMBERCHANGED']._serialized_end=585
-  _globals['_RESIDENTCODECHANGED']._serialized_start=587
-  _globals['_RESIDENTCODECHANGED']._serialized_end=708
+  _globals['_ASSIGNEDNUMBERS']._serialized_start=219
+  _globals['_ASSIGNEDNUMBERS']._serialized_end=316
+  _globals['_NUMBERASSIGNED']._serialized_start=318
+  _globals['_NUMBERASSIGNED']._serialized_end=426
+  _globals['_NUMBERCHANGED']._serialized_start=429
+  _globals['_NUMBERCHANGED']._serialized_end=597
+  _globals['_RESIDENTCODECHANGED']._serialized_start=599
+  _globals['_RESIDENTCODECHANGED']._serialized_end=720
 # @@protoc_insertion_point(module_scope)

@@ -20,21 +20,25 @@ class SealedIdentity(_message.Message):
     previous: str
     def __init__(self, resident_code: _Optional[str] = ..., individual_number: _Optional[str] = ..., previous: _Optional[str] = ...) -> None: ...
 
-class AssignedNumber(_message.Message):
-    __slots__ = ("municipality_code", "sealed_identity")
-    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
-    SEALED_IDENTITY_FIELD_NUMBER: _ClassVar[int]
-    municipality_code: str
-    sealed_identity: bytes
-    def __init__(self, municipality_code: _Optional[str] = ..., sealed_identity: _Optional[bytes] = ...) -> None: ...
+class AssignedNumbers(_message.Message):
+    __slots__ = ("municipality_codes", "resident_codes", "individual_numbers")
+    MUNICIPALITY_CODES_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODES_FIELD_NUMBER: _ClassVar[int]
+    INDIVIDUAL_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    municipality_codes: _containers.RepeatedScalarFieldContainer[str]
+    resident_codes: _containers.RepeatedScalarFieldContainer[str]
+    individual_numbers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, municipality_codes: _Optional[_Iterable[str]] = ..., resident_codes: _Optional[_Iterable[str]] = ..., individual_numbers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class NumberAssigned(_message.Message):
-    __slots__ = ("assignments", "assigned_at")
-    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("sealed_assignments", "assigned_at", "count")
+    SEALED_ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     ASSIGNED_AT_FIELD_NUMBER: _ClassVar[int]
-    assignments: _containers.RepeatedCompositeFieldContainer[AssignedNumber]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    sealed_assignments: bytes
     assigned_at: _timestamp_pb2.Timestamp
-    def __init__(self, assignments: _Optional[_Iterable[_Union[AssignedNumber, _Mapping]]] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    count: int
+    def __init__(self, sealed_assignments: _Optional[bytes] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., count: _Optional[int] = ...) -> None: ...
 
 class NumberChanged(_message.Message):
     __slots__ = ("municipality_code", "sealed_identity", "reason", "changed_at")

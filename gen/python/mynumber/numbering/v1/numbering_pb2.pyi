@@ -46,41 +46,25 @@ class AssignNumberResponse(_message.Message):
     assigned_at: _timestamp_pb2.Timestamp
     def __init__(self, individual_number: _Optional[str] = ..., newly_assigned: _Optional[bool] = ..., assigned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
-class ResidentEntry(_message.Message):
-    __slots__ = ("municipality_code", "resident_code")
-    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
-    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
-    municipality_code: str
-    resident_code: str
-    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
-
 class AssignNumbersRequest(_message.Message):
-    __slots__ = ("residents",)
-    RESIDENTS_FIELD_NUMBER: _ClassVar[int]
-    residents: _containers.RepeatedCompositeFieldContainer[ResidentEntry]
-    def __init__(self, residents: _Optional[_Iterable[_Union[ResidentEntry, _Mapping]]] = ...) -> None: ...
+    __slots__ = ("municipality_code", "resident_codes")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODES_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_codes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ItemError(_message.Message):
-    __slots__ = ("reason", "field", "message")
+    __slots__ = ("index", "reason", "field", "message")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     FIELD_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    index: int
     reason: str
     field: str
     message: str
-    def __init__(self, reason: _Optional[str] = ..., field: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
-
-class AssignmentResult(_message.Message):
-    __slots__ = ("index", "individual_number", "newly_assigned", "error")
-    INDEX_FIELD_NUMBER: _ClassVar[int]
-    INDIVIDUAL_NUMBER_FIELD_NUMBER: _ClassVar[int]
-    NEWLY_ASSIGNED_FIELD_NUMBER: _ClassVar[int]
-    ERROR_FIELD_NUMBER: _ClassVar[int]
-    index: int
-    individual_number: str
-    newly_assigned: bool
-    error: ItemError
-    def __init__(self, index: _Optional[int] = ..., individual_number: _Optional[str] = ..., newly_assigned: _Optional[bool] = ..., error: _Optional[_Union[ItemError, _Mapping]] = ...) -> None: ...
+    def __init__(self, index: _Optional[int] = ..., reason: _Optional[str] = ..., field: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class BulkProgress(_message.Message):
     __slots__ = ("received", "assigned", "already_assigned", "failed")
@@ -95,12 +79,18 @@ class BulkProgress(_message.Message):
     def __init__(self, received: _Optional[int] = ..., assigned: _Optional[int] = ..., already_assigned: _Optional[int] = ..., failed: _Optional[int] = ...) -> None: ...
 
 class AssignNumbersResponse(_message.Message):
-    __slots__ = ("results", "progress")
-    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("first_index", "individual_numbers", "newly_assigned", "errors", "progress")
+    FIRST_INDEX_FIELD_NUMBER: _ClassVar[int]
+    INDIVIDUAL_NUMBERS_FIELD_NUMBER: _ClassVar[int]
+    NEWLY_ASSIGNED_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
-    results: _containers.RepeatedCompositeFieldContainer[AssignmentResult]
+    first_index: int
+    individual_numbers: _containers.RepeatedScalarFieldContainer[str]
+    newly_assigned: _containers.RepeatedScalarFieldContainer[bool]
+    errors: _containers.RepeatedCompositeFieldContainer[ItemError]
     progress: BulkProgress
-    def __init__(self, results: _Optional[_Iterable[_Union[AssignmentResult, _Mapping]]] = ..., progress: _Optional[_Union[BulkProgress, _Mapping]] = ...) -> None: ...
+    def __init__(self, first_index: _Optional[int] = ..., individual_numbers: _Optional[_Iterable[str]] = ..., newly_assigned: _Optional[_Iterable[bool]] = ..., errors: _Optional[_Iterable[_Union[ItemError, _Mapping]]] = ..., progress: _Optional[_Union[BulkProgress, _Mapping]] = ...) -> None: ...
 
 class ChangeNumberRequest(_message.Message):
     __slots__ = ("municipality_code", "resident_code", "reason", "reason_detail")

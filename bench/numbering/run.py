@@ -1,0 +1,151 @@
+"""Bulk numbering, end to end, next to a raw COPY baseline measured in the same run on the same server.
+
+    .venv/bin/python bench/numbering/run.py [--residents 1000000] [--chunk 2000]
+
+What runs: an embedded PostgreSQL (fsync on) and NATS, the numbering service as its own process (`python -m
+numbering`, as in production), and this process as the municipal client streaming synthetic residents through
+AssignNumbers. Then the baseline: the rows the service wrote, copied back out and COPY'd into an identical table
+(same columns, constraints and indexes) on the same server. Prints numbers/s, the baseline's rows/s, the ratio,
+and the service's peak memory (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psycopg
+
+from mynumber.numbering.v1 import numbering_pb2 as pb
+from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+from mynumber_runtime.db import migrate
+from mynumber_runtime.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from mynumber_runtime.grpc_server import client_channel
+from mynumber_runtime.testing.servers import scratch_dir
+from numbering.__main__ import MIGRATIONS
+from numbering.codes import ResidentCodeRule
+
+MUNICIPALITY = "131016"
+
+
+def synthetic_codes(count: int, seed: int) -> list[str]:
+    """Distinct valid 住民票コード: random 10-digit bodies without repeats, check digits vectorised."""
+    rng = np.random.default_rng(seed)
+    bodies = np.unique(rng.integers(0, 10**10, size=int(count * 1.01), dtype=np.int64))[:count]
+    rng.shuffle(bodies)
+    checks = ResidentCodeRule().check_digits(bodies)
+    return [f"{b:010d}{c}" for b, c in zip(bodies.tolist(), checks.tolist(), strict=True)]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def stream(target: str, codes: list[str], chunk: int) -> tuple[float, pb.BulkProgress]:
+    async def requests():
+        for i in range(0, len(codes), chunk):
+            yield pb.AssignNumbersRequest(municipality_code=MUNICIPALITY, resident_codes=codes[i : i + chunk])
+
+    last = pb.BulkProgress()
+    async with client_channel(target, caller=f"municipality:{MUNICIPALITY}") as ch:
+        await asyncio.wait_for(ch.channel_ready(), 60)
+        started = time.perf_counter()
+        next_report = 100_000
+        async for resp in pb_grpc.NumberingServiceStub(ch).AssignNumbers(requests()):
+            last = resp.progress
+            if last.received >= next_report:
+                el = time.perf_counter() - started
+                print(f"  {last.received:>9,} numbered  {last.received / el:>9,.0f} /s", flush=True)
+                next_report += 100_000
+        return time.perf_counter() - started, last
+
+
+def baseline_copy(port: int) -> tuple[int, float]:
+    """COPY the service's rows into an identical table: the ceiling for this server and these rows."""
+    with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="mynumber", autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS baseline CASCADE")
+        conn.execute("CREATE SCHEMA baseline")
+        conn.execute("CREATE TABLE baseline.numbers (LIKE numbering.numbers INCLUDING ALL)")
+        cols = "number_hash, resident_code_hash, sealed, municipality_code, status, region, issued_at"
+        buf = bytearray()
+        with conn.cursor().copy(f"COPY (SELECT {cols} FROM numbering.numbers) TO STDOUT") as cp:
+            for data in cp:
+                buf += data
+        rows = conn.execute("SELECT count(*) FROM numbering.numbers").fetchone()[0]
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur, cur.copy(f"COPY baseline.numbers ({cols}) FROM STDIN") as cp:
+            view = memoryview(buf)
+            for i in range(0, len(view), 1 << 20):
+                cp.write(view[i : i + (1 << 20)])
+        return rows, time.perf_counter() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--residents", type=int, default=1_000_000)
+    ap.add_argument("--chunk", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=20151005)
+    args = ap.parse_args()
+
+    root = scratch_dir("mynumber-bench-")
+    pg = EmbeddedPostgres(root / "pg", durable=True).start()
+    nats = EmbeddedNats(root / "nats").start()
+    service: subprocess.Popen[bytes] | None = None
+    try:
+        migrate(pg.url, MIGRATIONS)
+        (root / "numbering.key").write_text(os.urandom(32).hex())
+        (root / "events.key").write_text(os.urandom(32).hex())
+        port = free_port()
+        env = dict(os.environ, NUMBERING_DATABASE__URL=pg.url, NUMBERING_NATS__URL=nats.url,
+                   NUMBERING_GRPC__LISTEN=f"127.0.0.1:{port}", NUMBERING_GRPC__INSECURE_LOCAL="true",
+                   NUMBERING_KEYS_FILE=str(root / "numbering.key"), NUMBERING_EVENTS_KEY_FILE=str(root / "events.key"),
+                   NUMBERING_LOG_LEVEL="WARNING")
+        service = subprocess.Popen([sys.executable, "-m", "numbering"], env=env)
+        print(f"generating {args.residents:,} synthetic residents ...", flush=True)
+        codes = synthetic_codes(args.residents, args.seed)
+        print(f"streaming in chunks of {args.chunk:,} to the numbering service (pid {service.pid}) ...", flush=True)
+        elapsed, progress = asyncio.run(stream(f"127.0.0.1:{port}", codes, args.chunk))
+        del codes
+        rate = progress.received / elapsed
+        # Wait for the relay to publish every outbox event.
+        relay_wait = time.perf_counter()
+        with psycopg.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="mynumber") as conn:
+            while conn.execute("SELECT count(*) FROM numbering.outbox WHERE published_at IS NULL").fetchone()[0]:
+                time.sleep(0.2)
+                conn.commit()
+            events = conn.execute("SELECT count(*) FROM numbering.outbox").fetchone()[0]
+        relay_wait = time.perf_counter() - relay_wait
+        service_peak = peak_rss_mb(service.pid)
+        rows, copy_s = baseline_copy(pg.port)
+        base_rate = rows / copy_s
+        print()
+        print(f"numbered            {progress.assigned:>12,} new, {progress.failed} refused, in {elapsed:.1f} s")
+        print(f"end to end          {rate:>12,.0f} numbers/s  (gRPC stream -> PostgreSQL, outbox in the same txn)")
+        print(f"baseline raw COPY   {base_rate:>12,.0f} rows/s     ({rows:,} identical rows, identical table, {copy_s:.1f} s)")
+        print(f"ratio               {rate / base_rate:>12.2f}  (target >= 0.50)")
+        print(f"events              {events:>12,} outbox events (one per chunk), relayed {relay_wait:.1f} s after the stream")
+        print(f"service peak RSS    {service_peak:>12,.0f} MB   (target < 500 MB)")
+        print(f"client peak RSS     {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>12,.0f} MB")
+    finally:
+        if service is not None and service.poll() is None:
+            service.send_signal(signal.SIGTERM)
+            service.wait(30)
+        nats.stop()
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
