@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.jpki.v1 import events_pb2 as jev
@@ -10,6 +12,11 @@ from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.resident.v1 import events_pb2 as rev
 from mynumber_runtime.crypto import FieldSealer
 from mynumber_runtime.streams import subject
+from nats.aio.msg import Msg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    from jpki.service import JpkiService
 
 CERTIFICATE_ISSUED = subject("jpki", "certificate", "issued")
 CERTIFICATE_REVOKED = subject("jpki", "certificate", "revoked")
@@ -70,3 +77,31 @@ def resident_facts_changed(sealer: ResidentEventSealer, *, change_id: str, munic
     return rev.ResidentFactsChanged(change_id=change_id, municipality_code=municipality_code,
                                     sealed_resident=sealer.seal(resident_code), changed_facts=facts,
                                     changed_at=ts(at))
+
+
+def facts_changed_handler(service: JpkiService, sealer: ResidentEventSealer
+                          ) -> Callable[[AsyncConnection, Msg], Awaitable[None]]:
+    """The IdempotentConsumer handler: revoke the resident's 署名用 certificate in the consumer's transaction.
+
+    An event that cannot be read (bad protobuf, a seal that does not open, no fact named) is recorded in the
+    audit chain and dropped rather than redelivered forever: it can never succeed.
+    """
+
+    async def handle(conn: AsyncConnection, msg: Msg) -> None:
+        at = service.now()
+        try:
+            event = rev.ResidentFactsChanged.FromString(msg.data)
+            if not event.changed_facts or rev.FACT_UNSPECIFIED in event.changed_facts:
+                raise ValueError("changed_facts must name at least one fact")
+            resident_code = sealer.open(event.sealed_resident)
+        except Exception as exc:
+            await service.repo.audit(conn, at=at, actor="event:resident.facts_changed", action="event.rejected",
+                                     subject_ref=msg.subject, details={"why": type(exc).__name__})
+            return
+        revoked = await service.facts_changed(conn, resident_code, actor="event:resident.facts_changed")
+        await service.repo.audit(conn, at=at, actor="event:resident.facts_changed", action="event.handled",
+                                 subject_ref=event.change_id or msg.subject,
+                                 details={"revoked": [format(s.serial, "x") for s in revoked],
+                                          "facts": [rev.Fact.Name(f) for f in event.changed_facts]})
+
+    return handle
