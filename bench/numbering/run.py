@@ -95,7 +95,7 @@ def baseline_copy(port: int) -> tuple[int, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--residents", type=int, default=1_000_000)
-    ap.add_argument("--chunk", type=int, default=2000)
+    ap.add_argument("--chunk", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=20151005)
     args = ap.parse_args()
 

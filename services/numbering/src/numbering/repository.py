@@ -34,6 +34,21 @@ class NumberRow:
     previous_hash: bytes | None = None
 
 
+@dataclass(frozen=True)
+class NewNumbers:
+    """First numbers of one bulk chunk, as columns (one object per chunk, not per row, on the hot path)."""
+
+    municipality_code: str
+    issued_at: dt.datetime
+    number_hashes: list[bytes]
+    resident_code_hashes: list[bytes]
+    sealed: list[bytes]
+
+    def subset(self, keep: Sequence[int]) -> NewNumbers:
+        return NewNumbers(self.municipality_code, self.issued_at, [self.number_hashes[k] for k in keep],
+                          [self.resident_code_hashes[k] for k in keep], [self.sealed[k] for k in keep])
+
+
 _COLUMNS = (numbers.c.number_hash, numbers.c.resident_code_hash, numbers.c.sealed, numbers.c.municipality_code,
             numbers.c.status, numbers.c.region, numbers.c.issued_at, numbers.c.retired_at, numbers.c.retired_reason,
             numbers.c.previous_hash)
@@ -119,31 +134,31 @@ class NumberRepository:
             ).on_conflict_do_nothing().returning(numbers.c.number_hash))
         return result.first() is not None
 
-    async def copy_new_numbers(self, conn: AsyncConnection, rows: Sequence[NumberRow]) -> set[bytes]:
-        """Bulk insert of first numbers. The fast path is COPY; if a concurrent writer got some rows in first
-        (a unique violation), the chunk falls back to INSERT ... ON CONFLICT DO NOTHING. Returns the hashes of
-        the rows this call inserted."""
-        if not rows:
+    async def copy_new_numbers(self, conn: AsyncConnection, rows: NewNumbers) -> set[bytes]:
+        """Bulk insert of first numbers. The fast path is COPY; if any row hits a unique index (a resident who
+        already has a number, or a concurrent writer), the chunk falls back to INSERT ... ON CONFLICT DO NOTHING.
+        Returns the number hashes this call inserted."""
+        if not rows.number_hashes:
             return set()
         try:
             async with conn.begin_nested():
                 raw = (await conn.get_raw_connection()).driver_connection
-                ts = rows[0].issued_at.isoformat()
                 # Text COPY; bytea as \\x<hex>. Values are digits and hex only: nothing needs escaping.
+                tail = f"\t{rows.municipality_code}\t{ACTIVE}\t0\t{rows.issued_at.isoformat()}\n"
                 buf = "".join(
-                    f"\\\\x{r.number_hash.hex()}\t\\\\x{r.resident_code_hash.hex()}\t\\\\x{r.sealed.hex()}\t"
-                    f"{r.municipality_code}\t{ACTIVE}\t0\t{ts}\n"
-                    for r in rows
+                    f"\\\\x{nh.hex()}\t\\\\x{ch.hex()}\t\\\\x{sl.hex()}{tail}"
+                    for nh, ch, sl in zip(rows.number_hashes, rows.resident_code_hashes, rows.sealed, strict=True)
                 ).encode()
                 async with raw.cursor() as cur, cur.copy(_COPY_SQL) as copy:
                     await copy.write(buf)
-            return {r.number_hash for r in rows}
+            return set(rows.number_hashes)
         except (IntegrityError, psycopg.errors.UniqueViolation):
             result = await conn.execute(
                 insert(numbers).values([
-                    {"number_hash": r.number_hash, "resident_code_hash": r.resident_code_hash, "sealed": r.sealed,
-                     "municipality_code": r.municipality_code, "status": ACTIVE, "region": 0,
-                     "issued_at": r.issued_at} for r in rows
+                    {"number_hash": nh, "resident_code_hash": ch, "sealed": sl,
+                     "municipality_code": rows.municipality_code, "status": ACTIVE, "region": 0,
+                     "issued_at": rows.issued_at}
+                    for nh, ch, sl in zip(rows.number_hashes, rows.resident_code_hashes, rows.sealed, strict=True)
                 ]).on_conflict_do_nothing().returning(numbers.c.number_hash))
             return {bytes(r.number_hash) for r in result}
 

@@ -24,7 +24,7 @@ from numbering.errors import NoNumber, NumberCollision, ResidentCodeInUse, Resid
 from numbering.ff1 import BatchFF1
 from numbering.keys import NumberingKeys
 from numbering.models import ACTIVE, RETIRED
-from numbering.repository import NumberRepository, NumberRow
+from numbering.repository import NewNumbers, NumberRepository, NumberRow
 
 SEALED_AAD = b"numbering.numbers"
 CHANGE_REASONS = {1: "leaked, on the person's request (請求)", 2: "leaked, ex officio (職権)"}
@@ -62,7 +62,7 @@ class PreparedChunk:
     codes: list[str] = field(default_factory=list)
     code_hashes: list[bytes] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
-    rows: list[NumberRow] = field(default_factory=list)
+    rows: NewNumbers | None = None
 
 
 @dataclass
@@ -213,8 +213,7 @@ class NumberingService:
         number_hashes = self.keys.lookup.many([n.encode() for n in chunk.numbers])
         sealed = self.sealer.seal_many([(n + c).encode() for n, c in zip(chunk.numbers, chunk.codes, strict=True)],
                                        SEALED_AAD)
-        chunk.rows = [NumberRow(nh, ch, s, municipality_code, ACTIVE, 0, now) for nh, ch, s in
-                      zip(number_hashes, chunk.code_hashes, sealed, strict=True)]
+        chunk.rows = NewNumbers(municipality_code, now, number_hashes, chunk.code_hashes, sealed)
         return chunk
 
     async def write_chunk(self, caller: Caller, chunk: PreparedChunk, totals: BulkTotals) -> ChunkResult:
@@ -223,22 +222,25 @@ class NumberingService:
         to INSERT ... ON CONFLICT DO NOTHING and reads the existing numbers."""
         size = chunk.size
         result = ChunkResult(first_index=chunk.start, numbers=[""] * size, newly_assigned=[False] * size)
-        if chunk.rows:
-            now = chunk.rows[0].issued_at
+        if chunk.rows is not None:
+            rows = chunk.rows
+            now = rows.issued_at
             async with self.repo.transaction() as conn:
                 retired = await self.repo.retired_code_hashes(conn, chunk.code_hashes)
-                candidates = [k for k, h in enumerate(chunk.code_hashes) if h not in retired]
-                inserted = await self.repo.copy_new_numbers(conn, [chunk.rows[k] for k in candidates])
+                candidates = rows if not retired else rows.subset(
+                    [k for k, h in enumerate(rows.resident_code_hashes) if h not in retired])
+                inserted = await self.repo.copy_new_numbers(conn, candidates)
                 existing = {}
-                if len(inserted) < len(candidates):
-                    existing = await self.repo.active_by_code_hashes(
-                        conn, [chunk.code_hashes[k] for k in candidates if chunk.rows[k].number_hash not in inserted])
+                if len(inserted) < len(candidates.number_hashes):
+                    existing = await self.repo.active_by_code_hashes(conn, [
+                        h for h, nh in zip(candidates.resident_code_hashes, candidates.number_hashes, strict=True)
+                        if nh not in inserted])
                 new_k = []
                 for k, pos in enumerate(chunk.positions):
                     h = chunk.code_hashes[k]
                     if h in retired:
                         chunk.errors[pos] = ResidentCodeRetired()
-                    elif chunk.rows[k].number_hash in inserted:
+                    elif rows.number_hashes[k] in inserted:
                         result.numbers[pos] = chunk.numbers[k]
                         result.newly_assigned[pos] = True
                         new_k.append(k)

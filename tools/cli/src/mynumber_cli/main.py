@@ -93,7 +93,7 @@ def _count_rows(path: Path) -> int:
 @cli.command("bulk-assign")
 @click.argument("register", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write line,number,status,reason CSV")
-@click.option("--chunk", type=int, default=2000, show_default=True, help="residents per stream message")
+@click.option("--chunk", type=int, default=5000, show_default=True, help="residents per stream message")
 @click.pass_obj
 def bulk_assign(c: Ctx, register: Path, out: Path | None, chunk: int) -> None:
     """Number a whole register (CSV: municipality_code,resident_code) through the bulk stream, with progress."""
