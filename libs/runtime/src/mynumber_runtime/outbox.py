@@ -34,9 +34,10 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
     return table
 
 
-def message_id(table: sa.Table, outbox_id: int) -> str:
-    """Unique across services: the schema names the service."""
-    return f"{table.schema}.outbox.{outbox_id}"
+def message_id(origin: str, table: sa.Table, outbox_id: int) -> str:
+    """Unique across services (the schema) and databases (the origin, e.g. `east/numbering`): two regions' outboxes
+    both count from 1, and their streams are mirrored into one another."""
+    return f"{origin}.{table.schema}.outbox.{outbox_id}"
 
 
 async def add_event(conn: AsyncConnection, table: sa.Table, subject: str, message: Message | bytes) -> int:
@@ -48,8 +49,11 @@ async def add_event(conn: AsyncConnection, table: sa.Table, subject: str, messag
 class OutboxRelay:
     """Publishes unpublished rows in id order. Several relays may run: rows are claimed with SKIP LOCKED."""
 
-    def __init__(self, *, engine: AsyncEngine, table: sa.Table, js: JetStreamContext, batch_size: int = 256,
-                 idle_interval_s: float = 0.2) -> None:
+    def __init__(self, *, engine: AsyncEngine, table: sa.Table, js: JetStreamContext, origin: str,
+                 batch_size: int = 256, idle_interval_s: float = 0.2) -> None:
+        if not origin or "." in origin or " " in origin:
+            raise ValueError("origin names the database (e.g. east-numbering): no dots or spaces")
+        self.origin = origin
         self.engine = engine
         self.table = table
         self.js = js
@@ -73,7 +77,7 @@ class OutboxRelay:
                 return 0
             # Windowed: every publish goes out in order on one connection, then all acks are awaited.
             futures = [
-                await self.js.publish_async(r.subject, r.payload, headers={"Nats-Msg-Id": message_id(t, r.id)})
+                await self.js.publish_async(r.subject, r.payload, headers={"Nats-Msg-Id": message_id(self.origin, t, r.id)})
                 for r in rows
             ]
             await asyncio.gather(*futures)

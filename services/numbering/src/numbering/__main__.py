@@ -55,7 +55,9 @@ async def serve(settings: NumberingSettings, *, ready: asyncio.Event | None = No
                             checks={"database": repo.ping, "nats": nats_connected})
     port = await server.start()
     stop = stop or asyncio.Event()
-    relay = OutboxRelay(engine=engine, table=outbox, js=js)
+    # Event ids must be unique per database: the region and the database name say which.
+    origin = f"{settings.region_name}-{engine.url.database}"
+    relay = OutboxRelay(engine=engine, table=outbox, js=js, origin=origin)
     relay_task = asyncio.create_task(relay.run(stop))
     log.info("numbering serving", extra={"port": port, "region_digit": settings.region_digit})
     if ready is not None:

@@ -1,0 +1,166 @@
+"""The platform gRPC server: caller identity from mTLS client certificates, allow-lists, error mapping, health."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from mynumber_runtime.embedded import free_port
+from mynumber_runtime.errors import InvalidArgument, NotFound
+from mynumber_runtime.grpc_server import PlatformServer, ServiceBinding, client_channel, error_reason
+from mynumber_runtime.identity import current_caller
+from mynumber_runtime.settings import GrpcSettings
+
+SERVICE = "grpc.testing.Probe"  # a tiny generic service: the server under test does not care about the contract
+
+
+def _key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _cert(subject: str, key, issuer_name, issuer_key, *, ca=False, san=None):
+    now = dt.datetime.now(dt.UTC)
+    b = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+         .issuer_name(issuer_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now - dt.timedelta(minutes=1)).not_valid_after(now + dt.timedelta(hours=1))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if san:
+        b = b.add_extension(x509.SubjectAlternativeName(san), critical=False)
+    return b.sign(issuer_key, hashes.SHA256())
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pki")
+    ca_key = _key()
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mynumber dev CA")])
+    ca = _cert("mynumber dev CA", ca_key, ca_name, ca_key, ca=True)
+    files = {"ca": d / "ca.pem"}
+    files["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+
+    def issue(name: str, subject: str, san=None):
+        key = _key()
+        cert = _cert(subject, key, ca_name, ca_key, san=san)
+        (d / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (d / f"{name}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+        files[name] = d / f"{name}.pem"
+        files[name + "_key"] = d / f"{name}.key"
+
+    issue("server", "localhost", [x509.DNSName("localhost")])
+    issue("municipality", "ignored-cn", [x509.UniformResourceIdentifier("urn:mynumber:municipality:131016")])
+    issue("store", "store-terminal:7-11-000123")
+    return files
+
+
+def probe_binding(state):
+    async def echo(request: bytes, context) -> bytes:
+        caller = current_caller()
+        if request == b"bad":
+            raise InvalidArgument("payload", "must not be 'bad'")
+        if request == b"missing":
+            raise NotFound("payload: nothing here")
+        if request == b"crash":
+            raise RuntimeError("secret detail 123456789018")
+        return f"{caller.kind}:{caller.id}".encode()
+
+    def add(_servicer, server):
+        handler = grpc.method_handlers_generic_handler(SERVICE, {
+            "Echo": grpc.unary_unary_rpc_method_handler(echo),
+            "Admin": grpc.unary_unary_rpc_method_handler(echo),
+        })
+        server.add_generic_rpc_handlers((handler,))
+
+    return ServiceBinding(SERVICE, add, None, allow={"Echo": ("municipality", "store-terminal"),
+                                                      "Admin": ("operator",)})
+
+
+@pytest.fixture
+async def tls_server(pki):
+    state = {"healthy": True}
+
+    async def check():
+        if not state["healthy"]:
+            raise ConnectionError("database unreachable")
+
+    settings = GrpcSettings(listen=f"127.0.0.1:{free_port()}", tls_cert_file=pki["server"],
+                            tls_key_file=pki["server_key"], tls_client_ca_file=pki["ca"])
+    server = PlatformServer(settings, [probe_binding(state)], checks={"database": check})
+    server.bindings[0].name = SERVICE
+    port = await server.start()
+    yield port, server, state
+    await server.stop(0)
+
+
+def channel(pki, port, who):
+    return client_channel(f"localhost:{port}", ca_file=pki["ca"], cert_file=pki[who], key_file=pki[who + "_key"])
+
+
+async def call(ch, method: str, payload: bytes) -> bytes:
+    return await ch.unary_unary(f"/{SERVICE}/{method}")(payload, timeout=5)
+
+
+async def test_the_caller_is_named_by_the_client_certificate(pki, tls_server):
+    port, _, _ = tls_server
+    async with channel(pki, port, "municipality") as ch:
+        assert await call(ch, "Echo", b"hi") == b"municipality:131016"  # from the SAN URI, not the CN
+    async with channel(pki, port, "store") as ch:
+        assert await call(ch, "Echo", b"hi") == b"store-terminal:7-11-000123"  # from the CN
+
+
+async def test_a_caller_not_on_the_allow_list_is_refused(pki, tls_server):
+    port, _, _ = tls_server
+    async with channel(pki, port, "municipality") as ch:
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await call(ch, "Admin", b"hi")
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_client_without_a_certificate_cannot_connect(pki, tls_server):
+    port, _, _ = tls_server
+    creds = grpc.ssl_channel_credentials(pki["ca"].read_bytes())
+    async with grpc.aio.secure_channel(f"localhost:{port}", creds) as ch:
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await call(ch, "Echo", b"hi")
+    assert e.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_domain_errors_map_to_codes_with_reasons_and_internal_details_never_leak(pki, tls_server):
+    port, _, _ = tls_server
+    async with channel(pki, port, "municipality") as ch:
+        with pytest.raises(grpc.aio.AioRpcError) as bad:
+            await call(ch, "Echo", b"bad")
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await call(ch, "Echo", b"missing")
+        with pytest.raises(grpc.aio.AioRpcError) as crash:
+            await call(ch, "Echo", b"crash")
+    assert (bad.value.code(), bad.value.details(), error_reason(bad.value)) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "payload: must not be 'bad'", "INVALID_ARGUMENT")
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    assert crash.value.code() == grpc.StatusCode.INTERNAL and crash.value.details() == "internal error"
+
+
+async def test_health_follows_the_real_checks(pki, tls_server):
+    port, server, state = tls_server
+    async with channel(pki, port, "municipality") as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        assert (await stub.Check(health_pb2.HealthCheckRequest())).status == health_pb2.HealthCheckResponse.SERVING
+        state["healthy"] = False
+        assert not await server.run_checks()
+        r = await stub.Check(health_pb2.HealthCheckRequest(service=SERVICE))
+        assert r.status == health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def test_plain_tcp_is_refused_outside_loopback_and_without_the_local_flag():
+    with pytest.raises(ValueError, match="loopback"):
+        GrpcSettings(listen="0.0.0.0:50051", insecure_local=True)
+    with pytest.raises(ValueError, match="mTLS"):
+        GrpcSettings(listen="127.0.0.1:50051")
