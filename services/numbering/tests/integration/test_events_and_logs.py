@@ -1,0 +1,143 @@
+"""Events leave through the outbox sealed; the service's own log lines never carry a number."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import uuid
+
+import grpc
+import nats
+import pytest
+from stdnum.jp import in_
+
+from mynumber.numbering.v1 import events_pb2 as ev
+from mynumber.numbering.v1 import numbering_pb2 as pb
+from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+from mynumber_runtime.embedded import free_port
+from mynumber_runtime.grpc_server import client_channel
+from mynumber_runtime.streams import stream_name
+from numbering import events
+from numbering.codes import ResidentCodeRule
+
+from .conftest import MUNICIPALITY, make_settings
+from .test_numbering_api import new_code, req
+
+RULE = ResidentCodeRule()
+
+
+async def read_events(nats_url: str, subject: str) -> list[bytes]:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    sub = await js.pull_subscribe(subject, stream=stream_name("numbering"))
+    out = []
+    try:
+        while True:
+            try:
+                msgs = await sub.fetch(200, timeout=0.5)
+            except (nats.errors.TimeoutError, TimeoutError):
+                return out
+            out += [m.data for m in msgs]
+    finally:
+        await nc.close()
+
+
+async def wait_for_event(nats_url: str, subject: str, match) -> bytes:
+    for _ in range(40):  # the relay polls every 0.2 s; give it up to ~20 s on a loaded machine
+        for data in await read_events(nats_url, subject):
+            if match(data):
+                return data
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"no matching event on {subject}")
+
+
+async def test_number_assigned_is_published_with_the_number_sealed(numbering):
+    code = new_code()
+    number = (await numbering.stub().AssignNumber(req(code))).individual_number
+    sealer = events.EventSealer(numbering.events_key)
+
+    def ours(data: bytes) -> bool:
+        e = ev.NumberAssigned.FromString(data)
+        return code in events.open_number_assigned(sealer, e).resident_codes
+
+    data = await wait_for_event(numbering.nats_url, events.NUMBER_ASSIGNED, ours)
+    assert number.encode() not in data and code.encode() not in data
+    plain = events.open_number_assigned(sealer, ev.NumberAssigned.FromString(data))
+    assert (list(plain.municipality_codes), list(plain.resident_codes), list(plain.individual_numbers)) == (
+        [MUNICIPALITY], [code], [number])
+    with pytest.raises(Exception):  # sealed for its subject: not readable as another event type
+        sealer.open_bytes(events.NUMBER_CHANGED, ev.NumberAssigned.FromString(data).sealed_assignments)
+
+
+async def test_number_changed_is_published_with_old_and_new_sealed(numbering):
+    code = new_code()
+    old = (await numbering.stub().AssignNumber(req(code))).individual_number
+    new = (await numbering.stub().ChangeNumber(pb.ChangeNumberRequest(
+        municipality_code=MUNICIPALITY, resident_code=code, reason=pb.CHANGE_REASON_LEAKED_EX_OFFICIO))
+    ).individual_number
+    sealer = events.EventSealer(numbering.events_key)
+
+    def ours(data: bytes) -> bool:
+        return sealer.open(events.NUMBER_CHANGED, ev.NumberChanged.FromString(data).sealed_identity
+                           ).resident_code == code
+
+    e = ev.NumberChanged.FromString(await wait_for_event(numbering.nats_url, events.NUMBER_CHANGED, ours))
+    identity = sealer.open(events.NUMBER_CHANGED, e.sealed_identity)
+    assert (identity.individual_number, identity.previous) == (new, old)
+    assert e.reason == pb.CHANGE_REASON_LEAKED_EX_OFFICIO and e.municipality_code == MUNICIPALITY
+
+
+async def test_no_valid_number_appears_in_any_log_line_the_service_wrote(tmp_path, new_database, nats_url):
+    """The real entry point (`python -m numbering --migrate`) at DEBUG, through successes and every kind of
+    failure; then every 12-digit run in its log is checked against the check digit."""
+    settings = make_settings(tmp_path, new_database(), nats_url)
+    log_file = tmp_path / "numbering.log"
+    port = free_port()
+    env = dict(os.environ, NUMBERING_DATABASE__URL=settings.database.url, NUMBERING_NATS__URL=nats_url,
+               NUMBERING_GRPC__LISTEN=f"127.0.0.1:{port}", NUMBERING_GRPC__INSECURE_LOCAL="true",
+               NUMBERING_KEYS_FILE=str(settings.keys_file), NUMBERING_EVENTS_KEY_FILE=str(settings.events_key_file),
+               NUMBERING_LOG_FILE=str(log_file), NUMBERING_LOG_LEVEL="DEBUG",
+               NUMBERING_REGION_NAME=f"t{uuid.uuid4().hex[:6]}")
+    proc = subprocess.Popen([sys.executable, "-m", "numbering", "--migrate"], env=env, stderr=subprocess.DEVNULL)
+    issued: list[str] = []
+    try:
+        async with client_channel(f"127.0.0.1:{port}", caller=f"municipality:{MUNICIPALITY}") as ch:
+            await asyncio.wait_for(ch.channel_ready(), 60)
+            stub = pb_grpc.NumberingServiceStub(ch)
+            codes = [new_code() for _ in range(50)]
+            for c in codes[:5]:
+                issued.append((await stub.AssignNumber(req(c))).individual_number)
+
+            async def bulk():
+                yield pb.AssignNumbersRequest(municipality_code=MUNICIPALITY, resident_codes=codes[5:] + ["1"])
+
+            async for r in stub.AssignNumbers(bulk()):
+                issued += [n for n in r.individual_numbers if n]
+            issued.append((await stub.ChangeNumber(pb.ChangeNumberRequest(
+                municipality_code=MUNICIPALITY, resident_code=codes[0], reason=pb.CHANGE_REASON_LEAKED_ON_REQUEST))
+            ).individual_number)
+            failures = [
+                stub.AssignNumber(req(codes[0][:-1] + str((int(codes[0][-1]) + 1) % 10))),
+                stub.ChangeNumber(pb.ChangeNumberRequest(municipality_code=MUNICIPALITY, resident_code=codes[1],
+                                                         reason=pb.CHANGE_REASON_LEAKED_ON_REQUEST,
+                                                         reason_detail=f"leaked {issued[1]}")),
+                pb_grpc.SectorCodeServiceStub(ch).IssueSectorCode(pb.IssueSectorCodeRequest(
+                    agency_code="AG", individual_number=issued[2])),
+                stub.LookupNumber(pb.LookupNumberRequest(municipality_code=MUNICIPALITY, resident_code=new_code())),
+            ]
+            for f in failures:
+                with pytest.raises(grpc.aio.AioRpcError):
+                    await f
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert len(issued) == 51
+    text = log_file.read_text(encoding="utf-8")
+    assert "numbering serving" in text and "numbering stopping" in text  # the log was really written
+    runs = re.findall(r"(?<!\d)\d{12}(?!\d)", text.replace(" ", "").replace("-", ""))
+    assert [r for r in runs if in_.is_valid(r)] == []
+    assert not any(n in text for n in issued)
