@@ -59,16 +59,37 @@ def _pump(name: str, color: str, stream: object, sink: object) -> None:
         sink.flush()  # type: ignore[attr-defined]
 
 
-def run(data_dir: Path, pg_port: int, nats_port: int) -> int:
+def wait_serving(target: str, name: str, procs: list[subprocess.Popen[bytes]], timeout: float = 120) -> None:
+    """Until the service's health check (real checks: database, NATS) answers SERVING."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"a service exited while {name} was starting")
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == \
+                        health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    raise TimeoutError(f"{name} did not become healthy at {target}")
+
+
+def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user when we are root
     secrets = data_dir / "secrets"
     numbering_key = ensure_secret(secrets / "numbering.key")
     events_key = ensure_secret(secrets / "events.key")
-    print(f"data folder: {data_dir}")
+    print(f"data folder: {data_dir}", flush=True)
     pg = EmbeddedPostgres(data_dir / "pg", port=pg_port).start()
     nats = EmbeddedNats(data_dir / "nats", port=nats_port).start()
-    print(f"postgres: {pg.url}\nnats:     {nats.url}")
+    print(f"postgres: {pg.url}\nnats:     {nats.url}", flush=True)
     procs: list[subprocess.Popen[bytes]] = []
     stopping = threading.Event()
     try:
@@ -77,7 +98,7 @@ def run(data_dir: Path, pg_port: int, nats_port: int) -> int:
             env = dict(os.environ)
             env.update({
                 f"{p}DATABASE__URL": pg.url, f"{p}NATS__URL": nats.url,
-                f"{p}GRPC__LISTEN": f"127.0.0.1:{spec.grpc_port}", f"{p}GRPC__INSECURE_LOCAL": "true",
+                f"{p}GRPC__LISTEN": f"127.0.0.1:{spec.grpc_port + port_offset}", f"{p}GRPC__INSECURE_LOCAL": "true",
                 f"{p}KEYS_FILE": str(numbering_key), f"{p}EVENTS_KEY_FILE": str(events_key),
                 f"{p}LOG_FILE": str(data_dir / "logs" / f"{spec.name}.log"),
                 **dict(spec.extra_env),
@@ -87,8 +108,10 @@ def run(data_dir: Path, pg_port: int, nats_port: int) -> int:
             procs.append(proc)
             threading.Thread(target=_pump, args=(spec.name, COLORS[i % len(COLORS)], proc.stderr, sys.stdout),
                              daemon=True).start()
-            print(f"{spec.name}: grpc 127.0.0.1:{spec.grpc_port} (pid {proc.pid})")
-        print("\nready. try:  .venv/bin/mynumber assign 131016 12345678906   (Ctrl-C stops everything)\n")
+            print(f"{spec.name}: grpc 127.0.0.1:{spec.grpc_port + port_offset} (pid {proc.pid})", flush=True)
+        for spec in SERVICES:
+            wait_serving(f"127.0.0.1:{spec.grpc_port + port_offset}", spec.name, procs)
+        print("\nready. try:  .venv/bin/mynumber assign 131016 12345678903   (Ctrl-C stops everything)\n", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: stopping.set())
         while not stopping.is_set():
             for spec, proc in zip(SERVICES, procs, strict=True):
@@ -121,9 +144,11 @@ def main() -> None:
     r.add_argument("--data-dir", type=Path, default=Path(os.environ.get("MYNUMBER_DATA_DIR", "var")))
     r.add_argument("--pg-port", type=int, default=int(os.environ.get("MYNUMBER_PG_PORT", "55432")))
     r.add_argument("--nats-port", type=int, default=int(os.environ.get("MYNUMBER_NATS_PORT", "54222")))
+    r.add_argument("--port-offset", type=int, default=int(os.environ.get("MYNUMBER_PORT_OFFSET", "0")),
+                   help="added to every service's gRPC port (run two platforms side by side)")
     args = parser.parse_args()
     time.tzset()
-    sys.exit(run(args.data_dir.resolve(), args.pg_port, args.nats_port))
+    sys.exit(run(args.data_dir.resolve(), args.pg_port, args.nats_port, args.port_offset))
 
 
 if __name__ == "__main__":
