@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.db import migrate
@@ -133,9 +132,11 @@ def main() -> None:
         print()
         print(f"numbered            {progress.assigned:>12,} new, {progress.failed} refused, in {elapsed:.1f} s")
         print(f"end to end          {rate:>12,.0f} numbers/s  (gRPC stream -> PostgreSQL, outbox in the same txn)")
-        print(f"baseline raw COPY   {base_rate:>12,.0f} rows/s     ({rows:,} identical rows, identical table, {copy_s:.1f} s)")
+        print(f"baseline raw COPY   {base_rate:>12,.0f} rows/s     "
+              f"({rows:,} identical rows, identical table, {copy_s:.1f} s)")
         print(f"ratio               {rate / base_rate:>12.2f}  (target >= 0.50)")
-        print(f"events              {events:>12,} outbox events (one per chunk), relayed {relay_wait:.1f} s after the stream")
+        print(f"events              {events:>12,} outbox events (one per chunk), "
+              f"relayed {relay_wait:.1f} s after the stream")
         print(f"service peak RSS    {service_peak:>12,.0f} MB   (target < 500 MB)")
         print(f"client peak RSS     {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>12,.0f} MB")
     finally:

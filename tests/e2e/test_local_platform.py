@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from stdnum.jp import in_
-
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.testing.servers import scratch_dir
+from stdnum.jp import in_
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 GENESIS = b"\x00" * 32
@@ -32,7 +33,7 @@ def audit_table(metadata: sa.MetaData, name: str = "audit_log") -> sa.Table:
         # A keyed hash (hex) of the person or object touched; never the plain value.
         sa.Column("subject_ref", sa.Text, nullable=False),
         sa.Column("purpose", sa.Text, nullable=False),
-        sa.Column("details", sa.dialects.postgresql.JSONB, nullable=False),
+        sa.Column("details", JSONB, nullable=False),
         sa.Column("prev_hash", sa.LargeBinary, nullable=False),
         sa.Column("hash", sa.LargeBinary, nullable=False),
         sa.Index(f"ix_{name}_subject_ref", "subject_ref"),
@@ -87,8 +88,8 @@ async def verify_chain(conn: AsyncConnection, table: sa.Table, *, batch: int = 1
             prev, expected_seq, count = digest, expected_seq + 1, count + 1
 
 
-async def entries_for(conn: AsyncConnection, table: sa.Table, subject_ref: str) -> list[sa.Row[Any]]:
+async def entries_for(conn: AsyncConnection, table: sa.Table, subject_ref: str) -> Sequence[Any]:
     """Who touched a person's data (the マイナポータル access-record view)."""
-    return list((await conn.execute(
+    return ((await conn.execute(
         sa.select(table.c.seq, table.c.at, table.c.actor, table.c.action, table.c.purpose)
         .where(table.c.subject_ref == subject_ref).order_by(table.c.seq))).all())

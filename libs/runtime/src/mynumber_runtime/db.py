@@ -49,7 +49,7 @@ def run_alembic_env(target_metadata: sa.MetaData) -> None:
     schema = target_metadata.schema
     cfg = context.config
     url = cfg.attributes.get("url") or cfg.get_main_option("sqlalchemy.url")
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(str(url), poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         if schema:
             conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 PG_SYSTEM_USER = "mynumber-pg"
 
@@ -81,7 +82,7 @@ class EmbeddedPostgres:
             )
             return pwd.getpwnam(PG_SYSTEM_USER)
 
-    def _run_as(self, user: pwd.struct_passwd | None) -> dict[str, int]:
+    def _run_as(self, user: pwd.struct_passwd | None) -> dict[str, Any]:
         return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
 
     @property

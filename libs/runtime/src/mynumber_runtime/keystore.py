@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mynumber_runtime.crypto import FieldSealer, new_data_key, unwrap_data_key, wrap_data_key
@@ -23,7 +24,7 @@ async def load_sealer(engine: AsyncEngine, table: sa.Table, kek: bytes) -> Field
     """Unwrap every data key; make the first one on a fresh database. The newest key seals new values."""
     async with engine.begin() as conn:
         await conn.execute(
-            sa.dialects.postgresql.insert(table)
+            postgresql.insert(table)
             .values(key_id=1, wrapped_key=wrap_data_key(kek, new_data_key()))
             .on_conflict_do_nothing()
         )

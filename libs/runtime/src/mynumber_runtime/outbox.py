@@ -77,7 +77,8 @@ class OutboxRelay:
                 return 0
             # Windowed: every publish goes out in order on one connection, then all acks are awaited.
             futures = [
-                await self.js.publish_async(r.subject, r.payload, headers={"Nats-Msg-Id": message_id(self.origin, t, r.id)})
+                await self.js.publish_async(r.subject, r.payload,
+                                            headers={"Nats-Msg-Id": message_id(self.origin, t, r.id)})
                 for r in rows
             ]
             await asyncio.gather(*futures)

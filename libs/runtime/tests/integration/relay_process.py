@@ -8,10 +8,9 @@ import sys
 
 import nats
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from mynumber_runtime.db import create_async_engine, make_metadata
 from mynumber_runtime.outbox import OutboxRelay, outbox_table
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def main(db_url: str, nats_url: str, schema: str) -> None:

@@ -5,7 +5,6 @@ import datetime as dt
 import uuid
 
 import sqlalchemy as sa
-
 from mynumber_runtime import audit
 from mynumber_runtime.db import create_async_engine, make_metadata
 

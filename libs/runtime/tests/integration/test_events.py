@@ -12,12 +12,11 @@ from pathlib import Path
 import nats
 import pytest
 import sqlalchemy as sa
-from nats.js.api import StreamConfig
-
 from mynumber_runtime.consumer import IdempotentConsumer, processed_events_table
 from mynumber_runtime.db import create_async_engine, make_metadata
-from mynumber_runtime.outbox import OutboxRelay, add_event, outbox_table
+from mynumber_runtime.outbox import add_event, outbox_table
 from mynumber_runtime.streams import ensure_stream, stream_name, subject
+from nats.js.api import StreamConfig
 
 RELAY = Path(__file__).with_name("relay_process.py")
 

@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.errors import InvalidArgument, NotFound
 from mynumber_runtime.grpc_server import PlatformServer, ServiceBinding, client_channel, error_reason

@@ -1,6 +1,5 @@
 import pytest
 from cryptography.exceptions import InvalidTag
-
 from mynumber_runtime.crypto import FieldSealer, KeyedHash, derive_key, unwrap_data_key, wrap_data_key
 from mynumber_runtime.errors import Unauthenticated
 from mynumber_runtime.identity import Caller

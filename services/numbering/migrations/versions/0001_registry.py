@@ -59,7 +59,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_outbox"),
         schema=S,
     )
-    op.create_index("ix_outbox_unpublished", "outbox", ["id"], schema=S, postgresql_where=sa.text("published_at IS NULL"))
+    op.create_index("ix_outbox_unpublished", "outbox", ["id"], schema=S,
+                    postgresql_where=sa.text("published_at IS NULL"))
     op.create_table(
         "processed_events",
         sa.Column("consumer", sa.Text, nullable=False),

@@ -42,7 +42,8 @@ def _params(radix: int, n: int) -> tuple[int, int, int, int]:
 
 
 def _p_block(radix: int, u: int, n: int, t: int) -> bytes:
-    return bytes([1, 2, 1]) + radix.to_bytes(3, "big") + bytes([10, u % 256]) + n.to_bytes(4, "big") + t.to_bytes(4, "big")
+    head = bytes([1, 2, 1]) + radix.to_bytes(3, "big") + bytes([10, u % 256])
+    return head + n.to_bytes(4, "big") + t.to_bytes(4, "big")
 
 
 def _num(x: str, radix: int) -> int:

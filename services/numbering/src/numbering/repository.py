@@ -143,6 +143,7 @@ class NumberRepository:
         try:
             async with conn.begin_nested():
                 raw = (await conn.get_raw_connection()).driver_connection
+                assert raw is not None
                 # Text COPY; bytea as \\x<hex>. Values are digits and hex only: nothing needs escaping.
                 tail = f"\t{rows.municipality_code}\t{ACTIVE}\t0\t{rows.issued_at.isoformat()}\n"
                 buf = "".join(

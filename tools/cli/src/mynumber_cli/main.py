@@ -102,7 +102,7 @@ def bulk_assign(c: Ctx, register: Path, out: Path | None, chunk: int) -> None:
 
     async def requests() -> AsyncIterator[pb.AssignNumbersRequest]:
         # A chunk holds one municipality's residents: cut at the chunk size or where the municipality changes.
-        municipality, batch = "", []
+        municipality, batch = "", list[str]()
         for line_no, m, code in _read_register(register):
             if batch and (m != municipality or len(batch) == chunk):
                 yield pb.AssignNumbersRequest(municipality_code=municipality, resident_codes=batch)
