@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from numbering.repository import NumberRepository
 from numbering.service import NumberingService
 from numbering.settings import NumberingSettings
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+# Beside the sources in a checkout; images copy them elsewhere and say where.
+MIGRATIONS = Path(os.environ.get("NUMBERING_MIGRATIONS_DIR") or Path(__file__).resolve().parents[2] / "migrations")
 log = logging.getLogger("numbering")
 
 
