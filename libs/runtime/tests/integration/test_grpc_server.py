@@ -163,3 +163,40 @@ def test_plain_tcp_is_refused_outside_loopback_and_without_the_local_flag():
         GrpcSettings(listen="0.0.0.0:50051", insecure_local=True)
     with pytest.raises(ValueError, match="mTLS"):
         GrpcSettings(listen="127.0.0.1:50051")
+
+
+async def test_each_call_is_traced_and_its_log_lines_carry_the_trace_id(pki, tls_server):
+    import io
+    import json
+    import logging
+
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from mynumber_runtime.logs import JsonFormatter, RedactingFilter
+
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(JsonFormatter("test"))
+    logging.getLogger("mynumber_runtime.grpc_server").addHandler(handler)
+    port, _, _ = tls_server
+    try:
+        async with channel(pki, port, "municipality") as ch:
+            with pytest.raises(grpc.aio.AioRpcError):
+                await call(ch, "Echo", b"crash")
+    finally:
+        logging.getLogger("mynumber_runtime.grpc_server").removeHandler(handler)
+    spans = [s for s in exporter.get_finished_spans() if s.name == f"/{SERVICE}/Echo"]
+    assert spans and spans[-1].attributes["mynumber.caller.kind"] == "municipality"
+    line = json.loads(stream.getvalue().splitlines()[-1])
+    assert line["trace_id"] == f"{spans[-1].context.trace_id:032x}"
+    assert "123456789018" not in stream.getvalue()  # the crash's message named a number: redacted
