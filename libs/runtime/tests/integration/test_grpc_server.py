@@ -170,12 +170,11 @@ async def test_each_call_is_traced_and_its_log_lines_carry_the_trace_id(pki, tls
     import json
     import logging
 
+    from mynumber_runtime.logs import JsonFormatter, RedactingFilter
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from mynumber_runtime.logs import JsonFormatter, RedactingFilter
 
     exporter = InMemorySpanExporter()
     provider = trace.get_tracer_provider()
