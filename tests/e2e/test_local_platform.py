@@ -4,6 +4,7 @@ cleanly, and a restart keeps the state. Runs the real launcher and the real `myn
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -77,3 +78,4 @@ def test_the_readme_walkthrough_on_the_local_platform():
         assert mynumber(ports, "lookup", "131016", "98765432103").stdout.split()[0] == changed
     finally:
         stop(proc)
+        shutil.rmtree(data, ignore_errors=True)
