@@ -45,7 +45,7 @@ bench:  ## benchmarks print figures next to a baseline measured in the same run
 
 lock:  ## re-pin every dependency (uv.lock stays out of git; requirements.txt has no registry address)
 	uv lock
-	uv export --no-emit-workspace --no-hashes --all-packages --all-groups --no-header --no-annotate -o requirements.txt
+	uv export --no-emit-workspace --no-hashes --all-packages --all-groups --all-extras --no-header --no-annotate -o requirements.txt
 
 clean:
 	rm -rf var/gen-check .pytest_cache .mypy_cache .ruff_cache
