@@ -28,6 +28,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if the process that started this server dies without stopping it (a test
+    run killed by a timeout, `make run` killed hard), the kernel sends the server SIGINT (fast shutdown for
+    PostgreSQL, clean exit for NATS). No orphaned server outlives its owner."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGINT)
+
+
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -121,7 +131,7 @@ class EmbeddedPostgres:
         log = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115 - owned by the child for its lifetime
         self.proc = subprocess.Popen(
             args, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir, start_new_session=True,
-            **self._run_as(user),  # type: ignore[call-overload]
+            preexec_fn=_die_with_parent, **self._run_as(user),  # type: ignore[call-overload]
         )
         log.close()
         _wait_for_port(self.port, self.proc, "postgres")
@@ -196,7 +206,7 @@ class EmbeddedNats:
         self.proc = subprocess.Popen(
             [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.data_dir / "js"),
              "--server_name", self.server_name, *self.extra_args],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
         )
         log.close()
         _wait_for_port(self.port, self.proc, "nats-server")
