@@ -7,6 +7,7 @@ free loopback ports). Each server is a child process bound to 127.0.0.1 and stop
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import pwd
 import shutil
@@ -28,14 +29,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Loaded here, in the parent: the child may already run as another user that cannot read our install.
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
     """Runs in the child before exec: if the process that started this server dies without stopping it (a test
     run killed by a timeout, `make run` killed hard), the kernel sends the server SIGINT (fast shutdown for
     PostgreSQL, clean exit for NATS). No orphaned server outlives its owner."""
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGINT)
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 30.0) -> None:
