@@ -69,11 +69,13 @@ class EmbeddedPostgres:
     initdb refuses to run as root, so as root the server runs as an unprivileged system user (made once).
     """
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, durable: bool = True, database: str = "mynumber"):
+    def __init__(self, data_dir: Path, *, port: int | None = None, durable: bool = True, database: str = "mynumber",
+                 options: dict[str, str] | None = None):
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
         self.durable = durable
         self.database = database
+        self.options = dict(options or {})
         self.proc: subprocess.Popen[bytes] | None = None
 
     @staticmethod
@@ -131,6 +133,8 @@ class EmbeddedPostgres:
         if not self.durable:
             # Throwaway test servers: durability buys nothing there.
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        for key, value in self.options.items():
+            args += ["-c", f"{key}={value}"]
         log = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115 - owned by the child for its lifetime
         self.proc = subprocess.Popen(
             args, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir, start_new_session=True,
@@ -169,6 +173,42 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         _stop(self.proc, signal.SIGINT)  # SIGINT = PostgreSQL's fast shutdown
         self.proc = None
+
+    def kill(self) -> None:
+        """A crash: the postmaster gets SIGKILL (its backends notice and exit)."""
+        _stop(self.proc, signal.SIGKILL)
+        self.proc = None
+
+    def standby(self, data_dir: Path, *, port: int | None = None) -> EmbeddedPostgres:
+        """A streaming-replication standby of this (running) server: a base backup with `-R`, so it follows
+        this server's WAL. Start it with `.start()`; make it the primary with `.promote()`."""
+        standby = EmbeddedPostgres(data_dir, port=port, durable=self.durable, database=self.database)
+        user = self._user()
+        standby.data_dir.mkdir(parents=True, exist_ok=True)
+        if user:
+            os.chown(standby.data_dir, user.pw_uid, user.pw_gid)
+        subprocess.run(
+            [str(self.bin_dir() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-D", str(standby.data_dir / "pgdata"), "-R", "-X", "stream", "--checkpoint=fast"],
+            check=True, capture_output=True, cwd=standby.data_dir, **self._run_as(user),  # type: ignore[call-overload]
+        )
+        return standby
+
+    def require_synchronous_standby(self) -> None:
+        """From now on a commit returns only once a standby has flushed its WAL: a failover loses nothing that
+        was committed (at the price of a cross-region round trip per commit)."""
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
+            conn.execute("SELECT pg_reload_conf()")
+
+    def promote(self) -> None:
+        """Failover: the standby stops following and accepts writes."""
+        subprocess.run([str(self.bin_dir() / "pg_ctl"), "promote", "-w", "-D", str(self.data_dir / "pgdata")],
+                       check=True, capture_output=True, cwd=self.data_dir,
+                       **self._run_as(self._user()))  # type: ignore[call-overload]
 
     def __enter__(self) -> EmbeddedPostgres:
         return self.start()
