@@ -1,0 +1,501 @@
+{{/*
+Shared helpers. "mynumber.service" renders everything one platform service needs from its values block
+(`.Values.services.<name>`): ServiceAccount, Deployment, Service, PodDisruptionBudget, HorizontalPodAutoscaler,
+its NetworkPolicies, and its CloudNativePG clusters (own primary + standby of the peer region's primary).
+A new service is one values block plus one template file that includes it.
+*/}}
+
+{{- define "mynumber.labels" -}}
+app.kubernetes.io/part-of: mynumber
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
+mynumber.jp/region: {{ .root.Values.region.name | quote }}
+{{- end -}}
+
+{{- define "mynumber.selector" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end -}}
+
+{{/* The PostgreSQL cluster (CNPG) that holds a service's own database in a region. */}}
+{{- define "mynumber.pgName" -}}
+pg-{{ .name }}-{{ .region }}
+{{- end -}}
+
+{{- define "mynumber.image" -}}
+{{ printf "%s/mynumber-%s:%s" .root.Values.image.registry .name .root.Values.image.tag }}
+{{- end -}}
+
+{{- define "mynumber.service" -}}
+{{- $root := .root -}}
+{{- $name := .name -}}
+{{- $svc := index $root.Values.services $name -}}
+{{- $ctx := dict "root" $root "name" $name -}}
+{{- $p := $svc.envPrefix -}}
+{{- $region := required "region.name is required (use values-east.yaml or values-west.yaml)" $root.Values.region.name -}}
+{{- $secretDir := "/var/run/secrets/mynumber" -}}
+{{- if $svc.enabled }}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "mynumber.labels" $ctx | nindent 4 }}
+    {{- include "mynumber.selector" $ctx | nindent 4 }}
+# No service talks to the Kubernetes API: no token in the pod.
+automountServiceAccountToken: false
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "mynumber.labels" $ctx | nindent 4 }}
+    {{- include "mynumber.selector" $ctx | nindent 4 }}
+spec:
+  {{- if not $svc.autoscaling.enabled }}
+  replicas: {{ $svc.replicas }}
+  {{- end }}
+  {{- if eq (int $svc.replicas) 1 }}
+  # A single writer (e.g. the CA's CRL schedule): never two pods at once during a rollout.
+  strategy:
+    type: Recreate
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- include "mynumber.selector" $ctx | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "mynumber.labels" $ctx | nindent 8 }}
+        {{- include "mynumber.selector" $ctx | nindent 8 }}
+        {{- if $svc.nats }}
+        mynumber.jp/nats-client: "true"
+        {{- end }}
+    spec:
+      serviceAccountName: {{ $name }}
+      automountServiceAccountToken: false
+      securityContext:
+        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+      containers:
+        - name: {{ $name }}
+          image: {{ include "mynumber.image" $ctx }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          {{- with $svc.args }}
+          args:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          securityContext:
+            {{- toYaml $root.Values.containerSecurityContext | nindent 12 }}
+          ports:
+            - {name: grpc, containerPort: {{ $svc.grpcPort }}, protocol: TCP}
+            - {name: health, containerPort: {{ $root.Values.healthPort }}, protocol: TCP}
+            {{- if $svc.httpPort }}
+            - {name: http, containerPort: {{ $svc.httpPort }}, protocol: TCP}
+            {{- end }}
+            {{- if $svc.restPort }}
+            - {name: https, containerPort: {{ $svc.restPort }}, protocol: TCP}
+            {{- end }}
+          env:
+            - {name: {{ $p }}_REGION_NAME, value: {{ $region | quote }}}
+            - {name: {{ $p }}_REGION_DIGIT, value: {{ required "region.digit is required" $root.Values.region.digit | quote }}}
+            - {name: {{ $p }}_HOME_PREFECTURES, value: {{ $root.Values.region.homePrefectures | toJson | quote }}}
+            - {name: {{ $p }}_GRPC__LISTEN, value: "0.0.0.0:{{ $svc.grpcPort }}"}
+            - {name: {{ $p }}_GRPC__HEALTH_LISTEN, value: "0.0.0.0:{{ $root.Values.healthPort }}"}
+            - {name: {{ $p }}_GRPC__TLS_CERT_FILE, value: {{ $secretDir }}/tls/tls.crt}
+            - {name: {{ $p }}_GRPC__TLS_KEY_FILE, value: {{ $secretDir }}/tls/tls.key}
+            - {name: {{ $p }}_GRPC__TLS_CLIENT_CA_FILE, value: {{ $secretDir }}/tls/ca.crt}
+            {{- if $svc.database }}
+            # The URL (with its password) comes from the Secret CNPG writes for the database owner.
+            - {name: {{ $p }}_DATABASE__URL_FILE, value: {{ $secretDir }}/db/uri}
+            {{- end }}
+            {{- if $svc.nats }}
+            - {name: {{ $p }}_NATS__URL, value: "nats://nats:{{ $root.Values.nats.clientPort }}"}
+            {{- end }}
+            {{- range $svc.secretFiles }}
+            - {name: {{ $p }}_{{ .setting }}, value: {{ $secretDir }}/{{ .secret }}/{{ .key }}}
+            {{- end }}
+            {{- if $svc.hsm }}
+            - {name: {{ $p }}_HSM__MODULE, value: {{ $svc.hsm.module | quote }}}
+            - {name: {{ $p }}_HSM__TOKEN_LABEL, value: {{ $svc.hsm.tokenLabel | quote }}}
+            {{- if $svc.hsm.softhsm.enabled }}
+            - {name: {{ $p }}_HSM__SOFTHSM_DATA_DIR, value: {{ $svc.hsm.softhsm.mountPath | quote }}}
+            {{- end }}
+            {{- end }}
+            {{- if $svc.httpPort }}
+            - {name: {{ $p }}_HTTP__LISTEN_HOST, value: "0.0.0.0"}
+            - {name: {{ $p }}_HTTP__LISTEN_PORT, value: {{ $svc.httpPort | quote }}}
+            {{- with $svc.publicBaseUrl }}
+            - {name: {{ $p }}_HTTP__PUBLIC_BASE_URL, value: {{ . | quote }}}
+            {{- end }}
+            {{- end }}
+            {{- range $k, $v := $svc.env }}
+            - {name: {{ $p }}_{{ $k }}, value: {{ $v | quote }}}
+            {{- end }}
+          # Native gRPC probes against grpc.health.v1, which reports the service's real checks
+          # (database reachable, NATS connected, keys loaded, HSM session).
+          readinessProbe:
+            grpc: {port: {{ $root.Values.healthPort }}}
+            periodSeconds: {{ $root.Values.probes.periodSeconds }}
+            failureThreshold: {{ $root.Values.probes.failureThreshold }}
+          livenessProbe:
+            grpc: {port: {{ $root.Values.healthPort }}}
+            initialDelaySeconds: {{ $root.Values.probes.initialDelaySeconds }}
+            periodSeconds: {{ $root.Values.probes.periodSeconds }}
+            failureThreshold: {{ mul 2 $root.Values.probes.failureThreshold }}
+          resources:
+            {{- required (printf "services.%s.resources is required" $name) $svc.resources | toYaml | nindent 12 }}
+          volumeMounts:
+            - {name: tmp, mountPath: /tmp}
+            - {name: tls, mountPath: {{ $secretDir }}/tls, readOnly: true}
+            {{- if $svc.database }}
+            - {name: db, mountPath: {{ $secretDir }}/db, readOnly: true}
+            {{- end }}
+            {{- $mounted := dict }}
+            {{- range $svc.secretFiles }}
+            {{- if not (hasKey $mounted .secret) }}
+            {{- $_ := set $mounted .secret true }}
+            - {name: {{ printf "s-%s" .secret | trunc 63 }}, mountPath: {{ $secretDir }}/{{ .secret }}, readOnly: true}
+            {{- end }}
+            {{- end }}
+            {{- if and $svc.hsm $svc.hsm.softhsm.enabled }}
+            - {name: softhsm, mountPath: {{ $svc.hsm.softhsm.mountPath }}}
+            {{- end }}
+      volumes:
+        # The root file system is read-only; scratch space is a size-capped emptyDir.
+        - name: tmp
+          emptyDir: {sizeLimit: 64Mi}
+        - name: tls
+          secret:
+            secretName: {{ printf "%s%s" $name $root.Values.tls.secretSuffix }}
+            defaultMode: 0440
+        {{- if $svc.database }}
+        - name: db
+          secret:
+            secretName: {{ include "mynumber.pgName" (dict "name" $name "region" $region) }}-app
+            defaultMode: 0440
+            items:
+              - {key: uri, path: uri}
+        {{- end }}
+        {{- $seen := dict }}
+        {{- range $svc.secretFiles }}
+        {{- if not (hasKey $seen .secret) }}
+        {{- $_ := set $seen .secret true }}
+        - name: {{ printf "s-%s" .secret | trunc 63 }}
+          secret:
+            secretName: {{ .secret }}
+            defaultMode: 0440
+        {{- end }}
+        {{- end }}
+        {{- if and $svc.hsm $svc.hsm.softhsm.enabled }}
+        # Dev only: SoftHSM's token directory holds the CA keys, so it outlives the pod.
+        - name: softhsm
+          persistentVolumeClaim:
+            claimName: {{ $svc.hsm.softhsm.claimName }}
+        {{- end }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "mynumber.labels" $ctx | nindent 4 }}
+    {{- include "mynumber.selector" $ctx | nindent 4 }}
+spec:
+  selector:
+    {{- include "mynumber.selector" $ctx | nindent 4 }}
+  ports:
+    - {name: grpc, port: {{ $svc.grpcPort }}, targetPort: grpc, protocol: TCP}
+    {{- if $svc.httpPort }}
+    - {name: http, port: {{ $svc.httpPort }}, targetPort: http, protocol: TCP}
+    {{- end }}
+    {{- if $svc.restPort }}
+    - {name: https, port: {{ $svc.restPort }}, targetPort: https, protocol: TCP}
+    {{- end }}
+{{- if or (gt (int $svc.replicas) 1) $svc.autoscaling.enabled }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "mynumber.labels" $ctx | nindent 4 }}
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      {{- include "mynumber.selector" $ctx | nindent 6 }}
+{{- end }}
+{{- if $svc.autoscaling.enabled }}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "mynumber.labels" $ctx | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $name }}
+  minReplicas: {{ $svc.autoscaling.minReplicas }}
+  maxReplicas: {{ $svc.autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ $svc.autoscaling.targetCPUUtilizationPercentage }}
+{{- end }}
+{{- if and $svc.hsm $svc.hsm.softhsm.enabled }}
+---
+# Dev only: SoftHSM's token directory (the CA keys) on a volume that outlives the pod.
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: {{ $svc.hsm.softhsm.claimName }}
+  labels:
+    {{- include "mynumber.labels" $ctx | nindent 4 }}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: {{ $svc.hsm.softhsm.size }}
+{{- end }}
+{{ include "mynumber.networkPolicies" $ctx }}
+{{- if $svc.database }}
+{{ include "mynumber.postgres" $ctx }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+One allow-policy per service (the namespace default-denies everything, templates/networkpolicy.yaml):
+ingress on the gRPC port only from the listed callers, public ports from anywhere, egress only to the
+service's own PostgreSQL, to NATS, and to the services it calls.
+*/}}
+{{- define "mynumber.networkPolicies" -}}
+{{- $root := .root -}}
+{{- $name := .name -}}
+{{- $svc := index $root.Values.services $name -}}
+{{- $region := $root.Values.region.name -}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "mynumber.labels" . | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "mynumber.selector" . | nindent 6 }}
+  policyTypes: [Ingress, Egress]
+  ingress:
+    {{- if $svc.callers }}
+    - from:
+        {{- range $svc.callers }}
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/name: {{ . }}
+              app.kubernetes.io/instance: {{ $root.Release.Name }}
+        {{- end }}
+      ports:
+        - {port: {{ $svc.grpcPort }}, protocol: TCP}
+    {{- end }}
+    {{- if $svc.public }}
+    # The one door: municipal systems and store terminals (mTLS client certificates) from anywhere.
+    - ports:
+        - {port: {{ $svc.restPort }}, protocol: TCP}
+    {{- end }}
+    {{- if $svc.httpPort }}
+    # CRL and OCSP are fetched by registered verifiers from outside the platform.
+    - ports:
+        - {port: {{ $svc.httpPort }}, protocol: TCP}
+    {{- end }}
+    {{- if not (or $svc.callers $svc.public $svc.httpPort) }} []{{ end }}
+  egress:
+    {{- if $svc.database }}
+    - to:
+        - podSelector:
+            matchLabels:
+              cnpg.io/cluster: {{ include "mynumber.pgName" (dict "name" $name "region" $region) }}
+      ports:
+        - {port: 5432, protocol: TCP}
+    {{- end }}
+    {{- if $svc.nats }}
+    - to:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/name: nats
+              app.kubernetes.io/instance: {{ $root.Release.Name }}
+      ports:
+        - {port: {{ $root.Values.nats.clientPort }}, protocol: TCP}
+    {{- end }}
+    {{- range $svc.calls }}
+    {{- $callee := index $root.Values.services . | default dict }}
+    - to:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/name: {{ . }}
+              app.kubernetes.io/instance: {{ $root.Release.Name }}
+      ports:
+        - {port: {{ $callee.grpcPort | default 50051 }}, protocol: TCP}
+    {{- end }}
+    {{- if not (or $svc.database $svc.nats $svc.calls) }} []{{ end }}
+{{- end -}}
+
+{{/*
+A service's databases through CloudNativePG: its own primary cluster in this region (one database, owned by the
+service) and a replica cluster that streams the peer region's primary, ready to be promoted on failover.
+*/}}
+{{- define "mynumber.postgres" -}}
+{{- $root := .root -}}
+{{- $name := .name -}}
+{{- $pg := $root.Values.postgres -}}
+{{- $region := $root.Values.region.name -}}
+{{- $db := $name | replace "-" "_" -}}
+{{- $own := include "mynumber.pgName" (dict "name" $name "region" $region) -}}
+---
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata:
+  name: {{ $own }}
+  labels:
+    {{- include "mynumber.labels" . | nindent 4 }}
+    mynumber.jp/service: {{ $name }}
+spec:
+  instances: {{ $pg.instances }}
+  imageName: {{ $pg.imageName }}
+  primaryUpdateStrategy: unsupervised
+  # A commit is acknowledged once a second instance has it: a lost pod loses no committed number.
+  minSyncReplicas: 1
+  maxSyncReplicas: 1
+  bootstrap:
+    initdb:
+      database: {{ $db }}
+      owner: {{ $db }}
+  certificates:
+    # Shared by both regions, so the peer's standby can authenticate as streaming_replica with its certificate.
+    clientCASecret: {{ $pg.clientCASecret }}
+    replicationTLSSecret: {{ $pg.replicationTLSSecret }}
+  storage:
+    size: {{ $pg.storage }}
+    {{- with $pg.storageClassName }}
+    storageClass: {{ . }}
+    {{- end }}
+  resources:
+    {{- toYaml $pg.resources | nindent 4 }}
+{{- if $pg.peer.name }}
+{{- $peerName := include "mynumber.pgName" (dict "name" $name "region" $pg.peer.name) }}
+---
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata:
+  name: {{ $peerName }}-standby
+  labels:
+    {{- include "mynumber.labels" . | nindent 4 }}
+    mynumber.jp/service: {{ $name }}
+    mynumber.jp/standby-of: {{ $pg.peer.name }}
+spec:
+  instances: {{ $pg.standbyInstances }}
+  imageName: {{ $pg.imageName }}
+  # A replica cluster: read-only, follows the peer region's primary until an SRE promotes it (docs/deploy.md).
+  replica:
+    enabled: true
+    source: {{ $peerName }}
+  bootstrap:
+    pg_basebackup:
+      source: {{ $peerName }}
+  externalClusters:
+    - name: {{ $peerName }}
+      connectionParameters:
+        host: {{ $pg.peer.hostTemplate | replace "{service}" $name | quote }}
+        user: streaming_replica
+        dbname: postgres
+        sslmode: verify-full
+      sslKey: {name: {{ $pg.peer.replicationSecret }}, key: tls.key}
+      sslCert: {name: {{ $pg.peer.replicationSecret }}, key: tls.crt}
+      sslRootCert: {name: {{ $pg.peer.replicationSecret }}, key: ca.crt}
+  storage:
+    size: {{ $pg.storage }}
+    {{- with $pg.storageClassName }}
+    storageClass: {{ . }}
+    {{- end }}
+  resources:
+    {{- toYaml $pg.resources | nindent 4 }}
+{{- end }}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: pg-{{ $name }}
+  labels:
+    {{- include "mynumber.labels" . | nindent 4 }}
+spec:
+  podSelector:
+    matchExpressions:
+      - key: cnpg.io/cluster
+        operator: In
+        values: [{{ $own }}{{ if $pg.peer.name }}, {{ include "mynumber.pgName" (dict "name" $name "region" $pg.peer.name) }}-standby{{ end }}]
+  policyTypes: [Ingress, Egress]
+  ingress:
+    # The owning service only; no other service reads these tables.
+    - from:
+        - podSelector:
+            matchLabels:
+              {{- include "mynumber.selector" . | nindent 14 }}
+      ports:
+        - {port: 5432, protocol: TCP}
+    # Instances of the same cluster replicate to each other.
+    - from:
+        - podSelector:
+            matchLabels:
+              cnpg.io/cluster: {{ $own }}
+      ports:
+        - {port: 5432, protocol: TCP}
+    # The CNPG operator: instance manager status and management connections.
+    - from:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ $pg.operatorNamespace }}
+      ports:
+        - {port: 8000, protocol: TCP}
+        - {port: 5432, protocol: TCP}
+    {{- with $pg.peerCIDRs }}
+    # The peer region's standby streams WAL from this region's primary.
+    - from:
+        {{- range . }}
+        - ipBlock: {cidr: {{ . }}}
+        {{- end }}
+      ports:
+        - {port: 5432, protocol: TCP}
+    {{- end }}
+  egress:
+    - to:
+        - podSelector:
+            matchLabels:
+              cnpg.io/cluster: {{ $own }}
+      ports:
+        - {port: 5432, protocol: TCP}
+    # The instance manager watches its Cluster through the Kubernetes API.
+    - to:
+        {{- range $pg.kubeApiCIDRs }}
+        - ipBlock: {cidr: {{ . }}}
+        {{- end }}
+      ports:
+        - {port: 443, protocol: TCP}
+        - {port: 6443, protocol: TCP}
+    {{- with $pg.peerCIDRs }}
+    - to:
+        {{- range . }}
+        - ipBlock: {cidr: {{ . }}}
+        {{- end }}
+      ports:
+        - {port: 5432, protocol: TCP}
+    {{- end }}
+{{- end -}}
