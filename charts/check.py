@@ -66,7 +66,8 @@ class Report:
 
 def _hermetic_helm_env() -> None:
     # Helm must not read the user's repositories or caches, nor write outside a scratch dir.
-    scratch = Path(tempfile.mkdtemp(prefix="helm-check-"))
+    # One fixed scratch dir (not one per run): nothing piles up in /tmp across CI runs.
+    scratch = Path(tempfile.gettempdir()) / "mynumber-helm-check"
     for var in ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME"):
         os.environ[var] = str(scratch / var.lower())
 

@@ -1,0 +1,272 @@
+"""The Helm chart: the offline check passes, fails on broken copies, and the rendered pods are hardened."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+CHARTS = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("charts_check", CHARTS / "check.py")
+assert _spec and _spec.loader
+check = importlib.util.module_from_spec(_spec)
+sys.modules["charts_check"] = check  # dataclasses resolve their module by name
+_spec.loader.exec_module(check)
+
+REGIONS = ("east", "west")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
+SERVICES = ("numbering", "jpki", "gateway")
+
+
+@pytest.fixture(scope="module")
+def report() -> Any:
+    return check.run()
+
+
+def docs(report: Any, region: str, kind: str | None = None) -> list[dict[str, Any]]:
+    return [d for _, d in report.rendered[region].documents if kind is None or d["kind"] == kind]
+
+
+def one(report: Any, region: str, kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in docs(report, region, kind) if d["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name} rendered {len(found)} times in {region}"
+    return found[0]
+
+
+def pod_specs(report: Any, region: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for kind in WORKLOAD_KINDS:
+        for d in docs(report, region, kind):
+            yield f"{kind}/{d['metadata']['name']}", d["spec"]["template"]["spec"]
+
+
+def env_of(deployment: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e.get("value", "") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+@pytest.fixture
+def chart_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "mynumber"
+    shutil.copytree(CHARTS / "mynumber", target)
+    return target
+
+
+# --- the check itself -------------------------------------------------------------------------------------------
+
+def test_chart_lints_renders_and_validates_for_east_west_and_dev(report: Any) -> None:
+    assert report.problems == []
+    assert set(report.rendered) == {"east", "west", "east+dev"}
+    for region in REGIONS:
+        kinds = {d["kind"] for d in docs(report, region)}
+        assert {"Deployment", "Service", "NetworkPolicy", "Cluster", "StatefulSet", "ServiceAccount"} <= kinds
+
+
+def test_check_script_passes_with_the_network_unplugged() -> None:
+    cmd = [sys.executable, str(CHARTS / "check.py")]
+    if shutil.which("unshare") and os.geteuid() == 0:
+        cmd = ["unshare", "-n", *cmd]  # a new network namespace: no route anywhere, not even DNS
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "east: " in done.stdout and "west: " in done.stdout and "Deployment 3" in done.stdout
+
+
+def test_broken_template_fails_the_check_with_the_template_named(chart_copy: Path) -> None:
+    template = chart_copy / "templates" / "numbering.yaml"
+    template.write_text(template.read_text() + "\n{{ if .Values.region.name }}\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(CHARTS / "check.py"), "--chart", str(chart_copy)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "FAILED" in done.stderr and "numbering.yaml" in done.stderr
+
+
+def test_values_file_with_wrong_type_fails_schema_validation(chart_copy: Path) -> None:
+    values = chart_copy / "values-west.yaml"
+    broken = yaml.safe_load(values.read_text())
+    broken["services"]["jpki"]["replicas"] = "two"
+    values.write_text(yaml.safe_dump(broken), encoding="utf-8")
+    result = check.run(chart_copy, {"west": ("values-west.yaml",)})
+    assert not result.ok
+    assert any("Deployment/jpki" in p and "replicas" in p for p in result.problems), result.problems
+
+
+def test_unknown_field_in_a_manifest_is_refused_in_strict_mode(chart_copy: Path) -> None:
+    template = chart_copy / "templates" / "networkpolicy.yaml"
+    text = template.read_text().replace("  podSelector: {}\n  policyTypes: [Ingress, Egress]",
+                                        "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  denyAll: true", 1)
+    template.write_text(text, encoding="utf-8")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert any("default-deny-all" in p and "denyAll" in p for p in result.problems), result.problems
+
+
+def test_cnpg_cluster_is_checked_against_our_schema(chart_copy: Path) -> None:
+    values = chart_copy / "values-east.yaml"
+    broken = yaml.safe_load(values.read_text())
+    broken["postgres"]["storage"] = "twenty gigabytes"
+    values.write_text(yaml.safe_dump(broken), encoding="utf-8")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert any("Cluster/pg-numbering-east" in p and "storage.size" in p for p in result.problems), result.problems
+
+
+def test_a_region_without_its_values_does_not_render(chart_copy: Path) -> None:
+    # values.yaml alone has no region: rendering it must fail loudly rather than produce a nameless region.
+    result = check.run(chart_copy, {"bare": ()})
+    assert any("region.name is required" in p for p in result.problems), result.problems
+
+
+def test_adding_a_service_is_one_values_block_and_one_template(chart_copy: Path) -> None:
+    (chart_copy / "templates" / "notice.yaml").write_text(
+        '{{ include "mynumber.service" (dict "root" . "name" "notice") }}\n', encoding="utf-8")
+    values = chart_copy / "values-east.yaml"
+    east = yaml.safe_load(values.read_text())
+    east["services"]["notice"] = {
+        "enabled": True, "envPrefix": "NOTICE", "replicas": 2, "grpcPort": 50051, "args": [], "database": True,
+        "nats": True, "callers": ["gateway"], "calls": [], "secretFiles": [], "env": {},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
+        "autoscaling": {"enabled": False}}
+    values.write_text(yaml.safe_dump(east), encoding="utf-8")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert result.problems == []
+    names = {(d["kind"], d["metadata"]["name"]) for _, d in result.rendered["east"].documents}
+    assert {("Deployment", "notice"), ("ServiceAccount", "notice"), ("NetworkPolicy", "notice"),
+            ("Cluster", "pg-notice-east"), ("Cluster", "pg-notice-west-standby"),
+            ("PodDisruptionBudget", "notice")} <= names
+
+
+# --- hardening --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_pod_runs_non_root_read_only_without_capabilities(report: Any, region: str) -> None:
+    seen = 0
+    for where, spec in pod_specs(report, region):
+        seen += 1
+        assert spec["securityContext"]["runAsNonRoot"] is True, where
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, where
+        assert spec.get("automountServiceAccountToken") is False, where
+        for c in spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["readOnlyRootFilesystem"] is True, where
+            assert sc["allowPrivilegeEscalation"] is False, where
+            assert sc["capabilities"]["drop"] == ["ALL"], where
+            assert c["resources"]["requests"] and c["resources"]["limits"], where
+    assert seen == 5  # 3 services, NATS, the streams Job
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_deployment_has_native_grpc_probes_on_the_health_port(report: Any, region: str) -> None:
+    for d in docs(report, region, "Deployment"):
+        container = d["spec"]["template"]["spec"]["containers"][0]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        for probe in ("readinessProbe", "livenessProbe"):
+            assert set(container[probe]) >= {"grpc"} and "httpGet" not in container[probe], d["metadata"]["name"]
+            assert container[probe]["grpc"]["port"] == ports["health"]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_namespace_default_denies_and_every_workload_has_its_own_allow(report: Any, region: str) -> None:
+    deny = one(report, region, "NetworkPolicy", "default-deny-all")["spec"]
+    assert deny["podSelector"] == {} and sorted(deny["policyTypes"]) == ["Egress", "Ingress"]
+    assert not deny.get("ingress") and not deny.get("egress")
+    policies = docs(report, region, "NetworkPolicy")
+    for kind in ("Deployment", "StatefulSet"):
+        for d in docs(report, region, kind):
+            labels = d["spec"]["template"]["metadata"]["labels"]
+            own = [p for p in policies if p["spec"]["podSelector"].get("matchLabels")
+                   and p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()]
+            assert own, f"no allow-policy selects {kind}/{d['metadata']['name']}"
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_gateway_reaches_every_service_and_jpki_http_is_open(report: Any, region: str) -> None:
+    for name in ("numbering", "jpki"):
+        ingress = one(report, region, "NetworkPolicy", name)["spec"]["ingress"]
+        callers = [f["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                   for rule in ingress for f in rule.get("from", [])]
+        assert "gateway" in callers, name
+    jpki_rules = one(report, region, "NetworkPolicy", "jpki")["spec"]["ingress"]
+    assert any("from" not in r and r["ports"] == [{"port": 8080, "protocol": "TCP"}] for r in jpki_rules)
+    gateway_rules = one(report, region, "NetworkPolicy", "gateway")["spec"]["ingress"]
+    assert any("from" not in r and r["ports"] == [{"port": 8443, "protocol": "TCP"}] for r in gateway_rules)
+    # numbering is reachable from the gateway only, never from outside.
+    assert all("from" in r for r in one(report, region, "NetworkPolicy", "numbering")["spec"]["ingress"])
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_secrets_are_mounted_files_never_literal_values(report: Any, region: str) -> None:
+    assert docs(report, region, "Secret") == []  # the chart creates no Secret: nothing from values can leak
+    for d in docs(report, region, "Deployment"):
+        spec = d["spec"]["template"]["spec"]
+        secret_dirs = {m["mountPath"] for m in spec["containers"][0]["volumeMounts"]
+                       if any(v["name"] == m["name"] and "secret" in v for v in spec["volumes"])}
+        for name, value in env_of(d).items():
+            if any(word in name for word in ("KEY", "PIN", "PASSWORD", "TLS", "URL_FILE")):
+                assert name.endswith("_FILE"), f"{name} must be given as a file"
+                assert os.path.dirname(value) in secret_dirs, f"{name}={value} is not inside a mounted Secret"
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_services_get_their_settings_and_images_by_convention(report: Any, region: str) -> None:
+    # Chart defaults first, as Helm layers them.
+    values = check.load_values(check.CHART, ("values.yaml", f"values-{region}.yaml"))
+    for svc in SERVICES:
+        d = one(report, region, "Deployment", svc)
+        prefix = values["services"][svc]["envPrefix"]
+        env = env_of(d)
+        assert all(name.startswith(prefix + "_") for name in env)
+        assert env[f"{prefix}_REGION_DIGIT"] == str(values["region"]["digit"])
+        assert env[f"{prefix}_GRPC__LISTEN"] == "0.0.0.0:50051"
+        assert env[f"{prefix}_DATABASE__URL_FILE"].startswith("/var/run/secrets/")
+        image = d["spec"]["template"]["spec"]["containers"][0]["image"]
+        assert image == f"{values['image']['registry']}/mynumber-{svc}:{values['image']['tag']}"
+        sa = one(report, region, "ServiceAccount", svc)
+        assert sa["automountServiceAccountToken"] is False
+        assert d["spec"]["template"]["spec"]["serviceAccountName"] == svc
+    assert env_of(one(report, region, "Deployment", "numbering"))["NUMBERING_NATS__URL"] == "nats://nats:4222"
+
+
+def test_regions_have_distinct_digits_and_disjoint_home_prefectures() -> None:
+    east, west = (check.load_values(check.CHART, (f"values-{r}.yaml",))["region"] for r in REGIONS)
+    assert east["digit"] != west["digit"] and {east["digit"], west["digit"]} <= set(range(1, 10))
+    assert not set(east["homePrefectures"]) & set(west["homePrefectures"])
+    # All 47 prefectures (JIS X 0401 01-47) have exactly one home.
+    assert sorted(east["homePrefectures"] + west["homePrefectures"]) == [f"{i:02d}" for i in range(1, 48)]
+
+
+@pytest.mark.parametrize(("region", "peer"), [("east", "west"), ("west", "east")])
+def test_each_service_has_its_database_and_a_standby_of_the_peer_region(report: Any, region: str,
+                                                                         peer: str) -> None:
+    for svc in SERVICES:
+        own = one(report, region, "Cluster", f"pg-{svc}-{region}")["spec"]
+        assert own["bootstrap"]["initdb"]["database"] == svc.replace("-", "_")
+        standby = one(report, region, "Cluster", f"pg-{svc}-{peer}-standby")["spec"]
+        assert standby["replica"] == {"enabled": True, "source": f"pg-{svc}-{peer}"}
+        assert standby["externalClusters"][0]["connectionParameters"]["sslmode"] == "verify-full"
+
+
+def test_nats_gateway_points_each_region_at_the_other_and_mirrors_east_streams(report: Any) -> None:
+    conf = {r: one(report, r, "ConfigMap", "nats-config")["data"]["nats.conf"] for r in REGIONS}
+    assert "name: east" in conf["east"] and "{name: west, urls:" in conf["east"]
+    assert "name: west" in conf["west"] and "{name: east, urls:" in conf["west"]
+    east_streams = one(report, "east", "ConfigMap", "jetstream-streams")["data"]
+    west_streams = one(report, "west", "ConfigMap", "jetstream-streams")["data"]
+    homed = {yaml.safe_load(v)["name"] for v in east_streams.values()}
+    mirrored = {yaml.safe_load(v)["mirror"]["name"] for v in west_streams.values()}
+    assert homed == mirrored == {"MYNUMBER_NUMBERING", "MYNUMBER_JPKI"}
+    assert all(yaml.safe_load(v)["placement"] == {"cluster": "west"} for v in west_streams.values())
+
+
+def test_dev_overlay_mounts_a_persistent_softhsm_token_directory(report: Any) -> None:
+    jpki = one(report, "east+dev", "Deployment", "jpki")
+    mounts = {m["name"]: m["mountPath"] for m in jpki["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v for v in jpki["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["softhsm"]["persistentVolumeClaim"]["claimName"] == "jpki-softhsm-tokens"
+    assert env_of(jpki)["JPKI_HSM__SOFTHSM_DATA_DIR"] == mounts["softhsm"]
+    assert env_of(jpki)["JPKI_HSM__MODULE"].endswith(".so")
+    prod = one(report, "east", "Deployment", "jpki")["spec"]["template"]["spec"]
+    assert "softhsm" not in {v["name"] for v in prod["volumes"]}
