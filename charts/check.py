@@ -2,7 +2,7 @@
 """Lint, render and schema-validate the Helm chart, fully offline (`make charts` runs this).
 
 1. `helm lint --strict` (Helm SDK in process, helm-python-sdk) for every region's values;
-2. render the chart for east, west and east+dev;
+2. render the chart for east, west, east+dev and east's failover release;
 3. validate every rendered document: Kubernetes kinds with kubernetes-validate in strict mode against a pinned
    Kubernetes version (unknown fields fail), CloudNativePG `Cluster` with our own JSON schema
    (charts/schemas/); a kind that neither knows fails, so nothing reaches a cluster unchecked;
@@ -38,6 +38,8 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
     "east": ("values-east.yaml",),
     "west": ("values-west.yaml",),
     "east+dev": ("values-east.yaml", "values-dev.yaml"),
+    # East's services run in west's cluster after east is lost (docs/deploy.md "Failover").
+    "east-failover": ("values-east.yaml", "values-failover.yaml"),
 }
 # CRDs that kubernetes-validate has no schema for: apiVersion -> kind -> our schema file.
 CRD_SCHEMAS: dict[str, dict[str, Path]] = {
@@ -200,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chart", type=Path, default=CHART)
     parser.add_argument("--kube-version", default=KUBE_VERSION, help="Kubernetes version to validate against")
     parser.add_argument("--values", action="append", metavar="NAME=FILE[,FILE]",
-                        help="a value set (files relative to the chart); default: east, west, east+dev")
+                        help="a value set (files relative to the chart); default: east, west, east+dev, east-failover")
     args = parser.parse_args(argv)
     value_sets = dict(VALUE_SETS)
     if args.values:

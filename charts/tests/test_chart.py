@@ -62,7 +62,7 @@ def chart_copy(tmp_path: Path) -> Path:
 
 def test_chart_lints_renders_and_validates_for_east_west_and_dev(report: Any) -> None:
     assert report.problems == []
-    assert set(report.rendered) == {"east", "west", "east+dev"}
+    assert set(report.rendered) == {"east", "west", "east+dev", "east-failover"}
     for region in REGIONS:
         kinds = {d["kind"] for d in docs(report, region)}
         assert {"Deployment", "Service", "NetworkPolicy", "Cluster", "StatefulSet", "ServiceAccount"} <= kinds
@@ -270,3 +270,22 @@ def test_dev_overlay_mounts_a_persistent_softhsm_token_directory(report: Any) ->
     assert env_of(jpki)["JPKI_HSM__MODULE"].endswith(".so")
     prod = one(report, "east", "Deployment", "jpki")["spec"]["template"]["spec"]
     assert "softhsm" not in {v["name"] for v in prod["volumes"]}
+
+
+def test_failover_release_runs_east_services_on_the_promoted_standbys_in_west(report: Any) -> None:
+    kinds = {d["kind"] for d in docs(report, "east-failover")}
+    # No databases or NATS of its own: the surviving region's promoted standbys and NATS serve it.
+    assert "Cluster" not in kinds and "StatefulSet" not in kinds and "Job" not in kinds
+    numbering = one(report, "east-failover", "Deployment", "numbering")
+    env = env_of(numbering)
+    assert env["NUMBERING_REGION_DIGIT"] not in {"1", "2"}  # never the lost region's digit, nor the survivor's
+    assert env["NUMBERING_NATS__URL"] == "nats://nats.mynumber.svc:4222"
+    volumes = {v["name"]: v for v in numbering["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["db"]["secret"]["secretName"] == "pg-numbering-east-standby-app"
+    egress = one(report, "east-failover", "NetworkPolicy", "numbering")["spec"]["egress"]
+    assert {"podSelector": {"matchLabels": {"cnpg.io/cluster": "pg-numbering-east-standby"}},
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "mynumber"}}} in egress[0]["to"]
+    # West's release lets exactly that namespace reach the standby and NATS.
+    pg_policy = one(report, "west", "NetworkPolicy", "pg-numbering")["spec"]["ingress"]
+    assert any(f.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+               == "mynumber-east-dr" for rule in pg_policy for f in rule["from"])

@@ -23,6 +23,18 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 pg-{{ .name }}-{{ .region }}
 {{- end -}}
 
+{{/*
+The PostgreSQL cluster a service's pods use: its own region's primary, or (a failover release, docs/deploy.md)
+the promoted standby named by postgres.useCluster, e.g. "pg-{service}-east-standby".
+*/}}
+{{- define "mynumber.dbCluster" -}}
+{{- if .root.Values.postgres.useCluster -}}
+{{ .root.Values.postgres.useCluster | replace "{service}" .name | replace "{region}" .root.Values.region.name }}
+{{- else -}}
+{{ include "mynumber.pgName" (dict "name" .name "region" .root.Values.region.name) }}
+{{- end -}}
+{{- end -}}
+
 {{- define "mynumber.image" -}}
 {{ printf "%s/mynumber-%s:%s" .root.Values.image.registry .name .root.Values.image.tag }}
 {{- end -}}
@@ -112,7 +124,7 @@ spec:
             - {name: {{ $p }}_DATABASE__URL_FILE, value: {{ $secretDir }}/db/uri}
             {{- end }}
             {{- if $svc.nats }}
-            - {name: {{ $p }}_NATS__URL, value: "nats://nats:{{ $root.Values.nats.clientPort }}"}
+            - {name: {{ $p }}_NATS__URL, value: "nats://nats{{ with $root.Values.hostNamespace }}.{{ . }}.svc{{ end }}:{{ $root.Values.nats.clientPort }}"}
             {{- end }}
             {{- range $svc.secretFiles }}
             - {name: {{ $p }}_{{ .setting }}, value: {{ $secretDir }}/{{ .secret }}/{{ .key }}}
@@ -174,7 +186,7 @@ spec:
         {{- if $svc.database }}
         - name: db
           secret:
-            secretName: {{ include "mynumber.pgName" (dict "name" $name "region" $region) }}-app
+            secretName: {{ include "mynumber.dbCluster" $ctx }}-app
             defaultMode: 0440
             items:
               - {key: uri, path: uri}
@@ -267,7 +279,7 @@ spec:
       storage: {{ $svc.hsm.softhsm.size }}
 {{- end }}
 {{ include "mynumber.networkPolicies" $ctx }}
-{{- if $svc.database }}
+{{- if and $svc.database $root.Values.postgres.create }}
 {{ include "mynumber.postgres" $ctx }}
 {{- end }}
 {{- end }}
@@ -323,7 +335,12 @@ spec:
     - to:
         - podSelector:
             matchLabels:
-              cnpg.io/cluster: {{ include "mynumber.pgName" (dict "name" $name "region" $region) }}
+              cnpg.io/cluster: {{ include "mynumber.dbCluster" . }}
+          {{- with $root.Values.hostNamespace }}
+          namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ . }}
+          {{- end }}
       ports:
         - {port: 5432, protocol: TCP}
     {{- end }}
@@ -332,7 +349,11 @@ spec:
         - podSelector:
             matchLabels:
               app.kubernetes.io/name: nats
-              app.kubernetes.io/instance: {{ $root.Release.Name }}
+          {{- with $root.Values.hostNamespace }}
+          namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ . }}
+          {{- end }}
       ports:
         - {port: {{ $root.Values.nats.clientPort }}, protocol: TCP}
     {{- end }}
@@ -451,6 +472,18 @@ spec:
               {{- include "mynumber.selector" . | nindent 14 }}
       ports:
         - {port: 5432, protocol: TCP}
+    {{- with $root.Values.peerFailoverNamespace }}
+    # After a promotion, the peer region's services run in this namespace against the promoted standby.
+    - from:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ . }}
+          podSelector:
+            matchLabels:
+              app.kubernetes.io/name: {{ $name }}
+      ports:
+        - {port: 5432, protocol: TCP}
+    {{- end }}
     # Instances of the same cluster replicate to each other.
     - from:
         - podSelector:
