@@ -92,8 +92,37 @@ def test_values_file_with_wrong_type_fails_schema_validation(chart_copy: Path) -
     broken["services"]["jpki"]["replicas"] = "two"
     values.write_text(yaml.safe_dump(broken), encoding="utf-8")
     result = check.run(chart_copy, {"west": ("values-west.yaml",)})
-    assert not result.ok
-    assert any("Deployment/jpki" in p and "replicas" in p for p in result.problems), result.problems
+    # values.schema.json stops it at lint and render, naming the value.
+    assert any("/services/jpki/replicas" in p and "lint" in p for p in result.problems), result.problems
+    assert any("render failed" in p and "/services/jpki/replicas" in p for p in result.problems), result.problems
+
+
+def test_wrong_type_in_a_template_fails_kubernetes_schema_validation(chart_copy: Path) -> None:
+    helpers = chart_copy / "templates" / "_helpers.tpl"
+    helpers.write_text(helpers.read_text().replace("  minAvailable: 1\n", "  minAvailable: [1]\n", 1),
+                       encoding="utf-8")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert any("PodDisruptionBudget/numbering" in p and "minAvailable" in p for p in result.problems), \
+        result.problems
+
+
+def test_a_secret_typed_into_values_is_refused(chart_copy: Path) -> None:
+    values = chart_copy / "values-east.yaml"
+    east = yaml.safe_load(values.read_text())
+    east["services"]["numbering"] = {"env": {"DATABASE__PASSWORD": "hunter2"}}
+    values.write_text(yaml.safe_dump(east), encoding="utf-8")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert any("DATABASE__PASSWORD" in p and "_FILE$" in p for p in result.problems), result.problems
+
+
+@pytest.mark.parametrize("digit", [0, 10])
+def test_a_region_digit_outside_1_to_9_is_refused(chart_copy: Path, digit: int) -> None:
+    values = chart_copy / "values-east.yaml"
+    east = yaml.safe_load(values.read_text())
+    east["region"]["digit"] = digit
+    values.write_text(yaml.safe_dump(east), encoding="utf-8")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert any("digit" in p for p in result.problems), result.problems
 
 
 def test_unknown_field_in_a_manifest_is_refused_in_strict_mode(chart_copy: Path) -> None:

@@ -46,6 +46,8 @@ the promoted standby named by postgres.useCluster, e.g. "pg-{service}-east-stand
 {{- $ctx := dict "root" $root "name" $name -}}
 {{- $p := $svc.envPrefix -}}
 {{- $region := required "region.name is required (use values-east.yaml or values-west.yaml)" $root.Values.region.name -}}
+{{- $digit := int $root.Values.region.digit -}}
+{{- if or (lt $digit 1) (gt $digit 9) }}{{ fail "region.digit must be 1-9 (use values-east.yaml or values-west.yaml)" }}{{ end -}}
 {{- $secretDir := "/var/run/secrets/mynumber" -}}
 {{- if $svc.enabled }}
 ---
@@ -112,7 +114,7 @@ spec:
             {{- end }}
           env:
             - {name: {{ $p }}_REGION_NAME, value: {{ $region | quote }}}
-            - {name: {{ $p }}_REGION_DIGIT, value: {{ required "region.digit is required" $root.Values.region.digit | quote }}}
+            - {name: {{ $p }}_REGION_DIGIT, value: {{ $digit | quote }}}
             - {name: {{ $p }}_HOME_PREFECTURES, value: {{ $root.Values.region.homePrefectures | toJson | quote }}}
             - {name: {{ $p }}_GRPC__LISTEN, value: "0.0.0.0:{{ $svc.grpcPort }}"}
             - {name: {{ $p }}_GRPC__HEALTH_LISTEN, value: "0.0.0.0:{{ $root.Values.healthPort }}"}
