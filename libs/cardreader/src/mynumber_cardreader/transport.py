@@ -1,0 +1,88 @@
+"""Transports: pyscard (PC/SC) for real readers, or anything with `transmit(bytes) -> bytes` (an in-process card)."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from mynumber_cardreader.errors import CardReaderError, NoCardError, NoReaderError
+
+
+class Transport(Protocol):
+    def transmit(self, apdu: bytes) -> bytes:
+        """Send a C-APDU, return the R-APDU (data followed by SW1 SW2)."""
+        ...
+
+
+def list_readers() -> list[str]:
+    """Names of the PC/SC readers pcscd offers (honours PCSCLITE_CSOCK_NAME)."""
+    from smartcard.Exceptions import ListReadersException
+    from smartcard.pcsc.PCSCExceptions import EstablishContextException
+    from smartcard.System import readers
+
+    try:
+        return [str(r) for r in readers()]
+    except (EstablishContextException, ListReadersException) as e:
+        raise NoReaderError(f"PC/SC service not available: {e}") from e
+
+
+class PcscTransport:
+    """A connection to the card in one PC/SC reader, through pyscard, T=1."""
+
+    def __init__(self, connection: object, reader: str) -> None:
+        self._conn = connection
+        self.reader = reader
+
+    @classmethod
+    def wait_for_card(cls, reader: str | None = None, timeout: float = 10.0) -> PcscTransport:
+        """Wait up to `timeout` seconds for a card in `reader` (or in any reader) and connect to it."""
+        from smartcard.CardConnection import CardConnection
+        from smartcard.Exceptions import CardConnectionException, NoCardException
+
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while True:
+            try:
+                names = list_readers()
+            except NoReaderError as e:
+                names, last = [], e
+            if reader is not None:
+                names = [n for n in names if n == reader]
+            for name in names:
+                from smartcard.System import readers
+
+                for r in readers():
+                    if str(r) != name:
+                        continue
+                    conn = r.createConnection()
+                    try:
+                        conn.connect(CardConnection.T1_protocol)
+                        return cls(conn, name)
+                    except (NoCardException, CardConnectionException) as e:
+                        last = e
+            if time.monotonic() >= deadline:
+                if reader is not None and not names:
+                    raise NoReaderError(f"reader {reader!r} not found") from last
+                raise NoCardError(f"no card within {timeout} s") from last
+            time.sleep(0.1)
+
+    @property
+    def atr(self) -> bytes:
+        return bytes(self._conn.getATR())  # type: ignore[attr-defined]
+
+    def transmit(self, apdu: bytes) -> bytes:
+        from smartcard.Exceptions import CardConnectionException
+
+        try:
+            data, sw1, sw2 = self._conn.transmit(list(apdu))  # type: ignore[attr-defined]
+        except CardConnectionException as e:
+            raise CardReaderError(f"transmit failed: {e}") from e
+        return bytes(data) + bytes([sw1, sw2])
+
+    def close(self) -> None:
+        from smartcard.Exceptions import CardConnectionException
+
+        try:
+            self._conn.disconnect()  # type: ignore[attr-defined]
+        except CardConnectionException:
+            pass

@@ -1,0 +1,112 @@
+"""The vpcd transport: vsmartcard's virtual reader driver inside pcscd talks to the card over TCP.
+
+Wire format (vsmartcard vpcd.c): every message is a 2-byte big-endian length and a payload. A 1-byte payload
+is a control code: 00 power off, 01 power on, 02 reset (no answer), 04 "send the ATR". Any other payload is a
+C-APDU, answered with the R-APDU.
+
+Two modes:
+- reverse (`VpcdServer`): pcscd's reader.conf says `DEVICENAME 127.0.0.1:<port>` and vpcd connects to the
+  card. vpcd opens two slots, on <port> and <port>+1; the card must listen on both, or pcscd aborts
+  (toolchain.md §3). Slot 0 holds the card; slot 1 is an empty reader (empty ATR = no card).
+- normal (`connect_to_vpcd`): the card connects to a vpcd that listens (Debian's default 35963).
+Both bind or connect to loopback only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+
+from mynacard.card import VirtualCard
+
+CTRL_OFF, CTRL_ON, CTRL_RESET, CTRL_ATR = 0, 1, 2, 4
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return buf
+
+
+def _send(sock: socket.socket, payload: bytes) -> None:
+    sock.sendall(struct.pack(">H", len(payload)) + payload)
+
+
+def serve_connection(sock: socket.socket, card: VirtualCard | None) -> None:
+    """Answer vpcd on one connection until it closes. card=None is an empty slot."""
+    with contextlib.suppress(EOFError, OSError):
+        while True:
+            (n,) = struct.unpack(">H", _recv_exact(sock, 2))
+            msg = _recv_exact(sock, n)
+            if n == 1:
+                if msg[0] == CTRL_ATR:
+                    _send(sock, card.atr if card is not None else b"")
+                elif card is not None and msg[0] in (CTRL_OFF, CTRL_ON, CTRL_RESET):
+                    card.power_on()  # every one of these clears the volatile security state
+            elif card is not None:
+                _send(sock, card.process(msg))
+            else:
+                _send(sock, b"")
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+class VpcdServer:
+    """Reverse mode: listen on 127.0.0.1:port (slot 0, the card) and port+1 (slot 1, empty)."""
+
+    def __init__(self, card: VirtualCard, port: int, host: str = "127.0.0.1") -> None:
+        self.card = card
+        self.host = host
+        self.port = port
+        self._listeners: list[socket.socket] = []
+        self._conns: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        for slot in (0, 1):
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind((self.host, self.port + slot))
+            ls.listen(1)
+            self._listeners.append(ls)
+            t = threading.Thread(target=self._accept_loop, args=(ls, slot), daemon=True, name=f"vpcd-slot{slot}")
+            t.start()
+            self._threads.append(t)
+
+    def _accept_loop(self, ls: socket.socket, slot: int) -> None:
+        while not self._stopping.is_set():
+            try:
+                conn, _ = ls.accept()
+            except OSError:
+                return
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._conns.append(conn)
+            serve_connection(conn, self.card if slot == 0 else None)
+
+    def serve_forever(self) -> None:
+        self.start()
+        self._stopping.wait()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for s in self._listeners + self._conns:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                s.close()
+        for t in self._threads:
+            t.join(timeout=2)
+
+
+def connect_to_vpcd(card: VirtualCard, host: str = "127.0.0.1", port: int = 35963) -> None:
+    """Normal mode: connect to a listening vpcd and serve until it closes the connection."""
+    sock = socket.create_connection((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    serve_connection(sock, card)
