@@ -192,7 +192,9 @@ class PlatformServer:
         )
         self.health = health.aio.HealthServicer()
         self._checker: asyncio.Task[None] | None = None
+        self._health_server: grpc.aio.Server | None = None
         self.port = 0
+        self.health_port = 0
 
     async def run_checks(self) -> bool:
         """Run every check; the overall and per-service health follow the result."""
@@ -233,6 +235,12 @@ class PlatformServer:
             self.port = self.server.add_secure_port(s.listen, creds)
         else:
             self.port = self.server.add_insecure_port(s.listen)
+        if s.health_listen:
+            # Health only, no other service: nothing behind this port needs a caller identity.
+            self._health_server = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self._health_server)
+            self.health_port = self._health_server.add_insecure_port(s.health_listen)
+            await self._health_server.start()
         await self.run_checks()
         await self.server.start()
         self._checker = asyncio.create_task(self._check_forever())
@@ -243,6 +251,8 @@ class PlatformServer:
             self._checker.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        if self._health_server is not None:
+            await self._health_server.stop(0)
 
     async def wait(self) -> None:
         await self.server.wait_for_termination()

@@ -31,6 +31,9 @@ class NatsSettings(BaseModel):
 
 class GrpcSettings(BaseModel):
     listen: str = "127.0.0.1:50051"
+    # A second, plaintext listener serving only grpc.health.v1: kubelet's native gRPC probes cannot present a
+    # client certificate. Unset in local runs (the main port answers health too).
+    health_listen: str | None = None
     # mTLS: server certificate and key, and the CA that signs callers' client certificates.
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None

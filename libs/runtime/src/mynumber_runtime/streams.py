@@ -16,7 +16,16 @@ def stream_name(service: str) -> str:
 
 
 async def ensure_stream(js: JetStreamContext, service: str, *, duplicate_window_s: float = 600.0) -> str:
-    """Create (or update) the stream that holds every event a service emits. Idempotent."""
+    """Create (or update) the stream that holds every event a service emits. Idempotent.
+
+    Found by subject first: after a region failover the stream holding `mynumber.<svc>.>` is the promoted mirror,
+    under another name, and must be used as it is."""
+    try:
+        existing = await js.find_stream_name_by_subject(f"mynumber.{service}.>")
+    except NotFoundError:
+        existing = None
+    if existing and existing != stream_name(service):
+        return str(existing)
     config = StreamConfig(
         name=stream_name(service),
         subjects=[f"mynumber.{service}.>"],

@@ -199,3 +199,20 @@ async def test_each_call_is_traced_and_its_log_lines_carry_the_trace_id(pki, tls
     line = json.loads(stream.getvalue().splitlines()[-1])
     assert line["trace_id"] == f"{spans[-1].context.trace_id:032x}"
     assert "123456789018" not in stream.getvalue()  # the crash's message named a number: redacted
+
+
+async def test_a_plaintext_health_port_answers_probes_and_nothing_else(pki):
+    settings = GrpcSettings(listen=f"127.0.0.1:{free_port()}", health_listen=f"127.0.0.1:{free_port()}",
+                            tls_cert_file=pki["server"], tls_key_file=pki["server_key"],
+                            tls_client_ca_file=pki["ca"])
+    server = PlatformServer(settings, [probe_binding({})])
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(settings.health_listen) as ch:
+            r = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert r.status == health_pb2.HealthCheckResponse.SERVING
+            with pytest.raises(grpc.aio.AioRpcError) as e:
+                await call(ch, "Echo", b"hi")
+            assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        await server.stop(0)
