@@ -1,0 +1,294 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Sex(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SEX_UNSPECIFIED: _ClassVar[Sex]
+    SEX_MALE: _ClassVar[Sex]
+    SEX_FEMALE: _ClassVar[Sex]
+
+class ResidenceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESIDENCE_KIND_UNSPECIFIED: _ClassVar[ResidenceKind]
+    RESIDENCE_KIND_EVACUEE: _ClassVar[ResidenceKind]
+    RESIDENCE_KIND_DV_VICTIM: _ClassVar[ResidenceKind]
+
+class PrintStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PRINT_STATUS_UNSPECIFIED: _ClassVar[PrintStatus]
+    PRINT_STATUS_PRINTED: _ClassVar[PrintStatus]
+    PRINT_STATUS_POSTED: _ClassVar[PrintStatus]
+SEX_UNSPECIFIED: Sex
+SEX_MALE: Sex
+SEX_FEMALE: Sex
+RESIDENCE_KIND_UNSPECIFIED: ResidenceKind
+RESIDENCE_KIND_EVACUEE: ResidenceKind
+RESIDENCE_KIND_DV_VICTIM: ResidenceKind
+PRINT_STATUS_UNSPECIFIED: PrintStatus
+PRINT_STATUS_PRINTED: PrintStatus
+PRINT_STATUS_POSTED: PrintStatus
+
+class Member(_message.Message):
+    __slots__ = ("resident_code", "name", "birth_date", "sex")
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BIRTH_DATE_FIELD_NUMBER: _ClassVar[int]
+    SEX_FIELD_NUMBER: _ClassVar[int]
+    resident_code: str
+    name: str
+    birth_date: str
+    sex: Sex
+    def __init__(self, resident_code: _Optional[str] = ..., name: _Optional[str] = ..., birth_date: _Optional[str] = ..., sex: _Optional[_Union[Sex, str]] = ...) -> None: ...
+
+class Household(_message.Message):
+    __slots__ = ("household_id", "address", "postal_code", "members")
+    HOUSEHOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    household_id: str
+    address: str
+    postal_code: str
+    members: _containers.RepeatedCompositeFieldContainer[Member]
+    def __init__(self, household_id: _Optional[str] = ..., address: _Optional[str] = ..., postal_code: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ...) -> None: ...
+
+class SubmitMailingListRequest(_message.Message):
+    __slots__ = ("municipality_code", "households")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    HOUSEHOLDS_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    households: _containers.RepeatedCompositeFieldContainer[Household]
+    def __init__(self, municipality_code: _Optional[str] = ..., households: _Optional[_Iterable[_Union[Household, _Mapping]]] = ...) -> None: ...
+
+class SubmitMailingListResponse(_message.Message):
+    __slots__ = ("residents", "envelopes_prepared")
+    RESIDENTS_FIELD_NUMBER: _ClassVar[int]
+    ENVELOPES_PREPARED_FIELD_NUMBER: _ClassVar[int]
+    residents: int
+    envelopes_prepared: int
+    def __init__(self, residents: _Optional[int] = ..., envelopes_prepared: _Optional[int] = ...) -> None: ...
+
+class RegisterResidenceRequest(_message.Message):
+    __slots__ = ("municipality_code", "resident_code", "kind", "address", "postal_code", "documents", "hold_at_office")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    HOLD_AT_OFFICE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_code: str
+    kind: ResidenceKind
+    address: str
+    postal_code: str
+    documents: _containers.RepeatedScalarFieldContainer[str]
+    hold_at_office: bool
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., postal_code: _Optional[str] = ..., documents: _Optional[_Iterable[str]] = ..., hold_at_office: _Optional[bool] = ...) -> None: ...
+
+class RegisterResidenceResponse(_message.Message):
+    __slots__ = ("destination",)
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    destination: str
+    def __init__(self, destination: _Optional[str] = ...) -> None: ...
+
+class GetResidenceRequest(_message.Message):
+    __slots__ = ("municipality_code", "resident_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+
+class GetResidenceResponse(_message.Message):
+    __slots__ = ("kind", "address", "hold_at_office")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    HOLD_AT_OFFICE_FIELD_NUMBER: _ClassVar[int]
+    kind: ResidenceKind
+    address: str
+    hold_at_office: bool
+    def __init__(self, kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., hold_at_office: _Optional[bool] = ...) -> None: ...
+
+class Mailing(_message.Message):
+    __slots__ = ("mailing_id", "household_id", "status", "return_reason", "kind", "items", "destination", "hold_until", "fee_yen")
+    MAILING_ID_FIELD_NUMBER: _ClassVar[int]
+    HOUSEHOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RETURN_REASON_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    HOLD_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    FEE_YEN_FIELD_NUMBER: _ClassVar[int]
+    mailing_id: str
+    household_id: str
+    status: str
+    return_reason: str
+    kind: str
+    items: int
+    destination: str
+    hold_until: _timestamp_pb2.Timestamp
+    fee_yen: int
+    def __init__(self, mailing_id: _Optional[str] = ..., household_id: _Optional[str] = ..., status: _Optional[str] = ..., return_reason: _Optional[str] = ..., kind: _Optional[str] = ..., items: _Optional[int] = ..., destination: _Optional[str] = ..., hold_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fee_yen: _Optional[int] = ...) -> None: ...
+
+class ListMailingsRequest(_message.Message):
+    __slots__ = ("municipality_code",)
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    def __init__(self, municipality_code: _Optional[str] = ...) -> None: ...
+
+class ListMailingsResponse(_message.Message):
+    __slots__ = ("mailings",)
+    MAILINGS_FIELD_NUMBER: _ClassVar[int]
+    mailings: _containers.RepeatedCompositeFieldContainer[Mailing]
+    def __init__(self, mailings: _Optional[_Iterable[_Union[Mailing, _Mapping]]] = ...) -> None: ...
+
+class ExportPrintBatchRequest(_message.Message):
+    __slots__ = ("municipality_codes", "with_pdfs")
+    MUNICIPALITY_CODES_FIELD_NUMBER: _ClassVar[int]
+    WITH_PDFS_FIELD_NUMBER: _ClassVar[int]
+    municipality_codes: _containers.RepeatedScalarFieldContainer[str]
+    with_pdfs: bool
+    def __init__(self, municipality_codes: _Optional[_Iterable[str]] = ..., with_pdfs: _Optional[bool] = ...) -> None: ...
+
+class ExportPrintBatchResponse(_message.Message):
+    __slots__ = ("batch_id", "path", "envelopes", "records", "sha256", "pdf_paths")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    ENVELOPES_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    PDF_PATHS_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    path: str
+    envelopes: int
+    records: int
+    sha256: str
+    pdf_paths: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, batch_id: _Optional[str] = ..., path: _Optional[str] = ..., envelopes: _Optional[int] = ..., records: _Optional[int] = ..., sha256: _Optional[str] = ..., pdf_paths: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReportPrintStatusRequest(_message.Message):
+    __slots__ = ("batch_id", "status")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    status: PrintStatus
+    def __init__(self, batch_id: _Optional[str] = ..., status: _Optional[_Union[PrintStatus, str]] = ...) -> None: ...
+
+class ReportPrintStatusResponse(_message.Message):
+    __slots__ = ("envelopes",)
+    ENVELOPES_FIELD_NUMBER: _ClassVar[int]
+    envelopes: int
+    def __init__(self, envelopes: _Optional[int] = ...) -> None: ...
+
+class RecordDeliveryRequest(_message.Message):
+    __slots__ = ("municipality_code", "mailing_id", "delivered", "return_reason")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    MAILING_ID_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_FIELD_NUMBER: _ClassVar[int]
+    RETURN_REASON_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    mailing_id: str
+    delivered: bool
+    return_reason: str
+    def __init__(self, municipality_code: _Optional[str] = ..., mailing_id: _Optional[str] = ..., delivered: _Optional[bool] = ..., return_reason: _Optional[str] = ...) -> None: ...
+
+class RecordDeliveryResponse(_message.Message):
+    __slots__ = ("mailing",)
+    MAILING_FIELD_NUMBER: _ClassVar[int]
+    mailing: Mailing
+    def __init__(self, mailing: _Optional[_Union[Mailing, _Mapping]] = ...) -> None: ...
+
+class ResolveReturnedMailRequest(_message.Message):
+    __slots__ = ("municipality_code", "mailing_id", "resident_code", "finding", "preference", "new_address", "new_postal_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    MAILING_ID_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    FINDING_FIELD_NUMBER: _ClassVar[int]
+    PREFERENCE_FIELD_NUMBER: _ClassVar[int]
+    NEW_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    NEW_POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    mailing_id: str
+    resident_code: str
+    finding: str
+    preference: str
+    new_address: str
+    new_postal_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., mailing_id: _Optional[str] = ..., resident_code: _Optional[str] = ..., finding: _Optional[str] = ..., preference: _Optional[str] = ..., new_address: _Optional[str] = ..., new_postal_code: _Optional[str] = ...) -> None: ...
+
+class ResolveReturnedMailResponse(_message.Message):
+    __slots__ = ("steps", "new_mailing_id")
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    NEW_MAILING_ID_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedScalarFieldContainer[str]
+    new_mailing_id: str
+    def __init__(self, steps: _Optional[_Iterable[str]] = ..., new_mailing_id: _Optional[str] = ...) -> None: ...
+
+class RecordMoveRequest(_message.Message):
+    __slots__ = ("municipality_code", "resident_code", "kind", "new_address", "new_postal_code", "new_household_id", "former_household_may_receive", "preference", "member")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NEW_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    NEW_POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    NEW_HOUSEHOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    FORMER_HOUSEHOLD_MAY_RECEIVE_FIELD_NUMBER: _ClassVar[int]
+    PREFERENCE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_code: str
+    kind: str
+    new_address: str
+    new_postal_code: str
+    new_household_id: str
+    former_household_may_receive: bool
+    preference: str
+    member: Member
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[str] = ..., new_address: _Optional[str] = ..., new_postal_code: _Optional[str] = ..., new_household_id: _Optional[str] = ..., former_household_may_receive: _Optional[bool] = ..., preference: _Optional[str] = ..., member: _Optional[_Union[Member, _Mapping]] = ...) -> None: ...
+
+class RecordMoveResponse(_message.Message):
+    __slots__ = ("steps", "new_mailing_id")
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    NEW_MAILING_ID_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedScalarFieldContainer[str]
+    new_mailing_id: str
+    def __init__(self, steps: _Optional[_Iterable[str]] = ..., new_mailing_id: _Optional[str] = ...) -> None: ...
+
+class RequestResendRequest(_message.Message):
+    __slots__ = ("municipality_code", "resident_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+
+class RequestResendResponse(_message.Message):
+    __slots__ = ("kind", "fee_yen", "new_mailing_id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FEE_YEN_FIELD_NUMBER: _ClassVar[int]
+    NEW_MAILING_ID_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    fee_yen: int
+    new_mailing_id: str
+    def __init__(self, kind: _Optional[str] = ..., fee_yen: _Optional[int] = ..., new_mailing_id: _Optional[str] = ...) -> None: ...
+
+class ExpireReturnedMailRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ExpireReturnedMailResponse(_message.Message):
+    __slots__ = ("disposed",)
+    DISPOSED_FIELD_NUMBER: _ClassVar[int]
+    disposed: int
+    def __init__(self, disposed: _Optional[int] = ...) -> None: ...

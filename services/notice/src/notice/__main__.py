@@ -1,0 +1,119 @@
+"""Wiring only: settings -> keys -> database -> service -> gRPC server + outbox relay + number.assigned consumer."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+from pathlib import Path
+
+import nats
+from mynumber.numbering.v1 import events_pb2 as numbering_ev
+from mynumber_runtime.clock import Clock, SystemClock
+from mynumber_runtime.consumer import IdempotentConsumer
+from mynumber_runtime.crypto import FieldSealer, KeyedHash, derive_key
+from mynumber_runtime.db import create_async_engine, migrate
+from mynumber_runtime.grpc_server import PlatformServer
+from mynumber_runtime.keystore import load_sealer
+from mynumber_runtime.logs import configure_logging
+from mynumber_runtime.outbox import OutboxRelay
+from mynumber_runtime.settings import read_secret
+from mynumber_runtime.streams import ensure_stream, stream_name
+from nats.aio.msg import Msg
+from numbering.events import NUMBER_ASSIGNED, EventSealer, open_number_assigned
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from notice.grpc_api import bindings
+from notice.models import data_keys, outbox, processed_events
+from notice.repository import NoticeRepository
+from notice.service import NoticeService
+from notice.settings import NoticeSettings
+
+MIGRATIONS = Path(os.environ.get("NOTICE_MIGRATIONS_DIR") or Path(__file__).resolve().parents[2] / "migrations")
+log = logging.getLogger("notice")
+
+
+def _hex_key(path: Path) -> bytes:
+    return bytes.fromhex(read_secret(path).decode().strip())
+
+
+async def serve(settings: NoticeSettings, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None,
+                clock: Clock | None = None, services: list[NoticeService] | None = None) -> None:
+    master = _hex_key(settings.keys_file)
+    engine = create_async_engine(settings.database.resolved_url(), pool_size=settings.database.pool_size)
+    nc = await nats.connect(settings.nats.url, name="notice", max_reconnect_attempts=-1)
+    js = nc.jetstream()
+    await ensure_stream(js, "notice", duplicate_window_s=settings.nats.duplicate_window_s)
+    try:
+        await js.stream_info(stream_name("numbering"))
+    except Exception:  # the numbering service has not started yet: create its stream so we can subscribe
+        await ensure_stream(js, "numbering", duplicate_window_s=settings.nats.duplicate_window_s)
+    repo = NoticeRepository(engine)
+    service = NoticeService(repo=repo, sealer=await load_sealer(engine, data_keys, derive_key(master, "pii-kek")),
+                            hasher=KeyedHash(derive_key(master, "lookup-hash")), clock=clock or SystemClock(),
+                            print_sealer=FieldSealer({1: _hex_key(settings.print_key_file)}, current=1))
+    if services is not None:
+        services.append(service)
+    event_sealer = EventSealer(_hex_key(settings.events_key_file))
+
+    async def on_assigned(conn: AsyncConnection, msg: Msg) -> None:
+        event = numbering_ev.NumberAssigned()
+        event.ParseFromString(msg.data)
+        a = open_number_assigned(event_sealer, event)
+        at = event.assigned_at.ToDatetime(tzinfo=dt.UTC)
+        await service.on_number_assigned(conn, list(a.municipality_codes), list(a.resident_codes),
+                                         list(a.individual_numbers), at)
+
+    consumer = IdempotentConsumer(js=js, engine=engine, table=processed_events, stream=stream_name("numbering"),
+                                  durable=settings.consumer_name, filter_subject=NUMBER_ASSIGNED, handler=on_assigned)
+
+    async def nats_connected() -> None:
+        if not nc.is_connected:
+            raise ConnectionError("NATS is not connected")
+
+    server = PlatformServer(settings.grpc, bindings(service, export_dir=settings.export_dir),
+                            checks={"database": repo.ping, "nats": nats_connected})
+    port = await server.start()
+    stop = stop or asyncio.Event()
+    relay = OutboxRelay(engine=engine, table=outbox, js=js, origin=f"{settings.region_name}-{engine.url.database}")
+    tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(consumer.run(stop))]
+    log.info("notice serving", extra={"port": port})
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    log.info("notice stopping")
+    await server.stop()
+    await asyncio.gather(*tasks)
+    await nc.drain()
+    await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="mynumber-notice", description=__doc__)
+    parser.add_argument("--migrate", action="store_true", help="upgrade the database schema first")
+    parser.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
+    args = parser.parse_args()
+    settings = NoticeSettings()
+    configure_logging("notice", level=settings.log_level, file=settings.log_file)
+    if args.migrate or args.migrate_only:
+        migrate(settings.database.resolved_url(), MIGRATIONS)
+        if args.migrate_only:
+            return
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, stop=stop)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

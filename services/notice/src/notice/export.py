@@ -1,0 +1,168 @@
+"""The print-vendor batch file (format MNB1, documented in docs/notice.md) and its reader.
+
+One UTF-8 text file, one record per line, fields separated by `|` (a `|`, `\\` or line break inside a value is
+escaped as `\\|`, `\\\\`, `\\n`):
+
+    HDR|MNB1|<batch_id>|<created_at ISO 8601 UTC>|<envelopes>
+    ENV|<mailing_id>|<municipality>|<kind>|簡易書留|転送不要|<destination>|<postal>|<address>|<addressee>|<sealed_label>|<cards>
+    CRD|<mailing_id>|<seq>|<document>|<application_id>|<qr_payload>|<number 4-4-4>|<name>|<address>|<birth>|<sex>
+    TRL|<records>|<sha256>
+
+`records` counts ENV and CRD lines; `sha256` is the hex SHA-256 of every byte before the TRL line. For a DV
+victim's 居所 (destination residence_restricted) the address fields are empty and `sealed_label` carries the
+label sealed (AES-256-GCM, base64, the mailing id as associated data) under the vendor's print key.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notice.codes import grouped_number, qr_payload
+
+FORMAT = "MNB1"
+SEX = {1: "男", 2: "女"}
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    application_id: str
+    document: str
+    number: str
+    name: str
+    address: str
+    birth_date: str
+    sex: int
+
+
+@dataclass(frozen=True)
+class Envelope:
+    mailing_id: str
+    municipality_code: str
+    kind: str
+    destination: str
+    postal_code: str
+    address: str
+    addressee: str
+    sealed_label: bytes
+    cards: Sequence[CardRecord]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_id: str
+    path: Path
+    envelopes: int
+    records: int
+    sha256: str
+    pdf_paths: list[Path] = field(default_factory=list)
+
+
+class BatchFormatError(ValueError):
+    pass
+
+
+def _esc(value: str) -> str:
+    if "|" in value or "\\" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "\\n").replace("\r", "")
+    return value
+
+
+def envelope_lines(e: Envelope) -> list[str]:
+    label = base64.b64encode(e.sealed_label).decode() if e.sealed_label else ""
+    lines = ["|".join(("ENV", e.mailing_id, e.municipality_code, e.kind, "簡易書留", "転送不要", e.destination,
+                       e.postal_code, _esc(e.address), _esc(e.addressee), label, str(len(e.cards))))]
+    for seq, c in enumerate(e.cards):
+        lines.append("|".join((
+            "CRD", e.mailing_id, str(seq), c.document, c.application_id,
+            qr_payload(c.application_id) if c.application_id else "", grouped_number(c.number), _esc(c.name),
+            _esc(c.address), c.birth_date, SEX.get(c.sex, ""))))
+    return lines
+
+
+def write_records(path: Path, batch_id: str, created_at: dt.datetime, envelopes: Iterable[Envelope],
+                  envelope_count: int) -> tuple[int, str]:
+    """Stream the file; returns (records, sha256). Memory stays flat whatever the batch size."""
+    digest = hashlib.sha256()
+    records = 0
+    tmp = path.with_suffix(".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+    with os.fdopen(fd, "wb", buffering=1 << 20) as f:
+        head = f"HDR|{FORMAT}|{batch_id}|{created_at.astimezone(dt.UTC).isoformat()}|{envelope_count}\n".encode()
+        digest.update(head)
+        f.write(head)
+        chunk: list[str] = []
+        for e in envelopes:
+            lines = envelope_lines(e)
+            records += len(lines)
+            chunk.extend(lines)
+            if len(chunk) >= 4096:
+                data = ("\n".join(chunk) + "\n").encode()
+                digest.update(data)
+                f.write(data)
+                chunk.clear()
+        if chunk:
+            data = ("\n".join(chunk) + "\n").encode()
+            digest.update(data)
+            f.write(data)
+        sha = digest.hexdigest()
+        f.write(f"TRL|{records}|{sha}\n".encode())
+    tmp.replace(path)  # the vendor's agent never sees a half-written file
+    return records, sha
+
+
+def write_batch(out_dir: Path | str, batch_id: str, created_at: dt.datetime, envelopes: Sequence[Envelope], *,
+                with_pdfs: bool) -> BatchResult:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{batch_id}.mnb"
+    records, sha = write_records(path, batch_id, created_at, envelopes, len(envelopes))
+    pdfs: list[Path] = []
+    if with_pdfs:
+        from notice.pdf import render_batch
+
+        pdfs.append(render_batch(out / f"{batch_id}.pdf", envelopes))
+    return BatchResult(batch_id=batch_id, path=path, envelopes=len(envelopes), records=records, sha256=sha,
+                       pdf_paths=pdfs)
+
+
+def _split(line: str) -> list[str]:
+    out, cur, i = [], [], 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\" and i + 1 < len(line):
+            nxt = line[i + 1]
+            cur.append("\n" if nxt == "n" else nxt)
+            i += 2
+            continue
+        if ch == "|":
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out
+
+
+def read_batch(path: Path) -> list[list[str]]:
+    """The vendor side: verify the trailer (count and checksum) and return the ENV/CRD records."""
+    data = path.read_bytes()
+    body, sep, trailer = data.rstrip(b"\n").rpartition(b"\n")
+    if not sep or not trailer.startswith(b"TRL|"):
+        raise BatchFormatError("the file has no trailer")
+    _, count, sha = trailer.decode().split("|")
+    if hashlib.sha256(body + b"\n").hexdigest() != sha:
+        raise BatchFormatError("checksum mismatch")
+    lines = (body + b"\n").decode().splitlines()
+    if not lines or not lines[0].startswith(f"HDR|{FORMAT}|"):
+        raise BatchFormatError("the file has no MNB1 header")
+    records = [_split(x) for x in lines[1:]]
+    if len(records) != int(count):
+        raise BatchFormatError("record count mismatch")
+    return records

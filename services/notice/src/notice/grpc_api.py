@@ -1,0 +1,130 @@
+"""gRPC face of the notice service: proto <-> domain, nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from mynumber.notice.v1 import notice_pb2 as pb
+from mynumber.notice.v1 import notice_pb2_grpc as pb_grpc
+from mynumber_runtime.grpc_server import ServiceBinding
+from mynumber_runtime.identity import current_caller
+
+from notice.errors import InvalidArgument
+from notice.service import HouseholdIn, MemberIn, NoticeService
+
+KINDS = {pb.RESIDENCE_KIND_EVACUEE: "evacuee", pb.RESIDENCE_KIND_DV_VICTIM: "dv_victim"}
+KINDS_BACK = {v: k for k, v in KINDS.items()}
+MUNICIPAL = ("municipality", "service")
+OPERATOR = ("operator", "service")
+
+
+def _ts(at: dt.datetime | None) -> Timestamp | None:
+    if at is None:
+        return None
+    t = Timestamp()
+    t.FromDatetime(at)
+    return t
+
+
+def _member(m: pb.Member) -> MemberIn:
+    return MemberIn(resident_code=m.resident_code, name=m.name, birth_date=m.birth_date, sex=int(m.sex))
+
+
+def _mailing(r: Any) -> pb.Mailing:
+    return pb.Mailing(mailing_id=r.mailing_id, household_id=r.household_id, status=r.status,
+                      return_reason=r.return_reason or "", kind=r.kind, items=int(getattr(r, "items", 0) or 0),
+                      # A DV victim's 居所 shows as a plain "residence": the kind of victim is not the list's business.
+                      destination="residence" if r.destination == "residence_restricted" else r.destination,
+                      hold_until=_ts(r.hold_until), fee_yen=r.fee_yen)
+
+
+class NoticeServicer(pb_grpc.NoticeServiceServicer):
+    def __init__(self, service: NoticeService, *, export_dir: Path) -> None:
+        self.service = service
+        self.export_dir = export_dir
+
+    async def SubmitMailingList(self, request: pb.SubmitMailingListRequest, context: grpc.aio.ServicerContext
+                                ) -> pb.SubmitMailingListResponse:
+        households = [HouseholdIn(household_id=h.household_id, address=h.address, postal_code=h.postal_code,
+                                  members=[_member(m) for m in h.members]) for h in request.households]
+        n, prepared = await self.service.submit_mailing_list(current_caller(), request.municipality_code,
+                                                             households)
+        return pb.SubmitMailingListResponse(residents=n, envelopes_prepared=prepared)
+
+    async def RegisterResidence(self, request: pb.RegisterResidenceRequest, context: grpc.aio.ServicerContext
+                                ) -> pb.RegisterResidenceResponse:
+        if request.kind not in KINDS:
+            raise InvalidArgument("kind", "must be EVACUEE or DV_VICTIM")
+        where = await self.service.register_residence(
+            current_caller(), request.municipality_code, request.resident_code, KINDS[request.kind],
+            request.address, request.postal_code, list(request.documents), request.hold_at_office)
+        return pb.RegisterResidenceResponse(destination=where)
+
+    async def GetResidence(self, request: pb.GetResidenceRequest, context: grpc.aio.ServicerContext
+                           ) -> pb.GetResidenceResponse:
+        kind, address, hold = await self.service.get_residence(current_caller(), request.municipality_code,
+                                                               request.resident_code)
+        return pb.GetResidenceResponse(kind=KINDS_BACK[kind], address=address["address"], hold_at_office=hold)
+
+    async def ListMailings(self, request: pb.ListMailingsRequest, context: grpc.aio.ServicerContext
+                           ) -> pb.ListMailingsResponse:
+        rows = await self.service.list_mailings(current_caller(), request.municipality_code)
+        return pb.ListMailingsResponse(mailings=[_mailing(r) for r in rows])
+
+    async def ExportPrintBatch(self, request: pb.ExportPrintBatchRequest, context: grpc.aio.ServicerContext
+                               ) -> pb.ExportPrintBatchResponse:
+        r = await self.service.export_batch(list(request.municipality_codes), self.export_dir,
+                                            with_pdfs=request.with_pdfs)
+        return pb.ExportPrintBatchResponse(batch_id=r.batch_id, path=str(r.path), envelopes=r.envelopes,
+                                           records=r.records, sha256=r.sha256,
+                                           pdf_paths=[str(p) for p in r.pdf_paths])
+
+    async def ReportPrintStatus(self, request: pb.ReportPrintStatusRequest, context: grpc.aio.ServicerContext
+                                ) -> pb.ReportPrintStatusResponse:
+        status = {pb.PRINT_STATUS_PRINTED: "printed", pb.PRINT_STATUS_POSTED: "posted"}.get(request.status, "")
+        n = await self.service.report_print_status(request.batch_id, status)
+        return pb.ReportPrintStatusResponse(envelopes=n)
+
+    async def RecordDelivery(self, request: pb.RecordDeliveryRequest, context: grpc.aio.ServicerContext
+                             ) -> pb.RecordDeliveryResponse:
+        m = await self.service.record_delivery(current_caller(), request.municipality_code, request.mailing_id,
+                                               request.delivered, request.return_reason)
+        return pb.RecordDeliveryResponse(mailing=_mailing(m))
+
+    async def ResolveReturnedMail(self, request: pb.ResolveReturnedMailRequest,
+                                  context: grpc.aio.ServicerContext) -> pb.ResolveReturnedMailResponse:
+        o = await self.service.resolve_returned(current_caller(), request.municipality_code, request.mailing_id,
+                                                request.resident_code, request.finding, request.preference,
+                                                request.new_address, request.new_postal_code)
+        return pb.ResolveReturnedMailResponse(steps=o.steps, new_mailing_id=o.new_mailing_id)
+
+    async def RecordMove(self, request: pb.RecordMoveRequest, context: grpc.aio.ServicerContext
+                         ) -> pb.RecordMoveResponse:
+        o = await self.service.record_move(
+            current_caller(), request.municipality_code, request.resident_code, request.kind, request.new_address,
+            request.new_postal_code, request.new_household_id, request.former_household_may_receive,
+            request.preference, _member(request.member) if request.HasField("member") else None)
+        return pb.RecordMoveResponse(steps=o.steps, new_mailing_id=o.new_mailing_id)
+
+    async def RequestResend(self, request: pb.RequestResendRequest, context: grpc.aio.ServicerContext
+                            ) -> pb.RequestResendResponse:
+        o = await self.service.request_resend(current_caller(), request.municipality_code, request.resident_code)
+        return pb.RequestResendResponse(kind=o.kind, fee_yen=o.fee_yen, new_mailing_id=o.new_mailing_id)
+
+    async def ExpireReturnedMail(self, request: pb.ExpireReturnedMailRequest, context: grpc.aio.ServicerContext
+                                 ) -> pb.ExpireReturnedMailResponse:
+        return pb.ExpireReturnedMailResponse(disposed=await self.service.expire_returned())
+
+
+def bindings(service: NoticeService, *, export_dir: Path) -> list[ServiceBinding]:
+    return [ServiceBinding(
+        "mynumber.notice.v1.NoticeService", pb_grpc.add_NoticeServiceServicer_to_server,
+        NoticeServicer(service, export_dir=export_dir), allow={
+            "SubmitMailingList": MUNICIPAL, "RegisterResidence": MUNICIPAL, "GetResidence": MUNICIPAL,
+            "ListMailings": MUNICIPAL, "RecordDelivery": MUNICIPAL, "ResolveReturnedMail": MUNICIPAL,
+            "RecordMove": MUNICIPAL, "RequestResend": MUNICIPAL,
+            "ExportPrintBatch": OPERATOR, "ReportPrintStatus": OPERATOR, "ExpireReturnedMail": OPERATOR})]

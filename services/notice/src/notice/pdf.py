@@ -1,0 +1,123 @@
+"""PDFs a person would recognise: per person one A4 sheet, the 通知カード on top and the 個人番号カード交付申請書
+below it on the same sheet (domain.md §6), with the envelope's address label for the first member."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+from notice.codes import grouped_number, qr_payload
+from notice.export import SEX, Envelope
+
+MINCHO, GOTHIC = "HeiseiMin-W3", "HeiseiKakuGo-W5"
+_registered = False
+
+
+def _fonts() -> None:
+    global _registered
+    if not _registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(MINCHO))
+        pdfmetrics.registerFont(UnicodeCIDFont(GOTHIC))
+        _registered = True
+
+
+def _wareki(iso: str) -> str:
+    y, m, d = (int(x) for x in iso.split("-"))
+    for start, name in ((2019, "令和"), (1989, "平成"), (1926, "昭和"), (1912, "大正")):
+        if (y, m, d) >= {2019: (2019, 5, 1), 1989: (1989, 1, 8), 1926: (1926, 12, 25), 1912: (1912, 7, 30)}[start]:
+            n = y - start + 1
+            return f"{name}{'元' if n == 1 else n}年{m}月{d}日生"
+    return f"{y}年{m}月{d}日生"
+
+
+def _page(c: Canvas, e: Envelope, seq: int) -> None:
+    card = e.cards[seq]
+    w, h = A4
+    # Address label (window envelope): 簡易書留・転送不要.
+    c.setFont(GOTHIC, 9)
+    c.drawString(20 * mm, h - 15 * mm, "簡易書留　転送不要　　地方公共団体情報システム機構（J-LIS）")
+    c.setFont(MINCHO, 11)
+    if e.destination == "residence_restricted":
+        c.drawString(25 * mm, h - 25 * mm, "（宛名は別添の封緘ラベルにより印字）")
+    else:
+        c.drawString(25 * mm, h - 25 * mm, f"〒{e.postal_code[:3]}-{e.postal_code[3:]}" if e.postal_code else "")
+        c.drawString(25 * mm, h - 31 * mm, e.address)
+        c.setFont(MINCHO, 13)
+        c.drawString(25 * mm, h - 38 * mm, e.addressee)
+    # The 通知カード: 85.6 x 54 mm, pale green like the real one.
+    x0, y0, cw, ch = 20 * mm, h - 115 * mm, 85.6 * mm, 54 * mm
+    c.setFillColorRGB(0.88, 0.96, 0.90)
+    c.roundRect(x0, y0, cw, ch, 3 * mm, stroke=1, fill=1)
+    c.setFillColorRGB(0, 0, 0)
+    title = "個人番号通知書" if card.document == "notification_letter" else "通知カード"
+    c.setFont(GOTHIC, 10)
+    c.drawString(x0 + 4 * mm, y0 + ch - 7 * mm, title)
+    c.setFont(GOTHIC, 7)
+    c.drawString(x0 + 4 * mm, y0 + ch - 13 * mm, "個人番号")
+    c.setFont(GOTHIC, 14)
+    c.drawString(x0 + 4 * mm, y0 + ch - 20 * mm, grouped_number(card.number))
+    c.setFont(MINCHO, 7)
+    c.drawString(x0 + 4 * mm, y0 + ch - 27 * mm, "氏名")
+    c.setFont(MINCHO, 11)
+    c.drawString(x0 + 12 * mm, y0 + ch - 27 * mm, card.name)
+    c.setFont(MINCHO, 7)
+    c.drawString(x0 + 4 * mm, y0 + ch - 34 * mm, "住所")
+    c.drawString(x0 + 12 * mm, y0 + ch - 34 * mm, card.address[:40])
+    c.drawString(x0 + 4 * mm, y0 + ch - 41 * mm, _wareki(card.birth_date))
+    c.drawString(x0 + 50 * mm, y0 + ch - 41 * mm, SEX.get(card.sex, ""))
+    c.setFont(MINCHO, 6)
+    c.drawString(x0 + 4 * mm, y0 + 4 * mm, f"団体コード {e.municipality_code}　発行者 市区町村長")
+    # Perforation between card and form.
+    c.setDash(2, 2)
+    c.line(10 * mm, h - 125 * mm, w - 10 * mm, h - 125 * mm)
+    c.setDash()
+    # The 交付申請書.
+    c.setFont(GOTHIC, 12)
+    c.drawString(20 * mm, h - 140 * mm, "個人番号カード交付申請書　兼　電子証明書発行申請書")
+    if card.application_id:
+        c.setFont(GOTHIC, 9)
+        aid = card.application_id
+        c.drawString(20 * mm, h - 150 * mm, f"申請書ID　{aid[:4]} {aid[4:8]} {aid[8:12]} {aid[12:16]} {aid[16:20]} "
+                                             f"{aid[20:]}")
+        qr = QrCodeWidget(qr_payload(aid))
+        b = qr.getBounds()
+        size = 30 * mm
+        d = Drawing(size, size, transform=[size / (b[2] - b[0]), 0, 0, size / (b[3] - b[1]), 0, 0])
+        d.add(qr)
+        renderPDF.draw(d, c, w - 55 * mm, h - 185 * mm)
+    else:
+        c.setFont(GOTHIC, 9)
+        c.drawString(20 * mm, h - 150 * mm, "（申請書なし：通知カードのみの再送）")
+    c.setFont(MINCHO, 10)
+    c.drawString(20 * mm, h - 162 * mm, f"氏名　{card.name}")
+    c.drawString(20 * mm, h - 170 * mm, f"住所　{card.address[:36]}")
+    c.drawString(20 * mm, h - 178 * mm, _wareki(card.birth_date) + f"　{SEX.get(card.sex, '')}")
+    c.rect(20 * mm, h - 235 * mm, 35 * mm, 45 * mm)
+    c.setFont(MINCHO, 8)
+    c.drawString(24 * mm, h - 213 * mm, "写真（縦4.5×横3.5cm）")
+    c.drawString(70 * mm, h - 200 * mm, "申請日　　　年　　月　　日")
+    c.drawString(70 * mm, h - 212 * mm, "署名又は記名押印　＿＿＿＿＿＿＿＿＿＿＿＿")
+    c.drawString(20 * mm, 15 * mm,
+                 "地方公共団体情報システム機構　個人番号カード交付申請書（記入例は同封の説明書をご覧ください）")
+
+
+def render_batch(path: Path, envelopes: Sequence[Envelope]) -> Path:
+    _fonts()
+    c = Canvas(str(path), pagesize=A4, pageCompression=1)
+    c.setTitle("通知カード・個人番号カード交付申請書")
+    for e in envelopes:
+        for seq in range(len(e.cards)):
+            _page(c, e, seq)
+            c.showPage()
+    c.save()
+    path.chmod(0o600)
+    return path

@@ -1,0 +1,62 @@
+"""Dated policies. Each answers "what applies at this instant" so tests can stand on either side of a cut-off.
+
+Dates are Japanese calendar days (JST): the seed and the ordinances speak of days in Japan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+JST = ZoneInfo("Asia/Tokyo")
+
+# Seed p.「通知カードの再送期間」: H27.12.31 までは通知カードを無料で再送; H28.1月以降は再交付扱い（有料）.
+FREE_RESEND_LAST_DAY = dt.date(2015, 12, 31)
+# 通知カード re-issue fee (domain.md §6: 500 yen, 名古屋市 FAQ).
+REISSUE_FEE_YEN = 500
+# 通知カード abolished on 2020-05-25 (last valid day 5/24): new numbers get a 個人番号通知書; no re-issue, no
+# address endorsement afterwards (domain.md §6, [S72][S73]).
+NOTICE_CARD_ABOLISHED = dt.date(2020, 5, 25)
+# Seed chart ②: returned cards are kept 3 months (初期送付期間が10～12月であることを踏まえ、保存期間は３ヶ月).
+RETURN_HOLD_MONTHS = 3
+
+NOTICE_CARD = "notice_card"
+NOTIFICATION_LETTER = "notification_letter"
+
+
+def jst_day(at: dt.datetime) -> dt.date:
+    return at.astimezone(JST).date()
+
+
+def document_for_new_number(at: dt.datetime) -> str:
+    """What a newly numbered person is sent."""
+    return NOTIFICATION_LETTER if jst_day(at) >= NOTICE_CARD_ABOLISHED else NOTICE_CARD
+
+
+def notice_card_in_force(at: dt.datetime) -> bool:
+    return jst_day(at) < NOTICE_CARD_ABOLISHED
+
+
+@dataclass(frozen=True)
+class ResendTerms:
+    kind: str  # "resend" (free) or "reissue"
+    fee_yen: int
+
+
+def resend_terms(at: dt.datetime, *, after_return_registration: bool = False) -> ResendTerms:
+    """Free resend until 2015-12-31; afterwards a re-issue with a fee. After 返還登録 (chart ② ※2) a new card is a
+    re-issue whatever the date, but the fee follows the date: the free period covered the initial mailing."""
+    free = jst_day(at) <= FREE_RESEND_LAST_DAY
+    kind = "reissue" if after_return_registration or not free else "resend"
+    return ResendTerms(kind=kind, fee_yen=0 if free else REISSUE_FEE_YEN)
+
+
+def hold_until(returned_at: dt.datetime) -> dt.datetime:
+    """Three calendar months after the return (JST), same day-of-month or the month's last day."""
+    local = returned_at.astimezone(JST)
+    month = local.month - 1 + RETURN_HOLD_MONTHS
+    year, month = local.year + month // 12, month % 12 + 1
+    nxt = dt.date(year + (month // 12), month % 12 + 1, 1)
+    last = (nxt - dt.timedelta(days=1)).day
+    return local.replace(year=year, month=month, day=min(local.day, last)).astimezone(dt.UTC)

@@ -1,0 +1,198 @@
+"""All SQL of the notice service. Methods take the caller's connection: the service decides the transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from notice.models import (
+    batches,
+    endorsements,
+    households,
+    mailing_items,
+    mailings,
+    outbox,
+    residences,
+    residents,
+)
+
+Row = sa.Row[Any]
+
+
+class NoticeRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    # --- residents and households -------------------------------------------------------------------------
+    async def upsert_households(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            stmt = insert(households)
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=[households.c.municipality_code, households.c.household_id],
+                set_={"sealed_address": stmt.excluded.sealed_address}), rows)
+
+    async def upsert_residents_from_list(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            stmt = insert(residents)
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=[residents.c.resident_hash],
+                set_={"municipality_code": stmt.excluded.municipality_code,
+                      "household_id": stmt.excluded.household_id, "sealed_facts": stmt.excluded.sealed_facts}),
+                rows)
+
+    async def upsert_residents_from_numbers(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            stmt = insert(residents)
+            # A redelivered or repeated assignment keeps the first number and time.
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=[residents.c.resident_hash],
+                set_={"sealed_number": sa.func.coalesce(residents.c.sealed_number, stmt.excluded.sealed_number),
+                      "number_assigned_at": sa.func.coalesce(residents.c.number_assigned_at,
+                                                             stmt.excluded.number_assigned_at)}), rows)
+
+    async def ready_to_mail(self, conn: AsyncConnection, municipality_code: str) -> Sequence[Row]:
+        r = residents
+        return (await conn.execute(
+            sa.select(r.c.resident_hash, r.c.household_id, r.c.sealed_facts, r.c.sealed_number,
+                      r.c.number_assigned_at)
+            .where(r.c.municipality_code == municipality_code, r.c.card_status == "none",
+                   r.c.sealed_number.is_not(None), r.c.sealed_facts.is_not(None), r.c.household_id.is_not(None))
+            .order_by(r.c.household_id, r.c.resident_hash))).all()
+
+    async def household_addresses(self, conn: AsyncConnection, municipality_code: str,
+                                  ids: Iterable[str]) -> dict[str, bytes]:
+        h = households
+        rows = (await conn.execute(sa.select(h.c.household_id, h.c.sealed_address).where(
+            h.c.municipality_code == municipality_code, h.c.household_id.in_(list(ids))))).all()
+        return {row.household_id: row.sealed_address for row in rows}
+
+    async def household_exists(self, conn: AsyncConnection, municipality_code: str, household_id: str) -> bool:
+        h = households
+        return (await conn.execute(sa.select(sa.literal(1)).where(
+            h.c.municipality_code == municipality_code, h.c.household_id == household_id))).first() is not None
+
+    async def get_resident(self, conn: AsyncConnection, resident_hash: bytes, *, lock: bool = False) -> Row | None:
+        q = sa.select(residents).where(residents.c.resident_hash == resident_hash)
+        if lock:
+            q = q.with_for_update()
+        return (await conn.execute(q)).first()
+
+    async def update_residents(self, conn: AsyncConnection, hashes: Sequence[bytes], **values: Any) -> None:
+        if hashes:
+            await conn.execute(sa.update(residents).where(residents.c.resident_hash.in_(list(hashes)))
+                               .values(**values))
+
+    # --- 居所 ------------------------------------------------------------------------------------------------
+    async def upsert_residence(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
+        stmt = insert(residences).values(**row)
+        await conn.execute(stmt.on_conflict_do_update(
+            index_elements=[residences.c.resident_hash],
+            set_={k: stmt.excluded[k] for k in row if k != "resident_hash"}))
+
+    async def get_residence(self, conn: AsyncConnection, resident_hash: bytes) -> Row | None:
+        return (await conn.execute(sa.select(residences).where(residences.c.resident_hash == resident_hash))).first()
+
+    async def residences_of(self, conn: AsyncConnection, hashes: Sequence[bytes]) -> dict[bytes, Row]:
+        if not hashes:
+            return {}
+        rows = (await conn.execute(sa.select(residences).where(residences.c.resident_hash.in_(list(hashes))))).all()
+        return {bytes(row.resident_hash): row for row in rows}
+
+    # --- envelopes -----------------------------------------------------------------------------------------
+    async def insert_mailings(self, conn: AsyncConnection, envelopes: list[dict[str, Any]],
+                              items: list[dict[str, Any]]) -> None:
+        if envelopes:
+            await conn.execute(sa.insert(mailings), envelopes)
+            await conn.execute(sa.insert(mailing_items), items)
+
+    async def get_mailing(self, conn: AsyncConnection, mailing_id: str, *, lock: bool = False) -> Row | None:
+        q = sa.select(mailings).where(mailings.c.mailing_id == mailing_id)
+        if lock:
+            q = q.with_for_update()
+        return (await conn.execute(q)).first()
+
+    async def items_of(self, conn: AsyncConnection, mailing_ids: Sequence[str]) -> Sequence[Row]:
+        i = mailing_items
+        return (await conn.execute(sa.select(i).where(i.c.mailing_id.in_(list(mailing_ids)))
+                                   .order_by(i.c.mailing_id, i.c.seq))).all()
+
+    async def item_of(self, conn: AsyncConnection, mailing_id: str, resident_hash: bytes) -> Row | None:
+        i = mailing_items
+        return (await conn.execute(sa.select(i).where(i.c.mailing_id == mailing_id,
+                                                      i.c.resident_hash == resident_hash))).first()
+
+    async def update_mailing(self, conn: AsyncConnection, mailing_id: str, **values: Any) -> None:
+        await conn.execute(sa.update(mailings).where(mailings.c.mailing_id == mailing_id).values(**values))
+
+    async def list_mailings(self, conn: AsyncConnection, municipality_code: str) -> Sequence[Row]:
+        m = mailings
+        counts = (sa.select(sa.func.count()).where(mailing_items.c.mailing_id == m.c.mailing_id)
+                  .scalar_subquery().label("items"))
+        return (await conn.execute(sa.select(m, counts).where(m.c.municipality_code == municipality_code)
+                                   .order_by(m.c.created_at, m.c.mailing_id))).all()
+
+    async def prepared_for_export(self, conn: AsyncConnection, municipality_codes: Sequence[str]) -> Sequence[Row]:
+        m = mailings
+        q = sa.select(m).where(m.c.status == "prepared").order_by(m.c.municipality_code, m.c.mailing_id) \
+            .with_for_update(skip_locked=True)
+        if municipality_codes:
+            q = q.where(m.c.municipality_code.in_(list(municipality_codes)))
+        return (await conn.execute(q)).all()
+
+    async def set_batch_status(self, conn: AsyncConnection, batch_id: str, from_status: str, to_status: str,
+                               at: dt.datetime) -> Sequence[Row]:
+        m = mailings
+        result = await conn.execute(sa.update(m).where(m.c.batch_id == batch_id, m.c.status == from_status)
+                                    .values(status=to_status, updated_at=at)
+                                    .returning(m.c.mailing_id, m.c.municipality_code))
+        return result.all()
+
+    async def mark_exported(self, conn: AsyncConnection, ids: Sequence[str], batch_id: str, at: dt.datetime) -> None:
+        await conn.execute(sa.update(mailings).where(mailings.c.mailing_id.in_(list(ids)))
+                           .values(status="exported", batch_id=batch_id, updated_at=at))
+
+    async def insert_batch(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
+        await conn.execute(sa.insert(batches).values(**row))
+
+    async def get_batch(self, conn: AsyncConnection, batch_id: str) -> Row | None:
+        return (await conn.execute(sa.select(batches).where(batches.c.batch_id == batch_id))).first()
+
+    async def update_batch(self, conn: AsyncConnection, batch_id: str, status: str) -> None:
+        await conn.execute(sa.update(batches).where(batches.c.batch_id == batch_id).values(status=status))
+
+    async def returned_past_hold(self, conn: AsyncConnection, now: dt.datetime) -> Sequence[Row]:
+        m = mailings
+        return (await conn.execute(sa.select(m).where(m.c.status == "returned", m.c.hold_until <= now)
+                                   .with_for_update(skip_locked=True))).all()
+
+    async def residents_in(self, conn: AsyncConnection, mailing_id: str) -> Sequence[Row]:
+        r, i = residents, mailing_items
+        return (await conn.execute(sa.select(r).join(i, i.c.resident_hash == r.c.resident_hash)
+                                   .where(i.c.mailing_id == mailing_id).order_by(i.c.seq))).all()
+
+    async def insert_endorsement(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
+        await conn.execute(sa.insert(endorsements).values(**row))
+
+    async def endorsement_count(self, conn: AsyncConnection, resident_hash: bytes) -> int:
+        return int((await conn.execute(sa.select(sa.func.count()).where(
+            endorsements.c.resident_hash == resident_hash))).scalar_one())
+
+    # --- events --------------------------------------------------------------------------------------------
+    async def add_events(self, conn: AsyncConnection, events: list[tuple[str, bytes]]) -> None:
+        if events:
+            await conn.execute(sa.insert(outbox), [{"subject": s, "payload": p} for s, p in events])

@@ -1,0 +1,727 @@
+"""The rules of 通知カード mailing (no proto, no SQL). Seed pages cited as "chart ①" (転居・転入時の扱い) and
+"chart ②" (通知カード返戻時の対応フロー), and 別紙 1/2 (居所 of evacuees and DV victims)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mynumber_runtime.clock import Clock
+from mynumber_runtime.crypto import FieldSealer, KeyedHash
+from mynumber_runtime.identity import Caller
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from notice import events, policy
+from notice.codes import new_application_id
+from notice.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    not_your_municipality,
+    unknown_mailing,
+    unknown_resident,
+)
+from notice.export import BatchResult, CardRecord, Envelope, write_batch
+from notice.repository import NoticeRepository, Row
+
+log = logging.getLogger("notice")
+
+RETURN_REASONS = ("あて所なし", "受取拒否", "保管期間経過")
+# 別紙 1/2 ①: 居所情報登録申請書, 本人確認書類の写し, 送付場所の確認のための資料 (a 被災者 may be asked for proof of
+# being one: optional, the municipality decides).
+REQUIRED_DOCUMENTS = ("application", "identity_copy", "address_proof")
+KNOWN_DOCUMENTS = (*REQUIRED_DOCUMENTS, "disaster_proof")
+IN_TRANSIT = ("mailed",)
+HELD = ("returned", "held_at_office")
+HANDED = ("delivered", "handed_over")
+
+AAD_FACTS, AAD_NUMBER, AAD_ADDRESS = b"notice.residents.facts", b"notice.residents.number", b"notice.address"
+AAD_RESIDENCE, AAD_DEST, AAD_CARD = b"notice.residences.address", b"notice.mailings.dest", b"notice.items.card"
+
+
+@dataclass(frozen=True)
+class MemberIn:
+    resident_code: str
+    name: str
+    birth_date: str
+    sex: int
+
+
+@dataclass(frozen=True)
+class HouseholdIn:
+    household_id: str
+    address: str
+    postal_code: str
+    members: Sequence[MemberIn]
+
+
+@dataclass
+class Outcome:
+    """What a flow-chart step did, in order (the answer to the municipality and the test's oracle)."""
+
+    steps: list[str] = field(default_factory=list)
+    new_mailing_id: str = ""
+    kind: str = ""
+    fee_yen: int = 0
+
+
+def _digits(value: str, n: int) -> bool:
+    return len(value) == n and value.isdigit()
+
+
+def _check_municipality(caller: Caller, municipality_code: str) -> None:
+    if not _digits(municipality_code, 6):
+        raise InvalidArgument("municipality_code", "must be the 6-digit 団体コード")
+    # A municipality sees and acts only for its own residents (design: tenant authorization). Operators and
+    # the gateway's internal callers are let through by the allow-list, not here.
+    if caller.kind == "municipality" and caller.id != municipality_code:
+        raise not_your_municipality()
+
+
+def _check_address(fld: str, address: str, postal_code: str) -> None:
+    if not address.strip():
+        raise InvalidArgument(fld, "is required")
+    if not _digits(postal_code, 7):
+        raise InvalidArgument(fld.replace("address", "postal_code"), "must be 7 digits")
+
+
+def _check_member(prefix: str, m: MemberIn) -> None:
+    if not _digits(m.resident_code, 11):
+        raise InvalidArgument(f"{prefix}.resident_code", "must be 11 digits (住民票コード)")
+    if not m.name.strip():
+        raise InvalidArgument(f"{prefix}.name", "is required (氏名 is printed on the card)")
+    try:
+        dt.date.fromisoformat(m.birth_date)
+    except ValueError:
+        raise InvalidArgument(f"{prefix}.birth_date", "must be an ISO date YYYY-MM-DD") from None
+    if m.sex not in (1, 2):
+        raise InvalidArgument(f"{prefix}.sex", "must be male or female as on the 住民票")
+
+
+class NoticeService:
+    def __init__(self, *, repo: NoticeRepository, sealer: FieldSealer, hasher: KeyedHash, clock: Clock,
+                 print_sealer: FieldSealer, office_addresses: Mapping[str, str] | None = None) -> None:
+        self.repo = repo
+        self.sealer = sealer
+        self.hash = hasher
+        self.clock = clock
+        self.print_sealer = print_sealer
+        self.office_addresses = dict(office_addresses or {})
+
+    # --- sealing helpers ------------------------------------------------------------------------------------
+    def _seal(self, value: Any, aad: bytes) -> bytes:
+        return self.sealer.seal(json.dumps(value, ensure_ascii=False).encode(), aad)
+
+    def _open(self, sealed: bytes, aad: bytes) -> Any:
+        return json.loads(self.sealer.open(bytes(sealed), aad))
+
+    def _rh(self, resident_code: str) -> bytes:
+        return self.hash(resident_code.encode())
+
+    def office_address(self, municipality_code: str) -> dict[str, str]:
+        # 別紙 2 (2) ②: 住所地市区町村の役所・役場の所在地を入力 ※居所情報は入力しない.
+        return {"address": self.office_addresses.get(municipality_code, f"団体コード{municipality_code} 役所 留置"),
+                "postal_code": "0000000"}
+
+    # --- mailing list and numbers ---------------------------------------------------------------------------
+    async def submit_mailing_list(self, caller: Caller, municipality_code: str,
+                                  households: Sequence[HouseholdIn]) -> tuple[int, int]:
+        _check_municipality(caller, municipality_code)
+        if not households:
+            raise InvalidArgument("households", "at least one household is required")
+        hh_rows, res_rows, seen = [], [], set()
+        for i, h in enumerate(households):
+            if not h.household_id.strip():
+                raise InvalidArgument(f"households[{i}].household_id", "is required")
+            _check_address(f"households[{i}].address", h.address, h.postal_code)
+            if not h.members:
+                raise InvalidArgument(f"households[{i}].members", "a household has at least one member")
+            hh_rows.append({"municipality_code": municipality_code, "household_id": h.household_id,
+                            "sealed_address": self._seal({"address": h.address, "postal_code": h.postal_code},
+                                                         AAD_ADDRESS)})
+            for j, m in enumerate(h.members):
+                _check_member(f"households[{i}].members[{j}]", m)
+                if m.resident_code in seen:
+                    raise InvalidArgument(f"households[{i}].members[{j}].resident_code",
+                                          "appears twice in the list (one person, one household)")
+                seen.add(m.resident_code)
+                res_rows.append({"resident_hash": self._rh(m.resident_code), "municipality_code": municipality_code,
+                                 "household_id": h.household_id,
+                                 "sealed_facts": self._seal({"resident_code": m.resident_code, "name": m.name,
+                                                             "birth_date": m.birth_date, "sex": m.sex}, AAD_FACTS)})
+        async with self.repo.begin() as conn:
+            await self.repo.upsert_households(conn, hh_rows)
+            await self.repo.upsert_residents_from_list(conn, res_rows)
+            prepared = await self.prepare_mailings(conn, municipality_code)
+        log.info("mailing list stored", extra={"municipality": municipality_code, "residents": len(res_rows),
+                                               "envelopes": prepared})
+        return len(res_rows), prepared
+
+    async def on_number_assigned(self, conn: AsyncConnection, municipality_codes: Sequence[str],
+                                 resident_codes: Sequence[str], numbers: Sequence[str],
+                                 assigned_at: dt.datetime) -> int:
+        """number.assigned: keep the number (sealed) beside the resident; mail those whose facts are known."""
+        sealed = self.sealer.seal_many([n.encode() for n in numbers], AAD_NUMBER)
+        hashes = self.hash.many([c.encode() for c in resident_codes])
+        rows = [{"resident_hash": h, "municipality_code": mc, "sealed_number": s, "number_assigned_at": assigned_at}
+                for h, mc, s in zip(hashes, municipality_codes, sealed, strict=True)]
+        await self.repo.upsert_residents_from_numbers(conn, rows)
+        total = 0
+        for mc in sorted(set(municipality_codes)):
+            total += await self.prepare_mailings(conn, mc)
+        return total
+
+    def _card(self, facts: dict[str, Any], number: str, address: str) -> dict[str, Any]:
+        return {"number": number, "name": facts["name"], "address": address, "birth_date": facts["birth_date"],
+                "sex": facts["sex"]}
+
+    def _destination(self, municipality_code: str, home: dict[str, str], residence: Row | None,
+                     addressee: str) -> tuple[str, bytes]:
+        if residence is None:
+            return "address", self._seal({**home, "addressee": addressee}, AAD_DEST)
+        if residence.hold_at_office:
+            return "office", self._seal({**self.office_address(municipality_code), "addressee": addressee}, AAD_DEST)
+        where = self._open(residence.sealed_address, AAD_RESIDENCE)
+        kind = "residence_restricted" if residence.kind == "dv_victim" else "residence"
+        return kind, self._seal({**where, "addressee": addressee}, AAD_DEST)
+
+    async def prepare_mailings(self, conn: AsyncConnection, municipality_code: str) -> int:
+        """One envelope per household (転送不要の簡易書留); a member with a registered 居所 gets their own envelope
+        to it (別紙 1/2: the 居所 is a person's, not the household's)."""
+        rows = await self.repo.ready_to_mail(conn, municipality_code)
+        if not rows:
+            return 0
+        now = self.clock.now()
+        addrs = await self.repo.household_addresses(conn, municipality_code, {r.household_id for r in rows})
+        res = await self.repo.residences_of(conn, [bytes(r.resident_hash) for r in rows])
+        groups: dict[tuple[str, bytes], list[Row]] = defaultdict(list)
+        for r in rows:
+            rh = bytes(r.resident_hash)
+            groups[(r.household_id, rh if rh in res else b"")].append(r)
+        envelopes, items, evs = [], [], []
+        for (household_id, own), members in groups.items():
+            home = self._open(addrs[household_id], AAD_ADDRESS)
+            facts = [self._open(m.sealed_facts, AAD_FACTS) for m in members]
+            dest, sealed_dest = self._destination(municipality_code, home, res.get(own) if own else None,
+                                                  facts[0]["name"] + (" 様" if len(facts) == 1 else " 様 ほか"))
+            mid = uuid.uuid4().hex
+            docs = [policy.document_for_new_number(m.number_assigned_at or now) for m in members]
+            kind = "notification_letter" if all(d == policy.NOTIFICATION_LETTER for d in docs) else "initial"
+            envelopes.append({"mailing_id": mid, "municipality_code": municipality_code,
+                              "household_id": household_id, "kind": kind, "status": "prepared",
+                              "destination": dest, "sealed_destination": sealed_dest, "created_at": now,
+                              "updated_at": now, "fee_yen": 0})
+            for seq, (m, f, doc) in enumerate(zip(members, facts, docs, strict=True)):
+                number = self.sealer.open(bytes(m.sealed_number), AAD_NUMBER).decode()
+                items.append({"mailing_id": mid, "resident_hash": m.resident_hash, "seq": seq, "document": doc,
+                              "application_id": new_application_id(),
+                              "sealed_card": self._seal(self._card(f, number, home["address"]), AAD_CARD)})
+            evs.append((events.mailing_subject("prepared"),
+                        events.mailing_changed(mailing_id=mid, municipality_code=municipality_code,
+                                               status="prepared", at=now, items=len(members))))
+        await self.repo.insert_mailings(conn, envelopes, items)
+        by_mailing: dict[str, list[bytes]] = defaultdict(list)
+        for it in items:
+            by_mailing[it["mailing_id"]].append(it["resident_hash"])
+        for mid, hashes in by_mailing.items():
+            await self.repo.update_residents(conn, hashes, card_status="mailed", current_mailing_id=mid)
+        await self.repo.add_events(conn, evs)
+        return len(envelopes)
+
+    # --- export and printing --------------------------------------------------------------------------------
+    async def export_batch(self, municipality_codes: Sequence[str], out_dir: Any, *,
+                           with_pdfs: bool) -> BatchResult:
+        for code in municipality_codes:
+            if not _digits(code, 6):
+                raise InvalidArgument("municipality_codes", "each must be a 6-digit 団体コード")
+        now = self.clock.now()
+        batch_id = now.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        async with self.repo.begin() as conn:
+            ms = await self.repo.prepared_for_export(conn, municipality_codes)
+            if not ms:
+                raise FailedPrecondition("no prepared envelopes to export", reason="NOTHING_TO_EXPORT")
+            items = await self.repo.items_of(conn, [m.mailing_id for m in ms])
+            by: dict[str, list[Row]] = defaultdict(list)
+            for it in items:
+                by[it.mailing_id].append(it)
+            envs = []
+            for m in ms:
+                dest = self._open(m.sealed_destination, AAD_DEST)
+                sealed_label = b""
+                if m.destination == "residence_restricted":
+                    # A DV victim's 居所 leaves only sealed to the vendor's secure label line.
+                    sealed_label = self.print_sealer.seal(json.dumps(dest, ensure_ascii=False).encode(),
+                                                          m.mailing_id.encode())
+                    dest = {"address": "", "postal_code": "", "addressee": ""}
+                cards = [CardRecord(application_id=it.application_id or "", document=it.document,
+                                    **self._open(it.sealed_card, AAD_CARD)) for it in by[m.mailing_id]]
+                envs.append(Envelope(mailing_id=m.mailing_id, municipality_code=m.municipality_code,
+                                     kind=m.kind, destination=m.destination, postal_code=dest["postal_code"],
+                                     address=dest["address"], addressee=dest["addressee"],
+                                     sealed_label=sealed_label, cards=cards))
+            result = write_batch(out_dir, batch_id, now, envs, with_pdfs=with_pdfs)
+            await self.repo.mark_exported(conn, [m.mailing_id for m in ms], batch_id, now)
+            await self.repo.insert_batch(conn, {"batch_id": batch_id, "created_at": now, "envelopes": len(ms),
+                                                "records": result.records, "sha256": result.sha256,
+                                                "status": "exported"})
+            await self.repo.add_events(conn, [
+                (events.mailing_subject("exported"),
+                 events.mailing_changed(mailing_id=m.mailing_id, municipality_code=m.municipality_code,
+                                        status="exported", at=now, items=len(by[m.mailing_id]), batch_id=batch_id))
+                for m in ms])
+        return result
+
+    async def report_print_status(self, batch_id: str, status: str) -> int:
+        if status not in ("printed", "posted"):
+            raise InvalidArgument("status", "must be printed or posted")
+        now = self.clock.now()
+        async with self.repo.begin() as conn:
+            batch = await self.repo.get_batch(conn, batch_id)
+            if batch is None:
+                raise NotFound("batch_id: no such batch", reason="UNKNOWN_BATCH")
+            before = "exported" if status == "printed" else "printed"
+            if batch.status != before:
+                raise FailedPrecondition(f"status: a batch is {status} only after it is {before}",
+                                         reason="PRINT_ORDER")
+            changed = await self.repo.set_batch_status(conn, batch_id, before, status, now)
+            await self.repo.update_batch(conn, batch_id, status)
+            await self.repo.add_events(conn, [
+                (events.mailing_subject(status),
+                 events.mailing_changed(mailing_id=r.mailing_id, municipality_code=r.municipality_code,
+                                        status=status, at=now, batch_id=batch_id)) for r in changed])
+        return len(changed)
+
+    # --- delivery and returned mail (chart ②) ---------------------------------------------------------------
+    async def _own_mailing(self, conn: AsyncConnection, municipality_code: str, mailing_id: str) -> Row:
+        m = await self.repo.get_mailing(conn, mailing_id, lock=True) if mailing_id else None
+        if m is None or m.municipality_code != municipality_code:
+            raise unknown_mailing()
+        return m
+
+    async def _event(self, conn: AsyncConnection, subj: str, mailing_id: str, municipality_code: str,
+                     status: str, *, items: int = 0, reason: str = "") -> None:
+        await self.repo.add_events(conn, [(subj, events.mailing_changed(
+            mailing_id=mailing_id, municipality_code=municipality_code, status=status, at=self.clock.now(),
+            items=items, return_reason=reason))])
+
+    async def record_delivery(self, caller: Caller, municipality_code: str, mailing_id: str, delivered: bool,
+                              return_reason: str) -> Row:
+        _check_municipality(caller, municipality_code)
+        if not delivered and return_reason not in RETURN_REASONS:
+            raise InvalidArgument("return_reason", "must be あて所なし, 受取拒否 or 保管期間経過 (日本郵便の返戻理由)")
+        now = self.clock.now()
+        async with self.repo.begin() as conn:
+            m = await self._own_mailing(conn, municipality_code, mailing_id)
+            if m.status != "posted":
+                # Only an envelope the post office holds can be delivered or come back.
+                raise FailedPrecondition(f"mailing_id: the envelope was never posted (it is {m.status})",
+                                         reason="NOT_POSTED")
+            members = await self.repo.residents_in(conn, mailing_id)
+            ours = [bytes(r.resident_hash) for r in members if r.current_mailing_id == mailing_id]
+            if delivered:
+                await self.repo.update_mailing(conn, mailing_id, status="delivered", updated_at=now)
+                await self.repo.update_residents(conn, ours, card_status="delivered")
+                await self._event(conn, events.mailing_subject("delivered"), mailing_id, municipality_code,
+                                  "delivered", items=len(members))
+            else:
+                await self.repo.update_mailing(conn, mailing_id, status="returned", return_reason=return_reason,
+                                               returned_at=now, hold_until=policy.hold_until(now), updated_at=now)
+                await self.repo.update_residents(conn, ours, card_status="returned")
+                await self._event(conn, events.mailing_subject("returned"), mailing_id, municipality_code,
+                                  "returned", items=len(members), reason=return_reason)
+                # Cards superseded by a resend after a move (chart ① 転入, 受理する可能性なし: 返戻後返還登録、廃棄)
+                # are registered and disposed of as soon as they come back.
+                stale = [bytes(r.resident_hash) for r in members if r.current_mailing_id != mailing_id]
+                for _ in stale:
+                    await self._event(conn, events.card_subject("return_registered"), mailing_id,
+                                      municipality_code, "return_registered", items=1)
+                # A move decided while the card travelled (chart ①-3 転居): act on the return now.
+                for r in members:
+                    if r.current_mailing_id == mailing_id and r.pending_action == "new_issue":
+                        await self._reissue_after_return(conn, r, m)
+                await self._close_if_resolved(conn, mailing_id, municipality_code)
+            return await self.repo.get_mailing(conn, mailing_id)  # type: ignore[return-value]
+
+    async def _close_if_resolved(self, conn: AsyncConnection, mailing_id: str, municipality_code: str) -> None:
+        members = await self.repo.residents_in(conn, mailing_id)
+        if not any(r.current_mailing_id == mailing_id and r.card_status == "returned" for r in members):
+            await self.repo.update_mailing(conn, mailing_id, status="resolved", updated_at=self.clock.now())
+            await self._event(conn, events.mailing_subject("resolved"), mailing_id, municipality_code, "resolved")
+
+    async def _return_register(self, conn: AsyncConnection, r: Row, mailing_id: str, out: Outcome) -> None:
+        """返還登録 then 廃棄処理: the card held at the municipality is cancelled and destroyed."""
+        await self.repo.update_residents(conn, [bytes(r.resident_hash)], card_status="return_registered",
+                                         pending_action=None, sealed_pending_address=None)
+        await self._event(conn, events.card_subject("return_registered"), mailing_id, r.municipality_code,
+                          "return_registered", items=1)
+        await self._event(conn, events.card_subject("disposed"), mailing_id, r.municipality_code, "disposed",
+                          items=1)
+        out.steps += ["return_registered", "disposed"]
+
+    async def _endorse(self, conn: AsyncConnection, r: Row, address: dict[str, str], mailing_id: str,
+                       out: Outcome) -> None:
+        """裏書き (番号法 第7条第5項: the 追記欄 on the back records the new address)."""
+        if not policy.notice_card_in_force(self.clock.now()) or r.document == policy.NOTIFICATION_LETTER:
+            raise FailedPrecondition("the 通知カード is abolished since 2020-05-25: no endorsement",
+                                     reason="NOTICE_CARD_ABOLISHED")
+        await self.repo.insert_endorsement(conn, {"resident_hash": r.resident_hash,
+                                                  "municipality_code": r.municipality_code,
+                                                  "sealed_address": self._seal(address, AAD_ADDRESS),
+                                                  "endorsed_at": self.clock.now()})
+        await self._event(conn, events.card_subject("endorsed"), mailing_id, r.municipality_code, "endorsed",
+                          items=1)
+        out.steps.append("endorsed")
+
+    async def _hand_over(self, conn: AsyncConnection, r: Row, mailing_id: str, out: Outcome) -> None:
+        await self.repo.update_residents(conn, [bytes(r.resident_hash)], card_status="handed_over",
+                                         pending_action=None, sealed_pending_address=None)
+        await self._event(conn, events.card_subject("handed_over"), mailing_id, r.municipality_code,
+                          "handed_over", items=1)
+        out.steps.append("handed_over")
+
+    async def _send_new(self, conn: AsyncConnection, r: Row, address: dict[str, str], *, kind: str, fee: int,
+                        with_form: bool, status: str = "prepared") -> str:
+        """A new envelope for one resident, card (+ form) rebuilt from the facts and the number."""
+        now = self.clock.now()
+        facts = self._open(r.sealed_facts, AAD_FACTS)
+        number = self.sealer.open(bytes(r.sealed_number), AAD_NUMBER).decode()
+        residence = await self.repo.get_residence(conn, r.resident_hash)
+        dest, sealed_dest = self._destination(r.municipality_code, address, residence, facts["name"] + " 様")
+        mid = uuid.uuid4().hex
+        await self.repo.insert_mailings(conn, [{
+            "mailing_id": mid, "municipality_code": r.municipality_code, "household_id": r.household_id or "",
+            "kind": kind, "status": status, "destination": dest, "sealed_destination": sealed_dest,
+            "created_at": now, "updated_at": now, "fee_yen": fee}], [{
+            "mailing_id": mid, "resident_hash": r.resident_hash, "seq": 0, "document": policy.NOTICE_CARD,
+            # Chart ①: a 転居 resend without 返還登録 carries the card only (申請書のない通知カードのみ).
+            "application_id": new_application_id() if with_form else None,
+            "sealed_card": self._seal(self._card(facts, number, address["address"]), AAD_CARD)}])
+        await self.repo.update_residents(conn, [bytes(r.resident_hash)], card_status="mailed",
+                                         current_mailing_id=mid, pending_action=None, sealed_pending_address=None)
+        await self._event(conn, events.mailing_subject(status), mid, r.municipality_code, status, items=1)
+        return mid
+
+    async def _reissue_after_return(self, conn: AsyncConnection, r: Row, m: Row) -> Outcome:
+        out = Outcome()
+        address = self._open(r.sealed_pending_address, AAD_ADDRESS)
+        await self._return_register(conn, r, m.mailing_id, out)
+        terms = policy.resend_terms(self.clock.now(), after_return_registration=True)
+        r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+        out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
+                                                  with_form=True)
+        out.steps.append("resent")
+        return out
+
+    async def resolve_returned(self, caller: Caller, municipality_code: str, mailing_id: str, resident_code: str,
+                               finding: str, preference: str, new_address: str, new_postal_code: str) -> Outcome:
+        """Chart ②: after 住民票記載事項の確認・調査."""
+        _check_municipality(caller, municipality_code)
+        findings = ("collected_at_counter", "municipal_resend", "moved_within", "moved_out", "deleted")
+        if finding not in findings:
+            raise InvalidArgument("finding", "must be one of " + ", ".join(findings))
+        if finding == "moved_within":
+            if preference not in ("endorse", "new_issue"):
+                raise InvalidArgument("preference", "moved_within needs endorse or new_issue (chart ①-1)")
+            _check_address("new_address", new_address, new_postal_code)
+        out = Outcome()
+        async with self.repo.begin() as conn:
+            m = await self._own_mailing(conn, municipality_code, mailing_id)
+            if m.status != "returned":
+                raise FailedPrecondition(f"mailing_id: the envelope is not held as returned mail ({m.status})",
+                                         reason="NOT_RETURNED")
+            r = await self.repo.get_resident(conn, self._rh(resident_code), lock=True)
+            if r is None or r.current_mailing_id != mailing_id or r.card_status != "returned":
+                raise NotFound("resident_code: no card of this resident is held in this envelope",
+                               reason="NOT_IN_MAILING")
+            if finding == "collected_at_counter":
+                # 転居等がない場合: 市区町村窓口に出頭し本人確認の上交付.
+                await self._hand_over(conn, r, mailing_id, out)
+            elif finding == "municipal_resend":
+                # ... or 市町村の独自サービスとして簡易書留で再送: the same card, posted by the municipality.
+                home = await self._home_address(conn, r)
+                item = await self.repo.item_of(conn, mailing_id, r.resident_hash)
+                out.new_mailing_id = await self._repost(conn, r, item, home)
+                out.steps.append("municipal_resend")
+            elif finding == "moved_within":
+                address = {"address": new_address, "postal_code": new_postal_code}
+                if preference == "endorse":  # ①-1: 転居手続後 裏書きの上交付
+                    await self._endorse(conn, r, address, mailing_id, out)
+                    await self._hand_over(conn, r, mailing_id, out)
+                else:  # ... 又は 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送
+                    await self._return_register(conn, r, mailing_id, out)
+                    terms = policy.resend_terms(self.clock.now(), after_return_registration=True)
+                    r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+                    out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind,
+                                                              fee=terms.fee_yen, with_form=True)
+                    out.kind, out.fee_yen = terms.kind, terms.fee_yen
+                    out.steps.append("resent")
+            else:
+                # moved_out (転出元: 1. 返還登録 2. 廃棄処理; the 転入先 resends on its RecordMove) and deleted
+                # (③ 消除: 死亡、居住の事実無 -> 廃棄処理).
+                await self._return_register(conn, r, mailing_id, out)
+            await self._close_if_resolved(conn, mailing_id, municipality_code)
+        return out
+
+    async def _home_address(self, conn: AsyncConnection, r: Row) -> dict[str, str]:
+        addrs = await self.repo.household_addresses(conn, r.municipality_code, [r.household_id])
+        if r.household_id not in addrs:
+            raise FailedPrecondition("household_id: the resident's household has no address on file",
+                                     reason="NO_ADDRESS")
+        return self._open(addrs[r.household_id], AAD_ADDRESS)  # type: ignore[no-any-return]
+
+    async def _repost(self, conn: AsyncConnection, r: Row, item: Row | None, address: dict[str, str]) -> str:
+        now = self.clock.now()
+        facts = self._open(r.sealed_facts, AAD_FACTS)
+        mid = uuid.uuid4().hex
+        await self.repo.insert_mailings(conn, [{
+            "mailing_id": mid, "municipality_code": r.municipality_code, "household_id": r.household_id or "",
+            "kind": "municipal_resend", "status": "posted", "destination": "address",
+            "sealed_destination": self._seal({**address, "addressee": facts["name"] + " 様"}, AAD_DEST),
+            "created_at": now, "updated_at": now, "fee_yen": 0}], [{
+            "mailing_id": mid, "resident_hash": r.resident_hash, "seq": 0,
+            "document": item.document if item else policy.NOTICE_CARD,
+            "application_id": item.application_id if item else None,
+            "sealed_card": item.sealed_card if item else b""}])
+        await self.repo.update_residents(conn, [bytes(r.resident_hash)], card_status="mailed", current_mailing_id=mid)
+        await self._event(conn, events.mailing_subject("posted"), mid, r.municipality_code, "posted", items=1)
+        return mid
+
+    async def expire_returned(self) -> int:
+        """Chart ② ※2: after the 3-month hold, 返還登録 and 廃棄処理; later cards are re-issues."""
+        now = self.clock.now()
+        n = 0
+        async with self.repo.begin() as conn:
+            for m in await self.repo.returned_past_hold(conn, now):
+                for r in await self.repo.residents_in(conn, m.mailing_id):
+                    if r.current_mailing_id == m.mailing_id and r.card_status == "returned":
+                        await self._return_register(conn, r, m.mailing_id, Outcome())
+                await self.repo.update_mailing(conn, m.mailing_id, status="disposed", updated_at=now)
+                await self._event(conn, events.mailing_subject("disposed"), m.mailing_id, m.municipality_code,
+                                  "disposed")
+                n += 1
+        return n
+
+    # --- resend and re-issue ----------------------------------------------------------------------------------
+    async def request_resend(self, caller: Caller, municipality_code: str, resident_code: str) -> Outcome:
+        _check_municipality(caller, municipality_code)
+        if not _digits(resident_code, 11):
+            raise InvalidArgument("resident_code", "must be 11 digits (住民票コード)")
+        now = self.clock.now()
+        if not policy.notice_card_in_force(now):
+            raise FailedPrecondition("the 通知カード is abolished since 2020-05-25: no resend or re-issue "
+                                     "(the 個人番号通知書 is never re-issued)", reason="NOTICE_CARD_ABOLISHED")
+        out = Outcome()
+        async with self.repo.begin() as conn:
+            r = await self._own_resident(conn, municipality_code, resident_code)
+            if r.card_status in ("none",) or r.card_status in IN_TRANSIT:
+                raise FailedPrecondition(f"resident_code: the card is not available for a resend ({r.card_status})",
+                                         reason="CARD_NOT_RESENDABLE")
+            if r.card_status in HELD:
+                # 転居 rule: a card with the form is resent only after 返還登録 of the held one.
+                await self._return_register(conn, r, r.current_mailing_id, out)
+                r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+            terms = policy.resend_terms(now, after_return_registration=r.card_status in (*HANDED,
+                                                                                          "return_registered")
+                                        and "return_registered" not in out.steps)
+            out.new_mailing_id = await self._send_new(conn, r, await self._home_address(conn, r), kind=terms.kind,
+                                                      fee=terms.fee_yen, with_form=True)
+            out.kind, out.fee_yen = terms.kind, terms.fee_yen
+            out.steps.append(terms.kind)
+        return out
+
+    async def _own_resident(self, conn: AsyncConnection, municipality_code: str, resident_code: str) -> Row:
+        r = await self.repo.get_resident(conn, self._rh(resident_code), lock=True)
+        if r is None or r.municipality_code != municipality_code or r.sealed_number is None:
+            raise unknown_resident()
+        return r
+
+    # --- 居所 (別紙 1 and 2) ------------------------------------------------------------------------------------
+    async def register_residence(self, caller: Caller, municipality_code: str, resident_code: str, kind: str,
+                                 address: str, postal_code: str, documents: Sequence[str],
+                                 hold_at_office: bool) -> str:
+        _check_municipality(caller, municipality_code)
+        if not _digits(resident_code, 11):
+            raise InvalidArgument("resident_code", "must be 11 digits (住民票コード)")
+        if kind not in ("evacuee", "dv_victim"):
+            raise InvalidArgument("kind", "must be evacuee or dv_victim")
+        _check_address("address", address, postal_code)
+        unknown = sorted(set(documents) - set(KNOWN_DOCUMENTS))
+        if unknown:
+            raise InvalidArgument("documents", "unknown document kind; known: " + ", ".join(KNOWN_DOCUMENTS))
+        missing = [d for d in REQUIRED_DOCUMENTS if d not in documents]
+        if missing:
+            # 別紙 1/2 ①: 居所情報登録申請書・本人確認書類の写し・送付場所の確認のための資料.
+            raise InvalidArgument("documents", "missing " + ", ".join(missing) +
+                                  " (居所情報登録申請書, 本人確認書類の写し, 送付場所の確認のための資料 are required)")
+        if hold_at_office and kind != "dv_victim":
+            raise InvalidArgument("hold_at_office", "only for a DV victim (別紙 2 (2))")
+        async with self.repo.begin() as conn:
+            r = await self.repo.get_resident(conn, self._rh(resident_code))
+            if r is None or r.municipality_code != municipality_code:
+                raise unknown_resident()
+            await self.repo.upsert_residence(conn, {
+                "resident_hash": r.resident_hash, "municipality_code": municipality_code, "kind": kind,
+                "sealed_address": self._seal({"address": address, "postal_code": postal_code}, AAD_RESIDENCE),
+                "documents": sorted(set(documents)), "hold_at_office": hold_at_office,
+                "registered_at": self.clock.now()})
+            await self.repo.add_events(conn, [(events.RESIDENCE_REGISTERED, events.mailing_changed(
+                mailing_id="", municipality_code=municipality_code, status="residence_registered",
+                at=self.clock.now()))])
+        return "office" if hold_at_office else "residence"
+
+    async def get_residence(self, caller: Caller, municipality_code: str, resident_code: str
+                            ) -> tuple[str, dict[str, str], bool]:
+        _check_municipality(caller, municipality_code)
+        async with self.repo.begin() as conn:
+            r = await self.repo.get_residence(conn, self._rh(resident_code))
+        # Design: a DV victim's 居所 is visible only to the staff of the home municipality that registered it;
+        # any other caller learns nothing, not even that one exists.
+        if r is None or r.municipality_code != municipality_code:
+            raise NotFound("resident_code: no 居所 registered by this municipality", reason="NO_RESIDENCE")
+        return r.kind, self._open(r.sealed_address, AAD_RESIDENCE), r.hold_at_office
+
+    async def list_mailings(self, caller: Caller, municipality_code: str) -> Sequence[Row]:
+        _check_municipality(caller, municipality_code)
+        async with self.repo.begin() as conn:
+            return await self.repo.list_mailings(conn, municipality_code)
+
+    # --- moves after numbering (chart ①) -------------------------------------------------------------------
+    async def record_move(self, caller: Caller, municipality_code: str, resident_code: str, kind: str,
+                          new_address: str, new_postal_code: str, new_household_id: str,
+                          former_household_may_receive: bool, preference: str,
+                          member: MemberIn | None = None) -> Outcome:
+        _check_municipality(caller, municipality_code)
+        if kind not in ("tenkyo", "tennyu"):
+            raise InvalidArgument("kind", "must be tenkyo (転居) or tennyu (転入)")
+        if not _digits(resident_code, 11):
+            raise InvalidArgument("resident_code", "must be 11 digits (住民票コード)")
+        if not new_household_id.strip():
+            raise InvalidArgument("new_household_id", "is required")
+        if new_address or new_postal_code:
+            _check_address("new_address", new_address, new_postal_code)
+        if preference not in ("", "endorse", "new_issue"):
+            raise InvalidArgument("preference", "must be endorse or new_issue")
+        if member is not None:
+            _check_member("member", member)
+        now = self.clock.now()
+        out = Outcome()
+        async with self.repo.begin() as conn:
+            if new_address:
+                address = {"address": new_address, "postal_code": new_postal_code}
+            else:
+                # Moving into a household the municipality already sent: its address is on file.
+                addrs = await self.repo.household_addresses(conn, municipality_code, [new_household_id])
+                if new_household_id not in addrs:
+                    raise InvalidArgument("new_household_id", "unknown household: send it in a mailing list first "
+                                          "or give new_address", reason="UNKNOWN_HOUSEHOLD")
+                address = self._open(addrs[new_household_id], AAD_ADDRESS)
+            r = await self.repo.get_resident(conn, self._rh(resident_code), lock=True)
+            if r is None or r.sealed_number is None:
+                raise unknown_resident()
+            if kind == "tenkyo" and r.municipality_code != municipality_code:
+                raise unknown_resident()
+            if kind == "tennyu" and r.municipality_code == municipality_code:
+                raise InvalidArgument("kind", "転入 is a move from another municipality; use tenkyo within one")
+            old_municipality, old_mailing = r.municipality_code, r.current_mailing_id
+            # The resident now belongs to the municipality and household of the move.
+            await self.repo.upsert_households(conn, [{"municipality_code": municipality_code,
+                                                      "household_id": new_household_id,
+                                                      "sealed_address": self._seal(address, AAD_ADDRESS)}])
+            values: dict[str, Any] = {"municipality_code": municipality_code, "household_id": new_household_id}
+            if member is not None:
+                values["sealed_facts"] = self._seal({"resident_code": resident_code, "name": member.name,
+                                                     "birth_date": member.birth_date, "sex": member.sex}, AAD_FACTS)
+            await self.repo.update_residents(conn, [bytes(r.resident_hash)], **values)
+            r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+            if r.sealed_facts is None:
+                raise FailedPrecondition("member: the new municipality must send the resident's facts",
+                                         reason="FACTS_MISSING")
+            if not policy.notice_card_in_force(now) or r.document == policy.NOTIFICATION_LETTER:
+                # 2020-05-25: no endorsement, no re-issue; the 個人番号通知書 is never updated.
+                out.steps.append("no_card_action_notice_card_abolished")
+                return out
+            status = r.card_status
+            if status == "none":
+                out.steps.append("address_updated")  # not mailed yet: it will go to the new address
+            elif status == "return_registered":
+                out.steps.append("no_card_request_reissue")
+            elif status in HANDED:
+                # 通知カードが既達の場合: 裏書き対応.
+                await self._endorse(conn, r, address, old_mailing or "", out)
+            elif status in HELD:
+                await self._move_card_returned(conn, r, kind, preference, address, old_municipality,
+                                               old_mailing or "", out)
+            else:
+                await self._move_card_in_transit(conn, r, kind, preference, former_household_may_receive,
+                                                 address, old_mailing or "", out)
+        return out
+
+    async def _move_card_returned(self, conn: AsyncConnection, r: Row, kind: str, preference: str,
+                                  address: dict[str, str], old_municipality: str, old_mailing: str,
+                                  out: Outcome) -> None:
+        """Chart ①, 通知カードが返戻されている場合."""
+        if kind == "tennyu":
+            # 転出元: 1. 返戻後返還登録 2. 廃棄処理; 転入先: 新送付先情報をJ-LISに送信、通知カードを再送.
+            await self._return_register(conn, r, old_mailing, out)
+            await self._close_if_resolved(conn, old_mailing, old_municipality)
+            r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+            terms = policy.resend_terms(self.clock.now())
+            out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
+                                                      with_form=True)
+            out.kind, out.fee_yen = terms.kind, terms.fee_yen
+            out.steps.append("resent")
+        elif preference == "new_issue":
+            # 転居 ①-1: 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送.
+            await self._return_register(conn, r, old_mailing, out)
+            await self._close_if_resolved(conn, old_mailing, r.municipality_code)
+            r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+            terms = policy.resend_terms(self.clock.now(), after_return_registration=True)
+            out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
+                                                      with_form=True)
+            out.kind, out.fee_yen = terms.kind, terms.fee_yen
+            out.steps.append("resent")
+        else:
+            # 転居 ①-1: 転居手続後 裏書きの上交付.
+            await self._endorse(conn, r, address, old_mailing, out)
+            await self._hand_over(conn, r, old_mailing, out)
+            await self._close_if_resolved(conn, old_mailing, r.municipality_code)
+
+    async def _move_card_in_transit(self, conn: AsyncConnection, r: Row, kind: str, preference: str,
+                                    may_receive: bool, address: dict[str, str], old_mailing: str,
+                                    out: Outcome) -> None:
+        """Chart ①, 通知カードが返戻されていない場合: 前住所地で受理する可能性について確認
+        (元世帯者が受理する場合等)."""
+        terms = policy.resend_terms(self.clock.now())
+        if may_receive and preference != "new_issue":
+            # ①-2/①-3 受理する可能性あり: その者から入手の上、来庁時に裏書きの上交付.
+            await self.repo.update_residents(conn, [bytes(r.resident_hash)], pending_action="endorse",
+                                             sealed_pending_address=self._seal(address, AAD_ADDRESS))
+            out.steps.append("await_card_from_former_household_then_endorse")
+            return
+        if may_receive:
+            # 又は 新送付先情報をJ-LISに送信、通知カードを再送するとともにその者から入手の上返還を促す. 転居: the
+            # card without the form (返還登録をしないと申請書付きの再送は不可); 転入: with the form.
+            out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
+                                                      with_form=kind == "tennyu")
+            out.kind, out.fee_yen = terms.kind, terms.fee_yen
+            out.steps += ["resent" if kind == "tennyu" else "resent_without_form", "urge_return_of_old_card"]
+            return
+        if kind == "tennyu":
+            # 受理する可能性なし, 転入: 転入先 resends now; 転出元 registers and disposes of the old card on return.
+            out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
+                                                      with_form=True)
+            out.kind, out.fee_yen = terms.kind, terms.fee_yen
+            out.steps += ["resent", "old_card_return_registered_on_return"]
+            return
+        # 受理する可能性なし, 転居 ①-3: wait for the return. 【新規発行希望】 返戻後返還登録・廃棄・再送;
+        # 【裏書交付希望】 返戻後裏書のための再来庁を促す (or endorse and resend by 簡易書留 as a municipal service).
+        action = "new_issue" if preference == "new_issue" else "endorse"
+        await self.repo.update_residents(conn, [bytes(r.resident_hash)], pending_action=action,
+                                         sealed_pending_address=self._seal(address, AAD_ADDRESS))
+        out.steps.append("await_return_then_reissue" if action == "new_issue" else "await_return_then_endorse")

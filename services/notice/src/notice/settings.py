@@ -1,0 +1,25 @@
+"""Settings of the notice service (env prefix NOTICE_, nested with __)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mynumber_runtime.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class NoticeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTICE_", env_nested_delimiter="__", extra="ignore")
+
+    region_name: str = "east"
+    # The notice master secret (hex, 32+ bytes): KEK of the data keys and the look-up hash key derive from it.
+    keys_file: Path = Path("var/secrets/notice.key")
+    # The platform event key (hex, 32 bytes): opens number.assigned.
+    events_key_file: Path = Path("var/secrets/events.key")
+    # The print vendor's key (hex, 32 bytes): seals a DV victim's 居所 inside a batch file, so only the vendor's
+    # secure label line can open it (the 居所 never appears in clear in an export).
+    print_key_file: Path = Path("var/secrets/print.key")
+    # Where batch files and PDFs are written (a volume shared with the vendor's transfer agent).
+    export_dir: Path = Path("var/notice/export")
+    # Durable consumer name of number.assigned.
+    consumer_name: str = "notice-number-assigned"

@@ -1,0 +1,170 @@
+"""A notice service on a fresh database, real NATS, in this process, on an injected clock. number.assigned events
+are published to the real numbering stream, sealed exactly as the numbering service seals them."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import nats
+import pytest
+from mynumber.notice.v1 import notice_pb2 as pb
+from mynumber.notice.v1 import notice_pb2_grpc as pb_grpc
+from mynumber_runtime.clock import FixedClock
+from mynumber_runtime.db import migrate
+from mynumber_runtime.embedded import free_port
+from mynumber_runtime.grpc_server import client_channel
+from mynumber_runtime.settings import DatabaseSettings, GrpcSettings, NatsSettings
+from mynumber_runtime.streams import ensure_stream
+from notice.__main__ import MIGRATIONS, serve
+from notice.service import NoticeService
+from notice.settings import NoticeSettings
+from numbering.codes import individual_number_check_digit
+from numbering.events import NUMBER_ASSIGNED, EventSealer, number_assigned
+
+MUNICIPALITY = "131016"  # 千代田区
+OTHER = "271004"  # 大阪市
+OPERATOR = "operator:jlis-print"
+START = dt.datetime(2015, 10, 20, 1, 0, tzinfo=dt.UTC)
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**11):011d}"
+
+
+def new_number() -> str:
+    base = f"{secrets.randbelow(10**11):011d}"
+    return base + individual_number_check_digit(base)
+
+
+@dataclass
+class Person:
+    resident_code: str
+    number: str
+    name: str
+
+
+@dataclass
+class Running:
+    target: str
+    settings: NoticeSettings
+    nats_url: str
+    clock: FixedClock
+    service: NoticeService
+    event_sealer: EventSealer
+    channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
+
+    def stub(self, caller: str = f"municipality:{MUNICIPALITY}") -> pb_grpc.NoticeServiceStub:
+        if caller not in self.channels:
+            self.channels[caller] = client_channel(self.target, caller=caller)
+        return pb_grpc.NoticeServiceStub(self.channels[caller])
+
+    async def assign(self, municipality: str, people: list[Person], at: dt.datetime | None = None) -> None:
+        """What the numbering service publishes after a transaction: one sealed number.assigned event."""
+        ev = number_assigned(self.event_sealer, at or self.clock.now(), [municipality] * len(people),
+                             [p.resident_code for p in people], [p.number for p in people])
+        nc = await nats.connect(self.nats_url)
+        try:
+            await nc.jetstream().publish(NUMBER_ASSIGNED, ev.SerializeToString())
+        finally:
+            await nc.close()
+
+    async def mailings(self, municipality: str = MUNICIPALITY) -> list[pb.Mailing]:
+        resp = await self.stub(f"municipality:{municipality}").ListMailings(
+            pb.ListMailingsRequest(municipality_code=municipality))
+        return list(resp.mailings)
+
+    async def wait_mailing(self, household_id: str, municipality: str = MUNICIPALITY,
+                           status: str = "prepared") -> pb.Mailing:
+        # Waits for a condition (the consumer's work), not for a duration: 200 polls bound a hung consumer.
+        for _ in range(200):
+            for m in await self.mailings(municipality):
+                if m.household_id == household_id and m.status == status:
+                    return m
+            await asyncio.sleep(0.05)
+        raise AssertionError("no envelope was prepared for the household")
+
+    async def household(self, n: int = 1, municipality: str = MUNICIPALITY, *, at: dt.datetime | None = None,
+                        residence: dict[str, object] | None = None) -> tuple[str, list[Person]]:
+        """A household on the mailing list plus its numbers: returns its id and members once its envelope exists."""
+        hid = "H" + secrets.token_hex(6)
+        people = [Person(new_code(), new_number(), f"試験 太郎{i}") for i in range(n)]
+        stub = self.stub(f"municipality:{municipality}")
+        await stub.SubmitMailingList(pb.SubmitMailingListRequest(municipality_code=municipality, households=[
+            pb.Household(household_id=hid, address="東京都千代田区千代田1-1", postal_code="1000001", members=[
+                pb.Member(resident_code=p.resident_code, name=p.name, birth_date="1980-04-01", sex=pb.SEX_MALE)
+                for p in people])]))
+        if residence is not None:
+            await stub.RegisterResidence(pb.RegisterResidenceRequest(
+                municipality_code=municipality, resident_code=people[0].resident_code, **residence))  # type: ignore[arg-type]
+        await self.assign(municipality, people, at)
+        await self.wait_mailing(hid, municipality)
+        return hid, people
+
+    async def post_all(self, municipality: str = MUNICIPALITY, with_pdfs: bool = False) -> pb.ExportPrintBatchResponse:
+        op = self.stub(OPERATOR)
+        batch = await op.ExportPrintBatch(pb.ExportPrintBatchRequest(municipality_codes=[municipality],
+                                                                     with_pdfs=with_pdfs))
+        await op.ReportPrintStatus(pb.ReportPrintStatusRequest(batch_id=batch.batch_id,
+                                                               status=pb.PRINT_STATUS_PRINTED))
+        await op.ReportPrintStatus(pb.ReportPrintStatusRequest(batch_id=batch.batch_id, status=pb.PRINT_STATUS_POSTED))
+        return batch
+
+    async def posted_household(self, n: int = 1, municipality: str = MUNICIPALITY,
+                               **kw: object) -> tuple[pb.Mailing, list[Person]]:
+        hid, people = await self.household(n, municipality, **kw)  # type: ignore[arg-type]
+        await self.post_all(municipality)
+        return await self.wait_mailing(hid, municipality, "posted"), people
+
+    async def returned(self, reason: str = "あて所なし", n: int = 1) -> tuple[pb.Mailing, list[Person]]:
+        m, people = await self.posted_household(n)
+        r = await self.stub().RecordDelivery(pb.RecordDeliveryRequest(
+            municipality_code=MUNICIPALITY, mailing_id=m.mailing_id, delivered=False, return_reason=reason))
+        return r.mailing, people
+
+
+def make_settings(tmp: Path, database_url: str, nats_url: str) -> NoticeSettings:
+    for name in ("notice.key", "events.key", "print.key"):
+        if not (tmp / name).exists():
+            (tmp / name).write_text(os.urandom(32).hex())
+    return NoticeSettings(
+        database=DatabaseSettings(url=database_url), nats=NatsSettings(url=nats_url),
+        grpc=GrpcSettings(listen=f"127.0.0.1:{free_port()}", insecure_local=True),
+        keys_file=tmp / "notice.key", events_key_file=tmp / "events.key", print_key_file=tmp / "print.key",
+        export_dir=tmp / "export", consumer_name="notice-test-" + secrets.token_hex(4))
+
+
+@pytest.fixture(scope="module")
+def database_url(new_database: Callable[[], str]) -> str:
+    url = new_database()
+    migrate(url, MIGRATIONS)
+    return url
+
+
+@pytest.fixture(scope="module")
+async def notice(tmp_path_factory: pytest.TempPathFactory, database_url: str, nats_url: str
+                 ) -> AsyncIterator[Running]:
+    tmp = tmp_path_factory.mktemp("notice")
+    settings = make_settings(tmp, database_url, nats_url)
+    nc = await nats.connect(nats_url)
+    # Only the numbering subjects we publish: the stream may already hold other tests' events under other keys.
+    await ensure_stream(nc.jetstream(), "numbering")
+    await nc.close()
+    clock = FixedClock(START)
+    ready, stop = asyncio.Event(), asyncio.Event()
+    services: list[NoticeService] = []
+    task = asyncio.create_task(serve(settings, ready=ready, stop=stop, clock=clock, services=services))
+    await asyncio.wait_for(ready.wait(), 30)
+    running = Running(settings.grpc.listen, settings, nats_url, clock, services[0],
+                      EventSealer(bytes.fromhex(settings.events_key_file.read_text())))
+    yield running
+    for ch in running.channels.values():
+        await ch.close()
+    stop.set()
+    await asyncio.wait_for(task, 30)

@@ -1,0 +1,147 @@
+"""Events + mailing list -> household envelopes -> vendor batch -> printed/posted -> delivered."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import grpc
+import nats
+import pytest
+from mynumber.notice.v1 import events_pb2 as ev
+from mynumber.notice.v1 import notice_pb2 as pb
+from mynumber_runtime.grpc_server import error_reason
+from mynumber_runtime.streams import stream_name
+from notice.codes import application_id_valid, grouped_number
+from notice.export import read_batch
+
+from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, Person, new_code, new_number
+
+
+async def events_for(nats_url: str, mailing_id: str) -> list[str]:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    sub = await js.pull_subscribe("mynumber.notice.>", stream=stream_name("notice"))
+    statuses = []
+    try:
+        while True:
+            try:
+                msgs = await sub.fetch(500, timeout=0.5)
+            except (nats.errors.TimeoutError, TimeoutError):
+                return statuses
+            for m in msgs:
+                e = ev.MailingChanged()
+                e.ParseFromString(m.data)
+                if e.mailing_id == mailing_id:
+                    statuses.append(m.subject.rsplit(".", 2)[-2] + "." + e.status)
+    finally:
+        await sub.unsubscribe()
+        await nc.close()
+
+
+async def wait_events(nats_url: str, mailing_id: str, want: list[str]) -> list[str]:
+    for _ in range(100):  # the relay publishes after commit; wait for the condition, bounded
+        got = await events_for(nats_url, mailing_id)
+        if all(w in got for w in want):
+            return got
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"events {want} not all published")
+
+
+async def test_household_gets_one_envelope_with_card_and_form_per_member_through_print_to_delivery(notice):
+    notice.clock.set(START)
+    hid, people = await notice.household(3)
+    m = await notice.wait_mailing(hid)
+    assert m.items == 3 and m.kind == "initial" and m.destination == "address"
+    batch = await notice.post_all(with_pdfs=True)
+    records = read_batch(Path(batch.path))
+    env = [r for r in records if r[0] == "ENV" and r[1] == m.mailing_id]
+    cards = [r for r in records if r[0] == "CRD" and r[1] == m.mailing_id]
+    assert len(env) == 1 and env[0][4:6] == ["簡易書留", "転送不要"] and env[0][8] == "東京都千代田区千代田1-1"
+    assert sorted(c[7] for c in cards) == sorted(p.name for p in people)
+    assert sorted(c[6] for c in cards) == sorted(grouped_number(p.number) for p in people)
+    ids = [c[4] for c in cards]
+    assert all(application_id_valid(i) for i in ids) and len(set(ids)) == 3
+    assert all(c[5] == "MYNA-APPLY:1:" + c[4] for c in cards)
+    assert not any(p.number in i for p in people for i in ids)
+    assert batch.records == len(records) and len(batch.sha256) == 64
+    assert Path(batch.pdf_paths[0]).read_bytes().startswith(b"%PDF")
+    posted = await notice.wait_mailing(hid, status="posted")
+    r = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY,
+                                                                    mailing_id=posted.mailing_id, delivered=True))
+    assert r.mailing.status == "delivered"
+    got = await wait_events(notice.nats_url, m.mailing_id, ["mailing.prepared", "mailing.exported", "mailing.printed",
+                                                           "mailing.posted", "mailing.delivered"])
+    assert got.index("mailing.prepared") < got.index("mailing.delivered")
+
+
+async def test_numbers_that_arrive_before_the_mailing_list_are_mailed_when_the_list_comes(notice):
+    notice.clock.set(START)
+    p = Person(new_code(), new_number(), "先着 花子")
+    await notice.assign(MUNICIPALITY, [p])
+    hid = "HEARLY" + p.resident_code
+    # The event may still be on its way: the list then waits for it; either order ends in one envelope.
+    await notice.stub().SubmitMailingList(pb.SubmitMailingListRequest(municipality_code=MUNICIPALITY, households=[
+        pb.Household(household_id=hid, address="東京都千代田区丸の内1-1", postal_code="1000005", members=[
+            pb.Member(resident_code=p.resident_code, name=p.name, birth_date="1990-01-02", sex=pb.SEX_FEMALE)])]))
+    m = await notice.wait_mailing(hid)
+    assert m.items == 1
+    assert len([x for x in await notice.mailings() if x.household_id == hid]) == 1
+
+
+async def test_a_municipality_sees_only_its_own_mail(notice):
+    notice.clock.set(START)
+    hid, _ = await notice.household(1, OTHER)
+    assert hid in {m.household_id for m in await notice.mailings(OTHER)}
+    assert hid not in {m.household_id for m in await notice.mailings(MUNICIPALITY)}
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub().ListMailings(pb.ListMailingsRequest(municipality_code=OTHER))
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(("field", "change", "rule"), [
+    ("households[0].postal_code", {"postal_code": "12"}, "7 digits"),
+    ("households[0].members", {"members": []}, "at least one member"),
+    ("households[0].household_id", {"household_id": ""}, "required"),
+])
+async def test_a_bad_mailing_list_is_refused_naming_the_field(notice, field, change, rule):
+    h = dict(household_id="HBAD", address="東京都", postal_code="1000001",
+             members=[pb.Member(resident_code=new_code(), name="x", birth_date="1980-01-01", sex=pb.SEX_MALE)])
+    h.update(change)
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub().SubmitMailingList(pb.SubmitMailingListRequest(
+            municipality_code=MUNICIPALITY, households=[pb.Household(**h)]))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in e.value.details() and rule in e.value.details()
+
+
+async def test_a_return_for_a_mailing_never_posted_or_unknown_is_refused(notice):
+    notice.clock.set(START)
+    hid, _ = await notice.household(1)
+    m = await notice.wait_mailing(hid)
+    stub = notice.stub()
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY, mailing_id=m.mailing_id,
+                                                           return_reason="あて所なし"))
+    assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION and error_reason(e.value) == "NOT_POSTED"
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY, mailing_id="nope",
+                                                           return_reason="あて所なし"))
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND and error_reason(e.value) == "UNKNOWN_MAILING"
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY, mailing_id=m.mailing_id,
+                                                           return_reason="不明"))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "return_reason" in e.value.details()
+
+
+async def test_print_status_out_of_order_is_refused(notice):
+    notice.clock.set(START)
+    await notice.household(1)
+    op = notice.stub(OPERATOR)
+    batch = await op.ExportPrintBatch(pb.ExportPrintBatchRequest(municipality_codes=[MUNICIPALITY]))
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await op.ReportPrintStatus(pb.ReportPrintStatusRequest(batch_id=batch.batch_id, status=pb.PRINT_STATUS_POSTED))
+    assert error_reason(e.value) == "PRINT_ORDER"
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub().ExportPrintBatch(pb.ExportPrintBatchRequest())
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
