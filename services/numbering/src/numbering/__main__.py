@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
-import signal
 from pathlib import Path
 
 import nats
 from mynumber_runtime.clock import SystemClock
 from mynumber_runtime.db import create_async_engine, migrate
 from mynumber_runtime.grpc_server import PlatformServer
+from mynumber_runtime.host import host, nats_check, run_until_signalled
 from mynumber_runtime.keystore import load_sealer
 from mynumber_runtime.logs import configure_logging
 from mynumber_runtime.outbox import OutboxRelay
@@ -49,27 +48,12 @@ async def serve(settings: NumberingSettings, *, ready: asyncio.Event | None = No
         region_digit=settings.region_digit, code_rule=ResidentCodeRule(settings.resident_code_weights),
         clock=SystemClock())
 
-    async def nats_connected() -> None:
-        if not nc.is_connected:
-            raise ConnectionError("NATS is not connected")
-
     server = PlatformServer(settings.grpc, bindings(service, chunk_limit=settings.bulk_chunk_limit),
-                            checks={"database": repo.ping, "nats": nats_connected})
-    port = await server.start()
-    stop = stop or asyncio.Event()
+                            checks={"database": repo.ping, "nats": nats_check(nc)})
     # Event ids must be unique per database: the region and the database name say which.
-    origin = f"{settings.region_name}-{engine.url.database}"
-    relay = OutboxRelay(engine=engine, table=outbox, js=js, origin=origin)
-    relay_task = asyncio.create_task(relay.run(stop))
-    log.info("numbering serving", extra={"port": port, "region_digit": settings.region_digit})
-    if ready is not None:
-        ready.set()
-    await stop.wait()
-    log.info("numbering stopping")
-    await server.stop()
-    await relay_task
-    await nc.drain()
-    await engine.dispose()
+    relay = OutboxRelay(engine=engine, table=outbox, js=js, origin=f"{settings.region_name}-{engine.url.database}")
+    await host("numbering", server, loops=[relay.run], cleanup=[nc.drain, engine.dispose], ready=ready, stop=stop,
+               log=log, region_digit=settings.region_digit)
 
 
 def main() -> None:
@@ -84,16 +68,7 @@ def main() -> None:
         migrate(settings.database.resolved_url(), MIGRATIONS)
         if args.migrate_only:
             return
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(settings, stop=stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    run_until_signalled(lambda stop: serve(settings, stop=stop))
 
 
 if __name__ == "__main__":

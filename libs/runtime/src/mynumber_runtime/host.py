@@ -1,0 +1,65 @@
+"""Running a service process: the part every service's `__main__` shares.
+
+`host()` starts the gRPC server and the background loops (outbox relay, consumers), says ready, waits for the stop
+event, then shuts down in order: no new calls, loops finish their batch, NATS drains, the pool closes.
+`run_until_signalled()` turns SIGINT/SIGTERM into that stop event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+from nats.aio.client import Client as Nats
+
+from mynumber_runtime.grpc_server import HealthCheck, PlatformServer
+
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+Cleanup = Callable[[], Awaitable[None]]
+
+
+def nats_check(nc: Nats) -> HealthCheck:
+    async def check() -> None:
+        if not nc.is_connected:
+            raise ConnectionError("NATS is not connected")
+
+    return check
+
+
+async def host(name: str, server: PlatformServer, *, loops: Sequence[Loop] = (), cleanup: Sequence[Cleanup] = (),
+               ready: asyncio.Event | None = None, stop: asyncio.Event | None = None,
+               log: logging.Logger | None = None, **log_extra: object) -> None:
+    log = log or logging.getLogger(name)
+    stop = stop or asyncio.Event()
+    port = await server.start()
+    tasks = [asyncio.create_task(loop(stop)) for loop in loops]
+    log.info("%s serving", name, extra={"port": port, **log_extra})
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        log.info("%s stopping", name)
+        stop.set()
+        await server.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for step in cleanup:
+            await step()
+
+
+def run_until_signalled(serve: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """asyncio.run(serve(stop)) where SIGINT and SIGTERM set `stop`."""
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(stop)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
