@@ -50,6 +50,8 @@ def _name(ou: str, cn: str | None = None) -> x509.Name:
 class TestCa:
     """Two self-signed CAs (署名用, 利用者証明用) that certify card keys, like services/jpki does."""
 
+    __test__ = False
+
     keys: dict[JpkiKey, rsa.RSAPrivateKey] = field(default_factory=dict)
     certs: dict[JpkiKey, x509.Certificate] = field(default_factory=dict)
 
@@ -99,6 +101,9 @@ class TestCa:
 
 @dataclass
 class TestIssuer:
+    """The issuer key (personalisation), J-LIS's key for the 4-facts signature, and the test CAs."""
+
+    __test__ = False
     issuer_key: ed25519.Ed25519PrivateKey
     jlis_key: rsa.RSAPrivateKey
     ca: TestCa
@@ -155,12 +160,13 @@ class PrivatePcscd:
     bind-mounted on /run/pcscd: the socket lands in that directory and clients find it through the variable."""
 
     directory: Path
+    run_dir: Path
     port: int
     process: subprocess.Popen[bytes]
 
     @property
     def socket_path(self) -> Path:
-        return self.directory / "run" / "pcscd.comm"
+        return self.run_dir / "pcscd.comm"
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "PCSCLITE_CSOCK_NAME": str(self.socket_path)}
@@ -172,7 +178,10 @@ def private_pcscd(port: int, timeout: float = 20.0) -> Iterator[PrivatePcscd]:
     if shutil.which("pcscd") is None and not Path("/usr/sbin/pcscd").exists():
         raise RuntimeError("pcscd is not installed (apt-get install pcscd vsmartcard-vpcd)")
     d = Path(tempfile.mkdtemp(prefix="pcscd-"))
-    (d / "run").mkdir()
+    # libpcsclite reads PCSCLITE_CSOCK_NAME once per process: every pcscd this process starts must use the
+    # same socket path, so the socket directory is named after the pid, not after this pcscd.
+    run = Path(tempfile.gettempdir()) / f"mynumber-pcscd-{os.getpid()}"
+    run.mkdir(exist_ok=True)
     conf = d / "reader.conf"
     conf.write_text(
         'FRIENDLYNAME "Virtual PCD"\n'
@@ -181,9 +190,9 @@ def private_pcscd(port: int, timeout: float = 20.0) -> Iterator[PrivatePcscd]:
         f"CHANNELID    {port}\n"
     )
     log = open(d / "pcscd.log", "wb")  # noqa: SIM115 - closed in finally
-    script = f"mkdir -p /run/pcscd && mount --bind {d / 'run'} /run/pcscd && exec /usr/sbin/pcscd -f -c {conf}"
+    script = f"mkdir -p /run/pcscd && mount --bind {run} /run/pcscd && exec /usr/sbin/pcscd -f -c {conf}"
     proc = subprocess.Popen(["unshare", "-m", "sh", "-c", script], stdout=log, stderr=subprocess.STDOUT)
-    handle = PrivatePcscd(d, port, proc)
+    handle = PrivatePcscd(d, run, port, proc)
     old = os.environ.get("PCSCLITE_CSOCK_NAME")
     os.environ["PCSCLITE_CSOCK_NAME"] = str(handle.socket_path)
     try:
@@ -207,3 +216,44 @@ def private_pcscd(port: int, timeout: float = 20.0) -> Iterator[PrivatePcscd]:
                 proc.wait()
         log.close()
         shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(run, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def card_process(state_path: Path, port: int, timeout: float = 10.0) -> Iterator[subprocess.Popen[bytes]]:
+    """`mynacard serve` from a state file, listening on 127.0.0.1:port and port+1; stopped by pid afterwards."""
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mynacard.cli", "serve", "--state", str(state_path), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port + 1)) == 0:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                raise RuntimeError(f"card did not start: {out[-2000:]}")
+            time.sleep(0.05)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+@contextlib.contextmanager
+def card_on_pcscd(state_path: Path) -> Iterator[PrivatePcscd]:
+    """A card process from a state file presented by a private pcscd in reader "Virtual PCD 00 00"."""
+    port = free_port_pair()
+    with card_process(state_path, port), private_pcscd(port) as pcscd:
+        yield pcscd

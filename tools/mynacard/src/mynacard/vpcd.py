@@ -7,7 +7,10 @@ C-APDU, answered with the R-APDU.
 Two modes:
 - reverse (`VpcdServer`): pcscd's reader.conf says `DEVICENAME 127.0.0.1:<port>` and vpcd connects to the
   card. vpcd opens two slots, on <port> and <port>+1; the card must listen on both, or pcscd aborts
-  (toolchain.md §3). Slot 0 holds the card; slot 1 is an empty reader (empty ATR = no card).
+  (toolchain.md §3). Slot 0 holds the card. Slot 1 holds an inert card (`InertCard`: its own ATR, no
+  application, 6A 82 / 6D 00 to everything): measured with pcscd 1.9.9 and vpcd 0.8, a slot that answers
+  "no card" (an empty ATR) makes vpcd drop and re-open the connection and pcscd then dies with
+  "bit out of range 0 - FD_SETSIZE on fd_set" about 20 s later.
 - normal (`connect_to_vpcd`): the card connects to a vpcd that listens (Debian's default 35963).
 Both bind or connect to loopback only.
 """
@@ -38,7 +41,7 @@ def _send(sock: socket.socket, payload: bytes) -> None:
     sock.sendall(struct.pack(">H", len(payload)) + payload)
 
 
-def serve_connection(sock: socket.socket, card: VirtualCard | None) -> None:
+def serve_connection(sock: socket.socket, card: VirtualCard | InertCard | None) -> None:
     """Answer vpcd on one connection until it closes. card=None is an empty slot."""
     with contextlib.suppress(EOFError, OSError):
         while True:
@@ -55,6 +58,20 @@ def serve_connection(sock: socket.socket, card: VirtualCard | None) -> None:
                 _send(sock, b"")
     with contextlib.suppress(OSError):
         sock.close()
+
+
+class InertCard:
+    """What slot 1 holds: a card with no application (see the module doc)."""
+
+    atr = bytes.fromhex("3B80800101")  # T=1, no historical bytes; matches no OpenSC driver
+
+    def power_on(self) -> None:
+        pass
+
+    def process(self, raw: bytes) -> bytes:
+        if len(raw) >= 4 and raw[0] == 0x00 and raw[1] == 0xA4:
+            return b"\x6a\x82"
+        return b"\x6d\x00"
 
 
 class VpcdServer:
@@ -88,7 +105,7 @@ class VpcdServer:
                 return
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._conns.append(conn)
-            serve_connection(conn, self.card if slot == 0 else None)
+            serve_connection(conn, self.card if slot == 0 else InertCard())
 
     def serve_forever(self) -> None:
         self.start()
