@@ -1,0 +1,135 @@
+"""Chart ② (通知カード返戻時の対応フロー) branch by branch, and the dated resend / re-issue policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import pytest
+from mynumber.notice.v1 import notice_pb2 as pb
+from mynumber_runtime.grpc_server import error_reason
+
+from .conftest import MUNICIPALITY, OPERATOR, START
+
+
+def resolve(notice, m, person, finding, preference="", address="", postal=""):
+    return notice.stub().ResolveReturnedMail(pb.ResolveReturnedMailRequest(
+        municipality_code=MUNICIPALITY, mailing_id=m.mailing_id, resident_code=person.resident_code,
+        finding=finding, preference=preference, new_address=address, new_postal_code=postal))
+
+
+async def status_of(notice, mailing_id):
+    return {m.mailing_id: m for m in await notice.mailings()}[mailing_id]
+
+
+@pytest.mark.parametrize("reason", ["あて所なし", "受取拒否", "保管期間経過"])
+async def test_returned_mail_is_held_three_months_then_return_registered_and_disposed(notice, reason):
+    notice.clock.set(START)
+    m, people = await notice.returned(reason)
+    assert m.status == "returned" and m.return_reason == reason
+    three_months = dt.datetime(2016, 1, 20, 1, 0, tzinfo=dt.UTC)  # returned 2015-10-20 10:00 JST
+    assert m.hold_until.ToDatetime(tzinfo=dt.UTC) == three_months
+    op = notice.stub(OPERATOR)
+    notice.clock.set(three_months - dt.timedelta(minutes=1))
+    await op.ExpireReturnedMail(pb.ExpireReturnedMailRequest())
+    assert (await status_of(notice, m.mailing_id)).status == "returned"
+    notice.clock.set(three_months)
+    assert (await op.ExpireReturnedMail(pb.ExpireReturnedMailRequest())).disposed >= 1
+    assert (await status_of(notice, m.mailing_id)).status == "disposed"
+    # ※2: 以後の通知カードの発行は再発行扱い; it is 2016, so with the 500-yen fee.
+    r = await notice.stub().RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY,
+                                                                  resident_code=people[0].resident_code))
+    assert (r.kind, r.fee_yen) == ("reissue", 500)
+
+
+async def test_returned_card_collected_at_the_counter_is_handed_over(notice):
+    notice.clock.set(START)
+    m, (p,) = await notice.returned()
+    r = await resolve(notice, m, p, "collected_at_counter")
+    assert list(r.steps) == ["handed_over"]
+    assert (await status_of(notice, m.mailing_id)).status == "resolved"
+
+
+async def test_returned_card_is_resent_by_the_municipality_by_simple_registered_mail(notice):
+    notice.clock.set(START)
+    m, (p,) = await notice.returned("保管期間経過")
+    r = await resolve(notice, m, p, "municipal_resend")
+    assert list(r.steps) == ["municipal_resend"]
+    again = await status_of(notice, r.new_mailing_id)
+    assert (again.kind, again.status) == ("municipal_resend", "posted")
+
+
+async def test_returned_card_of_a_resident_who_moved_within_is_endorsed_and_handed_over(notice):
+    notice.clock.set(START)
+    m, (p,) = await notice.returned()
+    r = await resolve(notice, m, p, "moved_within", "endorse", "東京都千代田区神田1-1", "1010047")
+    assert list(r.steps) == ["endorsed", "handed_over"]
+
+
+async def test_returned_card_of_a_resident_who_moved_within_is_registered_disposed_and_resent(notice):
+    notice.clock.set(START)
+    m, (p,) = await notice.returned()
+    r = await resolve(notice, m, p, "moved_within", "new_issue", "東京都千代田区神田1-1", "1010047")
+    assert list(r.steps) == ["return_registered", "disposed", "resent"]
+    new = await status_of(notice, r.new_mailing_id)
+    # Before 2016 the new card is free (seed: H27.12.31 までは無料で再送), though after 返還登録 it is a re-issue.
+    assert (new.kind, new.fee_yen, new.status) == ("reissue", 0, "prepared")
+
+
+@pytest.mark.parametrize("finding", ["moved_out", "deleted"])
+async def test_returned_card_of_a_resident_who_moved_out_or_was_deleted_is_registered_and_disposed(notice, finding):
+    notice.clock.set(START)
+    m, people = await notice.returned(n=2)
+    r = await resolve(notice, m, people[0], finding)
+    assert list(r.steps) == ["return_registered", "disposed"]
+    assert (await status_of(notice, m.mailing_id)).status == "returned"  # the other member's card is still held
+    await resolve(notice, m, people[1], "collected_at_counter")
+    assert (await status_of(notice, m.mailing_id)).status == "resolved"
+
+
+async def test_resolving_mail_that_was_not_returned_is_refused(notice):
+    notice.clock.set(START)
+    m, (p,) = await notice.posted_household()
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await resolve(notice, m, p, "collected_at_counter")
+    assert error_reason(e.value) == "NOT_RETURNED"
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await resolve(notice, m, p, "lost")
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "finding" in e.value.details()
+
+
+async def test_resend_is_free_until_2015_12_31_and_a_500_yen_reissue_afterwards(notice):
+    notice.clock.set(START)
+    _m, (p,) = await notice.returned()
+    notice.clock.set(dt.datetime(2015, 12, 31, 14, 59, tzinfo=dt.UTC))  # 23:59 JST on 12/31
+    r = await notice.stub().RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY,
+                                                                  resident_code=p.resident_code))
+    assert (r.kind, r.fee_yen) == ("resend", 0)
+    notice.clock.set(START)
+    _m, (p,) = await notice.returned()
+    notice.clock.set(dt.datetime(2015, 12, 31, 15, 0, tzinfo=dt.UTC))  # 2016-01-01 00:00 JST
+    r = await notice.stub().RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY,
+                                                                  resident_code=p.resident_code))
+    assert (r.kind, r.fee_yen) == ("reissue", 500)
+
+
+async def test_no_resend_or_reissue_after_2020_05_25(notice):
+    notice.clock.set(START)
+    _m, (p,) = await notice.returned()
+    notice.clock.set(dt.datetime(2020, 5, 25, 0, 0, tzinfo=dt.UTC))
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub().RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY,
+                                                                  resident_code=p.resident_code))
+    assert error_reason(e.value) == "NOTICE_CARD_ABOLISHED"
+
+
+async def test_new_numbers_from_2020_05_25_get_a_notification_letter(notice):
+    notice.clock.set(dt.datetime(2020, 6, 1, tzinfo=dt.UTC))
+    hid, (p,) = await notice.household(1)
+    m = await notice.wait_mailing(hid)
+    assert m.kind == "notification_letter"
+    r = await notice.stub().RecordMove(pb.RecordMoveRequest(
+        municipality_code=MUNICIPALITY, resident_code=p.resident_code, kind="tenkyo",
+        new_address="東京都千代田区神田2-2",
+        new_postal_code="1010047", new_household_id="HNEW" + p.resident_code))
+    assert list(r.steps) == ["no_card_action_notice_card_abolished"]
