@@ -1,0 +1,161 @@
+"""Chart ① (番号法施行後に転居・転入手続をとる者への通知カードの扱い), every branch, on real PostgreSQL and NATS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+from mynumber.notice.v1 import notice_pb2 as pb
+from mynumber_runtime.grpc_server import error_reason
+from notice.export import read_batch
+
+from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, new_code
+
+NEW = dict(new_address="東京都千代田区神田3-3", new_postal_code="1010047")
+
+
+def move(notice, person, kind, *, may_receive=False, preference="", municipality=MUNICIPALITY, **kw):
+    args = {**NEW, **kw}
+    return notice.stub(f"municipality:{municipality}").RecordMove(pb.RecordMoveRequest(
+        municipality_code=municipality, resident_code=person.resident_code, kind=kind,
+        new_household_id="HM" + person.resident_code, former_household_may_receive=may_receive,
+        preference=preference, **args))
+
+
+async def by_id(notice, mailing_id, municipality=MUNICIPALITY):
+    return {m.mailing_id: m for m in await notice.mailings(municipality)}[mailing_id]
+
+
+async def delivered(notice, municipality=MUNICIPALITY):
+    m, people = await notice.posted_household(1, municipality)
+    await notice.stub(f"municipality:{municipality}").RecordDelivery(pb.RecordDeliveryRequest(
+        municipality_code=municipality, mailing_id=m.mailing_id, delivered=True))
+    return m, people
+
+
+async def returned_in(notice, municipality):
+    m, people = await notice.posted_household(1, municipality)
+    await notice.stub(f"municipality:{municipality}").RecordDelivery(pb.RecordDeliveryRequest(
+        municipality_code=municipality, mailing_id=m.mailing_id, return_reason="あて所なし"))
+    return m, people
+
+
+@pytest.mark.parametrize(("kind", "origin"), [("tenkyo", MUNICIPALITY), ("tennyu", OTHER)])
+async def test_a_delivered_card_is_endorsed_after_a_move(notice, kind, origin):
+    notice.clock.set(START)
+    _, (p,) = await delivered(notice, origin)
+    r = await move(notice, p, kind)
+    assert list(r.steps) == ["endorsed"] and not r.new_mailing_id
+
+
+async def test_tennyu_with_the_card_returned_to_the_former_municipality_registers_it_there_and_resends(notice):
+    notice.clock.set(START)
+    old, (p,) = await returned_in(notice, OTHER)
+    r = await move(notice, p, "tennyu")
+    assert list(r.steps) == ["return_registered", "disposed", "resent"]
+    assert (await by_id(notice, old.mailing_id, OTHER)).status == "resolved"
+    new = await by_id(notice, r.new_mailing_id)
+    assert (new.kind, new.fee_yen, new.status) == ("resend", 0, "prepared")
+
+
+@pytest.mark.parametrize(("preference", "steps"), [
+    ("endorse", ["endorsed", "handed_over"]),
+    ("new_issue", ["return_registered", "disposed", "resent"]),
+])
+async def test_tenkyo_with_the_card_returned_is_endorsed_or_registered_and_resent(notice, preference, steps):
+    notice.clock.set(START)
+    _, (p,) = await returned_in(notice, MUNICIPALITY)
+    r = await move(notice, p, "tenkyo", preference=preference)
+    assert list(r.steps) == steps
+
+
+@pytest.mark.parametrize(("kind", "origin"), [("tenkyo", MUNICIPALITY), ("tennyu", OTHER)])
+async def test_card_in_transit_that_a_former_household_member_may_receive_is_fetched_and_endorsed(notice, kind,
+                                                                                                    origin):
+    notice.clock.set(START)
+    _, (p,) = await notice.posted_household(1, origin)
+    r = await move(notice, p, kind, may_receive=True, preference="endorse")
+    assert list(r.steps) == ["await_card_from_former_household_then_endorse"]
+
+
+async def test_tenkyo_card_in_transit_a_former_member_may_receive_is_resent_without_the_form(notice):
+    notice.clock.set(START)
+    _, (p,) = await notice.posted_household(1)
+    r = await move(notice, p, "tenkyo", may_receive=True, preference="new_issue")
+    assert list(r.steps) == ["resent_without_form", "urge_return_of_old_card"]
+    batch = await notice.stub(OPERATOR).ExportPrintBatch(pb.ExportPrintBatchRequest(municipality_codes=[MUNICIPALITY]))
+    (card,) = [x for x in read_batch(Path(batch.path)) if x[0] == "CRD" and x[1] == r.new_mailing_id]
+    assert card[4] == "" and card[5] == ""  # 申請書のない通知カードのみ
+
+
+async def test_tennyu_card_in_transit_a_former_member_may_receive_is_resent_with_the_form(notice):
+    notice.clock.set(START)
+    _, (p,) = await notice.posted_household(1, OTHER)
+    r = await move(notice, p, "tennyu", may_receive=True, preference="new_issue")
+    assert list(r.steps) == ["resent", "urge_return_of_old_card"]
+    batch = await notice.stub(OPERATOR).ExportPrintBatch(pb.ExportPrintBatchRequest(municipality_codes=[MUNICIPALITY]))
+    (card,) = [x for x in read_batch(Path(batch.path)) if x[0] == "CRD" and x[1] == r.new_mailing_id]
+    assert len(card[4]) == 23
+
+
+async def test_tennyu_card_in_transit_nobody_can_receive_is_resent_and_registered_when_it_comes_back(notice):
+    notice.clock.set(START)
+    old, (p,) = await notice.posted_household(1, OTHER)
+    r = await move(notice, p, "tennyu")
+    assert list(r.steps) == ["resent", "old_card_return_registered_on_return"]
+    back = await notice.stub(f"municipality:{OTHER}").RecordDelivery(pb.RecordDeliveryRequest(
+        municipality_code=OTHER, mailing_id=old.mailing_id, return_reason="あて所なし"))
+    assert back.mailing.status == "resolved"  # nothing left to hold: the card was registered and disposed of
+
+
+async def test_tenkyo_card_in_transit_nobody_can_receive_is_reissued_when_it_comes_back(notice):
+    notice.clock.set(START)
+    old, (p,) = await notice.posted_household(1)
+    r = await move(notice, p, "tenkyo", preference="new_issue")
+    assert list(r.steps) == ["await_return_then_reissue"]
+    before = {m.mailing_id for m in await notice.mailings()}
+    back = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(
+        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, return_reason="あて所なし"))
+    assert back.mailing.status == "resolved"
+    (new,) = [m for m in await notice.mailings() if m.mailing_id not in before]
+    assert (new.kind, new.status) == ("reissue", "prepared")
+
+
+async def test_tenkyo_card_in_transit_nobody_can_receive_waits_for_the_return_then_is_endorsed(notice):
+    notice.clock.set(START)
+    old, (p,) = await notice.posted_household(1)
+    r = await move(notice, p, "tenkyo", preference="endorse")
+    assert list(r.steps) == ["await_return_then_endorse"]
+    back = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(
+        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, return_reason="あて所なし"))
+    assert back.mailing.status == "returned"
+    done = await notice.stub().ResolveReturnedMail(pb.ResolveReturnedMailRequest(
+        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, resident_code=p.resident_code,
+        finding="moved_within", preference="endorse", **NEW))
+    assert list(done.steps) == ["endorsed", "handed_over"]
+
+
+async def test_a_move_for_an_unknown_resident_or_into_an_unknown_household_is_refused(notice):
+    notice.clock.set(START)
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub().RecordMove(pb.RecordMoveRequest(
+            municipality_code=MUNICIPALITY, resident_code=new_code(), kind="tenkyo", new_household_id="HX", **NEW))
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND and error_reason(e.value) == "UNKNOWN_RESIDENT"
+    _, (p,) = await delivered(notice)
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub().RecordMove(pb.RecordMoveRequest(
+            municipality_code=MUNICIPALITY, resident_code=p.resident_code, kind="tenkyo",
+            new_household_id="H-NEVER-SENT"))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_reason(e.value) == "UNKNOWN_HOUSEHOLD"
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await move(notice, p, "tennyu")  # 転入 from one's own municipality
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "kind" in e.value.details()
+
+
+async def test_a_tenkyo_after_2020_05_25_endorses_nothing(notice):
+    notice.clock.set(START)
+    _, (p,) = await delivered(notice)
+    notice.clock.set(START.replace(year=2020, month=6))
+    r = await move(notice, p, "tenkyo")
+    assert list(r.steps) == ["no_card_action_notice_card_abolished"]
