@@ -1,0 +1,148 @@
+"""居所 delivery for evacuees and DV victims (別紙 1 and 2): where the mail goes, and where a 居所 never appears."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+
+import grpc
+import nats
+import pytest
+from mynumber.notice.v1 import notice_pb2 as pb
+from mynumber_runtime.crypto import FieldSealer
+from mynumber_runtime.grpc_server import error_reason
+from mynumber_runtime.streams import stream_name
+from notice.export import read_batch
+
+from .conftest import MUNICIPALITY, OPERATOR, OTHER, START
+
+DOCS = ["application", "identity_copy", "address_proof"]
+
+
+def secret_place() -> str:
+    return f"大阪府堺市北区隠れ町{secrets.randbelow(10**6)}-9"
+
+
+async def all_notice_event_bytes(nats_url: str) -> bytes:
+    nc = await nats.connect(nats_url)
+    sub = await nc.jetstream().pull_subscribe("mynumber.notice.>", stream=stream_name("notice"))
+    out = b""
+    try:
+        while True:
+            try:
+                msgs = await sub.fetch(1000, timeout=0.5)
+            except (nats.errors.TimeoutError, TimeoutError):
+                return out
+            out += b"".join(m.data + m.subject.encode() for m in msgs)
+    finally:
+        await sub.unsubscribe()
+        await nc.close()
+
+
+def pdf_text(path: str) -> str:
+    """The text a reader sees (PDF streams are compressed: grepping the bytes would prove nothing)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (apt poppler-utils) is needed to read the PDF")
+    return subprocess.run(["pdftotext", path, "-"], check=True, capture_output=True, text=True).stdout
+
+
+async def export(notice) -> tuple[list[list[str]], bytes, pb.ExportPrintBatchResponse]:
+    batch = await notice.stub(OPERATOR).ExportPrintBatch(pb.ExportPrintBatchRequest(
+        municipality_codes=[MUNICIPALITY], with_pdfs=True))
+    return read_batch(Path(batch.path)), Path(batch.path).read_bytes(), batch
+
+
+@pytest.mark.parametrize("missing", DOCS)
+async def test_a_residence_registration_without_the_documents_is_refused(notice, missing):
+    notice.clock.set(START)
+    _hid, (p,) = await notice.household(1)
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub().RegisterResidence(pb.RegisterResidenceRequest(
+            municipality_code=MUNICIPALITY, resident_code=p.resident_code, kind=pb.RESIDENCE_KIND_EVACUEE,
+            address=secret_place(), postal_code="5900000", documents=[d for d in DOCS if d != missing]))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "documents" in e.value.details() and missing in e.value.details()
+
+
+async def test_only_a_dv_victim_may_have_the_card_held_at_the_office(notice):
+    notice.clock.set(START)
+    _, (p,) = await notice.household(1)
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub().RegisterResidence(pb.RegisterResidenceRequest(
+            municipality_code=MUNICIPALITY, resident_code=p.resident_code, kind=pb.RESIDENCE_KIND_EVACUEE,
+            address=secret_place(), postal_code="5900000", documents=DOCS, hold_at_office=True))
+    assert "hold_at_office" in e.value.details()
+
+
+async def test_an_evacuees_mail_goes_to_the_residence_in_an_envelope_of_their_own(notice):
+    notice.clock.set(START)
+    place = secret_place()
+    hid, _people = await notice.household(2, residence=dict(kind=pb.RESIDENCE_KIND_EVACUEE, address=place,
+                                                           postal_code="5900001", documents=DOCS))
+    ms = [m for m in await notice.mailings() if m.household_id == hid]
+    assert sorted((m.destination, m.items) for m in ms) == [("address", 1), ("residence", 1)]
+    records, _, _ = await export(notice)
+    (env,) = [r for r in records if r[0] == "ENV" and r[1] in {m.mailing_id for m in ms} and r[6] == "residence"]
+    assert env[8] == place
+
+
+async def test_a_dv_victims_card_held_at_the_office_never_sends_the_residence_anywhere(notice, caplog):
+    caplog.set_level(logging.DEBUG)
+    notice.clock.set(START)
+    place = secret_place()
+    hid, (_p,) = await notice.household(1, residence=dict(kind=pb.RESIDENCE_KIND_DV_VICTIM, address=place,
+                                                         postal_code="5900002", documents=DOCS,
+                                                         hold_at_office=True))
+    (m,) = [m for m in await notice.mailings() if m.household_id == hid]
+    assert m.destination == "office"
+    records, raw, batch = await export(notice)
+    (env,) = [r for r in records if r[0] == "ENV" and r[1] == m.mailing_id]
+    assert env[6] == "office" and "役所" in env[8] and env[10] == ""
+    text = pdf_text(batch.pdf_paths[0])
+    assert place.encode() not in raw and "役所 留置" in text and place not in text
+    assert place.encode() not in await all_notice_event_bytes(notice.nats_url)
+    assert not [r for r in caplog.records if place in r.getMessage() or place in str(r.__dict__)]
+
+
+async def test_a_dv_victims_residence_leaves_only_sealed_to_the_print_vendor(notice, caplog):
+    caplog.set_level(logging.DEBUG)
+    notice.clock.set(START)
+    place = secret_place()
+    hid, (_p,) = await notice.household(1, residence=dict(kind=pb.RESIDENCE_KIND_DV_VICTIM, address=place,
+                                                         postal_code="5900003", documents=DOCS))
+    (m,) = [m for m in await notice.mailings() if m.household_id == hid]
+    assert m.destination == "residence"  # the list does not tell a DV victim from an evacuee
+    records, raw, batch = await export(notice)
+    (env,) = [r for r in records if r[0] == "ENV" and r[1] == m.mailing_id]
+    assert env[6] == "residence_restricted" and env[7:10] == ["", "", ""]
+    text = pdf_text(batch.pdf_paths[0])
+    assert place.encode() not in raw and "封緘ラベル" in text and place not in text
+    vendor = FieldSealer({1: bytes.fromhex(notice.settings.print_key_file.read_text())}, current=1)
+    label = json.loads(vendor.open(base64.b64decode(env[10]), m.mailing_id.encode()))
+    assert label["address"] == place
+    assert place.encode() not in await all_notice_event_bytes(notice.nats_url)
+    assert not [r for r in caplog.records if place in r.getMessage() or place in str(r.__dict__)]
+
+
+async def test_a_dv_victims_residence_is_visible_only_to_the_municipality_that_registered_it(notice):
+    notice.clock.set(START)
+    place = secret_place()
+    _, (p,) = await notice.household(1, residence=dict(kind=pb.RESIDENCE_KIND_DV_VICTIM, address=place,
+                                                       postal_code="5900004", documents=DOCS))
+    mine = await notice.stub().GetResidence(pb.GetResidenceRequest(municipality_code=MUNICIPALITY,
+                                                                   resident_code=p.resident_code))
+    assert mine.address == place
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub(f"municipality:{OTHER}").GetResidence(pb.GetResidenceRequest(
+            municipality_code=OTHER, resident_code=p.resident_code))
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND and error_reason(e.value) == "NO_RESIDENCE"
+    assert place not in e.value.details()
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await notice.stub(f"municipality:{OTHER}").GetResidence(pb.GetResidenceRequest(
+            municipality_code=MUNICIPALITY, resident_code=p.resident_code))
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
