@@ -1,0 +1,47 @@
+"""申請書ID, the 4-4-4 display, and the MNB1 batch file round trip with its trailer checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from notice.codes import application_id_valid, grouped_number, new_application_id, qr_payload
+from notice.export import BatchFormatError, CardRecord, Envelope, read_batch, write_batch
+
+
+def test_application_ids_are_23_digits_with_a_check_digit_and_never_repeat():
+    ids = {new_application_id() for _ in range(2000)}
+    assert len(ids) == 2000 and all(application_id_valid(i) for i in ids)
+    one = next(iter(ids))
+    assert not application_id_valid(one[:-1] + str((int(one[-1]) + 1) % 10))
+    assert qr_payload(one) == "MYNA-APPLY:1:" + one
+
+
+def test_the_number_is_shown_in_groups_of_four():
+    assert grouped_number("123456789018") == "1234 5678 9018"
+
+
+def envelope(address: str = "東京都千代田区1-1") -> Envelope:
+    return Envelope("m1", "131016", "initial", "address", "1000001", address, "試験 様", b"",
+                    [CardRecord(new_application_id(), "notice_card", "123456789018", "試験|太郎", address,
+                                "1980-04-01", 1)])
+
+
+def test_a_batch_file_round_trips_with_escaped_separators(tmp_path):
+    r = write_batch(tmp_path, "b1", dt.datetime(2015, 10, 5, tzinfo=dt.UTC), [envelope("丸の内|2\n号")],
+                    with_pdfs=False)
+    records = read_batch(r.path)
+    assert r.records == 2 == len(records)
+    assert records[0][8] == "丸の内|2\n号" and records[1][7] == "試験|太郎"
+    assert r.path.stat().st_mode & 0o077 == 0  # personal data: owner only
+
+
+@pytest.mark.parametrize(("tamper", "message"), [
+    (lambda b: b.replace("試験 様".encode(), "偽物 様".encode()), "checksum"),
+    (lambda b: b.rsplit(b"TRL", 1)[0], "trailer"),
+])
+def test_a_tampered_or_truncated_batch_file_is_rejected(tmp_path, tamper, message):
+    r = write_batch(tmp_path, "b2", dt.datetime(2015, 10, 5, tzinfo=dt.UTC), [envelope()], with_pdfs=False)
+    r.path.write_bytes(tamper(r.path.read_bytes()))
+    with pytest.raises(BatchFormatError, match=message):
+        read_batch(r.path)

@@ -1,0 +1,38 @@
+"""Dated policies on either side of each cut-off (JST days)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from notice import policy
+
+UTC = dt.UTC
+
+
+@pytest.mark.parametrize(("at", "kind", "fee"), [
+    (dt.datetime(2015, 12, 31, 14, 59, tzinfo=UTC), "resend", 0),  # 12/31 23:59 JST
+    (dt.datetime(2015, 12, 31, 15, 0, tzinfo=UTC), "reissue", 500),  # 1/1 00:00 JST
+])
+def test_resend_is_free_through_2015_12_31_in_japan(at, kind, fee):
+    assert policy.resend_terms(at) == policy.ResendTerms(kind, fee)
+
+
+def test_a_card_after_return_registration_is_a_reissue_even_in_the_free_period():
+    assert policy.resend_terms(dt.datetime(2015, 11, 1, tzinfo=UTC), after_return_registration=True) == \
+        policy.ResendTerms("reissue", 0)
+
+
+def test_new_numbers_get_a_notification_letter_from_2020_05_25_jst():
+    assert policy.document_for_new_number(dt.datetime(2020, 5, 24, 14, 59, tzinfo=UTC)) == policy.NOTICE_CARD
+    assert policy.document_for_new_number(dt.datetime(2020, 5, 24, 15, 0, tzinfo=UTC)) == policy.NOTIFICATION_LETTER
+    assert not policy.notice_card_in_force(dt.datetime(2020, 5, 25, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(("returned", "until"), [
+    (dt.datetime(2015, 10, 20, 1, 0, tzinfo=UTC), dt.datetime(2016, 1, 20, 1, 0, tzinfo=UTC)),
+    # 11/30 JST + 3 months = the last day of February (2016 is a leap year).
+    (dt.datetime(2015, 11, 30, 3, 0, tzinfo=UTC), dt.datetime(2016, 2, 29, 3, 0, tzinfo=UTC)),
+])
+def test_returned_mail_is_held_three_calendar_months(returned, until):
+    assert policy.hold_until(returned) == until
