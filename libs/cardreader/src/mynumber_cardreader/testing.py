@@ -182,6 +182,8 @@ def private_pcscd(port: int, timeout: float = 20.0) -> Iterator[PrivatePcscd]:
     # same socket path, so the socket directory is named after the pid, not after this pcscd.
     run = Path(tempfile.gettempdir()) / f"mynumber-pcscd-{os.getpid()}"
     run.mkdir(exist_ok=True)
+    if (run / "pcscd.comm").exists():
+        raise RuntimeError("a private pcscd of this process is still running: one at a time (same socket path)")
     conf = d / "reader.conf"
     conf.write_text(
         'FRIENDLYNAME "Virtual PCD"\n'

@@ -82,7 +82,10 @@ class PcscTransport:
     def close(self) -> None:
         from smartcard.Exceptions import CardConnectionException
 
-        try:
-            self._conn.disconnect()  # type: ignore[attr-defined]
-        except CardConnectionException:
-            pass
+        for step in ("disconnect", "release"):  # release: the PC/SC context too, not at garbage collection
+            fn = getattr(self._conn, step, None)
+            if fn is not None:
+                try:
+                    fn()
+                except CardConnectionException:
+                    pass
