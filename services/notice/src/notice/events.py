@@ -24,5 +24,6 @@ def mailing_changed(*, mailing_id: str, municipality_code: str, status: str, at:
                     return_reason: str = "", batch_id: str = "") -> bytes:
     t = Timestamp()
     t.FromDatetime(at)
-    return ev.MailingChanged(mailing_id=mailing_id, municipality_code=municipality_code, status=status,
+    msg: bytes = ev.MailingChanged(mailing_id=mailing_id, municipality_code=municipality_code, status=status,
                              return_reason=return_reason, at=t, items=items, batch_id=batch_id).SerializeToString()
+    return msg

@@ -23,6 +23,7 @@ from notice.models import (
 )
 
 Row = sa.Row[Any]
+Rows = Sequence[sa.Row[Any]]
 
 
 class NoticeRepository:
@@ -65,14 +66,15 @@ class NoticeRepository:
                       "number_assigned_at": sa.func.coalesce(residents.c.number_assigned_at,
                                                              stmt.excluded.number_assigned_at)}), rows)
 
-    async def ready_to_mail(self, conn: AsyncConnection, municipality_code: str) -> Sequence[Row]:
+    async def ready_to_mail(self, conn: AsyncConnection, municipality_code: str) -> Rows:
         r = residents
-        return (await conn.execute(
+        rows: Rows = (await conn.execute(
             sa.select(r.c.resident_hash, r.c.household_id, r.c.sealed_facts, r.c.sealed_number,
                       r.c.number_assigned_at)
             .where(r.c.municipality_code == municipality_code, r.c.card_status == "none",
                    r.c.sealed_number.is_not(None), r.c.sealed_facts.is_not(None), r.c.household_id.is_not(None))
-            .order_by(r.c.household_id, r.c.resident_hash))).all()
+            .order_by(r.c.household_id, r.c.resident_hash))).all()  # type: ignore[assignment]
+        return rows
 
     async def household_addresses(self, conn: AsyncConnection, municipality_code: str,
                                   ids: Iterable[str]) -> dict[str, bytes]:
@@ -126,7 +128,7 @@ class NoticeRepository:
             q = q.with_for_update()
         return (await conn.execute(q)).first()
 
-    async def items_of(self, conn: AsyncConnection, mailing_ids: Sequence[str]) -> Sequence[Row]:
+    async def items_of(self, conn: AsyncConnection, mailing_ids: Sequence[str]) -> Rows:
         i = mailing_items
         return (await conn.execute(sa.select(i).where(i.c.mailing_id.in_(list(mailing_ids)))
                                    .order_by(i.c.mailing_id, i.c.seq))).all()
@@ -139,14 +141,14 @@ class NoticeRepository:
     async def update_mailing(self, conn: AsyncConnection, mailing_id: str, **values: Any) -> None:
         await conn.execute(sa.update(mailings).where(mailings.c.mailing_id == mailing_id).values(**values))
 
-    async def list_mailings(self, conn: AsyncConnection, municipality_code: str) -> Sequence[Row]:
+    async def list_mailings(self, conn: AsyncConnection, municipality_code: str) -> Rows:
         m = mailings
         counts = (sa.select(sa.func.count()).where(mailing_items.c.mailing_id == m.c.mailing_id)
                   .scalar_subquery().label("items"))
         return (await conn.execute(sa.select(m, counts).where(m.c.municipality_code == municipality_code)
                                    .order_by(m.c.created_at, m.c.mailing_id))).all()
 
-    async def prepared_for_export(self, conn: AsyncConnection, municipality_codes: Sequence[str]) -> Sequence[Row]:
+    async def prepared_for_export(self, conn: AsyncConnection, municipality_codes: Sequence[str]) -> Rows:
         m = mailings
         q = sa.select(m).where(m.c.status == "prepared").order_by(m.c.municipality_code, m.c.mailing_id) \
             .with_for_update(skip_locked=True)
@@ -155,7 +157,7 @@ class NoticeRepository:
         return (await conn.execute(q)).all()
 
     async def set_batch_status(self, conn: AsyncConnection, batch_id: str, from_status: str, to_status: str,
-                               at: dt.datetime) -> Sequence[Row]:
+                               at: dt.datetime) -> Rows:
         m = mailings
         result = await conn.execute(sa.update(m).where(m.c.batch_id == batch_id, m.c.status == from_status)
                                     .values(status=to_status, updated_at=at)
@@ -175,12 +177,12 @@ class NoticeRepository:
     async def update_batch(self, conn: AsyncConnection, batch_id: str, status: str) -> None:
         await conn.execute(sa.update(batches).where(batches.c.batch_id == batch_id).values(status=status))
 
-    async def returned_past_hold(self, conn: AsyncConnection, now: dt.datetime) -> Sequence[Row]:
+    async def returned_past_hold(self, conn: AsyncConnection, now: dt.datetime) -> Rows:
         m = mailings
         return (await conn.execute(sa.select(m).where(m.c.status == "returned", m.c.hold_until <= now)
                                    .with_for_update(skip_locked=True))).all()
 
-    async def residents_in(self, conn: AsyncConnection, mailing_id: str) -> Sequence[Row]:
+    async def residents_in(self, conn: AsyncConnection, mailing_id: str) -> Rows:
         r, i = residents, mailing_items
         return (await conn.execute(sa.select(r).join(i, i.c.resident_hash == r.c.resident_hash)
                                    .where(i.c.mailing_id == mailing_id).order_by(i.c.seq))).all()

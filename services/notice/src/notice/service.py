@@ -412,7 +412,7 @@ class NoticeService:
         address = self._open(r.sealed_pending_address, AAD_ADDRESS)
         await self._return_register(conn, r, m.mailing_id, out)
         terms = policy.resend_terms(self.clock.now(), after_return_registration=True)
-        r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+        r = await self._reload(conn, r)
         out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
                                                   with_form=True)
         out.steps.append("resent")
@@ -456,7 +456,7 @@ class NoticeService:
                 else:  # ... 又は 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送
                     await self._return_register(conn, r, mailing_id, out)
                     terms = policy.resend_terms(self.clock.now(), after_return_registration=True)
-                    r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+                    r = await self._reload(conn, r)
                     out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind,
                                                               fee=terms.fee_yen, with_form=True)
                     out.kind, out.fee_yen = terms.kind, terms.fee_yen
@@ -525,7 +525,7 @@ class NoticeService:
             if r.card_status in HELD:
                 # 転居 rule: a card with the form is resent only after 返還登録 of the held one.
                 await self._return_register(conn, r, r.current_mailing_id, out)
-                r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+                r = await self._reload(conn, r)
             terms = policy.resend_terms(now, after_return_registration=r.card_status in (*HANDED,
                                                                                           "return_registered")
                                         and "return_registered" not in out.steps)
@@ -534,6 +534,12 @@ class NoticeService:
             out.kind, out.fee_yen = terms.kind, terms.fee_yen
             out.steps.append(terms.kind)
         return out
+
+    async def _reload(self, conn: AsyncConnection, r: Row) -> Row:
+        fresh = await self.repo.get_resident(conn, r.resident_hash)
+        if fresh is None:  # rows are never deleted; a vanished row is a bug, not bad input
+            raise RuntimeError("resident row vanished inside its transaction")
+        return fresh
 
     async def _own_resident(self, conn: AsyncConnection, municipality_code: str, resident_code: str) -> Row:
         r = await self.repo.get_resident(conn, self._rh(resident_code), lock=True)
@@ -638,7 +644,7 @@ class NoticeService:
                 values["sealed_facts"] = self._seal({"resident_code": resident_code, "name": member.name,
                                                      "birth_date": member.birth_date, "sex": member.sex}, AAD_FACTS)
             await self.repo.update_residents(conn, [bytes(r.resident_hash)], **values)
-            r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+            r = await self._reload(conn, r)
             if r.sealed_facts is None:
                 raise FailedPrecondition("member: the new municipality must send the resident's facts",
                                          reason="FACTS_MISSING")
@@ -670,7 +676,7 @@ class NoticeService:
             # 転出元: 1. 返戻後返還登録 2. 廃棄処理; 転入先: 新送付先情報をJ-LISに送信、通知カードを再送.
             await self._return_register(conn, r, old_mailing, out)
             await self._close_if_resolved(conn, old_mailing, old_municipality)
-            r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+            r = await self._reload(conn, r)
             terms = policy.resend_terms(self.clock.now())
             out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
                                                       with_form=True)
@@ -680,7 +686,7 @@ class NoticeService:
             # 転居 ①-1: 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送.
             await self._return_register(conn, r, old_mailing, out)
             await self._close_if_resolved(conn, old_mailing, r.municipality_code)
-            r = await self.repo.get_resident(conn, r.resident_hash)  # type: ignore[assignment]
+            r = await self._reload(conn, r)
             terms = policy.resend_terms(self.clock.now(), after_return_registration=True)
             out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
                                                       with_form=True)
