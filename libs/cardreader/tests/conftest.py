@@ -4,10 +4,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mynumber_cardreader.testing import SAMPLE_CONTENTS, SAMPLE_PINS, TestIssuer
-
 from mynacard.card import InProcessTransport, VirtualCard
 from mynacard.state import CardState, StateFile
+from mynumber_cardreader.testing import SAMPLE_CONTENTS, SAMPLE_PINS, TestIssuer
 
 SERIAL = "MN00000000042"
 

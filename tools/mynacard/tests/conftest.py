@@ -3,10 +3,9 @@ from __future__ import annotations
 import copy
 
 import pytest
-from mynumber_cardreader.testing import SAMPLE_CONTENTS, SAMPLE_PINS, TestIssuer
-
 from mynacard.card import InProcessTransport, VirtualCard
 from mynacard.state import CardState
+from mynumber_cardreader.testing import SAMPLE_CONTENTS, SAMPLE_PINS, TestIssuer
 
 SERIAL = "MN12345678901"
 

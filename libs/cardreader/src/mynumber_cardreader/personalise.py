@@ -1,7 +1,8 @@
 """The issuer's side of personalisation (the protocol is in docs/card.md).
 
     GET CHALLENGE        00 84 00 00 10              -> 16 random bytes
-    EXTERNAL AUTHENTICATE 00 82 00 01 Lc <sig>       sig = issuer key over "mynacard issuer-auth v1\\0" || serial || challenge
+    EXTERNAL AUTHENTICATE 00 82 00 01 Lc <sig>       issuer signature over
+                                                     "mynacard issuer-auth v1\\0" || serial || challenge
     ERASE                80 0E 00 00                 empty the current binary/record EF
     WRITE                80 D6 <offset> Lc <data>    write into the current binary EF
     APPEND RECORD        80 E2 00 00 Lc <data>       add a record to the current record EF

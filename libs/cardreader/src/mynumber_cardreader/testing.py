@@ -59,7 +59,10 @@ class TestCa:
     def create(cls) -> TestCa:
         ca = cls()
         now = dt.datetime.now(dt.UTC)
-        for which, ou in ((JpkiKey.AUTH, "test JPKI for user authentication"), (JpkiKey.SIGN, "test JPKI for digital signature")):
+        for which, ou in (
+            (JpkiKey.AUTH, "test JPKI for user authentication"),
+            (JpkiKey.SIGN, "test JPKI for digital signature"),
+        ):
             key = rsa_key()
             name = _name(ou)
             ca.keys[which] = key
@@ -117,7 +120,9 @@ class TestIssuer:
 
         return self.issuer_key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
-    def personalise(self, transport: Transport, serial: str, contents: CardContents, pins: Pins, lock: bool = True) -> dict[JpkiKey, x509.Certificate]:
+    def personalise(
+        self, transport: Transport, serial: str, contents: CardContents, pins: Pins, lock: bool = True
+    ) -> dict[JpkiKey, x509.Certificate]:
         return personalise(
             transport, issuer_key=self.issuer_key, serial=serial, contents=contents, pins=pins,
             jlis_key=self.jlis_key, certify=self.ca.certify, lock=lock,
@@ -140,7 +145,7 @@ def free_port_pair() -> int:
     for _ in range(50):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
+            p: int = s.getsockname()[1]
         if p >= 65535:
             continue
         with socket.socket() as s2:

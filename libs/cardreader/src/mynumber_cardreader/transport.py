@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Protocol
 
@@ -85,7 +86,5 @@ class PcscTransport:
         for step in ("disconnect", "release"):  # release: the PC/SC context too, not at garbage collection
             fn = getattr(self._conn, step, None)
             if fn is not None:
-                try:
+                with contextlib.suppress(CardConnectionException):
                     fn()
-                except CardConnectionException:
-                    pass

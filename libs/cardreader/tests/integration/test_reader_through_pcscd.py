@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from mynacard.state import StateFile
 from mynumber_cardreader import (
     JpkiKey,
     MyNumberCard,
@@ -18,8 +19,6 @@ from mynumber_cardreader import (
     list_readers,
 )
 from mynumber_cardreader.testing import SAMPLE_CONTENTS, SAMPLE_PINS, TestIssuer, card_on_pcscd
-
-from mynacard.state import StateFile
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from mynumber_cardreader.testing import SAMPLE_PINS, card_on_pcscd
-
 from mynacard.state import CardState, StateFile
+from mynumber_cardreader.testing import SAMPLE_PINS, card_on_pcscd
 
 pytestmark = pytest.mark.integration
 PKCS11 = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
@@ -46,7 +45,9 @@ def test_opensc_tool_matches_the_jpki_driver_and_selects_the_jpki_ap(opensc_card
     assert "SW1=0x90, SW2=0x00" in out
 
 
-def test_pkcs15_tool_lists_pins_keys_and_the_four_certificates(opensc_card: Path, personalised_state: CardState) -> None:
+def test_pkcs15_tool_lists_pins_keys_and_the_four_certificates(
+    opensc_card: Path, personalised_state: CardState
+) -> None:
     out = run("pkcs15-tool", "-r", "0", "-D").stdout
     assert "PKCS#15 Card [JPKI]" in out
     assert re.search(r"User Authentication PIN.*?Tries left\s*:\s*3", out, re.S)
@@ -75,7 +76,8 @@ def test_pkcs11_tool_signs_with_the_authentication_key_after_the_pin(
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     pub.write_bytes(cert.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
-    assert "Verified OK" in run("openssl", "dgst", "-sha256", "-verify", str(pub), "-signature", str(sig), str(msg)).stdout
+    verified = run("openssl", "dgst", "-sha256", "-verify", str(pub), "-signature", str(sig), str(msg))
+    assert "Verified OK" in verified.stdout
 
 
 def test_pkcs11_tool_signs_with_the_signing_key_after_the_password(

@@ -8,9 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from mynumber_cardreader.testing import SAMPLE_PINS, card_on_pcscd
-
 from mynacard.state import CardState, StateFile
+from mynumber_cardreader.testing import SAMPLE_PINS, card_on_pcscd
 
 from .test_opensc import PKCS11, run
 

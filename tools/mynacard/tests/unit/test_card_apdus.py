@@ -9,10 +9,9 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from mynumber_cardreader.testing import SAMPLE_PINS
-
 from mynacard.card import VirtualCard
 from mynacard.state import CardState, StateFile
+from mynumber_cardreader.testing import SAMPLE_PINS
 
 from ..conftest import tx
 
