@@ -251,3 +251,15 @@ def test_state_file_keeps_pin_counters_and_data_across_processes(card: VirtualCa
     assert doc["locked"] is True
     assert CardState.from_json(doc).files == card.state.files
     assert (tmp_path / "card.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_ec_p256_issuer_key_can_personalise_too(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    card = VirtualCard(CardState.manufacture(der, "MN12345678901"))
+    ch = bytes.fromhex(tx(card, "0084000010")[:-4])
+    sig = key.sign(b"mynacard issuer-auth v1\x00MN12345678901" + ch, ec.ECDSA(hashes.SHA256()))
+    assert tx(card, f"00820001{len(sig):02X}" + sig.hex()) == "9000"
