@@ -42,6 +42,8 @@ def test_fuzz_sample_through_the_real_stack(personalised_state: CardState, tmp_p
         assert t.transmit(bytes.fromhex("00A4020C02000A")) == b"\x90\x00"
         cert = t.transmit(bytes.fromhex("00B0000000" + "0000"))
         t.close()
+    seen = {f"{k:04X}": v for k, v in sorted(sws.items())}
+    print(f"through pcscd: {N} APDUs, {refused_by_stack} refused by the stack, status words {seen}")
     assert sum(sws.values()) + refused_by_stack == N
     assert refused_by_stack < N // 10, refused_by_stack
     assert cert[:-2] == personalised_state.files["D392F000260100000001/000A"]
