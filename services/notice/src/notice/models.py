@@ -7,6 +7,7 @@ Residents are found through a keyed hash of the 住民票コード, never by the
 from __future__ import annotations
 
 import sqlalchemy as sa
+from mynumber_runtime.audit import audit_table
 from mynumber_runtime.consumer import processed_events_table
 from mynumber_runtime.db import make_metadata
 from mynumber_runtime.keystore import data_keys_table
@@ -122,6 +123,8 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         "mailing_items": mailing_items, "endorsements": endorsements, "batches": batches,
         "outbox": outbox_table(metadata), "processed_events": processed_events_table(metadata),
         "data_keys": data_keys_table(metadata),
+        # Who read or changed whose data (マイナポータル access records), hash-chained.
+        "access_log": audit_table(metadata, "access_log"),
     }
 
 
@@ -137,3 +140,4 @@ batches = _t["batches"]
 outbox = _t["outbox"]
 processed_events = _t["processed_events"]
 data_keys = _t["data_keys"]
+access_log = _t["access_log"]

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from mynumber_runtime import audit
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from notice.models import (
+    access_log,
     batches,
     endorsements,
     households,
@@ -193,6 +195,15 @@ class NoticeRepository:
     async def endorsement_count(self, conn: AsyncConnection, resident_hash: bytes) -> int:
         return int((await conn.execute(sa.select(sa.func.count()).where(
             endorsements.c.resident_hash == resident_hash))).scalar_one())
+
+    # --- access log ---------------------------------------------------------------------------------------
+    async def record_access(self, conn: AsyncConnection, *, at: dt.datetime, actor: str, action: str,
+                            subject_ref: str, purpose: str, details: dict[str, Any] | None = None) -> None:
+        await audit.append(conn, access_log, at=at, actor=actor, action=action, subject_ref=subject_ref,
+                           purpose=purpose, details=details)
+
+    async def access_entries(self, conn: AsyncConnection, subject_ref: str) -> Rows:
+        return await audit.entries_for(conn, access_log, subject_ref)
 
     # --- events --------------------------------------------------------------------------------------------
     async def add_events(self, conn: AsyncConnection, events: list[tuple[str, bytes]]) -> None:

@@ -124,6 +124,11 @@ class NoticeService:
     def _rh(self, resident_code: str) -> bytes:
         return self.hash(resident_code.encode())
 
+    async def _audit(self, conn: AsyncConnection, caller: Caller, action: str, resident_code: str,
+                     purpose: str) -> None:
+        await self.repo.record_access(conn, at=self.clock.now(), actor=str(caller), action=action,
+                                      subject_ref=self._rh(resident_code).hex(), purpose=purpose)
+
     def office_address(self, municipality_code: str) -> dict[str, str]:
         # 別紙 2 (2) ②: 住所地市区町村の役所・役場の所在地を入力 ※居所情報は入力しない.
         return {"address": self.office_addresses.get(municipality_code, f"団体コード{municipality_code} 役所 留置"),
@@ -439,6 +444,7 @@ class NoticeService:
             if r is None or r.current_mailing_id != mailing_id or r.card_status != "returned":
                 raise NotFound("resident_code: no card of this resident is held in this envelope",
                                reason="NOT_IN_MAILING")
+            await self._audit(conn, caller, f"returned_mail.{finding}", resident_code, "returned mail (chart ②)")
             if finding == "collected_at_counter":
                 # 転居等がない場合: 市区町村窓口に出頭し本人確認の上交付.
                 await self._hand_over(conn, r, mailing_id, out)
@@ -519,6 +525,7 @@ class NoticeService:
         out = Outcome()
         async with self.repo.begin() as conn:
             r = await self._own_resident(conn, municipality_code, resident_code)
+            await self._audit(conn, caller, "card.resend", resident_code, "通知カード resend / re-issue")
             if r.card_status in ("none",) or r.card_status in IN_TRANSIT:
                 raise FailedPrecondition(f"resident_code: the card is not available for a resend ({r.card_status})",
                                          reason="CARD_NOT_RESENDABLE")
@@ -576,6 +583,7 @@ class NoticeService:
                 "sealed_address": self._seal({"address": address, "postal_code": postal_code}, AAD_RESIDENCE),
                 "documents": sorted(set(documents)), "hold_at_office": hold_at_office,
                 "registered_at": self.clock.now()})
+            await self._audit(conn, caller, "residence.register", resident_code, "居所 delivery (別紙 1/2)")
             await self.repo.add_events(conn, [(events.RESIDENCE_REGISTERED, events.mailing_changed(
                 mailing_id="", municipality_code=municipality_code, status="residence_registered",
                 at=self.clock.now()))])
@@ -586,6 +594,9 @@ class NoticeService:
         _check_municipality(caller, municipality_code)
         async with self.repo.begin() as conn:
             r = await self.repo.get_residence(conn, self._rh(resident_code))
+            allowed = r is not None and r.municipality_code == municipality_code
+            await self._audit(conn, caller, "residence.read" if allowed else "residence.read.refused", resident_code,
+                              "居所 look-up")
         # Design: a DV victim's 居所 is visible only to the staff of the home municipality that registered it;
         # any other caller learns nothing, not even that one exists.
         if r is None or r.municipality_code != municipality_code:
@@ -635,6 +646,7 @@ class NoticeService:
             if kind == "tennyu" and r.municipality_code == municipality_code:
                 raise InvalidArgument("kind", "転入 is a move from another municipality; use tenkyo within one")
             old_municipality, old_mailing = r.municipality_code, r.current_mailing_id
+            await self._audit(conn, caller, f"move.{kind}", resident_code, "通知カード after a move (chart ①)")
             # The resident now belongs to the municipality and household of the move.
             await self.repo.upsert_households(conn, [{"municipality_code": municipality_code,
                                                       "household_id": new_household_id,

@@ -146,3 +146,20 @@ async def test_a_dv_victims_residence_is_visible_only_to_the_municipality_that_r
         await notice.stub(f"municipality:{OTHER}").GetResidence(pb.GetResidenceRequest(
             municipality_code=MUNICIPALITY, resident_code=p.resident_code))
     assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_every_look_at_a_residence_is_in_the_access_log_refusals_too(notice):
+    notice.clock.set(START)
+    _, (p,) = await notice.household(1, residence=dict(kind=pb.RESIDENCE_KIND_DV_VICTIM, address=secret_place(),
+                                                       postal_code="5900005", documents=DOCS))
+    await notice.stub().GetResidence(pb.GetResidenceRequest(municipality_code=MUNICIPALITY,
+                                                            resident_code=p.resident_code))
+    with pytest.raises(grpc.aio.AioRpcError):
+        await notice.stub(f"municipality:{OTHER}").GetResidence(pb.GetResidenceRequest(
+            municipality_code=OTHER, resident_code=p.resident_code))
+    repo = notice.service.repo
+    async with repo.begin() as conn:
+        entries = await repo.access_entries(conn, notice.service._rh(p.resident_code).hex())
+    assert [(e.actor, e.action) for e in entries] == [
+        (f"municipality:{MUNICIPALITY}", "residence.register"), (f"municipality:{MUNICIPALITY}", "residence.read"),
+        (f"municipality:{OTHER}", "residence.read.refused")]
