@@ -329,7 +329,14 @@ class NoticeService:
                                          reason="NOT_POSTED")
             members = await self.repo.residents_in(conn, mailing_id)
             ours = [bytes(r.resident_hash) for r in members if r.current_mailing_id == mailing_id]
-            if delivered:
+            if delivered and m.destination == "office":
+                # 別紙 2 (2): the card waits at the office until the DV victim collects it or the municipality
+                # itself sends it on (ResolveReturnedMail collected_at_counter / municipal_resend).
+                await self.repo.update_mailing(conn, mailing_id, status="held_at_office", updated_at=now)
+                await self.repo.update_residents(conn, ours, card_status="held_at_office")
+                await self._event(conn, events.mailing_subject("held_at_office"), mailing_id, municipality_code,
+                                  "held_at_office", items=len(members))
+            elif delivered:
                 await self.repo.update_mailing(conn, mailing_id, status="delivered", updated_at=now)
                 await self.repo.update_residents(conn, ours, card_status="delivered")
                 await self._event(conn, events.mailing_subject("delivered"), mailing_id, municipality_code,
@@ -355,7 +362,7 @@ class NoticeService:
 
     async def _close_if_resolved(self, conn: AsyncConnection, mailing_id: str, municipality_code: str) -> None:
         members = await self.repo.residents_in(conn, mailing_id)
-        if not any(r.current_mailing_id == mailing_id and r.card_status == "returned" for r in members):
+        if not any(r.current_mailing_id == mailing_id and r.card_status in HELD for r in members):
             await self.repo.update_mailing(conn, mailing_id, status="resolved", updated_at=self.clock.now())
             await self._event(conn, events.mailing_subject("resolved"), mailing_id, municipality_code, "resolved")
 
@@ -437,11 +444,15 @@ class NoticeService:
         out = Outcome()
         async with self.repo.begin() as conn:
             m = await self._own_mailing(conn, municipality_code, mailing_id)
-            if m.status != "returned":
+            held_at_office = m.status == "held_at_office"
+            if m.status != "returned" and not held_at_office:
                 raise FailedPrecondition(f"mailing_id: the envelope is not held as returned mail ({m.status})",
                                          reason="NOT_RETURNED")
+            if held_at_office and finding not in ("collected_at_counter", "municipal_resend"):
+                raise InvalidArgument("finding", "a card held at the office is collected or sent on by the "
+                                      "municipality (別紙 2 (2))")
             r = await self.repo.get_resident(conn, self._rh(resident_code), lock=True)
-            if r is None or r.current_mailing_id != mailing_id or r.card_status != "returned":
+            if r is None or r.current_mailing_id != mailing_id or r.card_status not in HELD:
                 raise NotFound("resident_code: no card of this resident is held in this envelope",
                                reason="NOT_IN_MAILING")
             await self._audit(conn, caller, f"returned_mail.{finding}", resident_code, "returned mail (chart ②)")
@@ -450,9 +461,15 @@ class NoticeService:
                 await self._hand_over(conn, r, mailing_id, out)
             elif finding == "municipal_resend":
                 # ... or 市町村の独自サービスとして簡易書留で再送: the same card, posted by the municipality.
-                home = await self._home_address(conn, r)
                 item = await self.repo.item_of(conn, mailing_id, r.resident_hash)
-                out.new_mailing_id = await self._repost(conn, r, item, home)
+                residence = await self.repo.get_residence(conn, r.resident_hash) if held_at_office else None
+                if residence is not None:
+                    # 住所地市区町村が送付: the municipality posts it to the 居所 itself; it never goes to J-LIS or
+                    # the print vendor, so the 居所 stays inside the municipality.
+                    where = self._open(residence.sealed_address, AAD_RESIDENCE)
+                    out.new_mailing_id = await self._repost(conn, r, item, where, destination="residence_restricted")
+                else:
+                    out.new_mailing_id = await self._repost(conn, r, item, await self._home_address(conn, r))
                 out.steps.append("municipal_resend")
             elif finding == "moved_within":
                 address = {"address": new_address, "postal_code": new_postal_code}
@@ -481,13 +498,14 @@ class NoticeService:
                                      reason="NO_ADDRESS")
         return self._open(addrs[r.household_id], AAD_ADDRESS)  # type: ignore[no-any-return]
 
-    async def _repost(self, conn: AsyncConnection, r: Row, item: Row | None, address: dict[str, str]) -> str:
+    async def _repost(self, conn: AsyncConnection, r: Row, item: Row | None, address: dict[str, str], *,
+                      destination: str = "address") -> str:
         now = self.clock.now()
         facts = self._open(r.sealed_facts, AAD_FACTS)
         mid = uuid.uuid4().hex
         await self.repo.insert_mailings(conn, [{
             "mailing_id": mid, "municipality_code": r.municipality_code, "household_id": r.household_id or "",
-            "kind": "municipal_resend", "status": "posted", "destination": "address",
+            "kind": "municipal_resend", "status": "posted", "destination": destination,
             "sealed_destination": self._seal({**address, "addressee": facts["name"] + " 様"}, AAD_DEST),
             "created_at": now, "updated_at": now, "fee_yen": 0}], [{
             "mailing_id": mid, "resident_hash": r.resident_hash, "seq": 0,

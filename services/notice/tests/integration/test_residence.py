@@ -163,3 +163,30 @@ async def test_every_look_at_a_residence_is_in_the_access_log_refusals_too(notic
     assert [(e.actor, e.action) for e in entries] == [
         (f"municipality:{MUNICIPALITY}", "residence.register"), (f"municipality:{MUNICIPALITY}", "residence.read"),
         (f"municipality:{OTHER}", "residence.read.refused")]
+
+
+@pytest.mark.parametrize(("finding", "after"), [("collected_at_counter", None), ("municipal_resend", "posted")])
+async def test_a_card_held_at_the_office_is_collected_or_sent_on_by_the_municipality_itself(notice, finding, after):
+    notice.clock.set(START)
+    place = secret_place()
+    hid, (p,) = await notice.household(1, residence=dict(kind=pb.RESIDENCE_KIND_DV_VICTIM, address=place,
+                                                         postal_code="5900006", documents=DOCS,
+                                                         hold_at_office=True))
+    await notice.post_all()
+    (m,) = [m for m in await notice.mailings() if m.household_id == hid]
+    r = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY,
+                                                                    mailing_id=m.mailing_id, delivered=True))
+    assert r.mailing.status == "held_at_office"
+    done = await notice.stub().ResolveReturnedMail(pb.ResolveReturnedMailRequest(
+        municipality_code=MUNICIPALITY, mailing_id=m.mailing_id, resident_code=p.resident_code, finding=finding))
+    mine = {x.mailing_id: x for x in await notice.mailings()}
+    assert mine[m.mailing_id].status == "resolved"
+    if after is None:
+        assert list(done.steps) == ["handed_over"]
+        return
+    sent = mine[done.new_mailing_id]
+    # Posted by the municipality to the 居所: never prepared for J-LIS, so never in a batch file.
+    assert (sent.kind, sent.status, sent.destination) == ("municipal_resend", "posted", "residence")
+    async with notice.service.repo.begin() as conn:
+        assert (await notice.service.repo.get_mailing(conn, sent.mailing_id)).batch_id is None
+    assert place.encode() not in await all_notice_event_bytes(notice.nats_url)
