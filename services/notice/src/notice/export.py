@@ -85,35 +85,59 @@ def envelope_lines(e: Envelope) -> list[str]:
     return lines
 
 
-def write_records(path: Path, batch_id: str, created_at: dt.datetime, envelopes: Iterable[Envelope],
-                  envelope_count: int) -> tuple[int, str]:
-    """Stream the file; returns (records, sha256). Memory stays flat whatever the batch size."""
-    digest = hashlib.sha256()
-    records = 0
-    tmp = path.with_suffix(".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
-    with os.fdopen(fd, "wb", buffering=1 << 20) as f:
-        head = f"HDR|{FORMAT}|{batch_id}|{created_at.astimezone(dt.UTC).isoformat()}|{envelope_count}\n".encode()
-        digest.update(head)
-        f.write(head)
+class BatchWriter:
+    """Streams an MNB1 file: header, envelopes added in chunks, trailer. Memory stays flat whatever the size."""
+
+    def __init__(self, path: Path, batch_id: str, created_at: dt.datetime, envelope_count: int) -> None:
+        self.path = path
+        self._tmp = path.with_suffix(".part")
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+        self._f = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._digest = hashlib.sha256()
+        self.records = 0
+        self.envelopes = 0
+        self._write(f"HDR|{FORMAT}|{batch_id}|{created_at.astimezone(dt.UTC).isoformat()}|{envelope_count}\n")
+
+    def _write(self, text: str) -> None:
+        data = text.encode()
+        self._digest.update(data)
+        self._f.write(data)
+
+    def add(self, envelopes: Iterable[Envelope]) -> None:
         chunk: list[str] = []
         for e in envelopes:
             lines = envelope_lines(e)
-            records += len(lines)
+            self.records += len(lines)
+            self.envelopes += 1
             chunk.extend(lines)
             if len(chunk) >= 4096:
-                data = ("\n".join(chunk) + "\n").encode()
-                digest.update(data)
-                f.write(data)
+                self._write("\n".join(chunk) + "\n")
                 chunk.clear()
         if chunk:
-            data = ("\n".join(chunk) + "\n").encode()
-            digest.update(data)
-            f.write(data)
-        sha = digest.hexdigest()
-        f.write(f"TRL|{records}|{sha}\n".encode())
-    tmp.replace(path)  # the vendor's agent never sees a half-written file
-    return records, sha
+            self._write("\n".join(chunk) + "\n")
+
+    def close(self) -> str:
+        sha = self._digest.hexdigest()
+        self._f.write(f"TRL|{self.records}|{sha}\n".encode())
+        self._f.close()
+        self._tmp.replace(self.path)  # the vendor's agent never sees a half-written file
+        return sha
+
+    def abort(self) -> None:
+        self._f.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def write_records(path: Path, batch_id: str, created_at: dt.datetime, envelopes: Iterable[Envelope],
+                  envelope_count: int) -> tuple[int, str]:
+    """Write a whole batch; returns (records, sha256)."""
+    w = BatchWriter(path, batch_id, created_at, envelope_count)
+    try:
+        w.add(envelopes)
+    except BaseException:
+        w.abort()
+        raise
+    return w.records, w.close()
 
 
 def write_batch(out_dir: Path | str, batch_id: str, created_at: dt.datetime, envelopes: Sequence[Envelope], *,

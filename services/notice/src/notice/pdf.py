@@ -120,14 +120,28 @@ def _page(c: Canvas, e: Envelope, seq: int) -> None:
                  "地方公共団体情報システム機構　個人番号カード交付申請書（記入例は同封の説明書をご覧ください）")
 
 
+class PdfBatch:
+    """One PDF for a batch, envelopes added in chunks."""
+
+    def __init__(self, path: Path) -> None:
+        _fonts()
+        self.path = path
+        self._c = Canvas(str(path), pagesize=A4, pageCompression=1)
+        self._c.setTitle("通知カード・個人番号カード交付申請書")
+
+    def add(self, envelopes: Sequence[Envelope]) -> None:
+        for e in envelopes:
+            for seq in range(len(e.cards)):
+                _page(self._c, e, seq)
+                self._c.showPage()
+
+    def close(self) -> Path:
+        self._c.save()
+        self.path.chmod(0o600)
+        return self.path
+
+
 def render_batch(path: Path, envelopes: Sequence[Envelope]) -> Path:
-    _fonts()
-    c = Canvas(str(path), pagesize=A4, pageCompression=1)
-    c.setTitle("通知カード・個人番号カード交付申請書")
-    for e in envelopes:
-        for seq in range(len(e.cards)):
-            _page(c, e, seq)
-            c.showPage()
-    c.save()
-    path.chmod(0o600)
-    return path
+    pdf = PdfBatch(path)
+    pdf.add(envelopes)
+    return pdf.close()

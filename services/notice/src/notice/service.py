@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -10,6 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mynumber_runtime.clock import Clock
@@ -27,11 +29,13 @@ from notice.errors import (
     unknown_mailing,
     unknown_resident,
 )
-from notice.export import BatchResult, CardRecord, Envelope, write_batch
+from notice.export import BatchResult, BatchWriter, CardRecord, Envelope
+from notice.pdf import PdfBatch
 from notice.repository import NoticeRepository, Row
 
 log = logging.getLogger("notice")
 
+EXPORT_CHUNK = 5_000
 RETURN_REASONS = ("あて所なし", "受取拒否", "保管期間経過")
 # 別紙 1/2 ①: 居所情報登録申請書, 本人確認書類の写し, 送付場所の確認のための資料 (a 被災者 may be asked for proof of
 # being one: optional, the municipality decides).
@@ -240,7 +244,7 @@ class NoticeService:
         return len(envelopes)
 
     # --- export and printing --------------------------------------------------------------------------------
-    async def export_batch(self, municipality_codes: Sequence[str], out_dir: Any, *,
+    async def export_batch(self, municipality_codes: Sequence[str], out_dir: Path | str, *,
                            with_pdfs: bool) -> BatchResult:
         for code in municipality_codes:
             if not _digits(code, 6):
@@ -251,36 +255,57 @@ class NoticeService:
             ms = await self.repo.prepared_for_export(conn, municipality_codes)
             if not ms:
                 raise FailedPrecondition("no prepared envelopes to export", reason="NOTHING_TO_EXPORT")
-            items = await self.repo.items_of(conn, [m.mailing_id for m in ms])
-            by: dict[str, list[Row]] = defaultdict(list)
-            for it in items:
-                by[it.mailing_id].append(it)
-            envs = []
-            for m in ms:
-                dest = self._open(m.sealed_destination, AAD_DEST)
-                sealed_label = b""
-                if m.destination == "residence_restricted":
-                    # A DV victim's 居所 leaves only sealed to the vendor's secure label line.
-                    sealed_label = self.print_sealer.seal(json.dumps(dest, ensure_ascii=False).encode(),
-                                                          m.mailing_id.encode())
-                    dest = {"address": "", "postal_code": "", "addressee": ""}
-                cards = [CardRecord(application_id=it.application_id or "", document=it.document,
-                                    **self._open(it.sealed_card, AAD_CARD)) for it in by[m.mailing_id]]
-                envs.append(Envelope(mailing_id=m.mailing_id, municipality_code=m.municipality_code,
-                                     kind=m.kind, destination=m.destination, postal_code=dest["postal_code"],
-                                     address=dest["address"], addressee=dest["addressee"],
-                                     sealed_label=sealed_label, cards=cards))
-            result = write_batch(out_dir, batch_id, now, envs, with_pdfs=with_pdfs)
+            # File work and PDF rendering run in a worker thread: the event loop keeps serving calls.
+            out = Path(out_dir)
+            await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
+            writer = await asyncio.to_thread(BatchWriter, out / f"{batch_id}.mnb", batch_id, now, len(ms))
+            pdf = await asyncio.to_thread(PdfBatch, out / f"{batch_id}.pdf") if with_pdfs else None
+            try:
+                # Chunks: the envelopes' rows are locked once; their items are read, opened and written a chunk
+                # at a time, so memory does not grow with the batch.
+                for i in range(0, len(ms), EXPORT_CHUNK):
+                    part = ms[i:i + EXPORT_CHUNK]
+                    envs = await self._envelopes(conn, part)
+                    await asyncio.to_thread(writer.add, envs)
+                    if pdf is not None:
+                        await asyncio.to_thread(pdf.add, envs)
+                    await self.repo.add_events(conn, [
+                        (events.mailing_subject("exported"),
+                         events.mailing_changed(mailing_id=e.mailing_id, municipality_code=e.municipality_code,
+                                                status="exported", at=now, items=len(e.cards), batch_id=batch_id))
+                        for e in envs])
+            except BaseException:
+                await asyncio.to_thread(writer.abort)
+                raise
+            sha = await asyncio.to_thread(writer.close)
+            pdfs = [await asyncio.to_thread(pdf.close)] if pdf is not None else []
             await self.repo.mark_exported(conn, [m.mailing_id for m in ms], batch_id, now)
             await self.repo.insert_batch(conn, {"batch_id": batch_id, "created_at": now, "envelopes": len(ms),
-                                                "records": result.records, "sha256": result.sha256,
-                                                "status": "exported"})
-            await self.repo.add_events(conn, [
-                (events.mailing_subject("exported"),
-                 events.mailing_changed(mailing_id=m.mailing_id, municipality_code=m.municipality_code,
-                                        status="exported", at=now, items=len(by[m.mailing_id]), batch_id=batch_id))
-                for m in ms])
-        return result
+                                                "records": writer.records, "sha256": sha, "status": "exported"})
+        return BatchResult(batch_id=batch_id, path=writer.path, envelopes=len(ms), records=writer.records,
+                           sha256=sha, pdf_paths=pdfs)
+
+    async def _envelopes(self, conn: AsyncConnection, ms: Sequence[Row]) -> list[Envelope]:
+        items = await self.repo.items_of(conn, [m.mailing_id for m in ms])
+        by: dict[str, list[Row]] = defaultdict(list)
+        for it in items:
+            by[it.mailing_id].append(it)
+        envs = []
+        for m in ms:
+            dest = self._open(m.sealed_destination, AAD_DEST)
+            sealed_label = b""
+            if m.destination == "residence_restricted":
+                # A DV victim's 居所 leaves only sealed to the vendor's secure label line.
+                sealed_label = self.print_sealer.seal(json.dumps(dest, ensure_ascii=False).encode(),
+                                                      m.mailing_id.encode())
+                dest = {"address": "", "postal_code": "", "addressee": ""}
+            cards = [CardRecord(application_id=it.application_id or "", document=it.document,
+                                **self._open(it.sealed_card, AAD_CARD)) for it in by[m.mailing_id]]
+            envs.append(Envelope(mailing_id=m.mailing_id, municipality_code=m.municipality_code, kind=m.kind,
+                                 destination=m.destination, postal_code=dest["postal_code"],
+                                 address=dest["address"], addressee=dest["addressee"], sealed_label=sealed_label,
+                                 cards=cards))
+        return envs
 
     async def report_print_status(self, batch_id: str, status: str) -> int:
         if status not in ("printed", "posted"):
