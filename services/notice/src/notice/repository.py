@@ -101,6 +101,14 @@ class NoticeRepository:
             await conn.execute(sa.update(residents).where(residents.c.resident_hash.in_(list(hashes)))
                                .values(**values))
 
+    async def mark_mailed(self, conn: AsyncConnection, pairs: list[dict[str, Any]]) -> None:
+        """One executemany for a whole preparation: [{"rh": resident_hash, "mid": mailing_id}, ...]."""
+        if pairs:
+            await conn.execute(
+                sa.update(residents).where(residents.c.resident_hash == sa.bindparam("rh"))
+                .values(card_status="mailed", current_mailing_id=sa.bindparam("mid"))
+                .execution_options(synchronize_session=False), pairs)
+
     # --- 居所 ------------------------------------------------------------------------------------------------
     async def upsert_residence(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
         stmt = insert(residences).values(**row)

@@ -235,11 +235,7 @@ class NoticeService:
                         events.mailing_changed(mailing_id=mid, municipality_code=municipality_code,
                                                status="prepared", at=now, items=len(members))))
         await self.repo.insert_mailings(conn, envelopes, items)
-        by_mailing: dict[str, list[bytes]] = defaultdict(list)
-        for it in items:
-            by_mailing[it["mailing_id"]].append(it["resident_hash"])
-        for mid, hashes in by_mailing.items():
-            await self.repo.update_residents(conn, hashes, card_status="mailed", current_mailing_id=mid)
+        await self.repo.mark_mailed(conn, [{"rh": it["resident_hash"], "mid": it["mailing_id"]} for it in items])
         await self.repo.add_events(conn, evs)
         return len(envelopes)
 
