@@ -53,8 +53,10 @@ async def serve(settings: NoticeSettings, *, ready: asyncio.Event | None = None,
     except Exception:  # the numbering service has not started yet: create its stream so we can subscribe
         await ensure_stream(js, "numbering", duplicate_window_s=settings.nats.duplicate_window_s)
     repo = NoticeRepository(engine)
-    service = NoticeService(repo=repo, sealer=await load_sealer(engine, data_keys, derive_key(master, "pii-kek")),
-                            hasher=KeyedHash(derive_key(master, "lookup-hash")), clock=clock or SystemClock(),
+    # Labels of our own: even if a local run hands every service the same master file, our keys differ.
+    kek, lookup = derive_key(master, "notice/pii-kek"), derive_key(master, "notice/lookup-hash")
+    service = NoticeService(repo=repo, sealer=await load_sealer(engine, data_keys, kek),
+                            hasher=KeyedHash(lookup), clock=clock or SystemClock(),
                             print_sealer=FieldSealer({1: _hex_key(settings.print_key_file)}, current=1))
     if services is not None:
         services.append(service)

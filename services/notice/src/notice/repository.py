@@ -24,6 +24,8 @@ from notice.models import (
     residents,
 )
 
+# IN lists are cut into slices: one statement may carry at most 65,535 parameters.
+SLICE = 10_000
 Row = sa.Row[Any]
 Rows = Sequence[sa.Row[Any]]
 
@@ -80,10 +82,12 @@ class NoticeRepository:
 
     async def household_addresses(self, conn: AsyncConnection, municipality_code: str,
                                   ids: Iterable[str]) -> dict[str, bytes]:
-        h = households
-        rows = (await conn.execute(sa.select(h.c.household_id, h.c.sealed_address).where(
-            h.c.municipality_code == municipality_code, h.c.household_id.in_(list(ids))))).all()
-        return {row.household_id: row.sealed_address for row in rows}
+        h, wanted, out = households, list(ids), {}
+        for i in range(0, len(wanted), SLICE):
+            rows = (await conn.execute(sa.select(h.c.household_id, h.c.sealed_address).where(
+                h.c.municipality_code == municipality_code, h.c.household_id.in_(wanted[i:i + SLICE])))).all()
+            out.update({row.household_id: row.sealed_address for row in rows})
+        return out
 
     async def household_exists(self, conn: AsyncConnection, municipality_code: str, household_id: str) -> bool:
         h = households
@@ -120,10 +124,12 @@ class NoticeRepository:
         return (await conn.execute(sa.select(residences).where(residences.c.resident_hash == resident_hash))).first()
 
     async def residences_of(self, conn: AsyncConnection, hashes: Sequence[bytes]) -> dict[bytes, Row]:
-        if not hashes:
-            return {}
-        rows = (await conn.execute(sa.select(residences).where(residences.c.resident_hash.in_(list(hashes))))).all()
-        return {bytes(row.resident_hash): row for row in rows}
+        wanted, out = list(hashes), {}
+        for i in range(0, len(wanted), SLICE):
+            rows = (await conn.execute(sa.select(residences).where(
+                residences.c.resident_hash.in_(wanted[i:i + SLICE])))).all()
+            out.update({bytes(row.resident_hash): row for row in rows})
+        return out
 
     # --- envelopes -----------------------------------------------------------------------------------------
     async def insert_mailings(self, conn: AsyncConnection, envelopes: list[dict[str, Any]],

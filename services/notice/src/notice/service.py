@@ -263,6 +263,8 @@ class NoticeService:
                     part = ms[i:i + EXPORT_CHUNK]
                     envs = await self._envelopes(conn, part)
                     await asyncio.to_thread(writer.add, envs)
+                    # Per chunk: one statement for all 1,000,000 would pass PostgreSQL's 65,535-parameter limit.
+                    await self.repo.mark_exported(conn, [m.mailing_id for m in part], batch_id, now)
                     if pdf is not None:
                         await asyncio.to_thread(pdf.add, envs)
                     await self.repo.add_events(conn, [
@@ -275,7 +277,6 @@ class NoticeService:
                 raise
             sha = await asyncio.to_thread(writer.close)
             pdfs = [await asyncio.to_thread(pdf.close)] if pdf is not None else []
-            await self.repo.mark_exported(conn, [m.mailing_id for m in ms], batch_id, now)
             await self.repo.insert_batch(conn, {"batch_id": batch_id, "created_at": now, "envelopes": len(ms),
                                                 "records": writer.records, "sha256": sha, "status": "exported"})
         return BatchResult(batch_id=batch_id, path=writer.path, envelopes=len(ms), records=writer.records,
