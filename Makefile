@@ -22,7 +22,7 @@ test-unit:
 
 lint:  ## ruff and mypy (strict) on our code
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy libs/runtime/src services/numbering/src tools/devstack/src tools/cli/src
+	$(VENV)/bin/mypy libs/runtime/src services/numbering/src services/notice/src tools/devstack/src tools/cli/src
 
 proto:  ## regenerate gen/python from proto/ (after buf lint)
 	$(VENV)/bin/buf lint proto
@@ -42,6 +42,8 @@ charts:  ## lint, render (east, west) and schema-validate the Helm chart, offlin
 
 bench:  ## benchmarks print figures next to a baseline measured in the same run
 	$(PY) bench/numbering/run.py
+	$(PY) bench/notice/run.py
+	$(PY) bench/notice/db_path.py
 
 lock:  ## re-pin every dependency (uv.lock stays out of git; requirements.txt has no registry address)
 	uv lock

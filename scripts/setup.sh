@@ -6,7 +6,9 @@ export UV_PYTHON_DOWNLOADS=never
 
 # pcscd + vpcd + OpenSC: the virtual card on the real PC/SC stack; libpcsclite-dev, swig, gcc: pyscard's build;
 # softhsm2: the CA keys' HSM; openssl: interop checks.
-APT_PACKAGES=(pcscd libpcsclite-dev vsmartcard-vpcd opensc softhsm2 swig gcc openssl procps iproute2 util-linux)
+# poppler-utils, zbar-tools: the notice tests read the PDFs back (text, QR); the fonts make rendered pages readable.
+APT_PACKAGES=(pcscd libpcsclite-dev vsmartcard-vpcd opensc softhsm2 swig gcc openssl procps iproute2 util-linux
+              poppler-utils poppler-data zbar-tools fonts-ipafont-gothic fonts-ipafont-mincho)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

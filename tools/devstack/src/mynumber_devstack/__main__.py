@@ -29,6 +29,8 @@ class ServiceSpec:
 # Every service built so far; one line each.
 SERVICES = [
     ServiceSpec("numbering", "numbering", "NUMBERING_", 50051),
+    ServiceSpec("notice", "notice", "NOTICE_", 50053,
+                (("NOTICE_PRINT_KEY_FILE", "{data}/secrets/print.key"), ("NOTICE_EXPORT_DIR", "{data}/notice/export"))),
 ]
 
 COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
@@ -84,8 +86,8 @@ def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0) -> i
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user when we are root
     secrets = data_dir / "secrets"
-    numbering_key = ensure_secret(secrets / "numbering.key")
-    events_key = ensure_secret(secrets / "events.key")
+    events_key = ensure_secret(secrets / "events.key")  # shared by every producer and consumer of events
+    ensure_secret(secrets / "print.key")  # notice: seals a DV victim's 居所 for the print vendor's label line
     print(f"data folder: {data_dir}", flush=True)
     pg = EmbeddedPostgres(data_dir / "pg", port=pg_port).start()
     nats = EmbeddedNats(data_dir / "nats", port=nats_port).start()
@@ -99,9 +101,10 @@ def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0) -> i
             env.update({
                 f"{p}DATABASE__URL": pg.url, f"{p}NATS__URL": nats.url,
                 f"{p}GRPC__LISTEN": f"127.0.0.1:{spec.grpc_port + port_offset}", f"{p}GRPC__INSECURE_LOCAL": "true",
-                f"{p}KEYS_FILE": str(numbering_key), f"{p}EVENTS_KEY_FILE": str(events_key),
+                f"{p}KEYS_FILE": str(ensure_secret(secrets / f"{spec.name}.key")),  # each service its own
+                f"{p}EVENTS_KEY_FILE": str(events_key),
                 f"{p}LOG_FILE": str(data_dir / "logs" / f"{spec.name}.log"),
-                **dict(spec.extra_env),
+                **{k: v.format(data=data_dir) for k, v in spec.extra_env},
             })
             proc = subprocess.Popen([sys.executable, "-m", spec.module, "--migrate"], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
