@@ -60,9 +60,11 @@ async def test_number_assigned_is_published_with_the_number_sealed(numbering):
     number = (await numbering.stub().AssignNumber(req(code))).individual_number
     sealer = events.EventSealer(numbering.events_key)
 
-    def ours(data: bytes) -> bool:
-        e = ev.NumberAssigned.FromString(data)
-        return code in events.open_number_assigned(sealer, e).resident_codes
+    def ours(data: bytes) -> bool:  # other test modules' services publish on this server under other keys
+        try:
+            return code in events.open_number_assigned(sealer, ev.NumberAssigned.FromString(data)).resident_codes
+        except InvalidTag:
+            return False
 
     data = await wait_for_event(numbering.nats_url, events.NUMBER_ASSIGNED, ours)
     assert number.encode() not in data and code.encode() not in data
@@ -82,8 +84,11 @@ async def test_number_changed_is_published_with_old_and_new_sealed(numbering):
     sealer = events.EventSealer(numbering.events_key)
 
     def ours(data: bytes) -> bool:
-        return sealer.open(events.NUMBER_CHANGED, ev.NumberChanged.FromString(data).sealed_identity
-                           ).resident_code == code
+        try:
+            return sealer.open(events.NUMBER_CHANGED, ev.NumberChanged.FromString(data).sealed_identity
+                               ).resident_code == code
+        except InvalidTag:
+            return False
 
     e = ev.NumberChanged.FromString(await wait_for_event(numbering.nats_url, events.NUMBER_CHANGED, ours))
     identity = sealer.open(events.NUMBER_CHANGED, e.sealed_identity)
