@@ -22,7 +22,7 @@ test-unit:
 
 lint:  ## ruff and mypy (strict) on our code
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy libs/runtime/src services/numbering/src services/notice/src tools/devstack/src tools/cli/src
+	$(VENV)/bin/mypy libs/runtime/src services/numbering/src services/notice/src services/jpki/src tools/devstack/src tools/cli/src
 
 proto:  ## regenerate gen/python from proto/ (after buf lint)
 	$(VENV)/bin/buf lint proto

@@ -7,6 +7,7 @@ commit and ack means a redelivery, which finds the id recorded and is only ackno
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -104,9 +105,16 @@ class IdempotentConsumer:
         return len(msgs)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("consumer %s: fetch failed; retrying", self.durable)
-                await asyncio.sleep(1.0)
+        try:
+            while not stop.is_set():
+                try:
+                    await self.run_once()
+                except Exception:
+                    log.exception("consumer %s: fetch failed; retrying", self.durable)
+                    await asyncio.sleep(1.0)
+        finally:
+            # A pull subscription left open makes the connection's drain wait out its whole timeout.
+            if self._sub is not None:
+                with contextlib.suppress(Exception):
+                    await self._sub.unsubscribe()
+                self._sub = None

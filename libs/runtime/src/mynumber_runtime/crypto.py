@@ -68,6 +68,23 @@ class FieldSealer:
         return aead.decrypt(sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :], aad)
 
 
+class SubjectSealer:
+    """Seals event payloads under the platform event key with the event's subject as associated data, so a
+    payload cannot be replayed under another event type. Producers and consumers hold the same key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._sealer = FieldSealer({1: key}, current=1)
+
+    def seal(self, subject: str, plaintext: bytes) -> bytes:
+        return self._sealer.seal(plaintext, subject.encode())
+
+    def seal_many(self, subject: str, plaintexts: Sequence[bytes]) -> list[bytes]:
+        return self._sealer.seal_many(plaintexts, subject.encode())
+
+    def open(self, subject: str, sealed: bytes) -> bytes:
+        return self._sealer.open(sealed, subject.encode())
+
+
 class KeyedHash:
     """Keyed BLAKE2b (RFC 7693 keyed mode, a PRF) with a 128-bit output: the look-up key of a personal value.
     One C call per value, which matters on bulk paths (HMAC-SHA-256 costs about three times as much here)."""

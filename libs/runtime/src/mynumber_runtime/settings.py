@@ -13,6 +13,11 @@ def read_secret(path: Path) -> bytes:
     return path.read_bytes().rstrip(b"\r\n")
 
 
+def read_hex_secret(path: Path) -> bytes:
+    """A key kept as hex text in a secret file."""
+    return bytes.fromhex(read_secret(path).decode().strip())
+
+
 class DatabaseSettings(BaseModel):
     url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/mynumber"
     # In production the URL carries a password, so it is given as a file.
@@ -63,6 +68,8 @@ class ServiceSettings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     nats: NatsSettings = Field(default_factory=NatsSettings)
     grpc: GrpcSettings = Field(default_factory=lambda: GrpcSettings(insecure_local=True))
+    # The region this instance runs in (east/west): names the origin of its events.
+    region_name: str = "east"
     log_level: str = "INFO"
     log_file: Path | None = None
     # OTLP endpoint for traces; unset means spans go nowhere (or to the console with trace_console).

@@ -18,8 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mynumber_runtime.host import run_until_signalled
 from mynumber_runtime.logs import configure_logging
-from mynumber_runtime.settings import read_secret
+from mynumber_runtime.settings import read_hex_secret, read_secret
 
 from jpki.settings import JpkiSettings
 
@@ -38,11 +39,12 @@ async def _ceremony(settings: JpkiSettings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(settings: JpkiSettings) -> int:
+async def _serve(settings: JpkiSettings, stop: asyncio.Event) -> int:
     import nats
     from mynumber_runtime.consumer import IdempotentConsumer
     from mynumber_runtime.db import migrate
     from mynumber_runtime.grpc_server import PlatformServer
+    from mynumber_runtime.host import host, nats_check
     from mynumber_runtime.outbox import OutboxRelay
     from mynumber_runtime.streams import ensure_stream
 
@@ -56,44 +58,40 @@ async def _serve(settings: JpkiSettings) -> int:
     if not service.authorities:
         print("no CA yet: run `python -m jpki ceremony` first", file=sys.stderr)
         return 2
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    nc = await nats.connect(settings.nats.url)
+    engine = service.repo.engine
+    nc = await nats.connect(settings.nats.url, name="jpki", max_reconnect_attempts=-1)
     js = nc.jetstream()
     await ensure_stream(js, "jpki", duplicate_window_s=settings.nats.duplicate_window_s)
     resident_stream = await ensure_stream(js, events.RESIDENT_SERVICE)
-    sealer = events.ResidentEventSealer(bytes.fromhex(read_secret(settings.events_key_file).decode()))
-    consumer = IdempotentConsumer(js=js, engine=service.repo.engine, table=models.processed_events,
+    sealer = events.ResidentEventSealer(read_hex_secret(settings.events_key_file))
+    consumer = IdempotentConsumer(js=js, engine=engine, table=models.processed_events,
                                   stream=resident_stream, durable="jpki-resident-facts-changed",
                                   filter_subject=events.RESIDENT_FACTS_CHANGED,
                                   handler=events.facts_changed_handler(service, sealer))
-    relay = OutboxRelay(engine=service.repo.engine, table=models.outbox, js=js)
-
-    async def nats_ok() -> None:
-        if not nc.is_connected:
-            raise ConnectionError("NATS disconnected")
-
+    relay = OutboxRelay(engine=engine, table=models.outbox, js=js,
+                        origin=f"{settings.region_name}-{engine.url.database}")
     server = PlatformServer(settings.grpc, bindings(service),
-                            checks={"database": service.repo.ping, "nats": nats_ok,
+                            checks={"database": service.repo.ping, "nats": nats_check(nc),
                                     "hsm": lambda: asyncio.to_thread(service.hsm.ping)})
-    await server.start()
     http, _snapshot, http_stop, poller = await start_http(service, settings.http.listen_host,
                                                           settings.http.listen_port,
                                                           poll_interval_s=settings.ocsp_status_delay_s / 2)
     background = Background(service)
-    tasks = [asyncio.create_task(background.run()), asyncio.create_task(consumer.run(stop)),
-             asyncio.create_task(relay.run(stop))]
-    await stop.wait()
-    background.stop.set()
-    http_stop.set()
-    http.close()
-    await server.stop()
-    for t in [*tasks, poller]:
+
+    async def crl_and_ocsp_schedule(stop: asyncio.Event) -> None:
+        task = asyncio.create_task(background.run())
+        await stop.wait()
+        background.stop.set()
+        await task
+
+    async def close_http() -> None:
+        http_stop.set()
+        http.close()
         with contextlib.suppress(Exception):
-            await t
-    await nc.close()
+            await poller
+
+    await host("jpki", server, loops=[crl_and_ocsp_schedule, consumer.run, relay.run],
+               cleanup=[close_http, nc.drain, engine.dispose], stop=stop)
     return 0
 
 
@@ -187,7 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ceremony":
         return asyncio.run(_ceremony(settings, args))
     if args.command == "serve":
-        return asyncio.run(_serve(settings))
+        code = 0
+
+        async def serve(stop: asyncio.Event) -> None:
+            nonlocal code
+            code = await _serve(settings, stop)
+
+        run_until_signalled(serve)
+        return code
     if args.command == "responder":
         port = args.port or settings.http.listen_port
         if args.workers > 1:

@@ -13,7 +13,7 @@ from mynumber_runtime.clock import Clock, SystemClock
 from mynumber_runtime.crypto import KeyedHash, derive_key
 from mynumber_runtime.db import create_async_engine
 from mynumber_runtime.keystore import load_sealer
-from mynumber_runtime.settings import read_secret
+from mynumber_runtime.settings import read_hex_secret, read_secret
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from jpki import hsm as hsmmod
@@ -47,7 +47,7 @@ def tuning_from(s: JpkiSettings) -> Tuning:
 async def build_service(settings: JpkiSettings, *, engine: AsyncEngine | None = None, hsm: hsmmod.Hsm | None = None,
                         clock: Clock | None = None) -> JpkiService:
     engine = engine or create_async_engine(settings.database.resolved_url(), pool_size=settings.database.pool_size)
-    master = bytes.fromhex(read_secret(settings.keys_file).decode())
+    master = read_hex_secret(settings.keys_file)
     repo = JpkiRepository(engine)
     sealer = await load_sealer(engine, models.data_keys, derive_key(master, "jpki/kek"))
     service = JpkiService(repo=repo, hsm=hsm or open_hsm(settings), clock=clock or SystemClock(), sealer=sealer,

@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.jpki.v1 import events_pb2 as jev
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.resident.v1 import events_pb2 as rev
-from mynumber_runtime.crypto import FieldSealer
+from mynumber_runtime.crypto import SubjectSealer
 from mynumber_runtime.streams import subject
 from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,19 +56,17 @@ def certificate_revoked(kind: str, serial: int, card_id: str, cause: str, revoke
 
 
 class ResidentEventSealer:
-    """Seals/opens SealedResident under the platform event key; the subject is the associated data."""
+    """Seals/opens SealedResident under the platform event key (bound to the facts_changed subject)."""
 
     def __init__(self, key: bytes) -> None:
-        self._sealer = FieldSealer({1: key}, current=1)
+        self._sealer = SubjectSealer(key)
 
     def seal(self, resident_code: str) -> bytes:
-        return self._sealer.seal(rev.SealedResident(resident_code=resident_code).SerializeToString(),
-                                 RESIDENT_FACTS_CHANGED.encode())
+        return self._sealer.seal(RESIDENT_FACTS_CHANGED,
+                                 rev.SealedResident(resident_code=resident_code).SerializeToString())
 
     def open(self, sealed: bytes) -> str:
-        out = rev.SealedResident()
-        out.ParseFromString(self._sealer.open(sealed, RESIDENT_FACTS_CHANGED.encode()))
-        return out.resident_code
+        return str(rev.SealedResident.FromString(self._sealer.open(RESIDENT_FACTS_CHANGED, sealed)).resident_code)
 
 
 def resident_facts_changed(sealer: ResidentEventSealer, *, change_id: str, municipality_code: str,

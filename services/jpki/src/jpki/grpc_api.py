@@ -208,8 +208,9 @@ _MANAGE = ("service", "operator")
 
 def bindings(service: JpkiService, *, issuing_services: frozenset[str] = frozenset({"issuance"})
              ) -> list[ServiceBinding]:
-    ca_methods = {m: _MANAGE for m in ("IssueCertificate", "RevokeCertificate", "ReleaseHold", "SuspendCard",
-                                       "ResumeCard", "GetCertificate")}
+    ca_methods: dict[str, tuple[str, ...]] = {
+        m: _MANAGE for m in ("IssueCertificate", "RevokeCertificate", "ReleaseHold", "SuspendCard", "ResumeCard",
+                             "GetCertificate")}
     ca_methods |= {"GenerateCrls": ("operator",), "VerifyAuditChain": ("operator",)}
     return [
         ServiceBinding(pb.DESCRIPTOR.services_by_name["CertificateAuthorityService"].full_name,

@@ -112,7 +112,7 @@ class Hsm:
     def ping(self) -> None:
         """Health check: the session still answers."""
         with PKCS11_LOCK:
-            self._session.get_random(8)
+            self._session.generate_random(64)
 
     def generate_rsa(self, label: str, *, bits: int = 2048) -> KeyInfo:
         """Generate an RSA key pair inside the token: private half sensitive and never extractable."""

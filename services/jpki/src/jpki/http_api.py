@@ -141,10 +141,10 @@ class HttpFront:
             return _response("405 Method Not Allowed", _TEXT, b"only GET\n", keep_alive, "Allow: GET\r\n")
         parts = path.decode("ascii", "replace").strip("/").split("/")
         if len(parts) == 2 and parts[0] == "ca" and parts[1].endswith(".cer"):
-            der = self.snapshot.ca_certs.get(parts[1][:-4])
-            if der is None:
+            ca_der = self.snapshot.ca_certs.get(parts[1][:-4])
+            if ca_der is None:
                 return _response("404 Not Found", _TEXT, b"no such CA\n", keep_alive)
-            return _response("200 OK", "application/pkix-cert", der, keep_alive)
+            return _response("200 OK", "application/pkix-cert", ca_der, keep_alive)
         key: tuple[str, str, bool] | None = None
         if len(parts) == 3 and parts[0] == "crl" and parts[2].endswith(".crl"):
             name = parts[2][:-4]

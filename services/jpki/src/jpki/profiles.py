@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from jpki.errors import InvalidArgument
 
@@ -311,7 +311,7 @@ def end_entity_certificate(*, kind: CaKind, ca_cert: x509.Certificate, public_ke
     if include_ocsp_url:
         # Not observed on real cards (domain.md §4.2, UNCONFIRMED); our verifiers find the responder here.
         b = b.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
-            x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp()))]), critical=False)
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp()))]), critical=False)
     return b
 
 

@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from mynumber_runtime import audit, outbox
+from mynumber_runtime.audit import ChainReport
+from mynumber_runtime.db import Repository
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jpki import models as m
 
 Row = sa.Row[Any]
 
 
-class JpkiRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+def _rows(rows: Sequence[Any]) -> list[Row]:
+    """Rows of a typed multi-column select as the module's plain `Row` (for annotations only)."""
+    return list(rows)
 
-    @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
 
-    async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-
+class JpkiRepository(Repository):
     # --- CAs and responders ---------------------------------------------------------------------------------
     async def add_ca(self, conn: AsyncConnection, *, kind: str, generation: int, serial_hex: str, cert_der: bytes,
                      key_label: str, at: dt.datetime) -> None:
@@ -75,7 +69,7 @@ class JpkiRepository:
         q = sa.select(m.partitions)
         if ca_kind:
             q = q.where(m.partitions.c.ca_kind == ca_kind)
-        return list((await conn.execute(q)).all())
+        return _rows((await conn.execute(q)).all())
 
     async def partition(self, conn: AsyncConnection, ca_kind: str, code: str) -> Row | None:
         return (await conn.execute(sa.select(m.partitions).where(
@@ -108,7 +102,7 @@ class JpkiRepository:
         q = sa.select(m.certificates).where(m.certificates.c.card_id == card_id).order_by(m.certificates.c.created_at)
         if for_update:
             q = q.with_for_update()
-        return list((await conn.execute(q)).all())
+        return _rows((await conn.execute(q)).all())
 
     async def live_certificates_of_holder(self, conn: AsyncConnection, holder_ref: bytes, ca_kind: str
                                           ) -> list[Row]:
@@ -134,7 +128,7 @@ class JpkiRepository:
             q = q.where(sa.or_(
                 sa.and_(c.status.in_([m.HOLD, m.REVOKED]), c.status_changed_at >= changed_after),
                 sa.and_(c.status == m.GOOD, c.hold_released_at >= changed_after)))
-        return list((await conn.execute(q)).all())
+        return _rows((await conn.execute(q)).all())
 
     # --- OCSP responses -------------------------------------------------------------------------------------
     async def upsert_ocsp_response(self, conn: AsyncConnection, **values: Any) -> None:
@@ -151,14 +145,14 @@ class JpkiRepository:
              .join(m.certificates, sa.and_(c.ca_kind == r.ca_kind, c.serial_hex == r.serial_hex))
              .where(sa.or_(r.next_update < before, r.signer_id.not_in(list(signer_ids))))
              .order_by(r.next_update).limit(limit))
-        return list((await conn.execute(q)).all())
+        return _rows((await conn.execute(q)).all())
 
     async def ocsp_changed_since(self, conn: AsyncConnection, since: dt.datetime | None) -> list[Row]:
         r = m.ocsp_responses.c
         q = sa.select(r.ca_kind, r.serial_hex, r.der, r.good, r.revoked_at, r.reason_code, r.updated_at)
         if since is not None:
             q = q.where(r.updated_at > since)
-        return list((await conn.execute(q)).all())
+        return _rows((await conn.execute(q)).all())
 
     # --- CRLs -----------------------------------------------------------------------------------------------
     async def next_crl_number(self, conn: AsyncConnection) -> int:
@@ -175,9 +169,9 @@ class JpkiRepository:
 
     async def latest_crls_since(self, conn: AsyncConnection, since_id: int) -> list[Row]:
         c = m.crls.c
-        return list((await conn.execute(sa.select(c.id, c.ca_kind, c.partition, c.delta, c.number, c.this_update,
-                                                  c.next_update, c.der).where(c.id > since_id).order_by(c.id))
-                     ).all())
+        return _rows((await conn.execute(sa.select(c.id, c.ca_kind, c.partition, c.delta, c.number, c.this_update,
+                                                   c.next_update, c.der).where(c.id > since_id).order_by(c.id))
+                      ).all())
 
     # --- verifiers ------------------------------------------------------------------------------------------
     async def add_verifier(self, conn: AsyncConnection, **values: Any) -> None:
@@ -196,7 +190,7 @@ class JpkiRepository:
         q = sa.select(m.verifiers).order_by(m.verifiers.c.registered_at)
         if not include_deregistered:
             q = q.where(m.verifiers.c.deregistered_at.is_(None))
-        return list((await conn.execute(q)).all())
+        return _rows((await conn.execute(q)).all())
 
     # --- audit and events -----------------------------------------------------------------------------------
     async def audit(self, conn: AsyncConnection, *, at: dt.datetime, actor: str, action: str, subject_ref: str,
@@ -204,7 +198,7 @@ class JpkiRepository:
         return await audit.append(conn, m.audit_log, at=at, actor=actor, action=action, subject_ref=subject_ref,
                                   purpose=purpose, details=details)
 
-    async def verify_audit(self, conn: AsyncConnection) -> audit.ChainReport:
+    async def verify_audit(self, conn: AsyncConnection) -> ChainReport:
         return await audit.verify_chain(conn, m.audit_log)
 
     async def add_event(self, conn: AsyncConnection, subject: str, message: outbox.Message) -> int:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import os
-import signal
 from pathlib import Path
 
 import nats
@@ -18,10 +16,11 @@ from mynumber_runtime.consumer import IdempotentConsumer
 from mynumber_runtime.crypto import FieldSealer, KeyedHash, derive_key
 from mynumber_runtime.db import create_async_engine, migrate
 from mynumber_runtime.grpc_server import PlatformServer
+from mynumber_runtime.host import host, nats_check, run_until_signalled
 from mynumber_runtime.keystore import load_sealer
 from mynumber_runtime.logs import configure_logging
 from mynumber_runtime.outbox import OutboxRelay
-from mynumber_runtime.settings import read_secret
+from mynumber_runtime.settings import read_hex_secret
 from mynumber_runtime.streams import ensure_stream, stream_name
 from nats.aio.msg import Msg
 from numbering.events import NUMBER_ASSIGNED, EventSealer, open_number_assigned
@@ -37,13 +36,9 @@ MIGRATIONS = Path(os.environ.get("NOTICE_MIGRATIONS_DIR") or Path(__file__).reso
 log = logging.getLogger("notice")
 
 
-def _hex_key(path: Path) -> bytes:
-    return bytes.fromhex(read_secret(path).decode().strip())
-
-
 async def serve(settings: NoticeSettings, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None,
                 clock: Clock | None = None, services: list[NoticeService] | None = None) -> None:
-    master = _hex_key(settings.keys_file)
+    master = read_hex_secret(settings.keys_file)
     engine = create_async_engine(settings.database.resolved_url(), pool_size=settings.database.pool_size)
     nc = await nats.connect(settings.nats.url, name="notice", max_reconnect_attempts=-1)
     js = nc.jetstream()
@@ -57,10 +52,10 @@ async def serve(settings: NoticeSettings, *, ready: asyncio.Event | None = None,
     kek, lookup = derive_key(master, "notice/pii-kek"), derive_key(master, "notice/lookup-hash")
     service = NoticeService(repo=repo, sealer=await load_sealer(engine, data_keys, kek),
                             hasher=KeyedHash(lookup), clock=clock or SystemClock(),
-                            print_sealer=FieldSealer({1: _hex_key(settings.print_key_file)}, current=1))
+                            print_sealer=FieldSealer({1: read_hex_secret(settings.print_key_file)}, current=1))
     if services is not None:
         services.append(service)
-    event_sealer = EventSealer(_hex_key(settings.events_key_file))
+    event_sealer = EventSealer(read_hex_secret(settings.events_key_file))
 
     async def on_assigned(conn: AsyncConnection, msg: Msg) -> None:
         event = numbering_ev.NumberAssigned()
@@ -73,25 +68,11 @@ async def serve(settings: NoticeSettings, *, ready: asyncio.Event | None = None,
     consumer = IdempotentConsumer(js=js, engine=engine, table=processed_events, stream=stream_name("numbering"),
                                   durable=settings.consumer_name, filter_subject=NUMBER_ASSIGNED, handler=on_assigned)
 
-    async def nats_connected() -> None:
-        if not nc.is_connected:
-            raise ConnectionError("NATS is not connected")
-
     server = PlatformServer(settings.grpc, bindings(service, export_dir=settings.export_dir),
-                            checks={"database": repo.ping, "nats": nats_connected})
-    port = await server.start()
-    stop = stop or asyncio.Event()
+                            checks={"database": repo.ping, "nats": nats_check(nc)})
     relay = OutboxRelay(engine=engine, table=outbox, js=js, origin=f"{settings.region_name}-{engine.url.database}")
-    tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(consumer.run(stop))]
-    log.info("notice serving", extra={"port": port})
-    if ready is not None:
-        ready.set()
-    await stop.wait()
-    log.info("notice stopping")
-    await server.stop()
-    await asyncio.gather(*tasks)
-    await nc.drain()
-    await engine.dispose()
+    await host("notice", server, loops=[relay.run, consumer.run], cleanup=[nc.drain, engine.dispose], ready=ready,
+               stop=stop, log=log)
 
 
 def main() -> None:
@@ -105,16 +86,7 @@ def main() -> None:
         migrate(settings.database.resolved_url(), MIGRATIONS)
         if args.migrate_only:
             return
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(settings, stop=stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    run_until_signalled(lambda stop: serve(settings, stop=stop))
 
 
 if __name__ == "__main__":

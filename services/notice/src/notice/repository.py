@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from mynumber_runtime import audit
+from mynumber_runtime.db import Repository
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from notice.models import (
     access_log,
@@ -30,19 +30,7 @@ Row = sa.Row[Any]
 Rows = Sequence[sa.Row[Any]]
 
 
-class NoticeRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
-
-    async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-
+class NoticeRepository(Repository):
     # --- residents and households -------------------------------------------------------------------------
     async def upsert_households(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
         if rows:

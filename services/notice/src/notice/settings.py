@@ -11,7 +11,6 @@ from pydantic_settings import SettingsConfigDict
 class NoticeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTICE_", env_nested_delimiter="__", extra="ignore")
 
-    region_name: str = "east"
     # The notice master secret (hex, 32+ bytes): KEK of the data keys and the look-up hash key derive from it.
     keys_file: Path = Path("var/secrets/notice.key")
     # The platform event key (hex, 32 bytes): opens number.assigned.

@@ -16,7 +16,7 @@ from mynumber_runtime.host import host, nats_check, run_until_signalled
 from mynumber_runtime.keystore import load_sealer
 from mynumber_runtime.logs import configure_logging
 from mynumber_runtime.outbox import OutboxRelay
-from mynumber_runtime.settings import read_secret
+from mynumber_runtime.settings import read_hex_secret
 from mynumber_runtime.streams import ensure_stream
 from mynumber_runtime.telemetry import configure_telemetry
 
@@ -36,7 +36,7 @@ log = logging.getLogger("numbering")
 
 async def serve(settings: NumberingSettings, *, ready: asyncio.Event | None = None,
                 stop: asyncio.Event | None = None) -> None:
-    keys = NumberingKeys.from_hex_file_bytes(read_secret(settings.keys_file))
+    keys = NumberingKeys.from_master(read_hex_secret(settings.keys_file))
     engine = create_async_engine(settings.database.resolved_url(), pool_size=settings.database.pool_size)
     nc = await nats.connect(settings.nats.url, name="numbering", max_reconnect_attempts=-1)
     js = nc.jetstream()
@@ -44,7 +44,7 @@ async def serve(settings: NumberingSettings, *, ready: asyncio.Event | None = No
     repo = NumberRepository(engine)
     service = NumberingService(
         repo=repo, keys=keys, sealer=await load_sealer(engine, data_keys, keys.kek),
-        event_sealer=EventSealer(bytes.fromhex(read_secret(settings.events_key_file).decode())),
+        event_sealer=EventSealer(read_hex_secret(settings.events_key_file)),
         region_digit=settings.region_digit, code_rule=ResidentCodeRule(settings.resident_code_weights),
         clock=SystemClock())
 

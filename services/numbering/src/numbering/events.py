@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.numbering.v1 import events_pb2 as ev
 from mynumber.numbering.v1 import numbering_pb2 as pb
-from mynumber_runtime.crypto import FieldSealer
+from mynumber_runtime.crypto import SubjectSealer
 from mynumber_runtime.streams import subject
 
 NUMBER_ASSIGNED = subject("numbering", "number", "assigned")
@@ -22,26 +22,14 @@ def _ts(at: dt.datetime) -> Timestamp:
     return t
 
 
-class EventSealer:
-    """Seals SealedIdentity messages; the subject is the associated data, so a payload cannot be replayed under
-    another event type. Consumers hold the same key (`events_key_file`)."""
+class EventSealer(SubjectSealer):
+    """The platform event sealer, with the SealedIdentity message of the numbering events."""
 
-    def __init__(self, key: bytes) -> None:
-        self._sealer = FieldSealer({1: key}, current=1)
+    def seal_identities(self, subj: str, identities: Sequence[ev.SealedIdentity]) -> list[bytes]:
+        return self.seal_many(subj, [i.SerializeToString() for i in identities])
 
-    def seal(self, subj: str, identities: Sequence[ev.SealedIdentity]) -> list[bytes]:
-        return self._sealer.seal_many([i.SerializeToString() for i in identities], subj.encode())
-
-    def seal_bytes(self, subj: str, plaintext: bytes) -> bytes:
-        return self._sealer.seal(plaintext, subj.encode())
-
-    def open_bytes(self, subj: str, sealed: bytes) -> bytes:
-        return self._sealer.open(sealed, subj.encode())
-
-    def open(self, subj: str, sealed: bytes) -> ev.SealedIdentity:
-        out = ev.SealedIdentity()
-        out.ParseFromString(self._sealer.open(sealed, subj.encode()))
-        return out
+    def open_identity(self, subj: str, sealed: bytes) -> ev.SealedIdentity:
+        return ev.SealedIdentity.FromString(self.open(subj, sealed))
 
 
 def number_assigned(sealer: EventSealer, at: dt.datetime, municipality_codes: Sequence[str],
@@ -49,26 +37,26 @@ def number_assigned(sealer: EventSealer, at: dt.datetime, municipality_codes: Se
     """One event for a whole transaction; the personal data is sealed once, as a whole."""
     plain = ev.AssignedNumbers(municipality_codes=municipality_codes, resident_codes=resident_codes,
                                individual_numbers=numbers)
-    return ev.NumberAssigned(sealed_assignments=sealer.seal_bytes(NUMBER_ASSIGNED, plain.SerializeToString()),
+    return ev.NumberAssigned(sealed_assignments=sealer.seal(NUMBER_ASSIGNED, plain.SerializeToString()),
                              assigned_at=_ts(at), count=len(numbers))
 
 
 def open_number_assigned(sealer: EventSealer, event: ev.NumberAssigned) -> ev.AssignedNumbers:
     out = ev.AssignedNumbers()
-    out.ParseFromString(sealer.open_bytes(NUMBER_ASSIGNED, event.sealed_assignments))
+    out.ParseFromString(sealer.open(NUMBER_ASSIGNED, event.sealed_assignments))
     return out
 
 
 def number_changed(sealer: EventSealer, at: dt.datetime, municipality_code: str, resident_code: str, new: str,
                    old: str, reason: int) -> ev.NumberChanged:
-    (sealed,) = sealer.seal(NUMBER_CHANGED, [ev.SealedIdentity(resident_code=resident_code, individual_number=new,
-                                                               previous=old)])
+    identity = ev.SealedIdentity(resident_code=resident_code, individual_number=new, previous=old)
+    (sealed,) = sealer.seal_identities(NUMBER_CHANGED, [identity])
     return ev.NumberChanged(municipality_code=municipality_code, sealed_identity=sealed,
                             reason=pb.ChangeReason.ValueType(reason), changed_at=_ts(at))
 
 
 def resident_code_changed(sealer: EventSealer, at: dt.datetime, municipality_code: str, new_code: str, old_code: str,
                           number: str) -> ev.ResidentCodeChanged:
-    (sealed,) = sealer.seal(RESIDENT_CODE_CHANGED, [ev.SealedIdentity(resident_code=new_code, individual_number=number,
-                                                                      previous=old_code)])
+    identity = ev.SealedIdentity(resident_code=new_code, individual_number=number, previous=old_code)
+    (sealed,) = sealer.seal_identities(RESIDENT_CODE_CHANGED, [identity])
     return ev.ResidentCodeChanged(municipality_code=municipality_code, sealed_identity=sealed, changed_at=_ts(at))

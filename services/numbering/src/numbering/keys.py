@@ -24,10 +24,6 @@ class NumberingKeys:
         return cls(ff1=derive_key(master, "ff1"), kek=derive_key(master, "pii-kek"),
                    lookup=KeyedHash(derive_key(master, "lookup-hash")), sector=derive_key(master, "sector-code"))
 
-    @classmethod
-    def from_hex_file_bytes(cls, content: bytes) -> NumberingKeys:
-        return cls.from_master(bytes.fromhex(content.decode().strip()))
-
     def sector_code(self, agency_code: str, individual_number: str) -> str:
         """符号: HMAC under a per-agency key, so codes of two agencies cannot be linked without the master key."""
         agency_key = hmac.new(self.sector, b"agency/" + agency_code.encode(), hashlib.sha256).digest()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,10 +11,11 @@ import psycopg
 import sqlalchemy as sa
 from mynumber_runtime import audit
 from mynumber_runtime.crypto import HASH_BYTES
+from mynumber_runtime.db import Repository
 from mynumber_runtime.outbox import Message, add_event
 from sqlalchemy.dialects.postgresql import BYTEA, insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from numbering.models import ACTIVE, RETIRED, access_log, change_counter, numbers, outbox, resident_code_changes
 
@@ -72,19 +72,7 @@ def _row(r: Any) -> NumberRow:
                      bytes(r.previous_hash) if r.previous_hash is not None else None)
 
 
-class NumberRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
-
-    async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-
+class NumberRepository(Repository):
     # --- reads ---------------------------------------------------------------------------------------------
 
     async def active_by_code_hashes(self, conn: AsyncConnection, hashes: Sequence[bytes]) -> dict[bytes, NumberRow]:

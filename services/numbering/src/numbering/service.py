@@ -140,7 +140,7 @@ class NumberingService:
         authorize_municipality(caller, municipality_code)
         code_hash = self.keys.lookup(resident_code.encode())
         now = self.clock.now()
-        async with self.repo.transaction() as conn:
+        async with self.repo.begin() as conn:
             existing = await self.repo.active_by_code_hash(conn, code_hash)
             if existing is None:
                 if await self.repo.retired_code_hashes(conn, [code_hash]):
@@ -225,7 +225,7 @@ class NumberingService:
         if chunk.rows is not None:
             rows = chunk.rows
             now = rows.issued_at
-            async with self.repo.transaction() as conn:
+            async with self.repo.begin() as conn:
                 retired = await self.repo.retired_code_hashes(conn, chunk.code_hashes)
                 candidates = rows if not retired else rows.subset(
                     [k for k, h in enumerate(rows.resident_code_hashes) if h not in retired])
@@ -285,7 +285,7 @@ class NumberingService:
         authorize_municipality(caller, municipality_code)
         code_hash = self.keys.lookup(resident_code.encode())
         now = self.clock.now()
-        async with self.repo.transaction() as conn:
+        async with self.repo.begin() as conn:
             current = await self.repo.active_by_code_hash(conn, code_hash, lock=True)
             if current is None:
                 raise NoNumber()
@@ -316,7 +316,7 @@ class NumberingService:
         authorize_municipality(caller, municipality_code)
         old_hash, new_hash = self.keys.lookup(old_code.encode()), self.keys.lookup(new_code.encode())
         now = self.clock.now()
-        async with self.repo.transaction() as conn:
+        async with self.repo.begin() as conn:
             current = await self.repo.active_by_code_hash(conn, old_hash, lock=True)
             if current is None:
                 raise NoNumber("old_resident_code")
@@ -341,7 +341,7 @@ class NumberingService:
         self.code_rule.validate(resident_code)
         authorize_municipality(caller, municipality_code)
         code_hash = self.keys.lookup(resident_code.encode())
-        async with self.repo.transaction() as conn:
+        async with self.repo.begin() as conn:
             current = await self.repo.active_by_code_hash(conn, code_hash)
             if current is None or (current.municipality_code != municipality_code and caller.kind != "operator"):
                 raise NoNumber()
@@ -354,7 +354,7 @@ class NumberingService:
         self.code_rule.validate(resident_code)
         authorize_municipality(caller, municipality_code)
         code_hash = self.keys.lookup(resident_code.encode())
-        async with self.repo.transaction() as conn:
+        async with self.repo.begin() as conn:
             current = await self.repo.active_by_code_hash(conn, code_hash)
             if current is None or (current.municipality_code != municipality_code and caller.kind != "operator"):
                 raise NoNumber()
@@ -371,7 +371,7 @@ class NumberingService:
         if caller.kind == "agency" and caller.id != agency_code:
             raise PermissionDenied("agency_code: an agency may obtain only its own 符号")
         number_hash = self.keys.lookup(individual_number.encode())
-        async with self.repo.transaction() as conn:
+        async with self.repo.begin() as conn:
             row = await self.repo.by_number_hash(conn, number_hash)
             if row is None or row.status != ACTIVE:
                 raise NoNumber("individual_number")

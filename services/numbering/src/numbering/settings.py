@@ -12,8 +12,6 @@ from pydantic_settings import SettingsConfigDict
 class NumberingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NUMBERING_", env_nested_delimiter="__", extra="ignore")
 
-    # The region this instance runs in (east/west): names the origin of its events.
-    region_name: str = "east"
     # The issuing region's digit (1-9) for changed numbers: FF1(r || counter) never collides across regions.
     region_digit: int = Field(default=1, ge=1, le=9)
     # The national numbering master secret (hex, 32+ bytes): FF1 key, look-up hash key, KEK and 符号 key derive

@@ -72,7 +72,7 @@ async def test_number_assigned_is_published_with_the_number_sealed(numbering):
     assert (list(plain.municipality_codes), list(plain.resident_codes), list(plain.individual_numbers)) == (
         [MUNICIPALITY], [code], [number])
     with pytest.raises(InvalidTag):  # sealed for its subject: not readable as another event type
-        sealer.open_bytes(events.NUMBER_CHANGED, ev.NumberAssigned.FromString(data).sealed_assignments)
+        sealer.open(events.NUMBER_CHANGED, ev.NumberAssigned.FromString(data).sealed_assignments)
 
 
 async def test_number_changed_is_published_with_old_and_new_sealed(numbering):
@@ -85,13 +85,13 @@ async def test_number_changed_is_published_with_old_and_new_sealed(numbering):
 
     def ours(data: bytes) -> bool:
         try:
-            return sealer.open(events.NUMBER_CHANGED, ev.NumberChanged.FromString(data).sealed_identity
+            return sealer.open_identity(events.NUMBER_CHANGED, ev.NumberChanged.FromString(data).sealed_identity
                                ).resident_code == code
         except InvalidTag:
             return False
 
     e = ev.NumberChanged.FromString(await wait_for_event(numbering.nats_url, events.NUMBER_CHANGED, ours))
-    identity = sealer.open(events.NUMBER_CHANGED, e.sealed_identity)
+    identity = sealer.open_identity(events.NUMBER_CHANGED, e.sealed_identity)
     assert (identity.individual_number, identity.previous) == (new, old)
     assert e.reason == pb.CHANGE_REASON_LEAKED_EX_OFFICIO and e.municipality_code == MUNICIPALITY
 
