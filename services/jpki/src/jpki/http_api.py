@@ -22,6 +22,7 @@ import logging
 import socket
 import urllib.parse
 from dataclasses import dataclass, field
+from typing import cast
 
 from cryptography import x509
 
@@ -176,8 +177,8 @@ class _HttpProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, only alike.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
