@@ -8,6 +8,7 @@ certificates (PEM) out for publication. Running it again creates nothing that ex
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from jpki.profiles import CaKind
 from jpki.service import JpkiService
 from jpki.settings import JpkiSettings
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(os.environ.get("JPKI_MIGRATIONS_DIR") or Path(__file__).resolve().parents[2] / "migrations")
 
 
 @dataclass
