@@ -6,6 +6,8 @@ import asyncio
 import datetime as dt
 import socket
 import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +86,9 @@ async def ca(hsm_session: tuple[hsmmod.Hsm, Path], new_database: object, tmp_pat
     await run_ceremony(settings, so_pin="12345678", actor="operator:test-ceremony", out_dir=work, service=service)
     _, token = await service.register_verifier(kind="platform_operator", organization="テスト事業者",
                                                filing_ref="TEST-001", actor="operator:test")
-    server, snapshot, stop, task = await start_http(service, "127.0.0.1", port, poll_interval_s=0.2)
+    # As `serve` runs it: the poll interval follows the promised status delay.
+    server, snapshot, stop, task = await start_http(service, "127.0.0.1", port,
+                                                    poll_interval_s=settings.ocsp_status_delay_s / 2)
     try:
         yield Ca(service, settings, snapshot, base, work, token)
     finally:
@@ -135,6 +139,25 @@ def write_pem(path: Path, der: bytes) -> Path:
 def run(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(args), capture_output=True, text=True, timeout=60,
                           input=input.decode() if input else None)
+
+
+def _http(ca: Ca, path: str, token: str | None, body: bytes | None) -> tuple[int, str, bytes]:
+    req = urllib.request.Request(ca.base_url + path, data=body, method="POST" if body is not None else "GET")
+    if body is not None:
+        req.add_header("Content-Type", "application/ocsp-request")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.headers["Content-Type"], resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers["Content-Type"], e.read()
+
+
+async def fetch(ca: Ca, path: str, token: str | None = None, *, body: bytes | None = None
+                ) -> tuple[int, str, bytes]:
+    """GET (or POST `body` as an OCSP request) against the CA's HTTP front: status, content type, body."""
+    return await asyncio.to_thread(_http, ca, path, token, body)
 
 
 async def arun(*args: str) -> subprocess.CompletedProcess[str]:

@@ -12,27 +12,7 @@ from jpki import profiles
 from jpki.profiles import CaKind
 from jpki.service import RevocationCause
 
-from .conftest import Ca, arun, issue_pair, write_pem
-
-
-def _fetch(ca: Ca, path: str, token: str | None = None) -> tuple[int, str, bytes]:
-    import urllib.error
-    import urllib.request
-
-    req = urllib.request.Request(ca.base_url + path)
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.headers["Content-Type"], resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers["Content-Type"], e.read()
-
-
-async def fetch(ca: Ca, path: str, token: str | None = None) -> tuple[int, str, bytes]:
-    import asyncio
-
-    return await asyncio.to_thread(_fetch, ca, path, token)
+from .conftest import Ca, arun, fetch, issue_pair, write_pem
 
 
 async def _crl_pem(ca: Ca, kind: CaKind, code: str, tmp: Path, *, delta: bool = False) -> Path:

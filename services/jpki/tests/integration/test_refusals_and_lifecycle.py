@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import dataclasses
 import datetime as dt
@@ -21,35 +20,12 @@ from jpki.errors import CertificateNotFound, FailedPrecondition, InvalidArgument
 from jpki.profiles import BasicFacts, CaKind
 from jpki.service import RevocationCause
 
-from .conftest import Ca, card_key, issue_pair, request
+from .conftest import Ca, card_key, fetch, issue_pair, request
 
 
 async def _rows(ca: Ca) -> int:
     async with ca.service.repo.begin() as conn:
         return int((await conn.execute(sa.select(sa.func.count()).select_from(m.certificates))).scalar_one())
-
-
-def _post(ca: Ca, body: bytes, token: str | None) -> tuple[int, bytes]:
-    req = urllib.request.Request(ca.base_url + "/ocsp", data=body, method="POST",
-                                 headers={"Content-Type": "application/ocsp-request"})
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
-def _get(ca: Ca, path: str, token: str | None) -> tuple[int, bytes]:
-    req = urllib.request.Request(ca.base_url + path)
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def _ocsp_request(ca: Ca, kind: CaKind, der: bytes) -> bytes:
@@ -122,25 +98,25 @@ async def test_garbage_ocsp_and_unregistered_verifiers_get_clear_refusals(ca: Ca
     await ca.refresh()
     good_req = _ocsp_request(ca, CaKind.AUTH, auth.cert_der)
 
-    status, body = await asyncio.to_thread(_post, ca, b"\x30\x82garbage", ca.token)
+    status, _, body = await fetch(ca, "/ocsp", ca.token, body=b"\x30\x82garbage")
     assert status == 200 and cocsp.load_der_ocsp_response(body).response_status is \
         cocsp.OCSPResponseStatus.MALFORMED_REQUEST
     for token in (None, "not-a-registered-token"):
-        status, body = await asyncio.to_thread(_post, ca, good_req, token)
+        status, _, body = await fetch(ca, "/ocsp", token, body=good_req)
         assert cocsp.load_der_ocsp_response(body).response_status is cocsp.OCSPResponseStatus.UNAUTHORIZED
-        status, body = await asyncio.to_thread(_get, ca, "/crl/auth/131016.crl", token)
+        status, _, body = await fetch(ca, "/crl/auth/131016.crl", token)
         assert status == 401 and b"registered verifiers" in body
     # A 署名検証者 may ask about 署名用 certificates only (公的個人認証法 17条 vs 36条).
     _, sig_token = await ca.service.register_verifier(kind="signature_verifier", organization="署名検証 株式会社",
                                                       filing_ref="17-1-0001", actor="operator:t")
     await ca.refresh()
-    _, body = await asyncio.to_thread(_post, ca, good_req, sig_token)
+    _, _, body = await fetch(ca, "/ocsp", sig_token, body=good_req)
     assert cocsp.load_der_ocsp_response(body).response_status is cocsp.OCSPResponseStatus.UNAUTHORIZED
     # The registered operator gets the answer, over POST and over GET (RFC 6960 appendix A.1).
-    _, body = await asyncio.to_thread(_post, ca, good_req, ca.token)
+    _, _, body = await fetch(ca, "/ocsp", ca.token, body=good_req)
     assert cocsp.load_der_ocsp_response(body).certificate_status is cocsp.OCSPCertStatus.GOOD
     path = "/ocsp/" + urllib.parse.quote(base64.b64encode(good_req).decode(), safe="")
-    status, body = await asyncio.to_thread(_get, ca, path, ca.token)
+    status, _, body = await fetch(ca, path, ca.token)
     assert status == 200 and cocsp.load_der_ocsp_response(body).certificate_status is cocsp.OCSPCertStatus.GOOD
     # Deregistered: refused from the next refresh on.
     verifiers = await ca.service.list_verifiers()
