@@ -18,10 +18,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mynumber_runtime.errors import DomainError
 from mynumber_runtime.host import run_until_signalled
 from mynumber_runtime.logs import configure_logging
 from mynumber_runtime.settings import read_hex_secret, read_secret
 
+from jpki.hsm import HsmError
 from jpki.settings import JpkiSettings
 
 
@@ -182,6 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "token_label", None):
         settings.hsm.token_label = args.token_label
     configure_logging("jpki", level=settings.log_level, file=settings.log_file)
+    try:
+        return _run(settings, args)
+    except (DomainError, HsmError, OSError) as e:
+        # An operator's mistake (a missing secret file, a wrong PIN, a bad argument) is one line, not a traceback.
+        print(f"jpki {args.command}: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(settings: JpkiSettings, args: argparse.Namespace) -> int:
     if args.command == "ceremony":
         return asyncio.run(_ceremony(settings, args))
     if args.command == "serve":

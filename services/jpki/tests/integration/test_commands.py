@@ -1,0 +1,121 @@
+"""The operator's commands as an SRE runs them: `python -m jpki register-verifier`, `responder --workers 2` (separate
+SO_REUSEPORT processes reading the same database and token), and `verify-audit` with its exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import psutil
+import sqlalchemy as sa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp as cocsp
+from jpki import models as m
+from jpki.profiles import CaKind
+from jpki.service import RevocationCause
+
+from .conftest import Ca, fetch, free_port, issue_pair
+
+
+def _env(ca: Ca) -> dict[str, str]:
+    s = ca.settings
+    return dict(os.environ, JPKI_DATABASE__URL=s.database.resolved_url(),
+                JPKI_HSM__TOKEN_LABEL=s.hsm.token_label, JPKI_HSM__USER_PIN_FILE=str(s.hsm.user_pin_file),
+                JPKI_HSM__SOFTHSM_DATA_DIR=str(s.hsm.softhsm_data_dir),
+                JPKI_KEYS_FILE=str(s.keys_file), JPKI_EVENTS_KEY_FILE=str(s.events_key_file),
+                JPKI_HTTP__PUBLIC_BASE_URL=s.http.public_base_url, JPKI_LOG_LEVEL="WARNING")
+
+
+async def _jpki(ca: Ca, *args: str) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "jpki", *args], env=_env(ca),
+                                   capture_output=True, text=True, timeout=120)
+
+
+def _ocsp(port: int, cert_der: bytes, issuer: x509.Certificate, token: str) -> cocsp.OCSPCertStatus | None:
+    req = cocsp.OCSPRequestBuilder().add_certificate(x509.load_der_x509_certificate(cert_der), issuer,
+                                                     hashes.SHA1()).build().public_bytes(serialization.Encoding.DER)
+    http = urllib.request.Request(f"http://127.0.0.1:{port}/ocsp", data=req, method="POST",
+                                  headers={"Content-Type": "application/ocsp-request",
+                                           "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(http, timeout=5) as r:
+            return cocsp.load_der_ocsp_response(r.read()).certificate_status
+    except (urllib.error.URLError, ConnectionError):
+        return None  # not listening yet
+
+
+async def test_register_verifier_prints_a_token_that_works_within_its_scope(ca: Ca) -> None:
+    out = await _jpki(ca, "register-verifier", "--kind", "user_verifier", "--organization", "テスト銀行",
+                      "--filing-ref", "FSA-2026-001")
+    assert out.returncode == 0, out.stderr
+    _vid, kind, token = out.stdout.strip().split("\t")
+    assert kind == "user_verifier" and len(token) >= 32
+    await ca.refresh()
+    status, _, _ = await fetch(ca, "/crl/auth/131016.crl", token)
+    assert status in (200, 404)  # allowed (404 only if no CRL was made yet)
+    status, _, _ = await fetch(ca, "/crl/sign/131016.crl", token)
+    assert status == 401  # a 利用者証明検証者 gets nothing of the 署名用 CA
+
+    bad = await _jpki(ca, "register-verifier", "--kind", "anyone", "--organization", "x", "--filing-ref", "y")
+    assert bad.returncode == 2 and bad.stderr.startswith("jpki register-verifier: kind: must be one of"), bad.stderr
+    missing = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "jpki", "verify-audit"],
+                                      env={**_env(ca), "JPKI_DATABASE__URL_FILE": "/nonexistent/db-url"},
+                                      capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "/nonexistent/db-url" in missing.stderr and "Traceback" not in missing.stderr
+
+
+async def test_responder_workers_answer_and_follow_revocations(ca: Ca) -> None:
+    auth, _ = await issue_pair(ca, "card-cmd-1", resident_code="40000000001")
+    issuer = ca.service.authority(CaKind.AUTH).cert
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "jpki", "responder", "--workers", "2", "--port", str(port)],
+                            env=_env(ca), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while (st := await asyncio.to_thread(_ocsp, port, auth.cert_der, issuer, ca.token)) is None:
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "the responder did not come up"
+            await asyncio.sleep(0.2)
+        assert st is cocsp.OCSPCertStatus.GOOD
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+
+        await ca.service.revoke(CaKind.AUTH, auth.serial, RevocationCause.LOSS_OR_COMPROMISE, actor="operator:t")
+        # Every worker must see it: ask often enough that the kernel hands requests to both.
+        deadline = time.monotonic() + ca.settings.ocsp_status_delay_s + 1
+        while True:
+            answers = {await asyncio.to_thread(_ocsp, port, auth.cert_der, issuer, ca.token) for _ in range(20)}
+            if answers == {cocsp.OCSPCertStatus.REVOKED}:
+                break
+            assert time.monotonic() < deadline, answers
+            await asyncio.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-2000:]
+    assert out.count("responder ") == 2  # each worker said where it listens
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+async def test_verify_audit_exits_nonzero_on_a_broken_chain(ca: Ca) -> None:
+    ok = await _jpki(ca, "verify-audit")
+    assert ok.returncode == 0 and ok.stdout.startswith("audit chain OK"), ok.stdout + ok.stderr
+    async with ca.service.repo.begin() as conn:
+        first = (await conn.execute(sa.select(m.audit_log).order_by(m.audit_log.c.seq).limit(1))).one()
+        await conn.execute(sa.update(m.audit_log).where(m.audit_log.c.seq == first.seq).values(actor="operator:evil"))
+    try:
+        broken = await _jpki(ca, "verify-audit")
+        assert broken.returncode == 1
+        assert f"BROKEN at seq {first.seq}" in broken.stdout
+    finally:
+        async with ca.service.repo.begin() as conn:
+            await conn.execute(sa.update(m.audit_log).where(m.audit_log.c.seq == first.seq)
+                               .values(actor=first.actor))
+    assert (await _jpki(ca, "verify-audit")).returncode == 0
