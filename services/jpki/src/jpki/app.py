@@ -86,7 +86,9 @@ async def start_http(service: JpkiService, host: str, port: int, *, poll_interva
     snapshot = Snapshot(service.repo)
     snapshot.store.live_signer = service.live_ocsp
     await snapshot.refresh()
-    server = await http_api.serve(HttpFront(snapshot), host, port, reuse_port=reuse_port)
+    # Unready after missing a few polls in a row (the promised status delay no longer holds).
+    front = HttpFront(snapshot, stale_after_s=max(5.0, 4 * poll_interval_s))
+    server = await http_api.serve(front, host, port, reuse_port=reuse_port)
     stop = asyncio.Event()
     task = asyncio.create_task(snapshot.poll(poll_interval_s, stop))
     return server, snapshot, stop, task

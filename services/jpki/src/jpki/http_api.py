@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import logging
 import socket
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import cast
@@ -49,6 +50,7 @@ class Snapshot:
     scopes: dict[bytes, frozenset[str]] = field(default_factory=dict)
     _since: dt.datetime | None = None
     _crl_id: int = 0
+    refreshed_at: float | None = None  # time.monotonic() of the last successful refresh
 
     async def refresh(self) -> int:
         """Load what changed since the last refresh; returns the number of OCSP responses loaded."""
@@ -75,6 +77,7 @@ class Snapshot:
                 self.crls[key] = (int(c.number), c.der, c.next_update)
             self._crl_id = max(self._crl_id, int(c.id))
         self.scopes = {bytes(v.token_hash): VERIFIER_SCOPE[v.kind] for v in verifiers}
+        self.refreshed_at = time.monotonic()
         return len(rows)
 
     async def poll(self, interval_s: float, stop: asyncio.Event) -> None:
@@ -101,9 +104,21 @@ _TEXT = "text/plain; charset=utf-8"
 class HttpFront:
     """Request routing over a Snapshot."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, *, stale_after_s: float = 10.0) -> None:
         self.snapshot = snapshot
+        self.stale_after_s = stale_after_s
         self.requests = 0
+
+    def health(self) -> tuple[bool, str]:
+        """Ready only while the snapshot is loaded and fresh: a responder that cannot reach the database would
+        keep answering from old statuses, breaking the promised delay, so it leaves the load balancer instead."""
+        at = self.snapshot.refreshed_at
+        if at is None or not self.snapshot.ca_certs:
+            return False, "not loaded"
+        age = time.monotonic() - at
+        if age > self.stale_after_s:
+            return False, f"statuses are {age:.0f} s old (limit {self.stale_after_s:.0f} s)"
+        return True, "ok"
 
     def _scope(self, headers: dict[bytes, bytes]) -> frozenset[str] | None:
         auth = headers.get(b"authorization")
@@ -115,6 +130,9 @@ class HttpFront:
                ) -> bytes:
         self.requests += 1
         path = target.split(b"?", 1)[0]
+        if path == b"/healthz":
+            ok, why = self.health()
+            return _response("200 OK" if ok else "503 Service Unavailable", _TEXT, why.encode() + b"\n", keep_alive)
         if path.startswith(b"/ocsp"):
             if method == b"POST":
                 der = body

@@ -84,6 +84,8 @@ async def test_responder_workers_answer_and_follow_revocations(ca: Ca) -> None:
             assert time.monotonic() < deadline, "the responder did not come up"
             await asyncio.sleep(0.2)
         assert st is cocsp.OCSPCertStatus.GOOD
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            assert r.status == 200 and r.read() == b"ok\n"
         workers = psutil.Process(proc.pid).children()
         assert len(workers) == 2
 

@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as cocsp
 from jpki.app import Background
+from jpki.http_api import HttpFront, Snapshot
 from jpki.profiles import CaKind
 from jpki.service import RevocationCause
 from mynumber_runtime.clock import FixedClock
@@ -99,3 +100,20 @@ async def test_crls_follow_their_schedule_and_can_be_forced(ca: Ca) -> None:
         assert await _crl_number(ca, "/arl/auth.crl") > arl
     finally:
         ca.service.clock = saved
+
+
+async def test_a_responder_whose_statuses_go_stale_reports_unready(ca: Ca) -> None:
+    status, ctype, body = await fetch(ca, "/healthz")
+    assert (status, ctype, body) == (200, "text/plain; charset=utf-8", b"ok\n")
+
+    snapshot = Snapshot(ca.service.repo)
+    front = HttpFront(snapshot, stale_after_s=5)
+    assert front.health() == (False, "not loaded")
+    await snapshot.refresh()
+    assert front.health() == (True, "ok")
+    assert snapshot.refreshed_at is not None
+    snapshot.refreshed_at -= 60  # as if the database had been unreachable for a minute
+    ok, why = front.health()
+    assert not ok and why.startswith("statuses are 60 s old")
+    await snapshot.refresh()
+    assert front.health() == (True, "ok")
