@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import json
 import os
@@ -85,12 +86,18 @@ def _wait_ready(port: int, der: bytes, token: str, proc: subprocess.Popen[bytes]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
+    """Stop a responder and every process it forked (`openssl ocsp -multi` children outlive their parent)."""
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is left
 
 
 def _tree_cpu(pid: int) -> float:
@@ -303,7 +310,8 @@ def main() -> int:
                 # nobody reads is full.
                 log_path = work / f"responder-{len(runs)}.log"
                 with log_path.open("wb") as log_file:
-                    proc = subprocess.Popen(full, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
+                    proc = subprocess.Popen(full, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=log_file,
+                                            process_group=0)  # not a new session: `-multi` calls setpgid itself
                 try:
                     _wait_ready(port, reqs["plain"][first_good], token, proc)
                     # Both responders must say the same thing before they are timed.
