@@ -2,24 +2,29 @@
 
 `host()` starts the gRPC server and the background loops (outbox relay, consumers), says ready, waits for the stop
 event, then shuts down in order: no new calls, loops finish their batch, NATS drains, the pool closes.
-`run_until_signalled()` turns SIGINT/SIGTERM into that stop event.
+`run_until_signalled()` turns SIGINT/SIGTERM into that stop event. `service_main()` is a service's whole command
+line: `--migrate`, `--migrate-only`, logging and tracing, then serve until signalled.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from nats.aio.client import Client as Nats
 
 from mynumber_runtime.grpc_server import HealthCheck, PlatformServer
+from mynumber_runtime.settings import ServiceSettings
 
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 Cleanup = Callable[[], Awaitable[None]]
+S = TypeVar("S", bound=ServiceSettings)
 
 
 def nats_check(nc: Nats) -> HealthCheck:
@@ -63,3 +68,25 @@ def run_until_signalled(serve: Callable[[asyncio.Event], Awaitable[None]]) -> No
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+def service_main(name: str, settings_type: type[S], migrations: Path,
+                 serve: Callable[[S, asyncio.Event], Awaitable[None]], *, description: str | None = None) -> None:
+    """`python -m <service> [--migrate | --migrate-only]`: settings from the environment, JSON logs, traces, the
+    schema upgrade when asked, then `serve(settings, stop)` until SIGINT/SIGTERM."""
+    from mynumber_runtime.db import migrate
+    from mynumber_runtime.logs import configure_logging
+    from mynumber_runtime.telemetry import configure_telemetry
+
+    parser = argparse.ArgumentParser(prog=f"mynumber-{name}", description=description)
+    parser.add_argument("--migrate", action="store_true", help="upgrade the database schema first")
+    parser.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
+    args = parser.parse_args()
+    settings = settings_type()
+    configure_logging(name, level=settings.log_level, file=settings.log_file)
+    configure_telemetry(name, otlp_endpoint=settings.otlp_endpoint, console=settings.trace_console)
+    if args.migrate or args.migrate_only:
+        migrate(settings.database.resolved_url(), migrations)
+        if args.migrate_only:
+            return
+    run_until_signalled(lambda stop: serve(settings, stop))

@@ -22,6 +22,7 @@ from mynumber_runtime.errors import DomainError
 from mynumber_runtime.host import run_until_signalled
 from mynumber_runtime.logs import configure_logging
 from mynumber_runtime.settings import read_hex_secret, read_secret
+from mynumber_runtime.telemetry import configure_telemetry
 
 from jpki.hsm import HsmError
 from jpki.settings import JpkiSettings
@@ -184,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "token_label", None):
         settings.hsm.token_label = args.token_label
     configure_logging("jpki", level=settings.log_level, file=settings.log_file)
+    configure_telemetry("jpki", otlp_endpoint=settings.otlp_endpoint, console=settings.trace_console)
     try:
         return _run(settings, args)
     except (DomainError, HsmError, OSError) as e:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import logging
@@ -14,11 +13,10 @@ from mynumber.numbering.v1 import events_pb2 as numbering_ev
 from mynumber_runtime.clock import Clock, SystemClock
 from mynumber_runtime.consumer import IdempotentConsumer
 from mynumber_runtime.crypto import FieldSealer, KeyedHash, derive_key
-from mynumber_runtime.db import create_async_engine, migrate
+from mynumber_runtime.db import create_async_engine
 from mynumber_runtime.grpc_server import PlatformServer
-from mynumber_runtime.host import host, nats_check, run_until_signalled
+from mynumber_runtime.host import host, nats_check, service_main
 from mynumber_runtime.keystore import load_sealer
-from mynumber_runtime.logs import configure_logging
 from mynumber_runtime.outbox import OutboxRelay
 from mynumber_runtime.settings import read_hex_secret
 from mynumber_runtime.streams import ensure_stream, stream_name
@@ -76,17 +74,8 @@ async def serve(settings: NoticeSettings, *, ready: asyncio.Event | None = None,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="mynumber-notice", description=__doc__)
-    parser.add_argument("--migrate", action="store_true", help="upgrade the database schema first")
-    parser.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
-    args = parser.parse_args()
-    settings = NoticeSettings()
-    configure_logging("notice", level=settings.log_level, file=settings.log_file)
-    if args.migrate or args.migrate_only:
-        migrate(settings.database.resolved_url(), MIGRATIONS)
-        if args.migrate_only:
-            return
-    run_until_signalled(lambda stop: serve(settings, stop=stop))
+    service_main("notice", NoticeSettings, MIGRATIONS, lambda settings, stop: serve(settings, stop=stop),
+                 description=__doc__)
 
 
 if __name__ == "__main__":

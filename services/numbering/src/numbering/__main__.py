@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
@@ -10,15 +9,13 @@ from pathlib import Path
 
 import nats
 from mynumber_runtime.clock import SystemClock
-from mynumber_runtime.db import create_async_engine, migrate
+from mynumber_runtime.db import create_async_engine
 from mynumber_runtime.grpc_server import PlatformServer
-from mynumber_runtime.host import host, nats_check, run_until_signalled
+from mynumber_runtime.host import host, nats_check, service_main
 from mynumber_runtime.keystore import load_sealer
-from mynumber_runtime.logs import configure_logging
 from mynumber_runtime.outbox import OutboxRelay
 from mynumber_runtime.settings import read_hex_secret
 from mynumber_runtime.streams import ensure_stream
-from mynumber_runtime.telemetry import configure_telemetry
 
 from numbering.codes import ResidentCodeRule
 from numbering.events import EventSealer
@@ -57,18 +54,8 @@ async def serve(settings: NumberingSettings, *, ready: asyncio.Event | None = No
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="mynumber-numbering", description=__doc__)
-    parser.add_argument("--migrate", action="store_true", help="upgrade the database schema first")
-    parser.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
-    args = parser.parse_args()
-    settings = NumberingSettings()
-    configure_logging("numbering", level=settings.log_level, file=settings.log_file)
-    configure_telemetry("numbering", otlp_endpoint=settings.otlp_endpoint, console=settings.trace_console)
-    if args.migrate or args.migrate_only:
-        migrate(settings.database.resolved_url(), MIGRATIONS)
-        if args.migrate_only:
-            return
-    run_until_signalled(lambda stop: serve(settings, stop=stop))
+    service_main("numbering", NumberingSettings, MIGRATIONS, lambda settings, stop: serve(settings, stop=stop),
+                 description=__doc__)
 
 
 if __name__ == "__main__":
