@@ -1,18 +1,35 @@
 """The README's promise: `make run` brings the platform up, the operator tool works against it, Ctrl-C stops it
-cleanly, and a restart keeps the state. Runs the real launcher and the real `mynumber` console script."""
+cleanly, and a restart keeps the state. Runs the real launcher and the real `mynumber` console script.
+
+jpki rides along on the same platform (one start and one restart keep the suite fast): healthy over gRPC, its
+HTTP face serving the CA certificates, the ARLs and a municipality's CRL at the URLs written into certificates, and
+after the restart the same CA certificates (the key ceremony ran once)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
+import grpc
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from mynumber.jpki.v1 import jpki_pb2 as pb
+from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
 from mynumber_runtime.embedded import free_port
+from mynumber_runtime.identity import CALLER_METADATA_KEY
 from mynumber_runtime.testing.servers import scratch_dir
 from stdnum.jp import in_
 
@@ -20,20 +37,43 @@ pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
 
 
-def start(data: Path, ports: dict[str, int]) -> subprocess.Popen[str]:
+def free_offset(base: int, count: int) -> int:
+    """An offset that puts the ports base .. base+count-1 on loopback ports that are free now."""
+    for _ in range(20):
+        first = free_port()
+        rest = range(first + 1, first + count)
+        if first + count <= 65536 and all(_bindable(port) for port in rest):
+            return first - base
+    raise AssertionError(f"no {count} free loopback ports in a row")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start(data: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[str], str]:
+    """The launcher, up to its "ready." line; returns it and what it printed until then."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "mynumber_devstack", "run", "--data-dir", str(data), "--pg-port", str(ports["pg"]),
-         "--nats-port", str(ports["nats"]), "--port-offset", str(ports["offset"])],
+         "--nats-port", str(ports["nats"]), "--port-offset", str(ports["offset"]),
+         "--http-port-offset", str(ports["http_offset"])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     assert proc.stdout is not None
     deadline = time.monotonic() + 90
+    seen = []
     for line in proc.stdout:
         if line.startswith("ready."):
-            return proc
+            return proc, "".join(seen)
+        seen.append(line)
         if time.monotonic() > deadline:
             break
     proc.kill()
-    raise AssertionError("the local platform did not come up")
+    raise AssertionError("the local platform did not come up:\n" + "".join(seen))
 
 
 def stop(proc: subprocess.Popen[str]) -> str:
@@ -48,11 +88,93 @@ def mynumber(ports: dict[str, int], *args: str, check: bool = True) -> subproces
                           timeout=120, check=check)
 
 
-def test_the_readme_walkthrough_on_the_local_platform():
-    data = scratch_dir("mynumber-e2e-")
-    ports = {"pg": free_port(), "nats": free_port(), "offset": free_port() - 50051}
-    proc = start(data, ports)
+def jpki_http(ports: dict[str, int]) -> str:
+    return f"http://127.0.0.1:{8054 + ports['http_offset']}"
+
+
+def jpki_call(ports: dict[str, int], stub: type, rpc: str, request: object, caller: str) -> Any:
+    """One jpki gRPC call over the local platform's plain loopback channel, the caller named in metadata."""
+    with grpc.insecure_channel(f"127.0.0.1:{50054 + ports['offset']}") as ch:
+        return getattr(stub(ch), rpc)(request, metadata=((CALLER_METADATA_KEY, caller),), timeout=30)
+
+
+def fetch(url: str, token: str | None = None) -> tuple[int, str, bytes]:
+    """GET a URL: status, content type, body."""
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get_content_type(), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get_content_type(), e.read()
+
+
+def fetch_crl(url: str, token: str, issuer: x509.Certificate) -> x509.CertificateRevocationList:
+    """A CRL as a verifier gets it, checked: content type, DER that parses and that openssl accepts, the CA's
+    signature. A verifier registered or a CRL signed a moment ago reaches the HTTP front with its next snapshot
+    poll (every ocsp_status_delay_s / 2), hence the retries."""
+    deadline = time.monotonic() + 20
+    while (got := fetch(url, token))[0] in (401, 404) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    status, ctype, der = got
+    assert (status, ctype) == (200, "application/pkix-crl"), (url, status, der[:200])
+    crl = x509.load_der_x509_crl(der)
+    assert crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())
+    subprocess.run(["openssl", "crl", "-inform", "DER", "-noout"], input=der, check=True, capture_output=True)
+    return crl
+
+
+def http_uris(cert: x509.Certificate) -> list[str]:
+    dps = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    return [n.value for dp in dps for n in dp.full_name or [] if isinstance(n, x509.UniformResourceIdentifier)]
+
+
+def check_jpki(ports: dict[str, int]) -> dict[str, bytes]:
+    """jpki on the local platform, as a verifier and the issuance service would use it. Returns the CA
+    certificates (DER) by kind."""
+    health = jpki_call(ports, health_pb2_grpc.HealthStub, "Check", health_pb2.HealthCheckRequest(), "operator:e2e")
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
+    base = jpki_http(ports)
+    # Revocation data goes only to registered verifiers (公的個人認証法 17条・36条 届出); CA certificates to anyone.
+    token = jpki_call(ports, pb_grpc.VerifierRegistryServiceStub, "RegisterVerifier", pb.RegisterVerifierRequest(
+        kind=pb.VERIFIER_KIND_PLATFORM_OPERATOR, organization="e2e", filing_ref="e2e-0001"), "operator:e2e").token
+    cas = {}
+    for kind in ("sign", "auth"):
+        status, ctype, der = fetch(f"{base}/ca/{kind}.cer")
+        assert (status, ctype) == (200, "application/pkix-cert")
+        cas[kind] = der
+        ca = x509.load_der_x509_certificate(der)
+        [arl_url] = http_uris(ca)
+        assert arl_url == f"{base}/arl/{kind}.crl"  # JPKI_HTTP__PUBLIC_BASE_URL is where the platform serves
+        assert fetch(arl_url)[0] == 401
+        arl = fetch_crl(arl_url, token, ca)
+        assert arl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value.only_contains_ca_certs
+    auth_ca = x509.load_der_x509_certificate(cas["auth"])
+    # A certificate issued in 千代田区 names its municipality's CRL, which the CA signs (here on demand).
+    card_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    issued = jpki_call(ports, pb_grpc.CertificateAuthorityServiceStub, "IssueCertificate", pb.IssueCertificateRequest(
+        ca=pb.CA_KIND_AUTH, card_id="card-e2e-1", resident_code="98765432103", municipality_code="131016",
+        prefecture_name="東京都", municipality_name="千代田区", birth_date="1990-04-01",
+        card_expiry=(dt.date.today() + dt.timedelta(days=3650)).isoformat(),
+        public_key=card_key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)),
+        "service:issuance")
+    cert = x509.load_der_x509_certificate(issued.certificate)
+    cert.verify_directly_issued_by(auth_ca)
+    jpki_call(ports, pb_grpc.CertificateAuthorityServiceStub, "GenerateCrls",
+              pb.GenerateCrlsRequest(ca=pb.CA_KIND_AUTH), "operator:e2e")
+    [crl_url] = http_uris(cert)
+    assert crl_url == f"{base}/crl/auth/131016.crl"
+    assert cert.serial_number not in {r.serial_number for r in fetch_crl(crl_url, token, auth_ca)}
+    return cas
+
+
+def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform():
+    data = scratch_dir("mynumber-e2e-")
+    ports = {"pg": free_port(), "nats": free_port(), "offset": free_offset(50051, 4),
+             "http_offset": free_offset(8054, 1)}
+    proc, banner = start(data, ports)
+    try:
+        assert f"jpki: grpc 127.0.0.1:{50054 + ports['offset']} http {jpki_http(ports)} " in banner
+        assert "sign: created" in banner and "auth: created" in banner  # the key ceremony, on the first start
         first = mynumber(ports, "assign", "131016", "12345678903").stdout.split()
         assert in_.is_valid(first[0]) and first[1] == "assigned"
         register = data / "reg.csv"
@@ -69,13 +191,18 @@ def test_the_readme_walkthrough_on_the_local_platform():
         assert len(mynumber(ports, "sector-code", "AG-01", changed).stdout.strip()) == 32
         refused = mynumber(ports, "assign", "131016", "12345678904", check=False)
         assert refused.returncode == 2 and "resident_code" in refused.stderr and "check digit" in refused.stderr
+        cas = check_jpki(ports)
     finally:
         out = stop(proc)
     assert proc.returncode == 0 and "stopped." in out
-    # A restart keeps the state under the data folder.
-    proc = start(data, ports)
+    # A restart keeps the state under the data folder: the numbers, and the CA keys in the SoftHSM token.
+    proc, banner = start(data, ports)
     try:
         assert mynumber(ports, "lookup", "131016", "98765432103").stdout.split()[0] == changed
+        assert "sign: exists" in banner and "auth: exists" in banner
+        assert "sign: created" not in banner and "auth: created" not in banner
+        for kind, der in cas.items():
+            assert fetch(f"{jpki_http(ports)}/ca/{kind}.cer")[2] == der
     finally:
         stop(proc)
         shutil.rmtree(data, ignore_errors=True)
