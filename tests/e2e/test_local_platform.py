@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -167,8 +168,15 @@ def check_jpki(ports: dict[str, int]) -> dict[str, bytes]:
     return cas
 
 
-def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform():
-    data = scratch_dir("mynumber-e2e-")
+@pytest.fixture
+def data() -> Iterator[Path]:
+    """The platform's data folder, removed afterwards whether or not the test got through."""
+    path = scratch_dir("mynumber-e2e-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path):
     ports = {"pg": free_port(), "nats": free_port(), "offset": free_offset(50051, 4),
              "http_offset": free_offset(8054, 1)}
     proc, banner = start(data, ports)
@@ -205,4 +213,3 @@ def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform():
             assert fetch(f"{jpki_http(ports)}/ca/{kind}.cer")[2] == der
     finally:
         stop(proc)
-        shutil.rmtree(data, ignore_errors=True)
