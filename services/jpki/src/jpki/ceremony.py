@@ -48,7 +48,7 @@ async def run_ceremony(settings: JpkiSettings, *, so_pin: str, actor: str, out_d
         prepare_token(settings, so_pin)
         service = await build_service(settings, hsm=open_hsm(settings))
     created = await service.ceremony(actor=actor)
-    for kind in service.authorities:
+    for kind in created:  # a new CA's first ARL; an existing CA's ARLs follow the CRL schedule
         await service.generate_arl(kind, actor=actor)
     out_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a one-off key ceremony, not a serving path
     files = {}

@@ -33,7 +33,7 @@ from jpki.errors import (
     NotFound,
     WeakKey,
 )
-from jpki.hsm import Hsm, HsmRsaKey
+from jpki.hsm import Hsm, HsmError, HsmRsaKey
 from jpki.keycheck import load_card_key
 from jpki.lint import Linter
 from jpki.profiles import CaKind
@@ -192,15 +192,24 @@ class JpkiService:
                 gen = await self.repo.next_generation(conn, kind)
                 label = f"{self.label_prefix}jpki-{kind}-ca-{gen}"
                 at = self.now()
-                info = await asyncio.to_thread(self.hsm.generate_rsa, label)
-                await self.repo.audit(conn, at=at, actor=actor, action="key.generated", subject_ref=label,
+                if await asyncio.to_thread(self.hsm.has_key, label):
+                    # An interrupted ceremony generated this key but never certified it (its transaction rolled
+                    # back): adopt it rather than leave the label blocked, if it never could have left the HSM.
+                    if await asyncio.to_thread(self.hsm.is_extractable, label):
+                        raise HsmError(f"the uncertified key {label!r} on the token is extractable: "
+                                       "remove it by hand")
+                    action = "key.adopted"
+                else:
+                    await asyncio.to_thread(self.hsm.generate_rsa, label)
+                    action = "key.generated"
+                await self.repo.audit(conn, at=at, actor=actor, action=action, subject_ref=label,
                                       details={"ca": kind, "token": self.hsm.token_label, "bits": 2048,
                                                "extractable": False})
                 key = self.hsm.key(label)
                 serial = _serial()
                 years = self.tuning.ca_validity_years
                 end = profiles.end_of_day_jst((at.astimezone(profiles.JST) + dt.timedelta(days=365 * years)).date())
-                builder = profiles.ca_certificate(kind=kind, public_key=info.public_key, serial=serial,
+                builder = profiles.ca_certificate(kind=kind, public_key=key.public_key(), serial=serial,
                                                   not_before=at, not_after=end, urls=self.urls)
                 self.linter.check_certificate(self.linter.precertificate(builder))
                 cert = await asyncio.to_thread(builder.sign, key, hashes.SHA256())

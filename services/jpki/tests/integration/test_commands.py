@@ -5,23 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as cocsp
+from jpki import hsm as hsmmod
 from jpki import models as m
+from jpki.app import build_service
+from jpki.ceremony import MIGRATIONS, run_ceremony
 from jpki.profiles import CaKind
 from jpki.service import RevocationCause
+from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
+from mynumber_runtime.db import migrate
+from mynumber_runtime.settings import DatabaseSettings
 
-from .conftest import Ca, fetch, free_port, issue_pair
+from .conftest import PIN, TOKEN, Ca, fetch, free_port, issue_pair
 
 
 def _env(ca: Ca) -> dict[str, str]:
@@ -121,3 +130,39 @@ async def test_verify_audit_exits_nonzero_on_a_broken_chain(ca: Ca) -> None:
             await conn.execute(sa.update(m.audit_log).where(m.audit_log.c.seq == first.seq)
                                .values(actor=first.actor))
     assert (await _jpki(ca, "verify-audit")).returncode == 0
+
+
+async def test_a_ceremony_interrupted_after_key_generation_is_completed_by_the_next_run(
+        hsm_session: tuple[hsmmod.Hsm, Path], new_database: Callable[[], str], tmp_path: Path) -> None:
+    h, data = hsm_session
+    (tmp_path / "pin").write_text(PIN)
+    (tmp_path / "keys").write_text("33" * 32)
+    (tmp_path / "events").write_text("22" * 32)
+    settings = JpkiSettings(database=DatabaseSettings(url=new_database()),
+                            hsm=HsmSettings(token_label=TOKEN, user_pin_file=tmp_path / "pin", softhsm_data_dir=data),
+                            http=HttpSettings(public_base_url="http://127.0.0.1:9"), keys_file=tmp_path / "keys",
+                            events_key_file=tmp_path / "events")
+    migrate(settings.database.resolved_url(), MIGRATIONS)
+    service = await build_service(settings, hsm=h)
+    service.label_prefix = f"i{os.getpid()}-{secrets.token_hex(3)}-"
+    try:
+        # The first attempt died between generating the 署名用 CA key and committing its certificate.
+        orphan = await asyncio.to_thread(h.generate_rsa, f"{service.label_prefix}jpki-sign-ca-1")
+        result = await run_ceremony(settings, so_pin="12345678", actor="operator:test", out_dir=tmp_path,
+                                    service=service)
+        assert set(result.created) == {CaKind.SIGN, CaKind.AUTH}
+        assert service.authority(CaKind.SIGN).cert.public_key() == orphan.public_key
+        async with service.repo.begin() as conn:
+            actions = list((await conn.execute(sa.select(m.audit_log.c.action, m.audit_log.c.subject_ref)
+                                               .order_by(m.audit_log.c.seq))).all())
+        assert ("key.adopted", f"{service.label_prefix}jpki-sign-ca-1") in actions
+        assert ("key.generated", f"{service.label_prefix}jpki-auth-ca-1") in actions
+        # Run again: nothing new, not even an ARL.
+        again = await run_ceremony(settings, so_pin="12345678", actor="operator:test", out_dir=tmp_path,
+                                   service=service)
+        assert again.created == []
+        async with service.repo.begin() as conn:
+            after = (await conn.execute(sa.select(sa.func.count()).select_from(m.audit_log))).scalar_one()
+        assert after == len(actions)
+    finally:
+        await service.repo.engine.dispose()
