@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 CHARTS = Path(__file__).resolve().parents[1]
+REPO = CHARTS.parent
 _spec = importlib.util.spec_from_file_location("charts_check", CHARTS / "check.py")
 assert _spec and _spec.loader
 check = importlib.util.module_from_spec(_spec)
@@ -23,7 +25,8 @@ _spec.loader.exec_module(check)
 
 REGIONS = ("east", "west")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
-SERVICES = ("numbering", "jpki", "gateway")
+SERVICES = ("numbering", "jpki", "notice", "gateway")
+SECRET_DIR = "/var/run/secrets/mynumber"
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +54,40 @@ def env_of(deployment: dict[str, Any]) -> dict[str, str]:
     return {e["name"]: e.get("value", "") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
 
 
+def image_env(service: str) -> dict[str, str]:
+    """The ENV of the final stage of services/<service>/Dockerfile: what the container starts with."""
+    text = (REPO / "services" / service / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("FROM "):
+            env = {}
+        elif line.startswith("ENV "):
+            env.update(word.split("=", 1) for word in shlex.split(line[4:]))
+    return env
+
+
+def settings_of(deployment: dict[str, Any], image: str, settings_cls: type[Any], prefix: str,
+                monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The service's own settings class, built from its image's ENV overlaid by the pod's env, as in the pod."""
+    for name in list(os.environ):
+        if name.startswith(prefix):
+            monkeypatch.delenv(name)
+    for name, value in {**image_env(image), **env_of(deployment)}.items():
+        monkeypatch.setenv(name, value)
+    return settings_cls()
+
+
+def secret_behind(deployment: dict[str, Any], path: Path | str) -> str:
+    """The Secret whose mounted directory holds the file `path` (fails if the file is not in a mounted Secret)."""
+    spec = deployment["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    for m in spec["containers"][0]["volumeMounts"]:
+        if m["mountPath"] == os.path.dirname(str(path)) and "secret" in volumes[m["name"]]:
+            assert m.get("readOnly") is True, m
+            return str(volumes[m["name"]]["secret"]["secretName"])
+    raise AssertionError(f"{path} is not inside a mounted Secret")
+
+
 @pytest.fixture
 def chart_copy(tmp_path: Path) -> Path:
     target = tmp_path / "mynumber"
@@ -74,7 +111,7 @@ def test_check_script_passes_with_the_network_unplugged() -> None:
         cmd = ["unshare", "-n", *cmd]  # a new network namespace: no route anywhere, not even DNS
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "east: " in done.stdout and "west: " in done.stdout and "Deployment 3" in done.stdout
+    assert "east: " in done.stdout and "west: " in done.stdout and "Deployment 5" in done.stdout
 
 
 def test_broken_template_fails_the_check_with_the_template_named(chart_copy: Path) -> None:
@@ -150,12 +187,13 @@ def test_a_region_without_its_values_does_not_render(chart_copy: Path) -> None:
 
 
 def test_adding_a_service_is_one_values_block_and_one_template(chart_copy: Path) -> None:
-    (chart_copy / "templates" / "notice.yaml").write_text(
-        '{{ include "mynumber.service" (dict "root" . "name" "notice") }}\n', encoding="utf-8")
+    # issuance: a service the gateway already calls and the chart does not render yet.
+    (chart_copy / "templates" / "issuance.yaml").write_text(
+        '{{ include "mynumber.service" (dict "root" . "name" "issuance") }}\n', encoding="utf-8")
     values = chart_copy / "values-east.yaml"
     east = yaml.safe_load(values.read_text())
-    east["services"]["notice"] = {
-        "enabled": True, "envPrefix": "NOTICE", "replicas": 2, "grpcPort": 50051, "args": [], "database": True,
+    east["services"]["issuance"] = {
+        "enabled": True, "envPrefix": "ISSUANCE", "replicas": 2, "grpcPort": 50051, "args": [], "database": True,
         "nats": True, "callers": ["gateway"], "calls": [], "secretFiles": [], "env": {},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
         "autoscaling": {"enabled": False}}
@@ -163,9 +201,41 @@ def test_adding_a_service_is_one_values_block_and_one_template(chart_copy: Path)
     result = check.run(chart_copy, {"east": ("values-east.yaml",)})
     assert result.problems == []
     names = {(d["kind"], d["metadata"]["name"]) for _, d in result.rendered["east"].documents}
-    assert {("Deployment", "notice"), ("ServiceAccount", "notice"), ("NetworkPolicy", "notice"),
-            ("Cluster", "pg-notice-east"), ("Cluster", "pg-notice-west-standby"),
-            ("PodDisruptionBudget", "notice")} <= names
+    assert {("Deployment", "issuance"), ("ServiceAccount", "issuance"), ("NetworkPolicy", "issuance"),
+            ("Cluster", "pg-issuance-east"), ("Cluster", "pg-issuance-west-standby"),
+            ("PodDisruptionBudget", "issuance")} <= names
+
+
+def test_an_http_only_workload_takes_no_grpc_callers(chart_copy: Path) -> None:
+    values = chart_copy / "values-east.yaml"
+    east = yaml.safe_load(values.read_text())
+    # Callers are gRPC callers: an http-only workload has no port to let them in on.
+    east["services"]["jpki-responder"] = {"callers": ["gateway"]}
+    values.write_text(yaml.safe_dump(east), encoding="utf-8")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert any("/services/jpki-responder/callers" in p and "lint" in p for p in result.problems), result.problems
+
+
+def test_an_http_only_workload_needs_its_health_path_and_a_grpc_service_its_port(chart_copy: Path) -> None:
+    values = chart_copy / "values.yaml"
+    defaults = yaml.safe_load(values.read_text())
+    del defaults["services"]["jpki-responder"]["healthPath"]
+    del defaults["services"]["notice"]["grpcPort"]
+    values.write_text(yaml.safe_dump(defaults), encoding="utf-8")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert any("/services/jpki-responder" in p and "healthPath" in p for p in result.problems), result.problems
+    assert any("/services/notice" in p and "grpcPort" in p for p in result.problems), result.problems
+
+
+def test_a_workload_part_of_a_disabled_service_does_not_render(chart_copy: Path) -> None:
+    values = chart_copy / "values-east.yaml"
+    east = yaml.safe_load(values.read_text())
+    east["services"]["jpki"] = {"enabled": False}
+    values.write_text(yaml.safe_dump(east), encoding="utf-8")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    # Its database would not exist: refuse rather than render a responder pointed at nothing.
+    assert any("services.jpki-responder.partOf: jpki is not an enabled service" in p for p in result.problems), \
+        result.problems
 
 
 # --- hardening --------------------------------------------------------------------------------------------------
@@ -184,17 +254,27 @@ def test_every_pod_runs_non_root_read_only_without_capabilities(report: Any, reg
             assert sc["allowPrivilegeEscalation"] is False, where
             assert sc["capabilities"]["drop"] == ["ALL"], where
             assert c["resources"]["requests"] and c["resources"]["limits"], where
-    assert seen == 5  # 3 services, NATS, the streams Job
+    assert seen == 7  # 4 services, jpki's responder, NATS, the streams Job
 
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_every_deployment_has_native_grpc_probes_on_the_health_port(report: Any, region: str) -> None:
+    http_only = []
     for d in docs(report, region, "Deployment"):
         container = d["spec"]["template"]["spec"]["containers"][0]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        if "grpc" not in ports:
+            # An HTTP-only workload serves no gRPC at all: its probes ask its own /healthz on its HTTP port.
+            http_only.append(d["metadata"]["name"])
+            assert set(ports) == {"http"}, d["metadata"]["name"]
+            for probe in ("readinessProbe", "livenessProbe"):
+                assert "grpc" not in container[probe], d["metadata"]["name"]
+                assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, d["metadata"]["name"]
+            continue
         for probe in ("readinessProbe", "livenessProbe"):
             assert set(container[probe]) >= {"grpc"} and "httpGet" not in container[probe], d["metadata"]["name"]
             assert container[probe]["grpc"]["port"] == ports["health"]
+    assert http_only == ["jpki-responder"]
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -213,7 +293,7 @@ def test_namespace_default_denies_and_every_workload_has_its_own_allow(report: A
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_gateway_reaches_every_service_and_jpki_http_is_open(report: Any, region: str) -> None:
-    for name in ("numbering", "jpki"):
+    for name in ("numbering", "jpki", "notice"):
         ingress = one(report, region, "NetworkPolicy", name)["spec"]["ingress"]
         callers = [f["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
                    for rule in ingress for f in rule.get("from", [])]
@@ -222,8 +302,18 @@ def test_gateway_reaches_every_service_and_jpki_http_is_open(report: Any, region
     assert any("from" not in r and r["ports"] == [{"port": 8080, "protocol": "TCP"}] for r in jpki_rules)
     gateway_rules = one(report, region, "NetworkPolicy", "gateway")["spec"]["ingress"]
     assert any("from" not in r and r["ports"] == [{"port": 8443, "protocol": "TCP"}] for r in gateway_rules)
-    # numbering is reachable from the gateway only, never from outside.
+    # numbering and notice are reachable from the gateway only, never from outside.
     assert all("from" in r for r in one(report, region, "NetworkPolicy", "numbering")["spec"]["ingress"])
+    assert one(report, region, "NetworkPolicy", "notice")["spec"]["ingress"] == [
+        {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway",
+                                                   "app.kubernetes.io/instance": "mynumber"}}}],
+         "ports": [{"port": 50053, "protocol": "TCP"}]}]
+    # The gateway's egress reaches notice on the port notice listens on.
+    gateway_egress = one(report, region, "NetworkPolicy", "gateway")["spec"]["egress"]
+    to_notice = [r for r in gateway_egress
+                 if any(f.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == "notice"
+                        for f in r["to"])]
+    assert [r["ports"] for r in to_notice] == [[{"port": 50053, "protocol": "TCP"}]]
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -249,7 +339,7 @@ def test_services_get_their_settings_and_images_by_convention(report: Any, regio
         env = env_of(d)
         assert all(name.startswith(prefix + "_") for name in env)
         assert env[f"{prefix}_REGION_DIGIT"] == str(values["region"]["digit"])
-        assert env[f"{prefix}_GRPC__LISTEN"] == "0.0.0.0:50051"
+        assert env[f"{prefix}_GRPC__LISTEN"] == f"0.0.0.0:{values['services'][svc]['grpcPort']}"
         assert env[f"{prefix}_DATABASE__URL_FILE"].startswith("/var/run/secrets/")
         image = d["spec"]["template"]["spec"]["containers"][0]["image"]
         assert image == f"{values['image']['registry']}/mynumber-{svc}:{values['image']['tag']}"
@@ -257,6 +347,16 @@ def test_services_get_their_settings_and_images_by_convention(report: Any, regio
         assert sa["automountServiceAccountToken"] is False
         assert d["spec"]["template"]["spec"]["serviceAccountName"] == svc
     assert env_of(one(report, region, "Deployment", "numbering"))["NUMBERING_NATS__URL"] == "nats://nats:4222"
+
+
+def test_chart_ports_are_the_ports_each_image_listens_on() -> None:
+    values = check.load_values(check.CHART, ("values.yaml",))["services"]
+    for svc in ("numbering", "jpki", "notice"):  # the services whose image lives in this repository
+        listen = image_env(svc)[f"{values[svc]['envPrefix']}_GRPC__LISTEN"]
+        assert listen.rsplit(":", 1)[1] == str(values[svc]["grpcPort"]), svc
+    assert values["notice"]["grpcPort"] == 50053
+    assert image_env("jpki")["JPKI_HTTP__LISTEN_PORT"] == str(values["jpki"]["httpPort"]) \
+        == str(values["jpki-responder"]["httpPort"])
 
 
 def test_regions_have_distinct_digits_and_disjoint_home_prefectures() -> None:
@@ -276,6 +376,8 @@ def test_each_service_has_its_database_and_a_standby_of_the_peer_region(report: 
         standby = one(report, region, "Cluster", f"pg-{svc}-{peer}-standby")["spec"]
         assert standby["replica"] == {"enabled": True, "source": f"pg-{svc}-{peer}"}
         assert standby["externalClusters"][0]["connectionParameters"]["sslmode"] == "verify-full"
+    # jpki's responder reads jpki's database: no cluster of its own.
+    assert not [d for d in docs(report, region, "Cluster") if "responder" in d["metadata"]["name"]]
 
 
 def test_nats_gateway_points_each_region_at_the_other_and_mirrors_east_streams(report: Any) -> None:
@@ -286,7 +388,7 @@ def test_nats_gateway_points_each_region_at_the_other_and_mirrors_east_streams(r
     west_streams = one(report, "west", "ConfigMap", "jetstream-streams")["data"]
     homed = {yaml.safe_load(v)["name"] for v in east_streams.values()}
     mirrored = {yaml.safe_load(v)["mirror"]["name"] for v in west_streams.values()}
-    assert homed == mirrored == {"MYNUMBER_NUMBERING", "MYNUMBER_JPKI"}
+    assert homed == mirrored == {"MYNUMBER_NUMBERING", "MYNUMBER_JPKI", "MYNUMBER_NOTICE"}
     assert all(yaml.safe_load(v)["placement"] == {"cluster": "west"} for v in west_streams.values())
 
 
@@ -318,3 +420,156 @@ def test_failover_release_runs_east_services_on_the_promoted_standbys_in_west(re
     pg_policy = one(report, "west", "NetworkPolicy", "pg-numbering")["spec"]["ingress"]
     assert any(f.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
                == "mynumber-east-dr" for rule in pg_policy for f in rule["from"])
+
+
+# --- notice -----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_notice_settings_resolve_to_its_three_keys_and_database_as_mounted_secrets(
+        report: Any, region: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from notice.settings import NoticeSettings
+
+    notice = one(report, region, "Deployment", "notice")
+    settings = settings_of(notice, "notice", NoticeSettings, "NOTICE_", monkeypatch)
+    assert settings.grpc.listen == "0.0.0.0:50053" and settings.grpc.health_listen == "0.0.0.0:50052"
+    assert secret_behind(notice, settings.keys_file) == "notice-keys"
+    assert secret_behind(notice, settings.events_key_file) == "platform-events-key"  # the same as numbering's
+    assert secret_behind(notice, settings.print_key_file) == "notice-print-key"
+    assert secret_behind(notice, settings.database.url_file) == f"pg-notice-{region}-app"
+    assert secret_behind(notice, settings.grpc.tls_cert_file) == "notice-tls"
+    assert settings.nats.url == "nats://nats:4222"
+    numbering_events = env_of(one(report, region, "Deployment", "numbering"))["NUMBERING_EVENTS_KEY_FILE"]
+    assert secret_behind(one(report, region, "Deployment", "numbering"), numbering_events) == "platform-events-key"
+    assert notice["spec"]["template"]["spec"]["containers"][0]["args"] == ["--migrate"]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_notice_writes_its_print_batches_to_a_shared_persistent_volume_not_the_root_fs(
+        report: Any, region: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from notice.settings import NoticeSettings
+
+    notice = one(report, region, "Deployment", "notice")
+    spec = notice["spec"]["template"]["spec"]
+    container = spec["containers"][0]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    export_dir = settings_of(notice, "notice", NoticeSettings, "NOTICE_", monkeypatch).export_dir
+    mount = [m for m in container["volumeMounts"] if m["mountPath"] == str(export_dir)]
+    assert len(mount) == 1 and not mount[0].get("readOnly")
+    volume = next(v for v in spec["volumes"] if v["name"] == mount[0]["name"])
+    assert volume == {"name": "notice-export", "persistentVolumeClaim": {"claimName": "notice-export"}}
+    claim = one(report, region, "PersistentVolumeClaim", "notice-export")
+    # Every replica writes there and the vendor's transfer agent reads it.
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "50Gi"
+    # Batches not yet collected outlive an uninstall.
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+
+
+def test_dev_overlay_gives_notice_a_single_node_export_volume(report: Any) -> None:
+    claim = one(report, "east+dev", "PersistentVolumeClaim", "notice-export")
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    # The softhsm claim is still rendered once, by jpki.
+    assert one(report, "east+dev", "PersistentVolumeClaim", "jpki-softhsm-tokens")
+
+
+# --- jpki's OCSP/CRL responder ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_jpki_responder_scales_out_jpki_image_http_only_behind_its_own_service(report: Any, region: str) -> None:
+    responder = one(report, region, "Deployment", "jpki-responder")
+    jpki = one(report, region, "Deployment", "jpki")
+    container = responder["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == jpki["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert container["image"].endswith("/mynumber-jpki:0.1.0")
+    args = container["args"]
+    assert args == ["responder", "--workers", "2", "--port", "8080"]
+    assert container["ports"] == [{"name": "http", "containerPort": int(args[args.index("--port") + 1]),
+                                   "protocol": "TCP"}]
+    # The HPA owns the replica count (from 2), the PDB keeps one up through a drain.
+    assert "replicas" not in responder["spec"]
+    hpa = one(report, region, "HorizontalPodAutoscaler", "jpki-responder")["spec"]
+    assert hpa["scaleTargetRef"]["name"] == "jpki-responder" and hpa["minReplicas"] == 2 <= hpa["maxReplicas"]
+    labels = responder["spec"]["template"]["metadata"]["labels"]
+    pdb = one(report, region, "PodDisruptionBudget", "jpki-responder")["spec"]
+    assert pdb["minAvailable"] == 1 and pdb["selector"]["matchLabels"].items() <= labels.items()
+    service = one(report, region, "Service", "jpki-responder")["spec"]
+    assert service["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}]
+    assert service["selector"].items() <= labels.items()
+    assert not service["selector"].items() <= jpki["spec"]["template"]["metadata"]["labels"].items()
+    # jpki's own Service keeps serving CRL/OCSP over HTTP beside gRPC.
+    jpki_ports = {p["name"]: p["port"] for p in one(report, region, "Service", "jpki")["spec"]["ports"]}
+    assert jpki_ports == {"grpc": 50051, "http": 8080}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_jpki_responder_is_open_on_8080_and_reaches_only_jpki_database(report: Any, region: str) -> None:
+    policy = one(report, region, "NetworkPolicy", "jpki-responder")["spec"]
+    labels = one(report, region, "Deployment", "jpki-responder")["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= labels.items()
+    assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
+    # Verifiers fetch OCSP and CRLs from outside: port 8080 from anywhere, nothing else.
+    assert policy["ingress"] == [{"ports": [{"port": 8080, "protocol": "TCP"}]}]
+    # Out: jpki's PostgreSQL only (DNS is the namespace-wide allow-dns); no NATS, no service.
+    assert policy["egress"] == [{"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": f"pg-jpki-{region}"}}}],
+                                 "ports": [{"port": 5432, "protocol": "TCP"}]}]
+    assert "mynumber.jp/nats-client" not in labels
+    assert one(report, region, "NetworkPolicy", "allow-dns")["spec"]["podSelector"] == {}
+    # jpki's database lets the responder in, beside jpki itself.
+    first = one(report, region, "NetworkPolicy", "pg-jpki")["spec"]["ingress"][0]
+    assert [f["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for f in first["from"]] == \
+        ["jpki", "jpki-responder"]
+    assert first["ports"] == [{"port": 5432, "protocol": "TCP"}]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_jpki_responder_settings_validate_in_its_image_and_hold_only_what_it_reads(
+        report: Any, region: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jpki.settings import JpkiSettings
+
+    responder = one(report, region, "Deployment", "jpki-responder")
+    jpki = one(report, region, "Deployment", "jpki")
+    # The image presets JPKI_GRPC__LISTEN=0.0.0.0:50051; the settings must still validate without mTLS files.
+    settings = settings_of(responder, "jpki", JpkiSettings, "JPKI_", monkeypatch)
+    assert settings.grpc.listen.startswith("127.0.0.1:") and settings.grpc.tls_cert_file is None
+    assert settings.http.listen_host == "0.0.0.0"
+    assert secret_behind(responder, settings.database.url_file) == f"pg-jpki-{region}-app"
+    assert secret_behind(responder, settings.keys_file) == "jpki-keys"
+    assert secret_behind(responder, settings.hsm.user_pin_file) == "jpki-hsm-pin"
+    # The same HSM and public URL as jpki.
+    env, jpki_env = env_of(responder), env_of(jpki)
+    for name in ("JPKI_HSM__MODULE", "JPKI_HSM__TOKEN_LABEL", "JPKI_HTTP__PUBLIC_BASE_URL"):
+        assert env[name] == jpki_env[name], name
+    assert env["JPKI_HTTP__PUBLIC_BASE_URL"] == f"http://jpki.{region}.example.jp"
+    # Nothing it does not read: no events key, no service certificate.
+    spec = responder["spec"]["template"]["spec"]
+    secrets = {v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+    assert secrets == {f"pg-jpki-{region}-app", "jpki-keys", "jpki-hsm-pin"}
+    assert "JPKI_EVENTS_KEY_FILE" not in env and not any("TLS" in name for name in env)
+
+
+def test_dev_overlay_gives_the_responder_jpki_softhsm_tokens(report: Any) -> None:
+    responder = one(report, "east+dev", "Deployment", "jpki-responder")
+    jpki = one(report, "east+dev", "Deployment", "jpki")
+    for d in (responder, jpki):
+        volumes = {v["name"]: v for v in d["spec"]["template"]["spec"]["volumes"]}
+        assert volumes["softhsm"]["persistentVolumeClaim"]["claimName"] == "jpki-softhsm-tokens"
+    assert env_of(responder)["JPKI_HSM__SOFTHSM_DATA_DIR"] == env_of(jpki)["JPKI_HSM__SOFTHSM_DATA_DIR"]
+    prod = one(report, "east", "Deployment", "jpki-responder")["spec"]["template"]["spec"]
+    assert "softhsm" not in {v["name"] for v in prod["volumes"]}
+
+
+def test_failover_release_runs_the_responder_on_the_promoted_jpki_standby(report: Any) -> None:
+    responder = one(report, "east-failover", "Deployment", "jpki-responder")
+    volumes = {v["name"]: v for v in responder["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["db"]["secret"]["secretName"] == "pg-jpki-east-standby-app"
+    egress = one(report, "east-failover", "NetworkPolicy", "jpki-responder")["spec"]["egress"]
+    assert egress == [{"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "pg-jpki-east-standby"}},
+                               "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "mynumber"}}}],
+                       "ports": [{"port": 5432, "protocol": "TCP"}]}]
+    # West's release lets the failover namespace's responder reach the standby too.
+    pg_policy = one(report, "west", "NetworkPolicy", "pg-jpki")["spec"]["ingress"]
+    admitted = {f["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for rule in pg_policy
+                for f in rule["from"]
+                if f.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                == "mynumber-east-dr"}
+    assert admitted == {"jpki", "jpki-responder"}

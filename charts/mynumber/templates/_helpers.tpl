@@ -3,6 +3,15 @@ Shared helpers. "mynumber.service" renders everything one platform service needs
 (`.Values.services.<name>`): ServiceAccount, Deployment, Service, PodDisruptionBudget, HorizontalPodAutoscaler,
 its NetworkPolicies, and its CloudNativePG clusters (own primary + standby of the peer region's primary).
 A new service is one values block plus one template file that includes it.
+
+Two optional shapes of a block:
+- `partOf: <service>`: a second workload of that service (e.g. jpki-responder of jpki). It runs the owner's image
+  against the owner's database (the owner renders the clusters; their policy admits this workload too), with the
+  owner's HSM and public URL; everything else (args, replicas, secrets, resources) is its own.
+- `httpOnly: true`: no gRPC at all (no gRPC/health ports, no mTLS files); `httpPort` serves and `healthPath` on it
+  answers the HTTP readiness and liveness probes.
+`persistentVolumes` (name -> claim) gives a service writable storage that outlives its pods (the root file system
+is read-only): one PersistentVolumeClaim each, mounted at `mountPath`, with `<PREFIX>_<setting>` pointing at it.
 */}}
 
 {{- define "mynumber.labels" -}}
@@ -49,6 +58,14 @@ the promoted standby named by postgres.useCluster, e.g. "pg-{service}-east-stand
 {{- $digit := int $root.Values.region.digit -}}
 {{- if or (lt $digit 1) (gt $digit 9) }}{{ fail "region.digit must be 1-9 (use values-east.yaml or values-west.yaml)" }}{{ end -}}
 {{- $secretDir := "/var/run/secrets/mynumber" -}}
+{{- $owner := $svc.partOf | default $name -}}
+{{- $ownerSvc := index $root.Values.services $owner | default dict -}}
+{{- if and $svc.enabled (not $ownerSvc.enabled) }}{{ fail (printf "services.%s.partOf: %s is not an enabled service" $name $owner) }}{{ end -}}
+{{- $hsm := ternary $ownerSvc.hsm $svc.hsm (ne $owner $name) -}}
+{{- $publicBaseUrl := $svc.publicBaseUrl | default $ownerSvc.publicBaseUrl -}}
+{{- $grpc := not $svc.httpOnly -}}
+{{- $probe := printf "grpc: {port: %d}" (int $root.Values.healthPort) -}}
+{{- if not $grpc }}{{ $probe = printf "httpGet: {path: %s, port: http}" ($svc.healthPath | quote) }}{{ end -}}
 {{- if $svc.enabled }}
 ---
 apiVersion: v1
@@ -95,7 +112,7 @@ spec:
         {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
       containers:
         - name: {{ $name }}
-          image: {{ include "mynumber.image" $ctx }}
+          image: {{ include "mynumber.image" (dict "root" $root "name" $owner) }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           {{- with $svc.args }}
           args:
@@ -104,8 +121,10 @@ spec:
           securityContext:
             {{- toYaml $root.Values.containerSecurityContext | nindent 12 }}
           ports:
+            {{- if $grpc }}
             - {name: grpc, containerPort: {{ $svc.grpcPort }}, protocol: TCP}
             - {name: health, containerPort: {{ $root.Values.healthPort }}, protocol: TCP}
+            {{- end }}
             {{- if $svc.httpPort }}
             - {name: http, containerPort: {{ $svc.httpPort }}, protocol: TCP}
             {{- end }}
@@ -116,11 +135,19 @@ spec:
             - {name: {{ $p }}_REGION_NAME, value: {{ $region | quote }}}
             - {name: {{ $p }}_REGION_DIGIT, value: {{ $digit | quote }}}
             - {name: {{ $p }}_HOME_PREFECTURES, value: {{ $root.Values.region.homePrefectures | toJson | quote }}}
+            {{- if $grpc }}
             - {name: {{ $p }}_GRPC__LISTEN, value: "0.0.0.0:{{ $svc.grpcPort }}"}
             - {name: {{ $p }}_GRPC__HEALTH_LISTEN, value: "0.0.0.0:{{ $root.Values.healthPort }}"}
             - {name: {{ $p }}_GRPC__TLS_CERT_FILE, value: {{ $secretDir }}/tls/tls.crt}
             - {name: {{ $p }}_GRPC__TLS_KEY_FILE, value: {{ $secretDir }}/tls/tls.key}
             - {name: {{ $p }}_GRPC__TLS_CLIENT_CA_FILE, value: {{ $secretDir }}/tls/ca.crt}
+            {{- else }}
+            # No gRPC server runs, but the settings still validate their gRPC block, and every image presets
+            # <PREFIX>_GRPC__LISTEN=0.0.0.0:... (which alone demands the mTLS files). Pin it to loopback rather than
+            # mount a service certificate this pod never uses; no port is opened either way.
+            - {name: {{ $p }}_GRPC__LISTEN, value: "127.0.0.1:50051"}
+            - {name: {{ $p }}_GRPC__INSECURE_LOCAL, value: "true"}
+            {{- end }}
             {{- if $svc.database }}
             # The URL (with its password) comes from the Secret CNPG writes for the database owner.
             - {name: {{ $p }}_DATABASE__URL_FILE, value: {{ $secretDir }}/db/uri}
@@ -131,31 +158,35 @@ spec:
             {{- range $svc.secretFiles }}
             - {name: {{ $p }}_{{ .setting }}, value: {{ $secretDir }}/{{ .secret }}/{{ .key }}}
             {{- end }}
-            {{- if $svc.hsm }}
-            - {name: {{ $p }}_HSM__MODULE, value: {{ $svc.hsm.module | quote }}}
-            - {name: {{ $p }}_HSM__TOKEN_LABEL, value: {{ $svc.hsm.tokenLabel | quote }}}
-            {{- if $svc.hsm.softhsm.enabled }}
-            - {name: {{ $p }}_HSM__SOFTHSM_DATA_DIR, value: {{ $svc.hsm.softhsm.mountPath | quote }}}
+            {{- if $hsm }}
+            - {name: {{ $p }}_HSM__MODULE, value: {{ $hsm.module | quote }}}
+            - {name: {{ $p }}_HSM__TOKEN_LABEL, value: {{ $hsm.tokenLabel | quote }}}
+            {{- if $hsm.softhsm.enabled }}
+            - {name: {{ $p }}_HSM__SOFTHSM_DATA_DIR, value: {{ $hsm.softhsm.mountPath | quote }}}
             {{- end }}
             {{- end }}
             {{- if $svc.httpPort }}
             - {name: {{ $p }}_HTTP__LISTEN_HOST, value: "0.0.0.0"}
             - {name: {{ $p }}_HTTP__LISTEN_PORT, value: {{ $svc.httpPort | quote }}}
-            {{- with $svc.publicBaseUrl }}
+            {{- with $publicBaseUrl }}
             - {name: {{ $p }}_HTTP__PUBLIC_BASE_URL, value: {{ . | quote }}}
             {{- end }}
+            {{- end }}
+            {{- range $svc.persistentVolumes }}
+            - {name: {{ $p }}_{{ .setting }}, value: {{ .mountPath | quote }}}
             {{- end }}
             {{- range $k, $v := $svc.env }}
             - {name: {{ $p }}_{{ $k }}, value: {{ $v | quote }}}
             {{- end }}
           # Native gRPC probes against grpc.health.v1, which reports the service's real checks
-          # (database reachable, NATS connected, keys loaded, HSM session).
+          # (database reachable, NATS connected, keys loaded, HSM session); an HTTP-only workload's own
+          # health endpoint instead (the responder: 503 until its status snapshot is loaded and fresh).
           readinessProbe:
-            grpc: {port: {{ $root.Values.healthPort }}}
+            {{ $probe }}
             periodSeconds: {{ $root.Values.probes.periodSeconds }}
             failureThreshold: {{ $root.Values.probes.failureThreshold }}
           livenessProbe:
-            grpc: {port: {{ $root.Values.healthPort }}}
+            {{ $probe }}
             initialDelaySeconds: {{ $root.Values.probes.initialDelaySeconds }}
             periodSeconds: {{ $root.Values.probes.periodSeconds }}
             failureThreshold: {{ mul 2 $root.Values.probes.failureThreshold }}
@@ -163,7 +194,9 @@ spec:
             {{- required (printf "services.%s.resources is required" $name) $svc.resources | toYaml | nindent 12 }}
           volumeMounts:
             - {name: tmp, mountPath: /tmp}
+            {{- if $grpc }}
             - {name: tls, mountPath: {{ $secretDir }}/tls, readOnly: true}
+            {{- end }}
             {{- if $svc.database }}
             - {name: db, mountPath: {{ $secretDir }}/db, readOnly: true}
             {{- end }}
@@ -174,21 +207,26 @@ spec:
             - {name: {{ printf "s-%s" .secret | trunc 63 }}, mountPath: {{ $secretDir }}/{{ .secret }}, readOnly: true}
             {{- end }}
             {{- end }}
-            {{- if and $svc.hsm $svc.hsm.softhsm.enabled }}
-            - {name: softhsm, mountPath: {{ $svc.hsm.softhsm.mountPath }}}
+            {{- if and $hsm $hsm.softhsm.enabled }}
+            - {name: softhsm, mountPath: {{ $hsm.softhsm.mountPath }}}
+            {{- end }}
+            {{- range $svc.persistentVolumes }}
+            - {name: {{ .claimName }}, mountPath: {{ .mountPath }}}
             {{- end }}
       volumes:
         # The root file system is read-only; scratch space is a size-capped emptyDir.
         - name: tmp
           emptyDir: {sizeLimit: 64Mi}
+        {{- if $grpc }}
         - name: tls
           secret:
             secretName: {{ printf "%s%s" $name $root.Values.tls.secretSuffix }}
             defaultMode: 0440
+        {{- end }}
         {{- if $svc.database }}
         - name: db
           secret:
-            secretName: {{ include "mynumber.dbCluster" $ctx }}-app
+            secretName: {{ include "mynumber.dbCluster" (dict "root" $root "name" $owner) }}-app
             defaultMode: 0440
             items:
               - {key: uri, path: uri}
@@ -203,11 +241,16 @@ spec:
             defaultMode: 0440
         {{- end }}
         {{- end }}
-        {{- if and $svc.hsm $svc.hsm.softhsm.enabled }}
+        {{- if and $hsm $hsm.softhsm.enabled }}
         # Dev only: SoftHSM's token directory holds the CA keys, so it outlives the pod.
         - name: softhsm
           persistentVolumeClaim:
-            claimName: {{ $svc.hsm.softhsm.claimName }}
+            claimName: {{ $hsm.softhsm.claimName }}
+        {{- end }}
+        {{- range $svc.persistentVolumes }}
+        - name: {{ .claimName }}
+          persistentVolumeClaim:
+            claimName: {{ .claimName }}
         {{- end }}
 ---
 apiVersion: v1
@@ -221,7 +264,9 @@ spec:
   selector:
     {{- include "mynumber.selector" $ctx | nindent 4 }}
   ports:
+    {{- if $grpc }}
     - {name: grpc, port: {{ $svc.grpcPort }}, targetPort: grpc, protocol: TCP}
+    {{- end }}
     {{- if $svc.httpPort }}
     - {name: http, port: {{ $svc.httpPort }}, targetPort: http, protocol: TCP}
     {{- end }}
@@ -280,8 +325,28 @@ spec:
     requests:
       storage: {{ $svc.hsm.softhsm.size }}
 {{- end }}
+{{- range $svc.persistentVolumes }}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: {{ .claimName }}
+  labels:
+    {{- include "mynumber.labels" $ctx | nindent 4 }}
+  annotations:
+    # Files not yet collected must survive `helm uninstall`; delete the claim by hand once it is drained.
+    helm.sh/resource-policy: keep
+spec:
+  accessModes: [{{ .accessMode | default "ReadWriteOnce" }}]
+  {{- with .storageClassName }}
+  storageClassName: {{ . }}
+  {{- end }}
+  resources:
+    requests:
+      storage: {{ .size }}
+{{- end }}
 {{ include "mynumber.networkPolicies" $ctx }}
-{{- if and $svc.database $root.Values.postgres.create }}
+{{- if and $svc.database $root.Values.postgres.create (not $svc.partOf) }}
 {{ include "mynumber.postgres" $ctx }}
 {{- end }}
 {{- end }}
@@ -337,7 +402,7 @@ spec:
     - to:
         - podSelector:
             matchLabels:
-              cnpg.io/cluster: {{ include "mynumber.dbCluster" . }}
+              cnpg.io/cluster: {{ include "mynumber.dbCluster" (dict "root" $root "name" ($svc.partOf | default $name)) }}
           {{- with $root.Values.hostNamespace }}
           namespaceSelector:
             matchLabels:
@@ -383,6 +448,10 @@ service) and a replica cluster that streams the peer region's primary, ready to 
 {{- $region := $root.Values.region.name -}}
 {{- $db := $name | replace "-" "_" -}}
 {{- $own := include "mynumber.pgName" (dict "name" $name "region" $region) -}}
+{{- $parts := list -}}
+{{- range $part, $v := $root.Values.services }}
+{{- if and $v.enabled (eq ($v.partOf | default "") $name) }}{{ $parts = append $parts $part }}{{ end }}
+{{- end -}}
 ---
 apiVersion: postgresql.cnpg.io/v1
 kind: Cluster
@@ -467,11 +536,16 @@ spec:
         values: [{{ $own }}{{ if $pg.peer.name }}, {{ include "mynumber.pgName" (dict "name" $name "region" $pg.peer.name) }}-standby{{ end }}]
   policyTypes: [Ingress, Egress]
   ingress:
-    # The owning service only; no other service reads these tables.
+    # The owning service only (and its own other workloads, partOf); no other service reads these tables.
     - from:
         - podSelector:
             matchLabels:
               {{- include "mynumber.selector" . | nindent 14 }}
+        {{- range $parts }}
+        - podSelector:
+            matchLabels:
+              {{- include "mynumber.selector" (dict "root" $root "name" .) | nindent 14 }}
+        {{- end }}
       ports:
         - {port: 5432, protocol: TCP}
     {{- with $root.Values.peerFailoverNamespace }}
@@ -483,6 +557,14 @@ spec:
           podSelector:
             matchLabels:
               app.kubernetes.io/name: {{ $name }}
+        {{- range $parts }}
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ $root.Values.peerFailoverNamespace }}
+          podSelector:
+            matchLabels:
+              app.kubernetes.io/name: {{ . }}
+        {{- end }}
       ports:
         - {port: 5432, protocol: TCP}
     {{- end }}
