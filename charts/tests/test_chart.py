@@ -528,9 +528,10 @@ def test_jpki_responder_settings_validate_in_its_image_and_hold_only_what_it_rea
 
     responder = one(report, region, "Deployment", "jpki-responder")
     jpki = one(report, region, "Deployment", "jpki")
-    # The image presets JPKI_GRPC__LISTEN=0.0.0.0:50051; the settings must still validate without mTLS files.
+    # The image presets JPKI_GRPC__LISTEN=0.0.0.0:50051; the pod turns gRPC off, so no mTLS files are needed.
     settings = settings_of(responder, "jpki", JpkiSettings, "JPKI_", monkeypatch)
-    assert settings.grpc.listen.startswith("127.0.0.1:") and settings.grpc.tls_cert_file is None
+    assert settings.grpc.listen == "" and settings.grpc.tls_cert_file is None
+    assert not settings.grpc.insecure_local
     assert settings.http.listen_host == "0.0.0.0"
     assert secret_behind(responder, settings.database.url_file) == f"pg-jpki-{region}-app"
     assert secret_behind(responder, settings.keys_file) == "jpki-keys"

@@ -142,11 +142,8 @@ spec:
             - {name: {{ $p }}_GRPC__TLS_KEY_FILE, value: {{ $secretDir }}/tls/tls.key}
             - {name: {{ $p }}_GRPC__TLS_CLIENT_CA_FILE, value: {{ $secretDir }}/tls/ca.crt}
             {{- else }}
-            # No gRPC server runs, but the settings still validate their gRPC block, and every image presets
-            # <PREFIX>_GRPC__LISTEN=0.0.0.0:... (which alone demands the mTLS files). Pin it to loopback rather than
-            # mount a service certificate this pod never uses; no port is opened either way.
-            - {name: {{ $p }}_GRPC__LISTEN, value: "127.0.0.1:50051"}
-            - {name: {{ $p }}_GRPC__INSECURE_LOCAL, value: "true"}
+            # No gRPC in this pod: an empty listen address overrides the image's preset and needs no mTLS files.
+            - {name: {{ $p }}_GRPC__LISTEN, value: ""}
             {{- end }}
             {{- if $svc.database }}
             # The URL (with its password) comes from the Secret CNPG writes for the database owner.

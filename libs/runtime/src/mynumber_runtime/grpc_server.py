@@ -226,6 +226,8 @@ class PlatformServer:
             self.server,
         )
         s = self.settings
+        if not s.listen:
+            raise ValueError("grpc.listen is empty: this process was configured to serve no gRPC")
         if s.tls_cert_file and s.tls_key_file and s.tls_client_ca_file:
             creds = grpc.ssl_server_credentials(
                 [(read_secret(s.tls_key_file), read_secret(s.tls_cert_file))],

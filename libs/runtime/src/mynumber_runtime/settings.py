@@ -35,6 +35,7 @@ class NatsSettings(BaseModel):
 
 
 class GrpcSettings(BaseModel):
+    # Empty: this process serves no gRPC (an HTTP-only workload of a service), so nothing below is required.
     listen: str = "127.0.0.1:50051"
     # A second, plaintext listener serving only grpc.health.v1: kubelet's native gRPC probes cannot present a
     # client certificate. Unset in local runs (the main port answers health too).
@@ -50,6 +51,8 @@ class GrpcSettings(BaseModel):
 
     @model_validator(mode="after")
     def _tls_or_local(self) -> GrpcSettings:
+        if not self.listen:
+            return self
         tls = (self.tls_cert_file, self.tls_key_file, self.tls_client_ca_file)
         if any(tls) and not all(tls):
             raise ValueError("grpc: tls_cert_file, tls_key_file and tls_client_ca_file go together")
