@@ -140,7 +140,7 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
     from jpki.app import build_service
     from jpki.ceremony import MIGRATIONS, run_ceremony
     from jpki.profiles import CaKind
-    from jpki.service import IssueRequest, RevocationCause
+    from jpki.service import Issued, IssueRequest, RevocationCause
     from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
     from mynumber_runtime.db import migrate
     from mynumber_runtime.settings import DatabaseSettings
@@ -181,11 +181,22 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
         ca_key.sign(i.to_bytes(4, "big"), padding.PKCS1v15(), hashes.SHA256())
     hsm_sign_rate = 200 / (time.perf_counter() - t)
 
+    # Half one at a time, half with 8 requests in flight (lint and HSM are serialised; the database waits overlap).
+    half = n_certs // 2
     issued = []
     t = time.perf_counter()
-    for i in range(n_certs):
+    for i in range(half):
         issued.append(await service.issue(req(i), actor="service:bench"))
     issue_s = time.perf_counter() - t
+    gate = asyncio.Semaphore(8)
+
+    async def issue_gated(i: int) -> Issued:
+        async with gate:
+            return await service.issue(req(i), actor="service:bench")
+
+    t = time.perf_counter()
+    issued += await asyncio.gather(*(issue_gated(i) for i in range(half, n_certs)))
+    issue_concurrent_s = time.perf_counter() - t
     revoked = issued[::10]
     for c in revoked:
         await service.revoke(CaKind.AUTH, c.serial, RevocationCause.LOSS_OR_COMPROMISE, actor="operator:bench")
@@ -228,7 +239,8 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
     reqs = {"plain": [ocsp_der(s, False) for s in sample], "nonce": [ocsp_der(s, True) for s in sample]}
     await service.repo.engine.dispose()
     return {"token": token, "reqs": reqs, "revoked": revoked_serials, "sample": sample, "settings": settings,
-            "issue_rate": n_certs / issue_s, "issue_n": n_certs, "keygen_s": keygen_s, "hsm_sign_rate": hsm_sign_rate}
+            "issue_rate": half / issue_s, "issue_concurrent_rate": (n_certs - half) / issue_concurrent_s,
+            "issue_n": n_certs, "keygen_s": keygen_s, "hsm_sign_rate": hsm_sign_rate}
 
 
 def main() -> int:
@@ -257,6 +269,7 @@ def main() -> int:
             prep = asyncio.run(_prepare(work, url, args.certs))
             token = str(prep["token"])
             results["issuance"] = {"certificates": prep["issue_n"], "per_second": round(float(prep["issue_rate"]), 1),
+                                   "per_second_8_in_flight": round(float(prep["issue_concurrent_rate"]), 1),
                                    "what": "sequential IssueRequest -> key checks, pkilint, record, HSM sign, "
                                            "OCSP response signed in the HSM, PostgreSQL commits (RSA-2048, SoftHSM)",
                                    "hsm_raw_signatures_per_second": round(float(prep["hsm_sign_rate"]), 1)}
