@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import os
 import sys
@@ -139,6 +140,7 @@ def render(chart: Path, set_name: str, values: dict[str, Any], report: Report) -
     return rendered
 
 
+@functools.cache  # one per schema file for the whole run, not one per rendered Cluster
 def _crd_validator(path: Path) -> Any:
     import jsonschema
 
@@ -148,10 +150,14 @@ def _crd_validator(path: Path) -> Any:
     return cls(schema)
 
 
+def _at(error: Any) -> str:
+    """Where in the document a jsonschema error is, dotted."""
+    return ".".join(str(p) for p in error.absolute_path) or "(document)"
+
+
 def validate(rendered: Rendered, kube_version: str, report: Report) -> None:
     import kubernetes_validate
 
-    validators: dict[Path, Any] = {}
     seen: set[tuple[str, str]] = set()
     for template, doc in rendered.documents:
         kind, api = doc.get("kind"), doc.get("apiVersion")
@@ -165,18 +171,15 @@ def validate(rendered: Rendered, kube_version: str, report: Report) -> None:
         seen.add((kind, name))
         schema_path = CRD_SCHEMAS.get(api, {}).get(kind)
         if schema_path is not None:
-            validator = validators.setdefault(schema_path, _crd_validator(schema_path))
-            for err in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
-                path = ".".join(str(p) for p in err.absolute_path) or "(document)"
-                report.problems.append(f"{where}: {path}: {err.message}")
+            for err in sorted(_crd_validator(schema_path).iter_errors(doc), key=lambda e: list(e.absolute_path)):
+                report.problems.append(f"{where}: {_at(err)}: {err.message}")
             continue
         try:
             kubernetes_validate.validate(doc, kube_version, strict=True)
         except kubernetes_validate.SchemaNotFoundError:
             report.problems.append(f"{where}: no schema for {api} {kind} (add one under charts/schemas/)")
         except kubernetes_validate.ValidationError as exc:
-            path = ".".join(str(p) for p in exc.absolute_path) or "(document)"
-            report.problems.append(f"{where}: {path}: {exc.message}")
+            report.problems.append(f"{where}: {_at(exc)}: {exc.message}")
 
 
 def run(chart: Path = CHART, value_sets: Mapping[str, Sequence[str]] | None = None,

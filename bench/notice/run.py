@@ -31,6 +31,7 @@ from mynumber_runtime.crypto import FieldSealer
 from notice.codes import new_application_id
 from notice.export import CardRecord, Envelope, write_records
 from notice.pdf import render_batch
+from notice.service import AAD_CARD
 
 SURNAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
 GIVEN = ["太郎", "花子", "一郎", "陽菜", "蓮", "結衣", "大翔", "美咲"]
@@ -40,7 +41,6 @@ SIZES = [1, 1, 1, 2, 2, 2, 3, 3, 4, 4]  # mean 2.3
 def households(n: int, seed: int = 7) -> Iterator[Envelope]:
     rnd = random.Random(seed)
     sealer = FieldSealer({1: os.urandom(32)}, current=1)
-    aad = b"notice.items.card"
     for h in range(n):
         surname = SURNAMES[h % len(SURNAMES)]
         address = f"東京都千代田区千代田{h % 9 + 1}-{h % 97 + 1}-{h % 13 + 1}"
@@ -49,9 +49,9 @@ def households(n: int, seed: int = 7) -> Iterator[Envelope]:
             card = {"number": f"{rnd.randrange(10**12):012d}", "name": f"{surname} {GIVEN[(h + i) % len(GIVEN)]}",
                     "address": address, "birth_date": f"{1940 + (h + i) % 80}-0{1 + i}-1{i}", "sex": 1 + (i % 2)}
             # What the export does per card: open the sealed snapshot the database holds.
-            sealed = sealer.seal(json.dumps(card, ensure_ascii=False).encode(), aad)
+            sealed = sealer.seal(json.dumps(card, ensure_ascii=False).encode(), AAD_CARD)
             cards.append(CardRecord(application_id=new_application_id(), document="notice_card",
-                                    **json.loads(sealer.open(sealed, aad))))
+                                    **json.loads(sealer.open(sealed, AAD_CARD))))
         yield Envelope(mailing_id=f"{h:032x}", municipality_code="131016", kind="initial", destination="address",
                        postal_code="1000001", address=address, addressee=cards[0].name + " 様", sealed_label=b"",
                        cards=cards)

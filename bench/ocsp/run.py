@@ -238,7 +238,7 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
     sample = [c.serial for c in issued[:64]]
     reqs = {"plain": [ocsp_der(s, False) for s in sample], "nonce": [ocsp_der(s, True) for s in sample]}
     await service.repo.engine.dispose()
-    return {"token": token, "reqs": reqs, "revoked": revoked_serials, "sample": sample, "settings": settings,
+    return {"token": token, "reqs": reqs, "revoked": revoked_serials, "sample": sample,
             "issue_rate": half / issue_s, "issue_concurrent_rate": (n_certs - half) / issue_concurrent_s,
             "issue_n": n_certs, "keygen_s": keygen_s, "hsm_sign_rate": hsm_sign_rate}
 
@@ -285,36 +285,23 @@ def main() -> int:
                         files[key].append(p)
             first_good = next(i for i, s in enumerate(prep["sample"]) if s not in prep["revoked"])  # type: ignore[attr-defined]
             first_bad = next(i for i, s in enumerate(prep["sample"]) if s in prep["revoked"])  # type: ignore[attr-defined]
-            s: object = prep["settings"]
             env = dict(os.environ, JPKI_DATABASE__URL=url, JPKI_HSM__TOKEN_LABEL="jpki-bench",
                        JPKI_HSM__USER_PIN_FILE=str(work / "pin"), JPKI_HSM__SOFTHSM_DATA_DIR=str(work / "hsm"),
                        JPKI_KEYS_FILE=str(work / "keys"), JPKI_EVENTS_KEY_FILE=str(work / "events"),
                        JPKI_LOG_LEVEL="WARNING")
-            del s
             runs: dict[str, dict[str, float]] = {}
+            openssl = ["openssl", "ocsp", "-index", "index.txt", "-CA", "ca.pem", "-rsigner", "rsigner.pem", "-rkey",
+                       "rsigner.key", "-nmin", "60", "-ignore_err"]
+            ours = [sys.executable, "-m", "jpki", "responder", "--workers"]
             configs = [
-                ("openssl ocsp -index (1 process)", ["openssl", "ocsp", "-index", "index.txt", "-CA", "ca.pem",
-                                                     "-rsigner", "rsigner.pem", "-rkey", "rsigner.key", "-nmin", "60",
-                                                     "-ignore_err"], "plain-close"),
-                ("openssl ocsp -index -multi 2", ["openssl", "ocsp", "-index", "index.txt", "-CA", "ca.pem",
-                                                  "-rsigner", "rsigner.pem", "-rkey", "rsigner.key", "-nmin", "60",
-                                                  "-ignore_err", "-multi", "2"], "plain-close"),
-                ("openssl ocsp -index (1 process), keep-alive", ["openssl", "ocsp", "-index", "index.txt", "-CA",
-                                                                  "ca.pem", "-rsigner", "rsigner.pem", "-rkey",
-                                                                  "rsigner.key", "-nmin", "60", "-ignore_err"],
-                 "plain-ka"),
-                ("openssl ocsp -index -multi 2, keep-alive", ["openssl", "ocsp", "-index", "index.txt", "-CA", "ca.pem",
-                                                             "-rsigner", "rsigner.pem", "-rkey", "rsigner.key",
-                                                             "-nmin", "60", "-ignore_err", "-multi", "2"], "plain-ka"),
-                ("jpki responder (1 process)", [sys.executable, "-m", "jpki", "responder", "--workers", "1"],
-                 "plain-close"),
-                ("jpki responder (2 SO_REUSEPORT workers)", [sys.executable, "-m", "jpki", "responder", "--workers",
-                                                             "2"], "plain-close"),
-                ("jpki responder (2 workers), keep-alive", [sys.executable, "-m", "jpki", "responder", "--workers",
-                                                            "2"], "plain-ka"),
-                ("jpki responder (2 workers), nonce: signed per request", [sys.executable, "-m", "jpki",
-                                                                            "responder", "--workers", "2"],
-                 "nonce-close"),
+                ("openssl ocsp -index (1 process)", openssl, "plain-close"),
+                ("openssl ocsp -index -multi 2", [*openssl, "-multi", "2"], "plain-close"),
+                ("openssl ocsp -index (1 process), keep-alive", openssl, "plain-ka"),
+                ("openssl ocsp -index -multi 2, keep-alive", [*openssl, "-multi", "2"], "plain-ka"),
+                ("jpki responder (1 process)", [*ours, "1"], "plain-close"),
+                ("jpki responder (2 SO_REUSEPORT workers)", [*ours, "2"], "plain-close"),
+                ("jpki responder (2 workers), keep-alive", [*ours, "2"], "plain-ka"),
+                ("jpki responder (2 workers), nonce: signed per request", [*ours, "2"], "nonce-close"),
             ]
             for name, cmd, reqkind in configs:
                 port = _free_port()

@@ -8,7 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +44,29 @@ def one(report: Any, region: str, kind: str, name: str) -> dict[str, Any]:
     return found[0]
 
 
+def pod(workload: dict[str, Any]) -> dict[str, Any]:
+    """The pod spec of a Deployment, StatefulSet or Job."""
+    spec: dict[str, Any] = workload["spec"]["template"]["spec"]
+    return spec
+
+
+def container(workload: dict[str, Any]) -> dict[str, Any]:
+    first: dict[str, Any] = pod(workload)["containers"][0]
+    return first
+
+
+def volumes_of(workload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["name"]: v for v in pod(workload)["volumes"]}
+
+
 def pod_specs(report: Any, region: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for kind in WORKLOAD_KINDS:
         for d in docs(report, region, kind):
-            yield f"{kind}/{d['metadata']['name']}", d["spec"]["template"]["spec"]
+            yield f"{kind}/{d['metadata']['name']}", pod(d)
 
 
 def env_of(deployment: dict[str, Any]) -> dict[str, str]:
-    return {e["name"]: e.get("value", "") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    return {e["name"]: e.get("value", "") for e in container(deployment)["env"]}
 
 
 def image_env(service: str) -> dict[str, str]:
@@ -79,9 +94,8 @@ def settings_of(deployment: dict[str, Any], image: str, settings_cls: type[Any],
 
 def secret_behind(deployment: dict[str, Any], path: Path | str) -> str:
     """The Secret whose mounted directory holds the file `path` (fails if the file is not in a mounted Secret)."""
-    spec = deployment["spec"]["template"]["spec"]
-    volumes = {v["name"]: v for v in spec["volumes"]}
-    for m in spec["containers"][0]["volumeMounts"]:
+    volumes = volumes_of(deployment)
+    for m in container(deployment)["volumeMounts"]:
         if m["mountPath"] == os.path.dirname(str(path)) and "secret" in volumes[m["name"]]:
             assert m.get("readOnly") is True, m
             return str(volumes[m["name"]]["secret"]["secretName"])
@@ -93,6 +107,23 @@ def chart_copy(tmp_path: Path) -> Path:
     target = tmp_path / "mynumber"
     shutil.copytree(CHARTS / "mynumber", target)
     return target
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    """Break a copied file on purpose; fails if `old` is not there (the test would then check nothing)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def check_with_values(chart: Path, edit: Callable[[dict[str, Any]], None], file: str = "values-east.yaml",
+                      region: str = "east") -> Any:
+    """Edit one values file of a chart copy in place, then run the check for that region alone."""
+    path = chart / file
+    values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(values)
+    path.write_text(yaml.safe_dump(values), encoding="utf-8")
+    return check.run(chart, {region: (f"values-{region}.yaml",)})
 
 
 # --- the check itself -------------------------------------------------------------------------------------------
@@ -116,7 +147,7 @@ def test_check_script_passes_with_the_network_unplugged() -> None:
 
 def test_broken_template_fails_the_check_with_the_template_named(chart_copy: Path) -> None:
     template = chart_copy / "templates" / "numbering.yaml"
-    template.write_text(template.read_text() + "\n{{ if .Values.region.name }}\n", encoding="utf-8")
+    template.write_text(template.read_text(encoding="utf-8") + "\n{{ if .Values.region.name }}\n", encoding="utf-8")
     done = subprocess.run([sys.executable, str(CHARTS / "check.py"), "--chart", str(chart_copy)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
@@ -124,59 +155,51 @@ def test_broken_template_fails_the_check_with_the_template_named(chart_copy: Pat
 
 
 def test_values_file_with_wrong_type_fails_schema_validation(chart_copy: Path) -> None:
-    values = chart_copy / "values-west.yaml"
-    broken = yaml.safe_load(values.read_text())
-    broken["services"]["jpki"]["replicas"] = "two"
-    values.write_text(yaml.safe_dump(broken), encoding="utf-8")
-    result = check.run(chart_copy, {"west": ("values-west.yaml",)})
+    def edit(west: dict[str, Any]) -> None:
+        west["services"]["jpki"]["replicas"] = "two"
+
+    result = check_with_values(chart_copy, edit, "values-west.yaml", "west")
     # values.schema.json stops it at lint and render, naming the value.
     assert any("/services/jpki/replicas" in p and "lint" in p for p in result.problems), result.problems
     assert any("render failed" in p and "/services/jpki/replicas" in p for p in result.problems), result.problems
 
 
 def test_wrong_type_in_a_template_fails_kubernetes_schema_validation(chart_copy: Path) -> None:
-    helpers = chart_copy / "templates" / "_helpers.tpl"
-    helpers.write_text(helpers.read_text().replace("  minAvailable: 1\n", "  minAvailable: [1]\n", 1),
-                       encoding="utf-8")
+    replace_in(chart_copy / "templates" / "_helpers.tpl", "  minAvailable: 1\n", "  minAvailable: [1]\n")
     result = check.run(chart_copy, {"east": ("values-east.yaml",)})
     assert any("PodDisruptionBudget/numbering" in p and "minAvailable" in p for p in result.problems), \
         result.problems
 
 
 def test_a_secret_typed_into_values_is_refused(chart_copy: Path) -> None:
-    values = chart_copy / "values-east.yaml"
-    east = yaml.safe_load(values.read_text())
-    east["services"]["numbering"] = {"env": {"DATABASE__PASSWORD": "hunter2"}}
-    values.write_text(yaml.safe_dump(east), encoding="utf-8")
-    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    def edit(east: dict[str, Any]) -> None:
+        east["services"]["numbering"] = {"env": {"DATABASE__PASSWORD": "hunter2"}}
+
+    result = check_with_values(chart_copy, edit)
     assert any("DATABASE__PASSWORD" in p and "_FILE$" in p for p in result.problems), result.problems
 
 
 @pytest.mark.parametrize("digit", [0, 10])
 def test_a_region_digit_outside_1_to_9_is_refused(chart_copy: Path, digit: int) -> None:
-    values = chart_copy / "values-east.yaml"
-    east = yaml.safe_load(values.read_text())
-    east["region"]["digit"] = digit
-    values.write_text(yaml.safe_dump(east), encoding="utf-8")
-    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    def edit(east: dict[str, Any]) -> None:
+        east["region"]["digit"] = digit
+
+    result = check_with_values(chart_copy, edit)
     assert any("digit" in p for p in result.problems), result.problems
 
 
 def test_unknown_field_in_a_manifest_is_refused_in_strict_mode(chart_copy: Path) -> None:
-    template = chart_copy / "templates" / "networkpolicy.yaml"
-    text = template.read_text().replace("  podSelector: {}\n  policyTypes: [Ingress, Egress]",
-                                        "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  denyAll: true", 1)
-    template.write_text(text, encoding="utf-8")
+    replace_in(chart_copy / "templates" / "networkpolicy.yaml", "  podSelector: {}\n  policyTypes: [Ingress, Egress]",
+               "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  denyAll: true")
     result = check.run(chart_copy, {"east": ("values-east.yaml",)})
     assert any("default-deny-all" in p and "denyAll" in p for p in result.problems), result.problems
 
 
 def test_cnpg_cluster_is_checked_against_our_schema(chart_copy: Path) -> None:
-    values = chart_copy / "values-east.yaml"
-    broken = yaml.safe_load(values.read_text())
-    broken["postgres"]["storage"] = "twenty gigabytes"
-    values.write_text(yaml.safe_dump(broken), encoding="utf-8")
-    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    def edit(east: dict[str, Any]) -> None:
+        east["postgres"]["storage"] = "twenty gigabytes"
+
+    result = check_with_values(chart_copy, edit)
     assert any("Cluster/pg-numbering-east" in p and "storage.size" in p for p in result.problems), result.problems
 
 
@@ -190,15 +213,15 @@ def test_adding_a_service_is_one_values_block_and_one_template(chart_copy: Path)
     # issuance: a service the gateway already calls and the chart does not render yet.
     (chart_copy / "templates" / "issuance.yaml").write_text(
         '{{ include "mynumber.service" (dict "root" . "name" "issuance") }}\n', encoding="utf-8")
-    values = chart_copy / "values-east.yaml"
-    east = yaml.safe_load(values.read_text())
-    east["services"]["issuance"] = {
-        "enabled": True, "envPrefix": "ISSUANCE", "replicas": 2, "grpcPort": 50051, "args": [], "database": True,
-        "nats": True, "callers": ["gateway"], "calls": [], "secretFiles": [], "env": {},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
-        "autoscaling": {"enabled": False}}
-    values.write_text(yaml.safe_dump(east), encoding="utf-8")
-    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+
+    def edit(east: dict[str, Any]) -> None:
+        east["services"]["issuance"] = {
+            "enabled": True, "envPrefix": "ISSUANCE", "replicas": 2, "grpcPort": 50051, "args": [],
+            "database": True, "nats": True, "callers": ["gateway"], "calls": [], "secretFiles": [], "env": {},
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
+            "autoscaling": {"enabled": False}}
+
+    result = check_with_values(chart_copy, edit)
     assert result.problems == []
     names = {(d["kind"], d["metadata"]["name"]) for _, d in result.rendered["east"].documents}
     assert {("Deployment", "issuance"), ("ServiceAccount", "issuance"), ("NetworkPolicy", "issuance"),
@@ -207,32 +230,29 @@ def test_adding_a_service_is_one_values_block_and_one_template(chart_copy: Path)
 
 
 def test_an_http_only_workload_takes_no_grpc_callers(chart_copy: Path) -> None:
-    values = chart_copy / "values-east.yaml"
-    east = yaml.safe_load(values.read_text())
-    # Callers are gRPC callers: an http-only workload has no port to let them in on.
-    east["services"]["jpki-responder"] = {"callers": ["gateway"]}
-    values.write_text(yaml.safe_dump(east), encoding="utf-8")
-    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    def edit(east: dict[str, Any]) -> None:
+        # Callers are gRPC callers: an http-only workload has no port to let them in on.
+        east["services"]["jpki-responder"] = {"callers": ["gateway"]}
+
+    result = check_with_values(chart_copy, edit)
     assert any("/services/jpki-responder/callers" in p and "lint" in p for p in result.problems), result.problems
 
 
 def test_an_http_only_workload_needs_its_health_path_and_a_grpc_service_its_port(chart_copy: Path) -> None:
-    values = chart_copy / "values.yaml"
-    defaults = yaml.safe_load(values.read_text())
-    del defaults["services"]["jpki-responder"]["healthPath"]
-    del defaults["services"]["notice"]["grpcPort"]
-    values.write_text(yaml.safe_dump(defaults), encoding="utf-8")
-    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    def edit(defaults: dict[str, Any]) -> None:
+        del defaults["services"]["jpki-responder"]["healthPath"]
+        del defaults["services"]["notice"]["grpcPort"]
+
+    result = check_with_values(chart_copy, edit, "values.yaml")
     assert any("/services/jpki-responder" in p and "healthPath" in p for p in result.problems), result.problems
     assert any("/services/notice" in p and "grpcPort" in p for p in result.problems), result.problems
 
 
 def test_a_workload_part_of_a_disabled_service_does_not_render(chart_copy: Path) -> None:
-    values = chart_copy / "values-east.yaml"
-    east = yaml.safe_load(values.read_text())
-    east["services"]["jpki"] = {"enabled": False}
-    values.write_text(yaml.safe_dump(east), encoding="utf-8")
-    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    def edit(east: dict[str, Any]) -> None:
+        east["services"]["jpki"] = {"enabled": False}
+
+    result = check_with_values(chart_copy, edit)
     # Its database would not exist: refuse rather than render a responder pointed at nothing.
     assert any("services.jpki-responder.partOf: jpki is not an enabled service" in p for p in result.problems), \
         result.problems
@@ -261,19 +281,19 @@ def test_every_pod_runs_non_root_read_only_without_capabilities(report: Any, reg
 def test_every_deployment_has_native_grpc_probes_on_the_health_port(report: Any, region: str) -> None:
     http_only = []
     for d in docs(report, region, "Deployment"):
-        container = d["spec"]["template"]["spec"]["containers"][0]
-        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        c = container(d)
+        ports = {p["name"]: p["containerPort"] for p in c["ports"]}
         if "grpc" not in ports:
             # An HTTP-only workload serves no gRPC at all: its probes ask its own /healthz on its HTTP port.
             http_only.append(d["metadata"]["name"])
             assert set(ports) == {"http"}, d["metadata"]["name"]
             for probe in ("readinessProbe", "livenessProbe"):
-                assert "grpc" not in container[probe], d["metadata"]["name"]
-                assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, d["metadata"]["name"]
+                assert "grpc" not in c[probe], d["metadata"]["name"]
+                assert c[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, d["metadata"]["name"]
             continue
         for probe in ("readinessProbe", "livenessProbe"):
-            assert set(container[probe]) >= {"grpc"} and "httpGet" not in container[probe], d["metadata"]["name"]
-            assert container[probe]["grpc"]["port"] == ports["health"]
+            assert set(c[probe]) >= {"grpc"} and "httpGet" not in c[probe], d["metadata"]["name"]
+            assert c[probe]["grpc"]["port"] == ports["health"]
     assert http_only == ["jpki-responder"]
 
 
@@ -320,9 +340,8 @@ def test_gateway_reaches_every_service_and_jpki_http_is_open(report: Any, region
 def test_secrets_are_mounted_files_never_literal_values(report: Any, region: str) -> None:
     assert docs(report, region, "Secret") == []  # the chart creates no Secret: nothing from values can leak
     for d in docs(report, region, "Deployment"):
-        spec = d["spec"]["template"]["spec"]
-        secret_dirs = {m["mountPath"] for m in spec["containers"][0]["volumeMounts"]
-                       if any(v["name"] == m["name"] and "secret" in v for v in spec["volumes"])}
+        volumes = volumes_of(d)
+        secret_dirs = {m["mountPath"] for m in container(d)["volumeMounts"] if "secret" in volumes[m["name"]]}
         for name, value in env_of(d).items():
             if any(word in name for word in ("KEY", "PIN", "PASSWORD", "TLS", "URL_FILE")):
                 assert name.endswith("_FILE"), f"{name} must be given as a file"
@@ -341,11 +360,11 @@ def test_services_get_their_settings_and_images_by_convention(report: Any, regio
         assert env[f"{prefix}_REGION_DIGIT"] == str(values["region"]["digit"])
         assert env[f"{prefix}_GRPC__LISTEN"] == f"0.0.0.0:{values['services'][svc]['grpcPort']}"
         assert env[f"{prefix}_DATABASE__URL_FILE"].startswith("/var/run/secrets/")
-        image = d["spec"]["template"]["spec"]["containers"][0]["image"]
+        image = container(d)["image"]
         assert image == f"{values['image']['registry']}/mynumber-{svc}:{values['image']['tag']}"
         sa = one(report, region, "ServiceAccount", svc)
         assert sa["automountServiceAccountToken"] is False
-        assert d["spec"]["template"]["spec"]["serviceAccountName"] == svc
+        assert pod(d)["serviceAccountName"] == svc
     assert env_of(one(report, region, "Deployment", "numbering"))["NUMBERING_NATS__URL"] == "nats://nats:4222"
 
 
@@ -394,13 +413,11 @@ def test_nats_gateway_points_each_region_at_the_other_and_mirrors_east_streams(r
 
 def test_dev_overlay_mounts_a_persistent_softhsm_token_directory(report: Any) -> None:
     jpki = one(report, "east+dev", "Deployment", "jpki")
-    mounts = {m["name"]: m["mountPath"] for m in jpki["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
-    volumes = {v["name"]: v for v in jpki["spec"]["template"]["spec"]["volumes"]}
-    assert volumes["softhsm"]["persistentVolumeClaim"]["claimName"] == "jpki-softhsm-tokens"
+    mounts = {m["name"]: m["mountPath"] for m in container(jpki)["volumeMounts"]}
+    assert volumes_of(jpki)["softhsm"]["persistentVolumeClaim"]["claimName"] == "jpki-softhsm-tokens"
     assert env_of(jpki)["JPKI_HSM__SOFTHSM_DATA_DIR"] == mounts["softhsm"]
     assert env_of(jpki)["JPKI_HSM__MODULE"].endswith(".so")
-    prod = one(report, "east", "Deployment", "jpki")["spec"]["template"]["spec"]
-    assert "softhsm" not in {v["name"] for v in prod["volumes"]}
+    assert "softhsm" not in volumes_of(one(report, "east", "Deployment", "jpki"))
 
 
 def test_failover_release_runs_east_services_on_the_promoted_standbys_in_west(report: Any) -> None:
@@ -411,8 +428,7 @@ def test_failover_release_runs_east_services_on_the_promoted_standbys_in_west(re
     env = env_of(numbering)
     assert env["NUMBERING_REGION_DIGIT"] not in {"1", "2"}  # never the lost region's digit, nor the survivor's
     assert env["NUMBERING_NATS__URL"] == "nats://nats.mynumber.svc:4222"
-    volumes = {v["name"]: v for v in numbering["spec"]["template"]["spec"]["volumes"]}
-    assert volumes["db"]["secret"]["secretName"] == "pg-numbering-east-standby-app"
+    assert volumes_of(numbering)["db"]["secret"]["secretName"] == "pg-numbering-east-standby-app"
     egress = one(report, "east-failover", "NetworkPolicy", "numbering")["spec"]["egress"]
     assert {"podSelector": {"matchLabels": {"cnpg.io/cluster": "pg-numbering-east-standby"}},
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "mynumber"}}} in egress[0]["to"]
@@ -440,7 +456,7 @@ def test_notice_settings_resolve_to_its_three_keys_and_database_as_mounted_secre
     assert settings.nats.url == "nats://nats:4222"
     numbering_events = env_of(one(report, region, "Deployment", "numbering"))["NUMBERING_EVENTS_KEY_FILE"]
     assert secret_behind(one(report, region, "Deployment", "numbering"), numbering_events) == "platform-events-key"
-    assert notice["spec"]["template"]["spec"]["containers"][0]["args"] == ["--migrate"]
+    assert container(notice)["args"] == ["--migrate"]
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -449,13 +465,12 @@ def test_notice_writes_its_print_batches_to_a_shared_persistent_volume_not_the_r
     from notice.settings import NoticeSettings
 
     notice = one(report, region, "Deployment", "notice")
-    spec = notice["spec"]["template"]["spec"]
-    container = spec["containers"][0]
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    c = container(notice)
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
     export_dir = settings_of(notice, "notice", NoticeSettings, "NOTICE_", monkeypatch).export_dir
-    mount = [m for m in container["volumeMounts"] if m["mountPath"] == str(export_dir)]
+    mount = [m for m in c["volumeMounts"] if m["mountPath"] == str(export_dir)]
     assert len(mount) == 1 and not mount[0].get("readOnly")
-    volume = next(v for v in spec["volumes"] if v["name"] == mount[0]["name"])
+    volume = volumes_of(notice)[mount[0]["name"]]
     assert volume == {"name": "notice-export", "persistentVolumeClaim": {"claimName": "notice-export"}}
     claim = one(report, region, "PersistentVolumeClaim", "notice-export")
     # Every replica writes there and the vendor's transfer agent reads it.
@@ -478,12 +493,12 @@ def test_dev_overlay_gives_notice_a_single_node_export_volume(report: Any) -> No
 def test_jpki_responder_scales_out_jpki_image_http_only_behind_its_own_service(report: Any, region: str) -> None:
     responder = one(report, region, "Deployment", "jpki-responder")
     jpki = one(report, region, "Deployment", "jpki")
-    container = responder["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == jpki["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert container["image"].endswith("/mynumber-jpki:0.1.0")
-    args = container["args"]
+    c = container(responder)
+    assert c["image"] == container(jpki)["image"]
+    assert c["image"].endswith("/mynumber-jpki:0.1.0")
+    args = c["args"]
     assert args == ["responder", "--workers", "2", "--port", "8080"]
-    assert container["ports"] == [{"name": "http", "containerPort": int(args[args.index("--port") + 1]),
+    assert c["ports"] == [{"name": "http", "containerPort": int(args[args.index("--port") + 1]),
                                    "protocol": "TCP"}]
     # The HPA owns the replica count (from 2), the PDB keeps one up through a drain.
     assert "replicas" not in responder["spec"]
@@ -542,8 +557,7 @@ def test_jpki_responder_settings_validate_in_its_image_and_hold_only_what_it_rea
         assert env[name] == jpki_env[name], name
     assert env["JPKI_HTTP__PUBLIC_BASE_URL"] == f"http://jpki.{region}.example.jp"
     # Nothing it does not read: no events key, no service certificate.
-    spec = responder["spec"]["template"]["spec"]
-    secrets = {v["secret"]["secretName"] for v in spec["volumes"] if "secret" in v}
+    secrets = {v["secret"]["secretName"] for v in volumes_of(responder).values() if "secret" in v}
     assert secrets == {f"pg-jpki-{region}-app", "jpki-keys", "jpki-hsm-pin"}
     assert "JPKI_EVENTS_KEY_FILE" not in env and not any("TLS" in name for name in env)
 
@@ -552,17 +566,14 @@ def test_dev_overlay_gives_the_responder_jpki_softhsm_tokens(report: Any) -> Non
     responder = one(report, "east+dev", "Deployment", "jpki-responder")
     jpki = one(report, "east+dev", "Deployment", "jpki")
     for d in (responder, jpki):
-        volumes = {v["name"]: v for v in d["spec"]["template"]["spec"]["volumes"]}
-        assert volumes["softhsm"]["persistentVolumeClaim"]["claimName"] == "jpki-softhsm-tokens"
+        assert volumes_of(d)["softhsm"]["persistentVolumeClaim"]["claimName"] == "jpki-softhsm-tokens"
     assert env_of(responder)["JPKI_HSM__SOFTHSM_DATA_DIR"] == env_of(jpki)["JPKI_HSM__SOFTHSM_DATA_DIR"]
-    prod = one(report, "east", "Deployment", "jpki-responder")["spec"]["template"]["spec"]
-    assert "softhsm" not in {v["name"] for v in prod["volumes"]}
+    assert "softhsm" not in volumes_of(one(report, "east", "Deployment", "jpki-responder"))
 
 
 def test_failover_release_runs_the_responder_on_the_promoted_jpki_standby(report: Any) -> None:
     responder = one(report, "east-failover", "Deployment", "jpki-responder")
-    volumes = {v["name"]: v for v in responder["spec"]["template"]["spec"]["volumes"]}
-    assert volumes["db"]["secret"]["secretName"] == "pg-jpki-east-standby-app"
+    assert volumes_of(responder)["db"]["secret"]["secretName"] == "pg-jpki-east-standby-app"
     egress = one(report, "east-failover", "NetworkPolicy", "jpki-responder")["spec"]["egress"]
     assert egress == [{"to": [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "pg-jpki-east-standby"}},
                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "mynumber"}}}],

@@ -7,7 +7,8 @@ A new service is one values block plus one template file that includes it.
 Two optional shapes of a block:
 - `partOf: <service>`: a second workload of that service (e.g. jpki-responder of jpki). It runs the owner's image
   against the owner's database (the owner renders the clusters; their policy admits this workload too), with the
-  owner's HSM and public URL; everything else (args, replicas, secrets, resources) is its own.
+  owner's settings prefix (envPrefix: the image's), HSM and public URL; everything else (args, replicas, secrets,
+  resources) is its own.
 - `httpOnly: true`: no gRPC at all (no gRPC/health ports, no mTLS files); `httpPort` serves and `healthPath` on it
   answers the HTTP readiness and liveness probes.
 `persistentVolumes` (name -> claim) gives a service writable storage that outlives its pods (the root file system
@@ -53,7 +54,6 @@ the promoted standby named by postgres.useCluster, e.g. "pg-{service}-east-stand
 {{- $name := .name -}}
 {{- $svc := index $root.Values.services $name -}}
 {{- $ctx := dict "root" $root "name" $name -}}
-{{- $p := $svc.envPrefix -}}
 {{- $region := required "region.name is required (use values-east.yaml or values-west.yaml)" $root.Values.region.name -}}
 {{- $digit := int $root.Values.region.digit -}}
 {{- if or (lt $digit 1) (gt $digit 9) }}{{ fail "region.digit must be 1-9 (use values-east.yaml or values-west.yaml)" }}{{ end -}}
@@ -61,8 +61,14 @@ the promoted standby named by postgres.useCluster, e.g. "pg-{service}-east-stand
 {{- $owner := $svc.partOf | default $name -}}
 {{- $ownerSvc := index $root.Values.services $owner | default dict -}}
 {{- if and $svc.enabled (not $ownerSvc.enabled) }}{{ fail (printf "services.%s.partOf: %s is not an enabled service" $name $owner) }}{{ end -}}
-{{- $hsm := ternary $ownerSvc.hsm $svc.hsm (ne $owner $name) -}}
-{{- $publicBaseUrl := $svc.publicBaseUrl | default $ownerSvc.publicBaseUrl -}}
+{{- /* The owner's image reads the owner's settings: its prefix, HSM and public URL ($ownerSvc is $svc when no partOf). */ -}}
+{{- $p := $ownerSvc.envPrefix -}}
+{{- $hsm := $ownerSvc.hsm -}}
+{{- $publicBaseUrl := $ownerSvc.publicBaseUrl -}}
+{{- /* One volume per Secret, however many settings read files from it. */ -}}
+{{- $secrets := list -}}
+{{- range $svc.secretFiles }}{{ $secrets = append $secrets .secret }}{{ end -}}
+{{- $secrets = uniq $secrets -}}
 {{- $grpc := not $svc.httpOnly -}}
 {{- $probe := printf "grpc: {port: %d}" (int $root.Values.healthPort) -}}
 {{- if not $grpc }}{{ $probe = printf "httpGet: {path: %s, port: http}" ($svc.healthPath | quote) }}{{ end -}}
@@ -197,12 +203,8 @@ spec:
             {{- if $svc.database }}
             - {name: db, mountPath: {{ $secretDir }}/db, readOnly: true}
             {{- end }}
-            {{- $mounted := dict }}
-            {{- range $svc.secretFiles }}
-            {{- if not (hasKey $mounted .secret) }}
-            {{- $_ := set $mounted .secret true }}
-            - {name: {{ printf "s-%s" .secret | trunc 63 }}, mountPath: {{ $secretDir }}/{{ .secret }}, readOnly: true}
-            {{- end }}
+            {{- range $secrets }}
+            - {name: {{ printf "s-%s" . | trunc 63 }}, mountPath: {{ $secretDir }}/{{ . }}, readOnly: true}
             {{- end }}
             {{- if and $hsm $hsm.softhsm.enabled }}
             - {name: softhsm, mountPath: {{ $hsm.softhsm.mountPath }}}
@@ -228,15 +230,11 @@ spec:
             items:
               - {key: uri, path: uri}
         {{- end }}
-        {{- $seen := dict }}
-        {{- range $svc.secretFiles }}
-        {{- if not (hasKey $seen .secret) }}
-        {{- $_ := set $seen .secret true }}
-        - name: {{ printf "s-%s" .secret | trunc 63 }}
+        {{- range $secrets }}
+        - name: {{ printf "s-%s" . | trunc 63 }}
           secret:
-            secretName: {{ .secret }}
+            secretName: {{ . }}
             defaultMode: 0440
-        {{- end }}
         {{- end }}
         {{- if and $hsm $hsm.softhsm.enabled }}
         # Dev only: SoftHSM's token directory holds the CA keys, so it outlives the pod.
@@ -358,7 +356,6 @@ service's own PostgreSQL, to NATS, and to the services it calls.
 {{- $root := .root -}}
 {{- $name := .name -}}
 {{- $svc := index $root.Values.services $name -}}
-{{- $region := $root.Values.region.name -}}
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -383,7 +380,7 @@ spec:
       ports:
         - {port: {{ $svc.grpcPort }}, protocol: TCP}
     {{- end }}
-    {{- if $svc.public }}
+    {{- if $svc.restPort }}
     # The one door: municipal systems and store terminals (mTLS client certificates) from anywhere.
     - ports:
         - {port: {{ $svc.restPort }}, protocol: TCP}
@@ -393,7 +390,7 @@ spec:
     - ports:
         - {port: {{ $svc.httpPort }}, protocol: TCP}
     {{- end }}
-    {{- if not (or $svc.callers $svc.public $svc.httpPort) }} []{{ end }}
+    {{- if not (or $svc.callers $svc.restPort $svc.httpPort) }} []{{ end }}
   egress:
     {{- if $svc.database }}
     - to:
@@ -445,9 +442,11 @@ service) and a replica cluster that streams the peer region's primary, ready to 
 {{- $region := $root.Values.region.name -}}
 {{- $db := $name | replace "-" "_" -}}
 {{- $own := include "mynumber.pgName" (dict "name" $name "region" $region) -}}
-{{- $parts := list -}}
+{{- $peerName := include "mynumber.pgName" (dict "name" $name "region" $pg.peer.name) -}}
+{{- /* The workloads that use this database: the service and its own other workloads (partOf). */ -}}
+{{- $users := list $name -}}
 {{- range $part, $v := $root.Values.services }}
-{{- if and $v.enabled (eq ($v.partOf | default "") $name) }}{{ $parts = append $parts $part }}{{ end }}
+{{- if and $v.enabled (eq ($v.partOf | default "") $name) }}{{ $users = append $users $part }}{{ end }}
 {{- end -}}
 ---
 apiVersion: postgresql.cnpg.io/v1
@@ -472,15 +471,8 @@ spec:
     # Shared by both regions, so the peer's standby can authenticate as streaming_replica with its certificate.
     clientCASecret: {{ $pg.clientCASecret }}
     replicationTLSSecret: {{ $pg.replicationTLSSecret }}
-  storage:
-    size: {{ $pg.storage }}
-    {{- with $pg.storageClassName }}
-    storageClass: {{ . }}
-    {{- end }}
-  resources:
-    {{- toYaml $pg.resources | nindent 4 }}
+  {{- include "mynumber.pgStorage" $pg | nindent 2 }}
 {{- if $pg.peer.name }}
-{{- $peerName := include "mynumber.pgName" (dict "name" $name "region" $pg.peer.name) }}
 ---
 apiVersion: postgresql.cnpg.io/v1
 kind: Cluster
@@ -510,13 +502,7 @@ spec:
       sslKey: {name: {{ $pg.peer.replicationSecret }}, key: tls.key}
       sslCert: {name: {{ $pg.peer.replicationSecret }}, key: tls.crt}
       sslRootCert: {name: {{ $pg.peer.replicationSecret }}, key: ca.crt}
-  storage:
-    size: {{ $pg.storage }}
-    {{- with $pg.storageClassName }}
-    storageClass: {{ . }}
-    {{- end }}
-  resources:
-    {{- toYaml $pg.resources | nindent 4 }}
+  {{- include "mynumber.pgStorage" $pg | nindent 2 }}
 {{- end }}
 ---
 apiVersion: networking.k8s.io/v1
@@ -530,15 +516,12 @@ spec:
     matchExpressions:
       - key: cnpg.io/cluster
         operator: In
-        values: [{{ $own }}{{ if $pg.peer.name }}, {{ include "mynumber.pgName" (dict "name" $name "region" $pg.peer.name) }}-standby{{ end }}]
+        values: [{{ $own }}{{ if $pg.peer.name }}, {{ $peerName }}-standby{{ end }}]
   policyTypes: [Ingress, Egress]
   ingress:
     # The owning service only (and its own other workloads, partOf); no other service reads these tables.
     - from:
-        - podSelector:
-            matchLabels:
-              {{- include "mynumber.selector" . | nindent 14 }}
-        {{- range $parts }}
+        {{- range $users }}
         - podSelector:
             matchLabels:
               {{- include "mynumber.selector" (dict "root" $root "name" .) | nindent 14 }}
@@ -546,18 +529,13 @@ spec:
       ports:
         - {port: 5432, protocol: TCP}
     {{- with $root.Values.peerFailoverNamespace }}
+    {{- $ns := . }}
     # After a promotion, the peer region's services run in this namespace against the promoted standby.
     - from:
+        {{- range $users }}
         - namespaceSelector:
             matchLabels:
-              kubernetes.io/metadata.name: {{ . }}
-          podSelector:
-            matchLabels:
-              app.kubernetes.io/name: {{ $name }}
-        {{- range $parts }}
-        - namespaceSelector:
-            matchLabels:
-              kubernetes.io/metadata.name: {{ $root.Values.peerFailoverNamespace }}
+              kubernetes.io/metadata.name: {{ $ns }}
           podSelector:
             matchLabels:
               app.kubernetes.io/name: {{ . }}
@@ -582,12 +560,7 @@ spec:
         - {port: 5432, protocol: TCP}
     {{- with $pg.peerCIDRs }}
     # The peer region's standby streams WAL from this region's primary.
-    - from:
-        {{- range . }}
-        - ipBlock: {cidr: {{ . }}}
-        {{- end }}
-      ports:
-        - {port: 5432, protocol: TCP}
+    {{- include "mynumber.cidrRule" (dict "direction" "from" "cidrs" . "port" 5432) | nindent 4 }}
     {{- end }}
   egress:
     - to:
@@ -605,11 +578,27 @@ spec:
         - {port: 443, protocol: TCP}
         - {port: 6443, protocol: TCP}
     {{- with $pg.peerCIDRs }}
-    - to:
-        {{- range . }}
-        - ipBlock: {cidr: {{ . }}}
-        {{- end }}
-      ports:
-        - {port: 5432, protocol: TCP}
+    {{- include "mynumber.cidrRule" (dict "direction" "to" "cidrs" . "port" 5432) | nindent 4 }}
     {{- end }}
+{{- end -}}
+
+{{/* A CNPG cluster's storage and resources (the primary and the standby are sized alike: a standby gets promoted). */}}
+{{- define "mynumber.pgStorage" -}}
+storage:
+  size: {{ .storage }}
+  {{- with .storageClassName }}
+  storageClass: {{ . }}
+  {{- end }}
+resources:
+  {{- toYaml .resources | nindent 2 }}
+{{- end -}}
+
+{{/* A NetworkPolicy rule to or from (direction) a list of CIDRs on one TCP port: the peer region's addresses. */}}
+{{- define "mynumber.cidrRule" -}}
+- {{ .direction }}:
+    {{- range .cidrs }}
+    - ipBlock: {cidr: {{ . }}}
+    {{- end }}
+  ports:
+    - {port: {{ .port }}, protocol: TCP}
 {{- end -}}

@@ -20,6 +20,14 @@ AID_JUKI = bytes.fromhex("D3921000310001010100")
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
 
+def encode_pin(pin: str) -> bytes:
+    """A PIN as the card compares it: ASCII, upper case (readers upper-case the 署名用 password)."""
+    if not pin.isascii():
+        # checked here rather than left to the codec, whose message would quote a character of the PIN
+        raise ValueError("pin: must be ASCII")
+    return pin.upper().encode("ascii")
+
+
 class JpkiKey(Enum):
     """The two JPKI keys: (certificate EF, CA certificate EF, key EF, PIN EF)."""
 
@@ -62,6 +70,11 @@ class MyNumberCard:
     def select_ef(self, fid: int) -> None:
         self.call(f"select EF {fid:04X}", A.select_ef(fid))
 
+    def select(self, aid: bytes, fid: int) -> None:
+        """The application, then one of its EFs."""
+        self.select_ap(aid)
+        self.select_ef(fid)
+
     def read_current(self, operation: str = "read binary") -> bytes:
         """Read the whole current EF in 256-byte chunks (a short read with 62 82 or 90 00 ends it)."""
         out = b""
@@ -77,14 +90,12 @@ class MyNumberCard:
         return out
 
     def read_ef(self, aid: bytes, fid: int) -> bytes:
-        self.select_ap(aid)
-        self.select_ef(fid)
+        self.select(aid, fid)
         return self.read_current(f"read EF {fid:04X}")
 
     def pin_tries_left(self, aid: bytes, pin_ef: int) -> int:
         """The empty VERIFY: 63 Cx, x = tries left (0 when blocked)."""
-        self.select_ap(aid)
-        self.select_ef(pin_ef)
+        self.select(aid, pin_ef)
         _, sw = self.send(A.verify())
         if sw & 0xFFF0 != 0x63C0:
             check("pin status", sw)
@@ -93,13 +104,13 @@ class MyNumberCard:
 
     def verify_pin(self, aid: bytes, pin_ef: int, pin: str) -> None:
         """Raises WrongPinError (with tries_left), PinBlockedError."""
-        self.select_ap(aid)
-        self.select_ef(pin_ef)
-        self.call("verify", A.verify(pin.upper().encode("ascii")))
+        self.select(aid, pin_ef)
+        self.call("verify", A.verify(encode_pin(pin)))
 
     def change_pin(self, aid: bytes, pin_ef: int, old: str, new: str) -> None:
+        new_pin = encode_pin(new)  # refused before the old PIN is spent on a VERIFY
         self.verify_pin(aid, pin_ef, old)
-        self.call("change reference data", A.change_reference_data(new.upper().encode("ascii")))
+        self.call("change reference data", A.change_reference_data(new_pin))
 
     # -- 券面事項入力補助AP --------------------------------------------------------------------------
     def read_number_and_facts(
@@ -141,9 +152,9 @@ class MyNumberCard:
 
     # -- 住基AP --------------------------------------------------------------------------------------
     def read_manufacture_number(self) -> str:
-        """製造番号: record 1 of SFI 1 in the 住基AP, value characters [2, 15) (myna read_manufacture)."""
+        """製造番号: record 1 of SFI 1 in the 住基AP, `DF 01 0F "00" <13 characters>` (myna read_manufacture)."""
         self.select_ap(AID_JUKI)
         rec = self.call("read record", A.read_record(1, 1))
         if len(rec) < 3 + 2 + 13:
             raise CardReaderError("manufacture record too short")
-        return rec[3:][2:15].decode("ascii")
+        return rec[5:18].decode("ascii")

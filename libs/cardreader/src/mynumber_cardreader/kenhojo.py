@@ -38,6 +38,10 @@ class BasicFour:
         return "BasicFour(<redacted>)"
 
 
+# The 4 facts' tags in EF 0002, in the order they are written (their offsets in DF 21 follow this order).
+FACT_TAGS = {"name": b"\xdf\x22", "address": b"\xdf\x23", "birth": b"\xdf\x24", "sex": b"\xdf\x25"}
+
+
 def _len(n: int) -> bytes:
     if n < 0x80:
         return bytes([n])
@@ -46,8 +50,14 @@ def _len(n: int) -> bytes:
     return bytes([0x82]) + n.to_bytes(2, "big")
 
 
-def _tlv(tag: bytes, value: bytes) -> bytes:
+def tlv(tag: bytes, value: bytes) -> bytes:
+    """A TLV with a BER definite length (short form below 128)."""
     return tag + _len(len(value)) + value
+
+
+def _tlv_82(tag: bytes, value: bytes) -> bytes:
+    """A TLV whose length is always the 3-byte form `82 HH LL` (the outer FF 20 / FF 30 templates)."""
+    return tag + b"\x82" + len(value).to_bytes(2, "big") + value
 
 
 def _parse(buf: bytes, pos: int) -> tuple[bytes, bytes, int]:
@@ -72,9 +82,26 @@ def _parse(buf: bytes, pos: int) -> tuple[bytes, bytes, int]:
     return tag, buf[pos : pos + n], pos + n
 
 
+def _children(ef: bytes, template: bytes, what: str) -> dict[bytes, bytes]:
+    """The TLVs inside the template that starts the EF, by tag."""
+    tag, body, _ = _parse(ef, 0)
+    if tag != template:
+        raise FormatError(f"{what} EF: expected {template.hex().upper()}")
+    values: dict[bytes, bytes] = {}
+    pos = 0
+    while pos < len(body):
+        t, v, pos = _parse(body, pos)
+        values[t] = v
+    return values
+
+
+def _is_ascii_digits(text: str, n: int) -> bool:
+    return len(text) == n and text.isascii() and text.isdigit()
+
+
 def encode_my_number(number: str) -> bytes:
-    if len(number) != 12 or not number.isdigit():
-        raise ValueError("number: must be 12 digits")
+    if not _is_ascii_digits(number, 12):
+        raise ValueError("number: must be 12 ASCII digits")
     return b"\xdf\x10\x0c" + number.encode() + b"\xff\xff"
 
 
@@ -86,75 +113,63 @@ def decode_my_number(ef: bytes) -> str:
 
 
 def encode_basic_four(facts: BasicFour) -> bytes:
-    if len(facts.birth) != 8 or not facts.birth.isdigit():
+    if not _is_ascii_digits(facts.birth, 8):
         raise ValueError("birth: must be YYYYMMDD")
     if facts.sex not in ("1", "2", "9"):
         raise ValueError("sex: must be an ISO 5218 code 1, 2 or 9")
-    items = [
-        _tlv(b"\xdf\x22", facts.name.encode()),
-        _tlv(b"\xdf\x23", facts.address.encode()),
-        _tlv(b"\xdf\x24", facts.birth.encode()),
-        _tlv(b"\xdf\x25", facts.sex.encode()),
-    ]
+    items = [tlv(tag, getattr(facts, field).encode()) for field, tag in FACT_TAGS.items()]
     start = 5 + 3 + 8  # FF 20 82 HH LL, DF 21 08, 8 bytes of offsets
     offsets, pos = [], start
     for item in items:
         offsets.append(pos)
         pos += len(item)
-    body = _tlv(b"\xdf\x21", b"".join(o.to_bytes(2, "big") for o in offsets)) + b"".join(items)
-    return b"\xff\x20\x82" + len(body).to_bytes(2, "big") + body
+    body = tlv(b"\xdf\x21", b"".join(o.to_bytes(2, "big") for o in offsets)) + b"".join(items)
+    return _tlv_82(b"\xff\x20", body)
 
 
 def decode_basic_four(ef: bytes) -> BasicFour:
-    tag, body, _ = _parse(ef, 0)
-    if tag != b"\xff\x20":
-        raise FormatError("basic four EF: expected FF20")
-    pos = len(ef) - len(body)
-    values: dict[bytes, bytes] = {}
-    while pos < len(ef):
-        t, v, pos = _parse(ef, pos)
-        values[t] = v
+    values = _children(ef, b"\xff\x20", "basic four")
+    facts: dict[str, str] = {}
+    for field, tag in FACT_TAGS.items():
+        if tag not in values:
+            raise FormatError(f"basic four EF: {field} ({tag.hex().upper()}) is missing")
+        text = _utf8(values[tag])
+        if text is None:
+            raise FormatError(f"basic four EF: {field} is not UTF-8")
+        facts[field] = text
+    return BasicFour(**facts)
+
+
+def _utf8(value: bytes) -> str | None:
+    """The text, or None. The codec's error is not passed on: it quotes the bytes, and holds the whole fact."""
     try:
-        return BasicFour(
-            name=values[b"\xdf\x22"].decode(),
-            address=values[b"\xdf\x23"].decode(),
-            birth=values[b"\xdf\x24"].decode(),
-            sex=values[b"\xdf\x25"].decode(),
-        )
-    except (KeyError, UnicodeDecodeError) as e:
-        raise FormatError("basic four EF: a fact is missing or not UTF-8") from e
+        return value.decode()
+    except UnicodeDecodeError:
+        return None
 
 
-def _four_hash_input(basic_four_ef: bytes) -> bytes:
-    _, body, _ = _parse(basic_four_ef, 0)
-    t, offs, _ = _parse(basic_four_ef, len(basic_four_ef) - len(body))
-    if t != b"\xdf\x21" or len(offs) != 8:
+def _hashes(my_number_ef: bytes, basic_four_ef: bytes) -> tuple[bytes, bytes]:
+    """DF 31 and DF 32: SHA-256 of EF 0001, and of EF 0002 from the first fact (DF 21's first offset) on."""
+    offsets = _children(basic_four_ef, b"\xff\x20", "basic four").get(b"\xdf\x21", b"")
+    if len(offsets) != 8:
         raise FormatError("basic four EF: expected DF21 offsets")
-    return basic_four_ef[int.from_bytes(offs[:2], "big") :]
+    first = int.from_bytes(offsets[:2], "big")
+    return hashlib.sha256(my_number_ef).digest(), hashlib.sha256(basic_four_ef[first:]).digest()
 
 
 def sign_facts(my_number_ef: bytes, basic_four_ef: bytes, jlis_key: rsa.RSAPrivateKey) -> bytes:
     """EF 0003 as J-LIS writes it at issuance."""
-    h1 = hashlib.sha256(my_number_ef).digest()
-    h2 = hashlib.sha256(_four_hash_input(basic_four_ef)).digest()
+    h1, h2 = _hashes(my_number_ef, basic_four_ef)
     sig = jlis_key.sign(h1 + h2, padding.PKCS1v15(), hashes.SHA256())
-    body = _tlv(b"\xdf\x31", h1) + _tlv(b"\xdf\x32", h2) + b"\xdf\x33\x82" + len(sig).to_bytes(2, "big") + sig
-    return b"\xff\x30\x82" + len(body).to_bytes(2, "big") + body
+    return _tlv_82(b"\xff\x30", tlv(b"\xdf\x31", h1) + tlv(b"\xdf\x32", h2) + _tlv_82(b"\xdf\x33", sig))
 
 
 def verify_facts(
     my_number_ef: bytes, basic_four_ef: bytes, signature_ef: bytes, jlis_public_key: rsa.RSAPublicKey
 ) -> None:
     """Check both hashes and J-LIS's signature; raises FormatError if anything does not match."""
-    tag, body, _ = _parse(signature_ef, 0)
-    if tag != b"\xff\x30":
-        raise FormatError("signature EF: expected FF30")
-    pos, values = len(signature_ef) - len(body), {}
-    while pos < len(signature_ef):
-        t, v, pos = _parse(signature_ef, pos)
-        values[t] = v
-    h1 = hashlib.sha256(my_number_ef).digest()
-    h2 = hashlib.sha256(_four_hash_input(basic_four_ef)).digest()
+    values = _children(signature_ef, b"\xff\x30", "signature")
+    h1, h2 = _hashes(my_number_ef, basic_four_ef)
     if values.get(b"\xdf\x31") != h1 or values.get(b"\xdf\x32") != h2:
         raise FormatError("signature EF: hash does not match the data read")
     try:

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from mynumber_cardreader import apdu as A
 from mynumber_cardreader import kenhojo
-from mynumber_cardreader.card import AID_JPKI, AID_JUKI, AID_KENHOJO, AID_KENKAKU, JpkiKey, MyNumberCard
+from mynumber_cardreader.card import AID_JPKI, AID_JUKI, AID_KENHOJO, AID_KENKAKU, JpkiKey, MyNumberCard, encode_pin
 from mynumber_cardreader.transport import Transport
 
 ISSUER_AUTH_CONTEXT = b"mynacard issuer-auth v1\x00"
@@ -48,36 +47,33 @@ class IssuerSession:
             sig = self._key.sign(message, ec.ECDSA(hashes.SHA256()))
         self.card.call("external authenticate", A.short(0x00, 0x82, 0x00, 0x01, sig))
 
-    def write_file(self, aid: bytes, fid: int, data: bytes) -> None:
-        self.card.select_ap(aid)
-        self.card.select_ef(fid)
+    def _erase(self, aid: bytes, fid: int) -> None:
+        self.card.select(aid, fid)
         self.card.call("erase", A.short(0x80, 0x0E, 0x00, 0x00))
+
+    def write_file(self, aid: bytes, fid: int, data: bytes) -> None:
+        self._erase(aid, fid)
         for off in range(0, len(data), WRITE_CHUNK):
             chunk = data[off : off + WRITE_CHUNK]
             self.card.call("write", A.short(0x80, 0xD6, off >> 8, off & 0xFF, chunk))
 
     def write_records(self, aid: bytes, fid: int, records: list[bytes]) -> None:
-        self.card.select_ap(aid)
-        self.card.select_ef(fid)
-        self.card.call("erase", A.short(0x80, 0x0E, 0x00, 0x00))
+        self._erase(aid, fid)
         for r in records:
             self.card.call("append record", A.short(0x80, 0xE2, 0x00, 0x00, r))
 
     def generate_key_pair(self, which: JpkiKey) -> rsa.RSAPublicKey:
-        self.card.select_ap(AID_JPKI)
-        self.card.select_ef(which.key_ef)
+        self.card.select(AID_JPKI, which.key_ef)
         modulus = self.card.call("generate key pair", A.short(0x80, 0x47, 0x00, 0x00, le=256))
         return rsa.RSAPublicNumbers(65537, int.from_bytes(modulus, "big")).public_key()
 
     def set_pin(self, aid: bytes, pin_ef: int, pin: str) -> None:
-        self.card.select_ap(aid)
-        self.card.select_ef(pin_ef)
-        self.card.call("set pin", A.short(0x80, 0xDA, 0x00, 0x00, pin.encode("ascii")))
+        self.card.select(aid, pin_ef)
+        self.card.call("set pin", A.short(0x80, 0xDA, 0x00, 0x00, encode_pin(pin)))
 
     def reset_pin(self, aid: bytes, pin_ef: int, pin: str) -> None:
-        self.card.select_ap(aid)
-        self.card.select_ef(pin_ef)
-        self.card.call("reset retry counter", A.short(0x80, 0x2C, 0x00, 0x00, pin.encode("ascii")))
+        self.card.select(aid, pin_ef)
+        self.card.call("reset retry counter", A.short(0x80, 0x2C, 0x00, 0x00, encode_pin(pin)))
 
     def lock(self) -> None:
         self.card.call("lock personalisation", A.short(0x80, 0xE6, 0x00, 0x00))
@@ -148,10 +144,9 @@ def personalise(
     ):
         s.set_pin(aid, fid, value)
     # 券面AP: the face data as text in this emulator (the real card holds images; UNCONFIRMED layout)
-    face = kenhojo._tlv(b"\xdf\x22", contents.facts.birth.encode()) + kenhojo._tlv(
-        b"\xdf\x23", contents.facts.sex.encode()
-    )
-    s.write_file(AID_KENKAKU, 0x0002, b"\xff\x20" + kenhojo._len(len(face)) + face)
+    facts = contents.facts
+    face = kenhojo.tlv(b"\xdf\x22", facts.birth.encode()) + kenhojo.tlv(b"\xdf\x23", facts.sex.encode())
+    s.write_file(AID_KENKAKU, 0x0002, kenhojo.tlv(b"\xff\x20", face))
     s.write_file(AID_KENKAKU, 0x0003, b"\x00\x00\x00\x01\x01")
     s.write_records(AID_JUKI, 0x0001, [b"\xdf\x01\x0f00" + serial.encode()])
     s.write_file(AID_JUKI, 0x0002, contents.resident_code.encode())
@@ -169,9 +164,3 @@ def personalise(
     if lock:
         s.lock()
     return certs
-
-
-def fingerprint(cert: x509.Certificate) -> str:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()

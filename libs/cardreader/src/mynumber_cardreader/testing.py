@@ -9,9 +9,9 @@ import contextlib
 import datetime as dt
 import os
 import shutil
-import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -27,8 +27,6 @@ from mynumber_cardreader.card import JpkiKey
 from mynumber_cardreader.kenhojo import BasicFour
 from mynumber_cardreader.personalise import CardContents, Pins, personalise
 from mynumber_cardreader.transport import Transport
-
-_KEYS: list[rsa.RSAPrivateKey] = []
 
 
 def rsa_key() -> rsa.RSAPrivateKey:
@@ -157,6 +155,17 @@ def free_port_pair() -> int:
     raise RuntimeError("no free port pair")
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process we started, then SIGKILL if it has not gone within 5 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @dataclass
 class PrivatePcscd:
     """pcscd in the foreground, with its own reader.conf (vpcd reverse mode to 127.0.0.1:port) and its own
@@ -214,13 +223,7 @@ def private_pcscd(port: int, timeout: float = 20.0) -> Iterator[PrivatePcscd]:
             os.environ.pop("PCSCLITE_CSOCK_NAME", None)
         else:
             os.environ["PCSCLITE_CSOCK_NAME"] = old
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _stop(proc)
         log.close()
         shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(run, ignore_errors=True)
@@ -229,8 +232,6 @@ def private_pcscd(port: int, timeout: float = 20.0) -> Iterator[PrivatePcscd]:
 @contextlib.contextmanager
 def card_process(state_path: Path, port: int, timeout: float = 10.0) -> Iterator[subprocess.Popen[bytes]]:
     """`mynacard serve` from a state file, listening on 127.0.0.1:port and port+1; stopped by pid afterwards."""
-    import sys
-
     proc = subprocess.Popen(
         [sys.executable, "-m", "mynacard.cli", "serve", "--state", str(state_path), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -247,13 +248,7 @@ def card_process(state_path: Path, port: int, timeout: float = 10.0) -> Iterator
             time.sleep(0.05)
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _stop(proc)
         if proc.stdout:
             proc.stdout.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from mynumber_cardreader.errors import CardReaderError, NoCardError, NoReaderError
 
@@ -15,16 +15,21 @@ class Transport(Protocol):
         ...
 
 
-def list_readers() -> list[str]:
-    """Names of the PC/SC readers pcscd offers (honours PCSCLITE_CSOCK_NAME)."""
+def _pcsc_readers() -> list[Any]:
+    """pyscard's reader objects (honours PCSCLITE_CSOCK_NAME)."""
     from smartcard.Exceptions import ListReadersException
     from smartcard.pcsc.PCSCExceptions import EstablishContextException
     from smartcard.System import readers
 
     try:
-        return [str(r) for r in readers()]
+        return list(readers())
     except (EstablishContextException, ListReadersException) as e:
         raise NoReaderError(f"PC/SC service not available: {e}") from e
+
+
+def list_readers() -> list[str]:
+    """Names of the PC/SC readers pcscd offers (honours PCSCLITE_CSOCK_NAME)."""
+    return [str(r) for r in _pcsc_readers()]
 
 
 class PcscTransport:
@@ -44,25 +49,18 @@ class PcscTransport:
         last: Exception | None = None
         while True:
             try:
-                names = list_readers()
+                found = [r for r in _pcsc_readers() if reader is None or str(r) == reader]
             except NoReaderError as e:
-                names, last = [], e
-            if reader is not None:
-                names = [n for n in names if n == reader]
-            for name in names:
-                from smartcard.System import readers
-
-                for r in readers():
-                    if str(r) != name:
-                        continue
-                    conn = r.createConnection()
-                    try:
-                        conn.connect(CardConnection.T1_protocol)
-                        return cls(conn, name)
-                    except (NoCardException, CardConnectionException) as e:
-                        last = e
+                found, last = [], e
+            for r in found:
+                conn = r.createConnection()
+                try:
+                    conn.connect(CardConnection.T1_protocol)
+                    return cls(conn, str(r))
+                except (NoCardException, CardConnectionException) as e:
+                    last = e
             if time.monotonic() >= deadline:
-                if reader is not None and not names:
+                if reader is not None and not found:
                     raise NoReaderError(f"reader {reader!r} not found") from last
                 raise NoCardError(f"no card within {timeout} s") from last
             time.sleep(0.1)

@@ -120,3 +120,18 @@ def test_wrong_issuer_key_cannot_personalise(issuer: TestIssuer) -> None:
     assert e.value.sw == 0x6300
     with pytest.raises(SecurityStatusError):
         intruder.write_file(AID_JPKI, 0x0006, b"x")
+
+
+def test_full_width_digits_are_refused_and_no_error_quotes_the_value(card: MyNumberCard) -> None:
+    with pytest.raises(ValueError) as number_error:
+        kenhojo.encode_my_number("１２３４５６７８９０１８")  # isdigit() alone would let these through
+    assert "１" not in str(number_error.value)
+    with pytest.raises(ValueError) as pin_error:
+        card.verify_pin(AID_JPKI, 0x0018, "１２３４")
+    assert "１" not in str(pin_error.value) and "\\uff11" not in str(pin_error.value)
+    assert pin_error.value.__context__ is None  # no codec error carrying the PIN
+    assert card.pin_tries_left(AID_JPKI, 0x0018) == 3  # nothing was sent, nothing counted
+    broken = kenhojo.encode_basic_four(SAMPLE_CONTENTS.facts).replace("山".encode(), b"\xe5\xff\xff")
+    with pytest.raises(kenhojo.FormatError) as facts_error:
+        kenhojo.decode_basic_four(broken)
+    assert str(facts_error.value) == "basic four EF: name is not UTF-8" and facts_error.value.__context__ is None

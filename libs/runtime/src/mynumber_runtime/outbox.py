@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from nats.js import JetStreamContext
@@ -60,6 +60,12 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_interval_s = idle_interval_s
         self.published = 0
+
+    @classmethod
+    def for_region(cls, region: str, *, engine: AsyncEngine, table: sa.Table, js: JetStreamContext,
+                   **kwargs: Any) -> OutboxRelay:
+        """A service's relay: the origin is the region and the database name, unique across the platform."""
+        return cls(engine=engine, table=table, js=js, origin=f"{region}-{engine.url.database}", **kwargs)
 
     async def run_once(self) -> int:
         t = self.table

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -71,36 +70,18 @@ async def _serve(settings: JpkiSettings, stop: asyncio.Event) -> int:
                                   stream=resident_stream, durable="jpki-resident-facts-changed",
                                   filter_subject=events.RESIDENT_FACTS_CHANGED,
                                   handler=events.facts_changed_handler(service, sealer))
-    relay = OutboxRelay(engine=engine, table=models.outbox, js=js,
-                        origin=f"{settings.region_name}-{engine.url.database}")
+    relay = OutboxRelay.for_region(settings.region_name, engine=engine, table=models.outbox, js=js)
     server = PlatformServer(settings.grpc, bindings(service),
                             checks={"database": service.repo.ping, "nats": nats_check(nc),
                                     "hsm": lambda: asyncio.to_thread(service.hsm.ping)})
-    http, _snapshot, http_stop, poller = await start_http(service, settings.http.listen_host,
-                                                          settings.http.listen_port,
-                                                          poll_interval_s=settings.ocsp_status_delay_s / 2)
-    background = Background(service)
-
-    async def crl_and_ocsp_schedule(stop: asyncio.Event) -> None:
-        task = asyncio.create_task(background.run())
-        await stop.wait()
-        background.stop.set()
-        await task
-
-    async def close_http() -> None:
-        http_stop.set()
-        http.close()
-        with contextlib.suppress(Exception):
-            await poller
-
-    await host("jpki", server, loops=[crl_and_ocsp_schedule, consumer.run, relay.run],
-               cleanup=[close_http, nc.drain, engine.dispose], stop=stop)
+    http = await start_http(service, settings.http.listen_host, settings.http.listen_port,
+                            poll_interval_s=settings.ocsp_status_delay_s / 2)
+    await host("jpki", server, loops=[Background(service).run, consumer.run, relay.run],
+               cleanup=[http.close, nc.drain, engine.dispose], stop=stop)
     return 0
 
 
 async def _responder(settings: JpkiSettings, port: int, reuse_port: bool) -> int:
-    import uvloop  # noqa: F401  (installed as the loop policy by main)
-
     from jpki.app import build_service, start_http
 
     service = await build_service(settings)
@@ -108,15 +89,12 @@ async def _responder(settings: JpkiSettings, port: int, reuse_port: bool) -> int
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    http, snapshot, http_stop, poller = await start_http(
-        service, settings.http.listen_host, port, poll_interval_s=settings.ocsp_status_delay_s / 2,
-        reuse_port=reuse_port)
-    print(f"responder {os.getpid()} on {settings.http.listen_host}:{port} with {len(snapshot.store)} responses",
+    http = await start_http(service, settings.http.listen_host, port,
+                            poll_interval_s=settings.ocsp_status_delay_s / 2, reuse_port=reuse_port)
+    print(f"responder {os.getpid()} on {settings.http.listen_host}:{port} with {len(http.snapshot.store)} responses",
           flush=True)
     await stop.wait()
-    http_stop.set()
-    http.close()
-    await poller
+    await http.close()
     return 0
 
 

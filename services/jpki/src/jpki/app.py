@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from mynumber_runtime.clock import Clock, SystemClock
 from mynumber_runtime.crypto import KeyedHash, derive_key
@@ -64,10 +63,9 @@ class Background:
 
     service: JpkiService
     tick_s: float = 5.0
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def run(self) -> None:
-        while not self.stop.is_set():
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             try:
                 await self.service.ensure_ocsp_signers()
                 await self.service.refresh_ocsp()
@@ -75,11 +73,27 @@ class Background:
             except Exception:
                 log.exception("background CA work failed; retrying")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), self.tick_s)
+                await asyncio.wait_for(stop.wait(), self.tick_s)
+
+
+@dataclass
+class RunningHttp:
+    """The HTTP front (CRLs, OCSP, CA certificates) and the poller that keeps its snapshot fresh."""
+
+    server: asyncio.Server
+    snapshot: Snapshot
+    stop: asyncio.Event
+    poller: asyncio.Task[None]
+
+    async def close(self) -> None:
+        self.stop.set()
+        self.server.close()
+        await self.server.wait_closed()
+        await self.poller
 
 
 async def start_http(service: JpkiService, host: str, port: int, *, poll_interval_s: float,
-                     reuse_port: bool = False) -> tuple[asyncio.Server, Snapshot, asyncio.Event, asyncio.Task[None]]:
+                     reuse_port: bool = False) -> RunningHttp:
     """An HTTP front over a database snapshot; slow-path OCSP answers are signed through this process's HSM."""
     from jpki import http_api
 
@@ -90,9 +104,4 @@ async def start_http(service: JpkiService, host: str, port: int, *, poll_interva
     front = HttpFront(snapshot, stale_after_s=max(5.0, 4 * poll_interval_s))
     server = await http_api.serve(front, host, port, reuse_port=reuse_port)
     stop = asyncio.Event()
-    task = asyncio.create_task(snapshot.poll(poll_interval_s, stop))
-    return server, snapshot, stop, task
-
-
-def data_dir_of(settings: JpkiSettings) -> Path:
-    return (settings.hsm.softhsm_data_dir or Path("var/jpki")).resolve()
+    return RunningHttp(server, snapshot, stop, asyncio.create_task(snapshot.poll(poll_interval_s, stop)))

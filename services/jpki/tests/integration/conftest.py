@@ -87,15 +87,11 @@ async def ca(hsm_session: tuple[hsmmod.Hsm, Path], new_database: object, tmp_pat
     _, token = await service.register_verifier(kind="platform_operator", organization="テスト事業者",
                                                filing_ref="TEST-001", actor="operator:test")
     # As `serve` runs it: the poll interval follows the promised status delay.
-    server, snapshot, stop, task = await start_http(service, "127.0.0.1", port,
-                                                    poll_interval_s=settings.ocsp_status_delay_s / 2)
+    http = await start_http(service, "127.0.0.1", port, poll_interval_s=settings.ocsp_status_delay_s / 2)
     try:
-        yield Ca(service, settings, snapshot, base, work, token)
+        yield Ca(service, settings, http.snapshot, base, work, token)
     finally:
-        stop.set()
-        server.close()
-        await server.wait_closed()
-        await task
+        await http.close()
         await service.repo.engine.dispose()
 
 

@@ -84,8 +84,8 @@ async def test_crls_follow_their_schedule_and_can_be_forced(ca: Ca) -> None:
 
         # The background loop does the same on its own once the full interval has passed.
         clock.advance(tuning.full_crl_interval)
-        background = Background(ca.service, tick_s=0.1)
-        task = asyncio.create_task(background.run())
+        background_stop = asyncio.Event()
+        task = asyncio.create_task(Background(ca.service, tick_s=0.1).run(background_stop))
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -95,7 +95,7 @@ async def test_crls_follow_their_schedule_and_can_be_forced(ca: Ca) -> None:
                 assert time.monotonic() < deadline, "the background schedule made no new full CRL"
                 await asyncio.sleep(0.1)
         finally:
-            background.stop.set()
+            background_stop.set()
             await task
         assert await _crl_number(ca, "/arl/auth.crl") > arl
     finally:

@@ -21,6 +21,7 @@ from mynumber_runtime.outbox import OutboxRelay
 from mynumber_runtime.settings import read_hex_secret
 from mynumber_runtime.streams import ensure_stream, stream_name
 from nats.aio.msg import Msg
+from nats.js.errors import NotFoundError
 from numbering.events import NUMBER_ASSIGNED, EventSealer, open_number_assigned
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,10 +42,13 @@ async def serve(settings: NoticeSettings, *, ready: asyncio.Event | None = None,
     nc = await nats.connect(settings.nats.url, name="notice", max_reconnect_attempts=-1)
     js = nc.jetstream()
     await ensure_stream(js, "notice", duplicate_window_s=settings.nats.duplicate_window_s)
+    numbering_stream = stream_name("numbering")
     try:
-        await js.stream_info(stream_name("numbering"))
-    except Exception:  # the numbering service has not started yet: create its stream so we can subscribe
-        await ensure_stream(js, "numbering", duplicate_window_s=settings.nats.duplicate_window_s)
+        await js.stream_info(numbering_stream)  # the numbering service's stream: we read it, we do not configure it
+    except NotFoundError:
+        # The numbering service has not started yet (create its stream so we can subscribe), or after a region
+        # failover its events live in the promoted mirror under another name: ensure_stream finds that one.
+        numbering_stream = await ensure_stream(js, "numbering", duplicate_window_s=settings.nats.duplicate_window_s)
     repo = NoticeRepository(engine)
     # Labels of our own: even if a local run hands every service the same master file, our keys differ.
     kek, lookup = derive_key(master, "notice/pii-kek"), derive_key(master, "notice/lookup-hash")
@@ -63,12 +67,12 @@ async def serve(settings: NoticeSettings, *, ready: asyncio.Event | None = None,
         await service.on_number_assigned(conn, list(a.municipality_codes), list(a.resident_codes),
                                          list(a.individual_numbers), at)
 
-    consumer = IdempotentConsumer(js=js, engine=engine, table=processed_events, stream=stream_name("numbering"),
+    consumer = IdempotentConsumer(js=js, engine=engine, table=processed_events, stream=numbering_stream,
                                   durable=settings.consumer_name, filter_subject=NUMBER_ASSIGNED, handler=on_assigned)
 
     server = PlatformServer(settings.grpc, bindings(service, export_dir=settings.export_dir),
                             checks={"database": repo.ping, "nats": nats_check(nc)})
-    relay = OutboxRelay(engine=engine, table=outbox, js=js, origin=f"{settings.region_name}-{engine.url.database}")
+    relay = OutboxRelay.for_region(settings.region_name, engine=engine, table=outbox, js=js)
     await host("notice", server, loops=[relay.run, consumer.run], cleanup=[nc.drain, engine.dispose], ready=ready,
                stop=stop, log=log)
 

@@ -22,6 +22,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from notice.codes import grouped_number, qr_payload
 
@@ -67,6 +68,11 @@ class BatchFormatError(ValueError):
     pass
 
 
+def private_file(path: Path, buffering: int = -1) -> BinaryIO:
+    """A new file only its owner can read: it holds personal data from the first byte."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb", buffering=buffering)
+
+
 def _esc(value: str) -> str:
     if "|" in value or "\\" in value or "\n" in value or "\r" in value:
         return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "\\n").replace("\r", "")
@@ -91,8 +97,7 @@ class BatchWriter:
     def __init__(self, path: Path, batch_id: str, created_at: dt.datetime, envelope_count: int) -> None:
         self.path = path
         self._tmp = path.with_suffix(".part")
-        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
-        self._f = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._f = private_file(self._tmp, buffering=1 << 20)
         self._digest = hashlib.sha256()
         self.records = 0
         self.envelopes = 0
@@ -116,11 +121,19 @@ class BatchWriter:
         if chunk:
             self._write("\n".join(chunk) + "\n")
 
-    def close(self) -> str:
+    def finish(self) -> str:
+        """Write the trailer; the file stays `.part` until publish()."""
         sha = self._digest.hexdigest()
         self._f.write(f"TRL|{self.records}|{sha}\n".encode())
         self._f.close()
+        return sha
+
+    def publish(self) -> None:
         self._tmp.replace(self.path)  # the vendor's agent never sees a half-written file
+
+    def close(self) -> str:
+        sha = self.finish()
+        self.publish()
         return sha
 
     def abort(self) -> None:

@@ -33,8 +33,6 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         # none, mailed, delivered, returned, held_at_office, handed_over, return_registered
         sa.Column("card_status", sa.Text, nullable=False, server_default="none"),
         sa.Column("current_mailing_id", sa.Text),
-        # notice_card / notification_letter (2020-05-25 policy)
-        sa.Column("document", sa.Text),
         # A move decided while the card was still on its way (chart ①-3): what to do when it comes back
         # ("new_issue" or "endorse"), and the new address (JSON {address, postal_code}).
         sa.Column("pending_action", sa.Text),

@@ -3,6 +3,7 @@ below it on the same sheet (domain.md §6), with the envelope's address label fo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from notice.codes import grouped_number, qr_payload
-from notice.export import SEX, Envelope
+from notice.export import SEX, Envelope, private_file
 
 MINCHO, GOTHIC = "HeiseiMin-W3", "HeiseiKakuGo-W5"
 _registered = False
@@ -28,13 +29,18 @@ def _fonts() -> None:
         _registered = True
 
 
+# The first day of each era, newest first.
+ERAS = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和"),
+        (dt.date(1912, 7, 30), "大正"))
+
+
 def _wareki(iso: str) -> str:
-    y, m, d = (int(x) for x in iso.split("-"))
-    for start, name in ((2019, "令和"), (1989, "平成"), (1926, "昭和"), (1912, "大正")):
-        if (y, m, d) >= {2019: (2019, 5, 1), 1989: (1989, 1, 8), 1926: (1926, 12, 25), 1912: (1912, 7, 30)}[start]:
-            n = y - start + 1
-            return f"{name}{'元' if n == 1 else n}年{m}月{d}日生"
-    return f"{y}年{m}月{d}日生"
+    born = dt.date.fromisoformat(iso)
+    for first, name in ERAS:
+        if born >= first:
+            n = born.year - first.year + 1
+            return f"{name}{'元' if n == 1 else n}年{born.month}月{born.day}日生"
+    return f"{born.year}年{born.month}月{born.day}日生"
 
 
 def _qr(c: Canvas, payload: str, x: float, y: float, size: float) -> None:
@@ -126,7 +132,9 @@ class PdfBatch:
     def __init__(self, path: Path) -> None:
         _fonts()
         self.path = path
-        self._c = Canvas(str(path), pagesize=A4, pageCompression=1)
+        self._tmp = path.with_name(path.name + ".part")
+        self._f = private_file(self._tmp)
+        self._c = Canvas(self._f, pagesize=A4, pageCompression=1)
         self._c.setTitle("通知カード・個人番号カード交付申請書")
 
     def add(self, envelopes: Sequence[Envelope]) -> None:
@@ -135,10 +143,22 @@ class PdfBatch:
                 _page(self._c, e, seq)
                 self._c.showPage()
 
-    def close(self) -> Path:
+    def finish(self) -> None:
+        """Write the file; it stays `.part` until publish()."""
         self._c.save()
-        self.path.chmod(0o600)
+        self._f.close()
+
+    def publish(self) -> Path:
+        self._tmp.replace(self.path)
         return self.path
+
+    def close(self) -> Path:
+        self.finish()
+        return self.publish()
+
+    def abort(self) -> None:
+        self._f.close()
+        self._tmp.unlink(missing_ok=True)
 
 
 def render_batch(path: Path, envelopes: Sequence[Envelope]) -> Path:

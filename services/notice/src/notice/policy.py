@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-JST = ZoneInfo("Asia/Tokyo")
+from mynumber_runtime.clock import JST
 
 # Seed p.「通知カードの再送期間」: H27.12.31 までは通知カードを無料で再送; H28.1月以降は再交付扱い（有料）.
 FREE_RESEND_LAST_DAY = dt.date(2015, 12, 31)

@@ -26,8 +26,9 @@ from notice.models import (
 
 # IN lists are cut into slices: one statement may carry at most 65,535 parameters.
 SLICE = 10_000
-Row = sa.Row[Any]
-Rows = Sequence[sa.Row[Any]]
+# A row of any width (SQLAlchemy 2.1 types a row by its columns).
+Row = sa.Row[*tuple[Any, ...]]
+Rows = Sequence[Row]
 
 
 class NoticeRepository(Repository):
@@ -60,13 +61,12 @@ class NoticeRepository(Repository):
 
     async def ready_to_mail(self, conn: AsyncConnection, municipality_code: str) -> Rows:
         r = residents
-        rows: Rows = (await conn.execute(
+        return (await conn.execute(
             sa.select(r.c.resident_hash, r.c.household_id, r.c.sealed_facts, r.c.sealed_number,
                       r.c.number_assigned_at)
             .where(r.c.municipality_code == municipality_code, r.c.card_status == "none",
                    r.c.sealed_number.is_not(None), r.c.sealed_facts.is_not(None), r.c.household_id.is_not(None))
-            .order_by(r.c.household_id, r.c.resident_hash))).all()  # type: ignore[assignment]
-        return rows
+            .order_by(r.c.household_id, r.c.resident_hash))).all()
 
     async def household_addresses(self, conn: AsyncConnection, municipality_code: str,
                                   ids: Iterable[str]) -> dict[str, bytes]:
@@ -77,11 +77,6 @@ class NoticeRepository(Repository):
             out.update({row.household_id: row.sealed_address for row in rows})
         return out
 
-    async def household_exists(self, conn: AsyncConnection, municipality_code: str, household_id: str) -> bool:
-        h = households
-        return (await conn.execute(sa.select(sa.literal(1)).where(
-            h.c.municipality_code == municipality_code, h.c.household_id == household_id))).first() is not None
-
     async def get_resident(self, conn: AsyncConnection, resident_hash: bytes, *, lock: bool = False) -> Row | None:
         q = sa.select(residents).where(residents.c.resident_hash == resident_hash)
         if lock:
@@ -89,8 +84,8 @@ class NoticeRepository(Repository):
         return (await conn.execute(q)).first()
 
     async def update_residents(self, conn: AsyncConnection, hashes: Sequence[bytes], **values: Any) -> None:
-        if hashes:
-            await conn.execute(sa.update(residents).where(residents.c.resident_hash.in_(list(hashes)))
+        for i in range(0, len(hashes), SLICE):
+            await conn.execute(sa.update(residents).where(residents.c.resident_hash.in_(list(hashes[i:i + SLICE])))
                                .values(**values))
 
     async def mark_mailed(self, conn: AsyncConnection, pairs: list[dict[str, Any]]) -> None:
@@ -98,8 +93,7 @@ class NoticeRepository(Repository):
         if pairs:
             await conn.execute(
                 sa.update(residents).where(residents.c.resident_hash == sa.bindparam("rh"))
-                .values(card_status="mailed", current_mailing_id=sa.bindparam("mid"))
-                .execution_options(synchronize_session=False), pairs)
+                .values(card_status="mailed", current_mailing_id=sa.bindparam("mid")), pairs)
 
     # --- 居所 ------------------------------------------------------------------------------------------------
     async def upsert_residence(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
@@ -168,9 +162,10 @@ class NoticeRepository(Repository):
                                     .returning(m.c.mailing_id, m.c.municipality_code))
         return result.all()
 
-    async def mark_exported(self, conn: AsyncConnection, ids: Sequence[str], batch_id: str, at: dt.datetime) -> None:
-        await conn.execute(sa.update(mailings).where(mailings.c.mailing_id.in_(list(ids)))
-                           .values(status="exported", batch_id=batch_id, updated_at=at))
+    async def update_mailings(self, conn: AsyncConnection, ids: Sequence[str], **values: Any) -> None:
+        for i in range(0, len(ids), SLICE):
+            await conn.execute(sa.update(mailings).where(mailings.c.mailing_id.in_(list(ids[i:i + SLICE])))
+                               .values(**values))
 
     async def insert_batch(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
         await conn.execute(sa.insert(batches).values(**row))
@@ -183,7 +178,8 @@ class NoticeRepository(Repository):
 
     async def returned_past_hold(self, conn: AsyncConnection, now: dt.datetime) -> Rows:
         m = mailings
-        return (await conn.execute(sa.select(m).where(m.c.status == "returned", m.c.hold_until <= now)
+        return (await conn.execute(sa.select(m.c.mailing_id, m.c.municipality_code)
+                                   .where(m.c.status == "returned", m.c.hold_until <= now)
                                    .with_for_update(skip_locked=True))).all()
 
     async def residents_in(self, conn: AsyncConnection, mailing_id: str) -> Rows:
@@ -191,12 +187,22 @@ class NoticeRepository(Repository):
         return (await conn.execute(sa.select(r).join(i, i.c.resident_hash == r.c.resident_hash)
                                    .where(i.c.mailing_id == mailing_id).order_by(i.c.seq))).all()
 
+    async def cards_held_in(self, conn: AsyncConnection, mailing_ids: Sequence[str], card_status: str) -> Rows:
+        """(mailing_id, resident_hash, municipality_code) of the residents whose current card is in one of these
+        envelopes with this status, in envelope order."""
+        r, i = residents, mailing_items
+        out: list[Row] = []
+        for k in range(0, len(mailing_ids), SLICE):
+            out += (await conn.execute(
+                sa.select(i.c.mailing_id, r.c.resident_hash, r.c.municipality_code)
+                .join(r, r.c.resident_hash == i.c.resident_hash)
+                .where(i.c.mailing_id.in_(list(mailing_ids[k:k + SLICE])), r.c.current_mailing_id == i.c.mailing_id,
+                       r.c.card_status == card_status)
+                .order_by(i.c.mailing_id, i.c.seq))).all()
+        return out
+
     async def insert_endorsement(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
         await conn.execute(sa.insert(endorsements).values(**row))
-
-    async def endorsement_count(self, conn: AsyncConnection, resident_hash: bytes) -> int:
-        return int((await conn.execute(sa.select(sa.func.count()).where(
-            endorsements.c.resident_hash == resident_hash))).scalar_one())
 
     # --- access log ---------------------------------------------------------------------------------------
     async def record_access(self, conn: AsyncConnection, *, at: dt.datetime, actor: str, action: str,

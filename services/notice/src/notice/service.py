@@ -44,6 +44,9 @@ KNOWN_DOCUMENTS = (*REQUIRED_DOCUMENTS, "disaster_proof")
 IN_TRANSIT = ("mailed",)
 HELD = ("returned", "held_at_office")
 HANDED = ("delivered", "handed_over")
+# What 返還登録 leaves on the resident: no card, and no move waiting for one.
+RETURN_REGISTERED: dict[str, Any] = {"card_status": "return_registered", "pending_action": None,
+                                     "sealed_pending_address": None}
 
 AAD_FACTS, AAD_NUMBER, AAD_ADDRESS = b"notice.residents.facts", b"notice.residents.number", b"notice.address"
 AAD_RESIDENCE, AAD_DEST, AAD_CARD = b"notice.residences.address", b"notice.mailings.dest", b"notice.items.card"
@@ -101,9 +104,12 @@ def _check_member(prefix: str, m: MemberIn) -> None:
     if not m.name.strip():
         raise InvalidArgument(f"{prefix}.name", "is required (氏名 is printed on the card)")
     try:
-        dt.date.fromisoformat(m.birth_date)
+        # fromisoformat also takes 19800401 and 1980-W14-2: the card, the PDF and the MNB1 file need YYYY-MM-DD.
+        valid = dt.date.fromisoformat(m.birth_date).isoformat() == m.birth_date
     except ValueError:
-        raise InvalidArgument(f"{prefix}.birth_date", "must be an ISO date YYYY-MM-DD") from None
+        valid = False
+    if not valid:
+        raise InvalidArgument(f"{prefix}.birth_date", "must be an ISO date YYYY-MM-DD")
     if m.sex not in (1, 2):
         raise InvalidArgument(f"{prefix}.sex", "must be male or female as on the 住民票")
 
@@ -247,16 +253,18 @@ class NoticeService:
                 raise InvalidArgument("municipality_codes", "each must be a 6-digit 団体コード")
         now = self.clock.now()
         batch_id = now.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:8]
-        async with self.repo.begin() as conn:
-            ms = await self.repo.prepared_for_export(conn, municipality_codes)
-            if not ms:
-                raise FailedPrecondition("no prepared envelopes to export", reason="NOTHING_TO_EXPORT")
-            # File work and PDF rendering run in a worker thread: the event loop keeps serving calls.
-            out = Path(out_dir)
-            await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
-            writer = await asyncio.to_thread(BatchWriter, out / f"{batch_id}.mnb", batch_id, now, len(ms))
-            pdf = await asyncio.to_thread(PdfBatch, out / f"{batch_id}.pdf") if with_pdfs else None
-            try:
+        out = Path(out_dir)
+        writer: BatchWriter | None = None
+        pdf: PdfBatch | None = None
+        try:
+            async with self.repo.begin() as conn:
+                ms = await self.repo.prepared_for_export(conn, municipality_codes)
+                if not ms:
+                    raise FailedPrecondition("no prepared envelopes to export", reason="NOTHING_TO_EXPORT")
+                # File work and PDF rendering run in a worker thread: the event loop keeps serving calls.
+                await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
+                writer = await asyncio.to_thread(BatchWriter, out / f"{batch_id}.mnb", batch_id, now, len(ms))
+                pdf = await asyncio.to_thread(PdfBatch, out / f"{batch_id}.pdf") if with_pdfs else None
                 # Chunks: the envelopes' rows are locked once; their items are read, opened and written a chunk
                 # at a time, so memory does not grow with the batch.
                 for i in range(0, len(ms), EXPORT_CHUNK):
@@ -264,7 +272,8 @@ class NoticeService:
                     envs = await self._envelopes(conn, part)
                     await asyncio.to_thread(writer.add, envs)
                     # Per chunk: one statement for all 1,000,000 would pass PostgreSQL's 65,535-parameter limit.
-                    await self.repo.mark_exported(conn, [m.mailing_id for m in part], batch_id, now)
+                    await self.repo.update_mailings(conn, [m.mailing_id for m in part], status="exported",
+                                                    batch_id=batch_id, updated_at=now)
                     if pdf is not None:
                         await asyncio.to_thread(pdf.add, envs)
                     await self.repo.add_events(conn, [
@@ -272,13 +281,20 @@ class NoticeService:
                          events.mailing_changed(mailing_id=e.mailing_id, municipality_code=e.municipality_code,
                                                 status="exported", at=now, items=len(e.cards), batch_id=batch_id))
                         for e in envs])
-            except BaseException:
-                await asyncio.to_thread(writer.abort)
-                raise
-            sha = await asyncio.to_thread(writer.close)
-            pdfs = [await asyncio.to_thread(pdf.close)] if pdf is not None else []
-            await self.repo.insert_batch(conn, {"batch_id": batch_id, "created_at": now, "envelopes": len(ms),
-                                                "records": writer.records, "sha256": sha, "status": "exported"})
+                sha = await asyncio.to_thread(writer.finish)
+                if pdf is not None:
+                    await asyncio.to_thread(pdf.finish)
+                await self.repo.insert_batch(conn, {"batch_id": batch_id, "created_at": now, "envelopes": len(ms),
+                                                    "records": writer.records, "sha256": sha, "status": "exported"})
+        except BaseException:
+            for f in (writer, pdf):
+                if f is not None:
+                    await asyncio.to_thread(f.abort)
+            raise
+        # Only after the commit does the vendor's agent see the files: were they visible before it and the commit
+        # failed, the envelopes would stay prepared and be printed and mailed again in the next batch.
+        await asyncio.to_thread(writer.publish)
+        pdfs = [await asyncio.to_thread(pdf.publish)] if pdf is not None else []
         return BatchResult(batch_id=batch_id, path=writer.path, envelopes=len(ms), records=writer.records,
                            sha256=sha, pdf_paths=pdfs)
 
@@ -331,11 +347,15 @@ class NoticeService:
             raise unknown_mailing()
         return m
 
+    def _change(self, subj: str, mailing_id: str, municipality_code: str, status: str, *, items: int = 0,
+                reason: str = "") -> tuple[str, bytes]:
+        return subj, events.mailing_changed(mailing_id=mailing_id, municipality_code=municipality_code,
+                                            status=status, at=self.clock.now(), items=items, return_reason=reason)
+
     async def _event(self, conn: AsyncConnection, subj: str, mailing_id: str, municipality_code: str,
                      status: str, *, items: int = 0, reason: str = "") -> None:
-        await self.repo.add_events(conn, [(subj, events.mailing_changed(
-            mailing_id=mailing_id, municipality_code=municipality_code, status=status, at=self.clock.now(),
-            items=items, return_reason=reason))])
+        await self.repo.add_events(conn, [self._change(subj, mailing_id, municipality_code, status, items=items,
+                                                       reason=reason)])
 
     async def record_delivery(self, caller: Caller, municipality_code: str, mailing_id: str, delivered: bool,
                               return_reason: str) -> Row:
@@ -351,18 +371,14 @@ class NoticeService:
                                          reason="NOT_POSTED")
             members = await self.repo.residents_in(conn, mailing_id)
             ours = [bytes(r.resident_hash) for r in members if r.current_mailing_id == mailing_id]
-            if delivered and m.destination == "office":
-                # 別紙 2 (2): the card waits at the office until the DV victim collects it or the municipality
-                # itself sends it on (ResolveReturnedMail collected_at_counter / municipal_resend).
-                await self.repo.update_mailing(conn, mailing_id, status="held_at_office", updated_at=now)
-                await self.repo.update_residents(conn, ours, card_status="held_at_office")
-                await self._event(conn, events.mailing_subject("held_at_office"), mailing_id, municipality_code,
-                                  "held_at_office", items=len(members))
-            elif delivered:
-                await self.repo.update_mailing(conn, mailing_id, status="delivered", updated_at=now)
-                await self.repo.update_residents(conn, ours, card_status="delivered")
-                await self._event(conn, events.mailing_subject("delivered"), mailing_id, municipality_code,
-                                  "delivered", items=len(members))
+            if delivered:
+                # 別紙 2 (2): a card delivered to the office waits there until the DV victim collects it or the
+                # municipality itself sends it on (ResolveReturnedMail collected_at_counter / municipal_resend).
+                status = "held_at_office" if m.destination == "office" else "delivered"
+                await self.repo.update_mailing(conn, mailing_id, status=status, updated_at=now)
+                await self.repo.update_residents(conn, ours, card_status=status)
+                await self._event(conn, events.mailing_subject(status), mailing_id, municipality_code, status,
+                                  items=len(members))
             else:
                 await self.repo.update_mailing(conn, mailing_id, status="returned", return_reason=return_reason,
                                                returned_at=now, hold_until=policy.hold_until(now), updated_at=now)
@@ -371,10 +387,10 @@ class NoticeService:
                                   "returned", items=len(members), reason=return_reason)
                 # Cards superseded by a resend after a move (chart ① 転入, 受理する可能性なし: 返戻後返還登録、廃棄)
                 # are registered and disposed of as soon as they come back.
-                stale = [bytes(r.resident_hash) for r in members if r.current_mailing_id != mailing_id]
-                for _ in stale:
-                    await self._event(conn, events.card_subject("return_registered"), mailing_id,
-                                      municipality_code, "return_registered", items=1)
+                stale = sum(r.current_mailing_id != mailing_id for r in members)
+                await self.repo.add_events(conn, [self._change(events.card_subject("return_registered"), mailing_id,
+                                                               municipality_code, "return_registered", items=1)
+                                                  ] * stale)
                 # A move decided while the card travelled (chart ①-3 転居): act on the return now.
                 for r in members:
                     if r.current_mailing_id == mailing_id and r.pending_action == "new_issue":
@@ -388,20 +404,20 @@ class NoticeService:
             await self.repo.update_mailing(conn, mailing_id, status="resolved", updated_at=self.clock.now())
             await self._event(conn, events.mailing_subject("resolved"), mailing_id, municipality_code, "resolved")
 
+    def _return_register_events(self, mailing_id: str, municipality_code: str) -> list[tuple[str, bytes]]:
+        return [self._change(events.card_subject(status), mailing_id, municipality_code, status, items=1)
+                for status in ("return_registered", "disposed")]
+
     async def _return_register(self, conn: AsyncConnection, r: Row, mailing_id: str, out: Outcome) -> None:
         """返還登録 then 廃棄処理: the card held at the municipality is cancelled and destroyed."""
-        await self.repo.update_residents(conn, [bytes(r.resident_hash)], card_status="return_registered",
-                                         pending_action=None, sealed_pending_address=None)
-        await self._event(conn, events.card_subject("return_registered"), mailing_id, r.municipality_code,
-                          "return_registered", items=1)
-        await self._event(conn, events.card_subject("disposed"), mailing_id, r.municipality_code, "disposed",
-                          items=1)
+        await self.repo.update_residents(conn, [bytes(r.resident_hash)], **RETURN_REGISTERED)
+        await self.repo.add_events(conn, self._return_register_events(mailing_id, r.municipality_code))
         out.steps += ["return_registered", "disposed"]
 
     async def _endorse(self, conn: AsyncConnection, r: Row, address: dict[str, str], mailing_id: str,
                        out: Outcome) -> None:
         """裏書き (番号法 第7条第5項: the 追記欄 on the back records the new address)."""
-        if not policy.notice_card_in_force(self.clock.now()) or r.document == policy.NOTIFICATION_LETTER:
+        if not policy.notice_card_in_force(self.clock.now()):
             raise FailedPrecondition("the 通知カード is abolished since 2020-05-25: no endorsement",
                                      reason="NOTICE_CARD_ABOLISHED")
         await self.repo.insert_endorsement(conn, {"resident_hash": r.resident_hash,
@@ -441,16 +457,21 @@ class NoticeService:
         await self._event(conn, events.mailing_subject(status), mid, r.municipality_code, status, items=1)
         return mid
 
-    async def _reissue_after_return(self, conn: AsyncConnection, r: Row, m: Row) -> Outcome:
+    async def _resend(self, conn: AsyncConnection, r: Row, address: dict[str, str], out: Outcome, *,
+                      after_return_registration: bool = False, with_form: bool = True,
+                      steps: Sequence[str] = ("resent",)) -> None:
+        """A new card by the dated terms (free resend or re-issue), recorded in the outcome."""
+        terms = policy.resend_terms(self.clock.now(), after_return_registration=after_return_registration)
+        out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
+                                                  with_form=with_form)
+        out.kind, out.fee_yen = terms.kind, terms.fee_yen
+        out.steps += steps
+
+    async def _reissue_after_return(self, conn: AsyncConnection, r: Row, m: Row) -> None:
         out = Outcome()
         address = self._open(r.sealed_pending_address, AAD_ADDRESS)
         await self._return_register(conn, r, m.mailing_id, out)
-        terms = policy.resend_terms(self.clock.now(), after_return_registration=True)
-        r = await self._reload(conn, r)
-        out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
-                                                  with_form=True)
-        out.steps.append("resent")
-        return out
+        await self._resend(conn, r, address, out, after_return_registration=True)
 
     async def resolve_returned(self, caller: Caller, municipality_code: str, mailing_id: str, resident_code: str,
                                finding: str, preference: str, new_address: str, new_postal_code: str) -> Outcome:
@@ -500,12 +521,7 @@ class NoticeService:
                     await self._hand_over(conn, r, mailing_id, out)
                 else:  # ... 又は 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送
                     await self._return_register(conn, r, mailing_id, out)
-                    terms = policy.resend_terms(self.clock.now(), after_return_registration=True)
-                    r = await self._reload(conn, r)
-                    out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind,
-                                                              fee=terms.fee_yen, with_form=True)
-                    out.kind, out.fee_yen = terms.kind, terms.fee_yen
-                    out.steps.append("resent")
+                    await self._resend(conn, r, address, out, after_return_registration=True)
             else:
                 # moved_out (転出元: 1. 返還登録 2. 廃棄処理; the 転入先 resends on its RecordMove) and deleted
                 # (③ 消除: 死亡、居住の事実無 -> 廃棄処理).
@@ -541,17 +557,24 @@ class NoticeService:
     async def expire_returned(self) -> int:
         """Chart ② ※2: after the 3-month hold, 返還登録 and 廃棄処理; later cards are re-issues."""
         now = self.clock.now()
-        n = 0
         async with self.repo.begin() as conn:
-            for m in await self.repo.returned_past_hold(conn, now):
-                for r in await self.repo.residents_in(conn, m.mailing_id):
-                    if r.current_mailing_id == m.mailing_id and r.card_status == "returned":
-                        await self._return_register(conn, r, m.mailing_id, Outcome())
-                await self.repo.update_mailing(conn, m.mailing_id, status="disposed", updated_at=now)
-                await self._event(conn, events.mailing_subject("disposed"), m.mailing_id, m.municipality_code,
-                                  "disposed")
-                n += 1
-        return n
+            # In bulk: a day's expiry may cover many envelopes, each a few statements if done one by one.
+            ms = await self.repo.returned_past_hold(conn, now)
+            ids = [m.mailing_id for m in ms]
+            held = await self.repo.cards_held_in(conn, ids, "returned")
+            by: dict[str, list[Row]] = defaultdict(list)
+            for r in held:
+                by[r.mailing_id].append(r)
+            evs = []
+            for m in ms:
+                for r in by[m.mailing_id]:
+                    evs += self._return_register_events(m.mailing_id, r.municipality_code)
+                evs.append(self._change(events.mailing_subject("disposed"), m.mailing_id, m.municipality_code,
+                                        "disposed"))
+            await self.repo.update_residents(conn, [bytes(r.resident_hash) for r in held], **RETURN_REGISTERED)
+            await self.repo.update_mailings(conn, ids, status="disposed", updated_at=now)
+            await self.repo.add_events(conn, evs)
+        return len(ms)
 
     # --- resend and re-issue ----------------------------------------------------------------------------------
     async def request_resend(self, caller: Caller, municipality_code: str, resident_code: str) -> Outcome:
@@ -566,20 +589,18 @@ class NoticeService:
         async with self.repo.begin() as conn:
             r = await self._own_resident(conn, municipality_code, resident_code)
             await self._audit(conn, caller, "card.resend", resident_code, "通知カード resend / re-issue")
-            if r.card_status in ("none",) or r.card_status in IN_TRANSIT:
+            if r.card_status in ("none", *IN_TRANSIT):
                 raise FailedPrecondition(f"resident_code: the card is not available for a resend ({r.card_status})",
                                          reason="CARD_NOT_RESENDABLE")
+            # A card handed over (or registered as returned earlier) makes the new one a re-issue; a card held
+            # here is registered now and the new one follows the date.
+            after_return_registration = r.card_status in (*HANDED, "return_registered")
             if r.card_status in HELD:
                 # 転居 rule: a card with the form is resent only after 返還登録 of the held one.
                 await self._return_register(conn, r, r.current_mailing_id, out)
-                r = await self._reload(conn, r)
-            terms = policy.resend_terms(now, after_return_registration=r.card_status in (*HANDED,
-                                                                                          "return_registered")
-                                        and "return_registered" not in out.steps)
-            out.new_mailing_id = await self._send_new(conn, r, await self._home_address(conn, r), kind=terms.kind,
-                                                      fee=terms.fee_yen, with_form=True)
-            out.kind, out.fee_yen = terms.kind, terms.fee_yen
-            out.steps.append(terms.kind)
+            await self._resend(conn, r, await self._home_address(conn, r), out, steps=(),
+                               after_return_registration=after_return_registration)
+            out.steps.append(out.kind)
         return out
 
     async def _reload(self, conn: AsyncConnection, r: Row) -> Row:
@@ -700,8 +721,9 @@ class NoticeService:
             if r.sealed_facts is None:
                 raise FailedPrecondition("member: the new municipality must send the resident's facts",
                                          reason="FACTS_MISSING")
-            if not policy.notice_card_in_force(now) or r.document == policy.NOTIFICATION_LETTER:
-                # 2020-05-25: no endorsement, no re-issue; the 個人番号通知書 is never updated.
+            # 2020-05-25: no endorsement, no re-issue; the 個人番号通知書 is never updated. (Whoever was sent one was
+            # numbered on or after that day, so the date alone decides.)
+            if not policy.notice_card_in_force(now):
                 out.steps.append("no_card_action_notice_card_abolished")
                 return out
             status = r.card_status
@@ -724,26 +746,12 @@ class NoticeService:
                                   address: dict[str, str], old_municipality: str, old_mailing: str,
                                   out: Outcome) -> None:
         """Chart ①, 通知カードが返戻されている場合."""
-        if kind == "tennyu":
-            # 転出元: 1. 返戻後返還登録 2. 廃棄処理; 転入先: 新送付先情報をJ-LISに送信、通知カードを再送.
+        if kind == "tennyu" or preference == "new_issue":
+            # 転入: 転出元 1. 返戻後返還登録 2. 廃棄処理; 転入先 新送付先情報をJ-LISに送信、通知カードを再送.
+            # 転居 ①-1: 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送 (a re-issue).
             await self._return_register(conn, r, old_mailing, out)
             await self._close_if_resolved(conn, old_mailing, old_municipality)
-            r = await self._reload(conn, r)
-            terms = policy.resend_terms(self.clock.now())
-            out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
-                                                      with_form=True)
-            out.kind, out.fee_yen = terms.kind, terms.fee_yen
-            out.steps.append("resent")
-        elif preference == "new_issue":
-            # 転居 ①-1: 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送.
-            await self._return_register(conn, r, old_mailing, out)
-            await self._close_if_resolved(conn, old_mailing, r.municipality_code)
-            r = await self._reload(conn, r)
-            terms = policy.resend_terms(self.clock.now(), after_return_registration=True)
-            out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
-                                                      with_form=True)
-            out.kind, out.fee_yen = terms.kind, terms.fee_yen
-            out.steps.append("resent")
+            await self._resend(conn, r, address, out, after_return_registration=kind == "tenkyo")
         else:
             # 転居 ①-1: 転居手続後 裏書きの上交付.
             await self._endorse(conn, r, address, old_mailing, out)
@@ -755,7 +763,6 @@ class NoticeService:
                                     out: Outcome) -> None:
         """Chart ①, 通知カードが返戻されていない場合: 前住所地で受理する可能性について確認
         (元世帯者が受理する場合等)."""
-        terms = policy.resend_terms(self.clock.now())
         if may_receive and preference != "new_issue":
             # ①-2/①-3 受理する可能性あり: その者から入手の上、来庁時に裏書きの上交付.
             await self.repo.update_residents(conn, [bytes(r.resident_hash)], pending_action="endorse",
@@ -765,17 +772,13 @@ class NoticeService:
         if may_receive:
             # 又は 新送付先情報をJ-LISに送信、通知カードを再送するとともにその者から入手の上返還を促す. 転居: the
             # card without the form (返還登録をしないと申請書付きの再送は不可); 転入: with the form.
-            out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
-                                                      with_form=kind == "tennyu")
-            out.kind, out.fee_yen = terms.kind, terms.fee_yen
-            out.steps += ["resent" if kind == "tennyu" else "resent_without_form", "urge_return_of_old_card"]
+            await self._resend(conn, r, address, out, with_form=kind == "tennyu",
+                               steps=("resent" if kind == "tennyu" else "resent_without_form",
+                                      "urge_return_of_old_card"))
             return
         if kind == "tennyu":
             # 受理する可能性なし, 転入: 転入先 resends now; 転出元 registers and disposes of the old card on return.
-            out.new_mailing_id = await self._send_new(conn, r, address, kind=terms.kind, fee=terms.fee_yen,
-                                                      with_form=True)
-            out.kind, out.fee_yen = terms.kind, terms.fee_yen
-            out.steps += ["resent", "old_card_return_registered_on_return"]
+            await self._resend(conn, r, address, out, steps=("resent", "old_card_return_registered_on_return"))
             return
         # 受理する可能性なし, 転居 ①-3: wait for the return. 【新規発行希望】 返戻後返還登録・廃棄・再送;
         # 【裏書交付希望】 返戻後裏書のための再来庁を促す (or endorse and resend by 簡易書留 as a municipal service).

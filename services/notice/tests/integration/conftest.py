@@ -14,6 +14,7 @@ from pathlib import Path
 import grpc
 import nats
 import pytest
+from mynumber.notice.v1 import events_pb2 as ev
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber.notice.v1 import notice_pb2_grpc as pb_grpc
 from mynumber_runtime.clock import FixedClock
@@ -21,7 +22,7 @@ from mynumber_runtime.db import migrate
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.grpc_server import client_channel
 from mynumber_runtime.settings import DatabaseSettings, GrpcSettings, NatsSettings
-from mynumber_runtime.streams import ensure_stream
+from mynumber_runtime.streams import ensure_stream, stream_name
 from notice.__main__ import MIGRATIONS, serve
 from notice.service import NoticeService
 from notice.settings import NoticeSettings
@@ -127,6 +128,36 @@ class Running:
         r = await self.stub().RecordDelivery(pb.RecordDeliveryRequest(
             municipality_code=MUNICIPALITY, mailing_id=m.mailing_id, delivered=False, return_reason=reason))
         return r.mailing, people
+
+
+async def events_for(nats_url: str, mailing_id: str) -> list[str]:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    sub = await js.pull_subscribe("mynumber.notice.>", stream=stream_name("notice"))
+    statuses = []
+    try:
+        while True:
+            try:
+                msgs = await sub.fetch(500, timeout=0.5)
+            except (nats.errors.TimeoutError, TimeoutError):
+                return statuses
+            for m in msgs:
+                e = ev.MailingChanged()
+                e.ParseFromString(m.data)
+                if e.mailing_id == mailing_id:
+                    statuses.append(m.subject.rsplit(".", 2)[-2] + "." + e.status)
+    finally:
+        await sub.unsubscribe()
+        await nc.close()
+
+
+async def wait_events(nats_url: str, mailing_id: str, want: list[str]) -> list[str]:
+    for _ in range(100):  # the relay publishes after commit; wait for the condition, bounded
+        got = await events_for(nats_url, mailing_id)
+        if all(w in got for w in want):
+            return got
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"events {want} not all published")
 
 
 def make_settings(tmp: Path, database_url: str, nats_url: str) -> NoticeSettings:

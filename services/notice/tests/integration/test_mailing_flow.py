@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import grpc
-import nats
 import pytest
-from mynumber.notice.v1 import events_pb2 as ev
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_runtime.grpc_server import error_reason
-from mynumber_runtime.streams import stream_name
 from notice.codes import application_id_valid, grouped_number
 from notice.export import read_batch
 
-from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, Person, new_code, new_number
-
-
-async def events_for(nats_url: str, mailing_id: str) -> list[str]:
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    sub = await js.pull_subscribe("mynumber.notice.>", stream=stream_name("notice"))
-    statuses = []
-    try:
-        while True:
-            try:
-                msgs = await sub.fetch(500, timeout=0.5)
-            except (nats.errors.TimeoutError, TimeoutError):
-                return statuses
-            for m in msgs:
-                e = ev.MailingChanged()
-                e.ParseFromString(m.data)
-                if e.mailing_id == mailing_id:
-                    statuses.append(m.subject.rsplit(".", 2)[-2] + "." + e.status)
-    finally:
-        await sub.unsubscribe()
-        await nc.close()
-
-
-async def wait_events(nats_url: str, mailing_id: str, want: list[str]) -> list[str]:
-    for _ in range(100):  # the relay publishes after commit; wait for the condition, bounded
-        got = await events_for(nats_url, mailing_id)
-        if all(w in got for w in want):
-            return got
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"events {want} not all published")
+from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, Person, new_code, new_number, wait_events
 
 
 async def test_household_gets_one_envelope_with_card_and_form_per_member_through_print_to_delivery(notice):
@@ -103,6 +69,13 @@ async def test_a_municipality_sees_only_its_own_mail(notice):
     ("households[0].postal_code", {"postal_code": "12"}, "7 digits"),
     ("households[0].members", {"members": []}, "at least one member"),
     ("households[0].household_id", {"household_id": ""}, "required"),
+    # fromisoformat would take these; the card, the PDF and the MNB1 file print YYYY-MM-DD.
+    ("households[0].members[0].birth_date",
+     {"members": [pb.Member(resident_code=new_code(), name="x", birth_date="19800101", sex=pb.SEX_MALE)]},
+     "YYYY-MM-DD"),
+    ("households[0].members[0].birth_date",
+     {"members": [pb.Member(resident_code=new_code(), name="x", birth_date="1980-W01-2", sex=pb.SEX_MALE)]},
+     "YYYY-MM-DD"),
 ])
 async def test_a_bad_mailing_list_is_refused_naming_the_field(notice, field, change, rule):
     h = dict(household_id="HBAD", address="東京都", postal_code="1000001",
@@ -113,6 +86,7 @@ async def test_a_bad_mailing_list_is_refused_naming_the_field(notice, field, cha
             municipality_code=MUNICIPALITY, households=[pb.Household(**h)]))
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in e.value.details() and rule in e.value.details()
+    assert not any(m.birth_date in e.value.details() for m in change.get("members", []))  # the rule, not the value
 
 
 async def test_a_return_for_a_mailing_never_posted_or_unknown_is_refused(notice):
@@ -145,3 +119,19 @@ async def test_print_status_out_of_order_is_refused(notice):
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await notice.stub().ExportPrintBatch(pb.ExportPrintBatchRequest())
     assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_an_export_that_fails_before_its_commit_leaves_no_file_and_the_envelopes_prepared(notice, tmp_path,
+                                                                                                 monkeypatch):
+    notice.clock.set(START)
+    hid, _ = await notice.household(1)
+
+    async def failing_commit(*_args: object) -> None:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(notice.service.repo, "insert_batch", failing_commit)
+    with pytest.raises(ConnectionError):
+        await notice.service.export_batch([MUNICIPALITY], tmp_path, with_pdfs=True)
+    # Nothing for the vendor's agent to pick up: the same envelopes go out once, in the next batch.
+    assert list(tmp_path.iterdir()) == []
+    assert (await notice.wait_mailing(hid)).status == "prepared"

@@ -9,7 +9,7 @@ import pytest
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_runtime.grpc_server import error_reason
 
-from .conftest import MUNICIPALITY, OPERATOR, START
+from .conftest import MUNICIPALITY, OPERATOR, START, wait_events
 
 
 def resolve(notice, m, person, finding, preference="", address="", postal=""):
@@ -40,6 +40,23 @@ async def test_returned_mail_is_held_three_months_then_return_registered_and_dis
     r = await notice.stub().RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY,
                                                                   resident_code=people[0].resident_code))
     assert (r.kind, r.fee_yen) == ("reissue", 500)
+
+
+async def test_expiry_registers_and_disposes_only_the_cards_still_held_in_the_envelope(notice):
+    notice.clock.set(START)
+    m, (gone, held) = await notice.returned(n=2)
+    await resolve(notice, m, gone, "collected_at_counter")
+    notice.clock.set(dt.datetime(2016, 1, 20, 1, 0, tzinfo=dt.UTC))
+    assert (await notice.stub(OPERATOR).ExpireReturnedMail(pb.ExpireReturnedMailRequest())).disposed >= 1
+    assert (await status_of(notice, m.mailing_id)).status == "disposed"
+    got = await wait_events(notice.nats_url, m.mailing_id, ["mailing.disposed", "card.disposed"])
+    assert got.count("card.return_registered") == 1 and got.count("card.disposed") == 1
+    assert got.index("card.disposed") < got.index("mailing.disposed")
+    # The handed-over card is still the person's; the held one is cancelled: a new card for either is a re-issue.
+    for p in (gone, held):
+        r = await notice.stub().RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY,
+                                                                      resident_code=p.resident_code))
+        assert (r.kind, r.fee_yen) == ("reissue", 500)
 
 
 async def test_returned_card_collected_at_the_counter_is_handed_over(notice):

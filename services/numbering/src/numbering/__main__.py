@@ -47,8 +47,7 @@ async def serve(settings: NumberingSettings, *, ready: asyncio.Event | None = No
 
     server = PlatformServer(settings.grpc, bindings(service, chunk_limit=settings.bulk_chunk_limit),
                             checks={"database": repo.ping, "nats": nats_check(nc)})
-    # Event ids must be unique per database: the region and the database name say which.
-    relay = OutboxRelay(engine=engine, table=outbox, js=js, origin=f"{settings.region_name}-{engine.url.database}")
+    relay = OutboxRelay.for_region(settings.region_name, engine=engine, table=outbox, js=js)
     await host("numbering", server, loops=[relay.run], cleanup=[nc.drain, engine.dispose], ready=ready, stop=stop,
                log=log, region_digit=settings.region_digit)
 

@@ -46,8 +46,9 @@ class Command:
     extended: bool
 
     @property
-    def max_response(self) -> int:
-        return 0 if self.le is None else self.le
+    def le_is_max(self) -> bool:
+        """Le was 00 (short) or 00 00 (extended): "all there is", so a shorter answer is no warning."""
+        return self.le == (65536 if self.extended else 256)
 
 
 def parse(apdu: bytes) -> Command:

@@ -60,6 +60,24 @@ class VirtualCard:
         self._lock = threading.Lock()
         self._key_cache: dict[str, rsa.RSAPrivateKey] = {}
         self.atr = ATR
+        # (CLA, INS) -> handler; `_dispatch` has narrowed CLA to 00 (ISO) or 80 (proprietary) before the look-up
+        self._handlers: dict[tuple[int, int], Callable[[Command], tuple[bytes, int]]] = {
+            (0x00, 0xA4): self._select,
+            (0x00, 0xB0): self._read_binary,
+            (0x00, 0xB2): self._read_record,
+            (0x00, 0x20): self._verify,
+            (0x00, 0x24): self._change_reference_data,
+            (0x00, 0x84): self._get_challenge,
+            (0x00, 0x82): self._external_authenticate,
+            (0x80, 0x2A): self._compute_signature,
+            (0x80, 0x0E): self._perso_erase,
+            (0x80, 0xD6): self._perso_write,
+            (0x80, 0xE2): self._perso_append_record,
+            (0x80, 0x47): self._perso_key_pair,
+            (0x80, 0xDA): self._perso_set_pin,
+            (0x80, 0x2C): self._perso_reset_pin,
+            (0x80, 0xE6): self._perso_lock,
+        }
 
     # -- power ---------------------------------------------------------------------------------------
     def power_on(self) -> None:
@@ -94,27 +112,7 @@ class VirtualCard:
             raise CardError(A.SW_SM_NOT_SUPPORTED)
         if cla & 0x03:  # logical channels other than 0
             raise CardError(A.SW_CLA_NOT_SUPPORTED)
-        if cla == 0x00:
-            handler = {
-                0xA4: self._select,
-                0xB0: self._read_binary,
-                0xB2: self._read_record,
-                0x20: self._verify,
-                0x24: self._change_reference_data,
-                0x84: self._get_challenge,
-                0x82: self._external_authenticate,
-            }.get(c.ins)
-        else:
-            handler = {
-                0x2A: self._compute_signature,
-                0x0E: self._perso_erase,
-                0xD6: self._perso_write,
-                0xE2: self._perso_append_record,
-                0x47: self._perso_key_pair,
-                0xDA: self._perso_set_pin,
-                0x2C: self._perso_reset_pin,
-                0xE6: self._perso_lock,
-            }.get(c.ins)
+        handler = self._handlers.get((cla, c.ins))  # cla is 00 or 80 here
         if handler is None:
             raise CardError(A.SW_INS_NOT_SUPPORTED)
         return handler(c)
@@ -147,6 +145,20 @@ class VirtualCard:
                 return ef
         raise CardError(A.SW_FILE_NOT_FOUND)
 
+    def _target(self, sfi: int | None, kind: Kind) -> EF:
+        """The EF a command names by short EF identifier, or the current EF when it names none; of `kind`."""
+        ef = self._current(kind) if sfi is None else self._ef_by_sfi(sfi)
+        if ef.kind is not kind:
+            raise CardError(A.SW_INCOMPATIBLE_FILE)  # keys and PINs can never be read out
+        return ef
+
+    def _read_access(self, sfi: int | None, kind: Kind) -> EF:
+        """The EF a READ names, after its access rule; it becomes the current EF."""
+        ef = self._target(sfi, kind)
+        self._check_access(ef)
+        self._session.ef = ef
+        return ef
+
     def _check_access(self, ef: EF) -> None:
         if ef.acl and not (self._session.verified & set(ef.acl)):
             raise CardError(A.SW_SECURITY_NOT_SATISFIED)
@@ -155,6 +167,19 @@ class VirtualCard:
     def _no_data(c: Command) -> None:
         if c.data:
             raise CardError(A.SW_WRONG_LENGTH)
+
+    @staticmethod
+    def _expect_le(c: Command) -> int:
+        """A case 2 command (Le, no data): returns Ne."""
+        if c.data or c.le is None:
+            raise CardError(A.SW_WRONG_LENGTH)
+        return c.le
+
+    @staticmethod
+    def _up_to_le(data: bytes, c: Command, le: int) -> tuple[bytes, int]:
+        """At most Ne bytes; fewer than an explicit Le warns 62 82 (ISO 7816-4), fewer than "all" does not."""
+        chunk = data[:le]
+        return chunk, A.SW_END_OF_FILE if len(chunk) < le and not c.le_is_max else A.SW_OK
 
     # -- SELECT --------------------------------------------------------------------------------------
     def _select(self, c: Command) -> tuple[bytes, int]:
@@ -184,62 +209,39 @@ class VirtualCard:
 
     # -- READ BINARY / READ RECORD -------------------------------------------------------------------
     def _read_binary(self, c: Command) -> tuple[bytes, int]:
-        self._no_data(c)
-        if c.le is None:
-            raise CardError(A.SW_WRONG_LENGTH)
+        le = self._expect_le(c)
         if c.p1 & 0x80:  # short EF identifier in P1, offset in P2; the EF becomes current
             if c.p1 & 0x60:
                 raise CardError(A.SW_INCORRECT_P1P2)
-            ef = self._ef_by_sfi(c.p1 & 0x1F)
-            offset = c.p2
+            sfi, offset = c.p1 & 0x1F, c.p2
         else:
-            ef = self._session.ef or self._current(Kind.BINARY)
-            offset = (c.p1 << 8) | c.p2
-        if ef.kind is not Kind.BINARY:
-            raise CardError(A.SW_INCOMPATIBLE_FILE)  # keys and PINs can never be read out
-        self._check_access(ef)
-        self._session.ef = ef
+            sfi, offset = None, (c.p1 << 8) | c.p2
+        ef = self._read_access(sfi, Kind.BINARY)
         content = self.state.files.get(self._k(ef), b"")
         if offset > len(content) or (offset == len(content) and content):
             raise CardError(A.SW_WRONG_P1P2)
-        chunk = content[offset : offset + c.le]
-        wildcard = c.le == (65536 if c.extended else 256)
-        if len(chunk) < c.le and not wildcard:
-            return chunk, A.SW_END_OF_FILE
-        return chunk, A.SW_OK
+        return self._up_to_le(content[offset:], c, le)
 
     def _read_record(self, c: Command) -> tuple[bytes, int]:
-        self._no_data(c)
-        if c.le is None:
-            raise CardError(A.SW_WRONG_LENGTH)
+        le = self._expect_le(c)
         if c.p1 == 0 or (c.p2 & 0x07) != 0x04:  # only "record number in P1"
             raise CardError(A.SW_INCORRECT_P1P2)
         sfi = c.p2 >> 3
         if sfi == 0x1F:
             raise CardError(A.SW_INCORRECT_P1P2)
-        ef = self._ef_by_sfi(sfi) if sfi else self._current(Kind.RECORD)
-        if ef.kind is not Kind.RECORD:
-            raise CardError(A.SW_INCOMPATIBLE_FILE)
-        self._check_access(ef)
-        self._session.ef = ef
+        ef = self._read_access(sfi or None, Kind.RECORD)
         records = self.state.records.get(self._k(ef), [])
         if c.p1 > len(records):
             raise CardError(A.SW_RECORD_NOT_FOUND)
-        rec = records[c.p1 - 1]
-        wildcard = c.le == (65536 if c.extended else 256)
-        if len(rec) > c.le or (len(rec) < c.le and not wildcard):
-            # ISO 7816-4: the record length differs from Le
-            return rec[: c.le], A.SW_END_OF_FILE if len(rec) < c.le else A.SW_OK
-        return rec, A.SW_OK
+        return self._up_to_le(records[c.p1 - 1], c, le)
 
     # -- PINs ----------------------------------------------------------------------------------------
-    def _pin_ef(self, c: Command) -> EF:
-        if c.p1 != 0x00:
-            raise CardError(A.SW_INCORRECT_P1P2)
-        if c.p2 == 0x80:
+    def _pin_ef(self, p2: int) -> EF:
+        """P2 80: the current EF; 80|SFI: that PIN EF without a SELECT."""
+        if p2 == 0x80:
             return self._current(Kind.PIN)
-        if c.p2 & 0x80 and 0 < c.p2 & 0x1F < 0x1F and not c.p2 & 0x60:
-            ef = self._ef_by_sfi(c.p2 & 0x1F)
+        if p2 & 0x80 and 0 < p2 & 0x1F < 0x1F and not p2 & 0x60:
+            ef = self._ef_by_sfi(p2 & 0x1F)
             if ef.kind is not Kind.PIN:
                 raise CardError(A.SW_REF_DATA_NOT_FOUND)
             return ef
@@ -248,7 +250,9 @@ class VirtualCard:
     def _verify(self, c: Command) -> tuple[bytes, int]:
         if c.le is not None:
             raise CardError(A.SW_WRONG_LENGTH)
-        ef = self._pin_ef(c)
+        if c.p1 != 0x00:
+            raise CardError(A.SW_INCORRECT_P1P2)
+        ef = self._pin_ef(c.p2)
         assert ef.pin_rule is not None
         pin = self.state.pins.get(self._k(ef))
         if pin is None:
@@ -275,7 +279,7 @@ class VirtualCard:
     def _change_reference_data(self, c: Command) -> tuple[bytes, int]:
         if c.le is not None or c.p1 != 0x01:  # P1=01: data is the new PIN only, after VERIFY (myna change_pin)
             raise CardError(A.SW_INCORRECT_P1P2 if c.le is None else A.SW_WRONG_LENGTH)
-        ef = self._pin_ef(Command(c.cla, c.ins, 0, c.p2, c.data, None, c.extended))
+        ef = self._pin_ef(c.p2)
         assert ef.pin_rule is not None
         pin = self.state.pins.get(self._k(ef))
         if pin is None or pin.tries_left == 0:
@@ -312,7 +316,7 @@ class VirtualCard:
         k = pk.key_size // 8
         if len(c.data) > k - 11:  # PKCS#1 v1.5 needs at least 8 bytes of FF padding
             raise CardError(A.SW_WRONG_LENGTH)
-        if c.le < k and c.le != (65536 if c.extended else 256):
+        if c.le < k and not c.le_is_max:
             raise CardError(A.SW_WRONG_LENGTH)
         return self._sign_pkcs1(pk, bytes(c.data)), A.SW_OK
 
@@ -408,10 +412,7 @@ class VirtualCard:
         if not c.data or c.le is not None or len(c.data) > 254:
             raise CardError(A.SW_WRONG_LENGTH)
         self._perso()
-        sfi = c.p2 >> 3
-        ef = self._ef_by_sfi(sfi) if sfi else self._current(Kind.RECORD)
-        if ef.kind is not Kind.RECORD:
-            raise CardError(A.SW_INCOMPATIBLE_FILE)
+        ef = self._target(c.p2 >> 3 or None, Kind.RECORD)
         recs = self.state.records.setdefault(self._k(ef), [])
         if len(recs) >= 254:
             raise CardError(A.SW_NOT_ENOUGH_MEMORY)
@@ -440,29 +441,25 @@ class VirtualCard:
         return modulus.to_bytes(RSA_BITS // 8, "big"), A.SW_OK
 
     def _perso_set_pin(self, c: Command) -> tuple[bytes, int]:
-        if c.p1 or c.p2:
-            raise CardError(A.SW_INCORRECT_P1P2)
-        if c.le is not None or not c.data:
-            raise CardError(A.SW_WRONG_LENGTH)
-        self._perso()
-        return self._store_pin(c.data)
+        return self._store_pin(c, allowed_when_locked=False)
 
     def _perso_reset_pin(self, c: Command) -> tuple[bytes, int]:
         """RESET RETRY COUNTER with a new PIN: the municipal counter's unblock; the only issuer command
         still allowed after personalisation is locked."""
+        return self._store_pin(c, allowed_when_locked=True)
+
+    def _store_pin(self, c: Command, *, allowed_when_locked: bool) -> tuple[bytes, int]:
+        """SET PIN / RESET RETRY COUNTER: the current PIN EF gets the value in the data, counter to max."""
         if c.p1 or c.p2:
             raise CardError(A.SW_INCORRECT_P1P2)
         if c.le is not None or not c.data:
             raise CardError(A.SW_WRONG_LENGTH)
-        self._perso(allowed_when_locked=True)
-        return self._store_pin(c.data)
-
-    def _store_pin(self, value: bytes) -> tuple[bytes, int]:
+        self._perso(allowed_when_locked=allowed_when_locked)
         ef = self._current(Kind.PIN)
         assert ef.pin_rule is not None
-        if not ef.pin_rule.accepts(value):
+        if not ef.pin_rule.accepts(c.data):
             raise CardError(A.SW_WRONG_DATA)
-        self.state.pins[self._k(ef)] = PinState(bytes(value), ef.pin_rule.max_tries)
+        self.state.pins[self._k(ef)] = PinState(bytes(c.data), ef.pin_rule.max_tries)
         self._session.verified.discard(ef.fid)
         self._save()
         return b"", A.SW_OK

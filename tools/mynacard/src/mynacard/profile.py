@@ -27,18 +27,17 @@ class Kind(Enum):
 class PinRule:
     pattern: re.Pattern[bytes]
     max_tries: int
-    description: str
 
     def accepts(self, value: bytes) -> bool:
         return self.pattern.fullmatch(value) is not None
 
 
 # 署名用 password: 6-16 characters A-Z/0-9, 5 tries; the 4-digit PINs: 3 tries (domain.md §3.4, design.md).
-SIGN_PASSWORD = PinRule(re.compile(rb"[A-Z0-9]{6,16}"), 5, "6-16 characters A-Z 0-9")
-FOUR_DIGITS = PinRule(re.compile(rb"[0-9]{4}"), 3, "4 digits")
+SIGN_PASSWORD = PinRule(re.compile(rb"[A-Z0-9]{6,16}"), 5)
+FOUR_DIGITS = PinRule(re.compile(rb"[0-9]{4}"), 3)
 # 照合番号A (the 12-digit number) and B (14 digits): retry counts are UNCONFIRMED; 10 chosen here.
-CHECK_A = PinRule(re.compile(rb"[0-9]{12}"), 10, "12 digits")
-CHECK_B = PinRule(re.compile(rb"[0-9]{14}"), 10, "14 digits")
+CHECK_A = PinRule(re.compile(rb"[0-9]{12}"), 10)
+CHECK_B = PinRule(re.compile(rb"[0-9]{14}"), 10)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ FORMAT_VERSION = 1
 
 @dataclass
 class PinState:
-    value: bytes
+    value: bytes = field(repr=False)  # the PIN stays out of reprs (tracebacks, logs)
     tries_left: int
 
 
@@ -30,10 +30,11 @@ class CardState:
     serial: str  # 製造番号, 13 characters
     issuer_public_key: bytes  # SubjectPublicKeyInfo DER of the key that may personalise this card
     locked: bool = False  # personalisation locked for good
-    files: dict[str, bytes] = field(default_factory=dict)
-    records: dict[str, list[bytes]] = field(default_factory=dict)
-    pins: dict[str, PinState] = field(default_factory=dict)
-    keys: dict[str, bytes] = field(default_factory=dict)  # PKCS#8 DER
+    # the number, the 4 facts, PINs and private keys: kept out of reprs (tracebacks, logs)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    records: dict[str, list[bytes]] = field(default_factory=dict, repr=False)
+    pins: dict[str, PinState] = field(default_factory=dict, repr=False)
+    keys: dict[str, bytes] = field(default_factory=dict, repr=False)  # PKCS#8 DER
 
     @classmethod
     def manufacture(cls, issuer_public_key: bytes, serial: str | None = None) -> CardState:

@@ -49,21 +49,19 @@ def _send(sock: socket.socket, payload: bytes) -> None:
     sock.sendall(struct.pack(">H", len(payload)) + payload)
 
 
-def serve_connection(sock: socket.socket, card: VirtualCard | InertCard | None) -> None:
-    """Answer vpcd on one connection until it closes. card=None is an empty slot."""
+def serve_connection(sock: socket.socket, card: VirtualCard | InertCard) -> None:
+    """Answer vpcd on one connection until it closes. Every slot holds a card (an empty one kills pcscd)."""
     with contextlib.suppress(EOFError, OSError):
         while True:
             (n,) = struct.unpack(">H", _recv_exact(sock, 2))
             msg = _recv_exact(sock, n)
             if n == 1:
                 if msg[0] == CTRL_ATR:
-                    _send(sock, card.atr if card is not None else b"")
-                elif card is not None and msg[0] in (CTRL_OFF, CTRL_ON, CTRL_RESET):
+                    _send(sock, card.atr)
+                elif msg[0] in (CTRL_OFF, CTRL_ON, CTRL_RESET):
                     card.power_on()  # every one of these clears the volatile security state
-            elif card is not None:
-                _send(sock, card.process(msg))
             else:
-                _send(sock, b"")
+                _send(sock, card.process(msg))
     with contextlib.suppress(OSError):
         sock.close()
 
@@ -83,7 +81,7 @@ class InertCard:
 
 
 class VpcdServer:
-    """Reverse mode: listen on 127.0.0.1:port (slot 0, the card) and port+1 (slot 1, empty)."""
+    """Reverse mode: listen on 127.0.0.1:port (slot 0, the card) and port+1 (slot 1, an `InertCard`)."""
 
     def __init__(self, card: VirtualCard, port: int, host: str = "127.0.0.1") -> None:
         self.card = card
