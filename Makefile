@@ -3,12 +3,14 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
+# uv from PATH, else the pinned copy scripts/setup.sh put in a private venv.
+UV ?= $(or $(shell command -v uv 2>/dev/null),var/uv/bin/uv)
 # Workspace packages, installed editable on top of the pinned third-party set.
 PACKAGES := $(sort $(dir $(wildcard gen/python/pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)))
 
 .PHONY: setup run demo test test-unit lint proto check-generated charts bench lock clean
 
-setup:  ## install system packages (apt), uv, the venv, pinned Python packages and the workspace
+setup:  ## install system packages (apt), uv, the venv, pinned Python packages and the workspace (= bash scripts/setup.sh)
 	bash scripts/setup.sh
 
 run:  ## the whole platform on this machine: embedded PostgreSQL + NATS, migrations, every service; Ctrl-C stops
@@ -22,7 +24,7 @@ test-unit:
 
 lint:  ## ruff and mypy (strict) on our code
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy libs/runtime/src services/numbering/src services/notice/src services/jpki/src tools/devstack/src tools/cli/src
+	$(VENV)/bin/mypy libs/runtime/src libs/codes/src services/numbering/src services/notice/src services/jpki/src tools/devstack/src tools/cli/src
 
 proto:  ## regenerate gen/python from proto/ (after buf lint)
 	$(VENV)/bin/buf lint proto
@@ -47,8 +49,8 @@ bench:  ## benchmarks print figures next to a baseline measured in the same run
 	$(PY) bench/ocsp/run.py
 
 lock:  ## re-pin every dependency (uv.lock stays out of git; requirements.txt has no registry address)
-	uv lock
-	uv export --no-emit-workspace --no-hashes --all-packages --all-groups --all-extras --no-header --no-annotate -o requirements.txt
+	$(UV) lock
+	$(UV) export --no-emit-workspace --no-hashes --all-packages --all-groups --all-extras --no-header --no-annotate -o requirements.txt
 
 clean:
 	rm -rf var/gen-check .pytest_cache .mypy_cache .ruff_cache

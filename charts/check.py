@@ -3,10 +3,11 @@
 
 1. `helm lint --strict` (Helm SDK in process, helm-python-sdk) for every region's values;
 2. render the chart for east, west, east+dev and east's failover release;
-3. validate every rendered document: Kubernetes kinds with kubernetes-validate in strict mode against a pinned
+3. check that the chart's NATS users (files/nats-users.json) are the runtime's table;
+4. validate every rendered document: Kubernetes kinds with kubernetes-validate in strict mode against a pinned
    Kubernetes version (unknown fields fail), CloudNativePG `Cluster` with our own JSON schema
    (charts/schemas/); a kind that neither knows fails, so nothing reaches a cluster unchecked;
-4. print documents per kind, and exit 1 with every problem listed on any failure.
+5. print documents per kind, and exit 1 with every problem listed on any failure.
 
 No network: no chart repository, no cluster, no schema download (kubernetes-validate bundles its schemas).
 """
@@ -182,11 +183,30 @@ def validate(rendered: Rendered, kube_version: str, report: Report) -> None:
             report.problems.append(f"{where}: {_at(exc)}: {exc.message}")
 
 
+def check_nats_users(chart: Path, report: Report) -> None:
+    """The chart's NATS users are the runtime's table (mynumber_runtime.nats_identity), not a hand-kept copy."""
+    sys.path.insert(0, str(HERE))
+    try:
+        import nats_users
+    finally:
+        sys.path.remove(str(HERE))
+    path = chart / nats_users.FILE
+    try:
+        expected = nats_users.text()
+    except ImportError as exc:
+        report.problems.append(f"{path.name}: cannot read the runtime's NATS table ({exc})")
+        return
+    if not path.is_file() or path.read_text(encoding="utf-8") != expected:
+        report.problems.append(f"{path.relative_to(chart)} differs from mynumber_runtime.nats_identity: "
+                               "run charts/nats_users.py > charts/mynumber/files/nats-users.json")
+
+
 def run(chart: Path = CHART, value_sets: Mapping[str, Sequence[str]] | None = None,
         kube_version: str = KUBE_VERSION) -> Report:
     """Lint, render and validate every value set; never raises for a chart problem (it is in the report)."""
     _hermetic_helm_env()
     report = Report()
+    check_nats_users(chart, report)
     for set_name, files in (value_sets or VALUE_SETS).items():
         try:
             values = load_values(chart, files)

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from mynumber_codes import ResidentCodeRule, individual_number_check_digit
 from mynumber_runtime.clock import FixedClock
 from mynumber_runtime.crypto import FieldSealer, KeyedHash
 from mynumber_runtime.db import create_async_engine, migrate
@@ -29,11 +30,13 @@ from mynumber_runtime.identity import Caller
 from mynumber_runtime.keystore import load_sealer
 from mynumber_runtime.testing.servers import scratch_dir
 from notice.__main__ import MIGRATIONS
+from notice.events import Assigned
 from notice.models import data_keys
 from notice.repository import NoticeRepository
 from notice.service import HouseholdIn, MemberIn, NoticeService
 
 MUNICIPALITY = "131016"
+RULE = ResidentCodeRule()
 SIZES = [1, 1, 1, 2, 2, 2, 3, 3, 4, 4]
 
 
@@ -42,10 +45,11 @@ def chunk_of(first: int, n: int) -> tuple[list[HouseholdIn], list[str], list[str
     for h in range(first, first + n):
         members = []
         for i in range(SIZES[h % 10]):
-            code = f"{h * 4 + i:011d}"
+            code = RULE.make(f"{h * 4 + i:010d}")  # valid codes: the mailing list refuses anything else
             members.append(MemberIn(resident_code=code, name=f"試験 太郎{i}", birth_date="1980-04-01", sex=1 + i % 2))
             codes.append(code)
-            numbers.append(f"{(h * 4 + i) * 7919 % 10**12:012d}")
+            base = f"{(h * 4 + i) * 7919 % 10**11:011d}"
+            numbers.append(base + individual_number_check_digit(base))
         hh.append(HouseholdIn(household_id=f"H{h:09d}", address=f"東京都千代田区千代田{h % 9 + 1}-{h % 97 + 1}",
                               postal_code="1000001", members=members))
     return hh, codes, numbers
@@ -66,12 +70,12 @@ async def run(url: str, households: int, chunk: int, out: Path) -> None:
         await service.submit_mailing_list(caller, MUNICIPALITY, hh)
         t1 = time.perf_counter()
         async with repo.begin() as conn:
-            await service.on_number_assigned(conn, [MUNICIPALITY] * len(codes), codes, numbers,
-                                             dt.datetime(2015, 10, 5, tzinfo=dt.UTC))
+            await service.on_number_assigned(conn, Assigned([MUNICIPALITY] * len(codes), codes, numbers,
+                                                            dt.datetime(2015, 10, 5, tzinfo=dt.UTC)))
         t_list += t1 - t0
         t_numbers += time.perf_counter() - t1
     t0 = time.perf_counter()
-    result = await service.export_batch([MUNICIPALITY], out, with_pdfs=False)
+    result = await service.export_batch(Caller("operator", "bench"), [MUNICIPALITY], out, with_pdfs=False)
     t_export = time.perf_counter() - t0
     await engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

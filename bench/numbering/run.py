@@ -26,12 +26,13 @@ import numpy as np
 import psycopg
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+from mynumber_codes import ResidentCodeRule
 from mynumber_runtime.db import migrate
+from mynumber_runtime.devca import Credentials, DevCA
 from mynumber_runtime.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from mynumber_runtime.grpc_server import client_channel
 from mynumber_runtime.testing.servers import scratch_dir
 from numbering.__main__ import MIGRATIONS
-from numbering.codes import ResidentCodeRule
 
 MUNICIPALITY = "131016"
 
@@ -52,13 +53,14 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def stream(target: str, codes: list[str], chunk: int) -> tuple[float, pb.BulkProgress]:
+async def stream(target: str, client: Credentials, codes: list[str], chunk: int) -> tuple[float, pb.BulkProgress]:
     async def requests():
         for i in range(0, len(codes), chunk):
             yield pb.AssignNumbersRequest(municipality_code=MUNICIPALITY, resident_codes=codes[i : i + chunk])
 
     last = pb.BulkProgress()
-    async with client_channel(target, caller=f"municipality:{MUNICIPALITY}") as ch:
+    async with client_channel(target, ca_file=client.ca_file, cert_file=client.cert_file,
+                              key_file=client.key_file) as ch:
         await asyncio.wait_for(ch.channel_ready(), 60)
         started = time.perf_counter()
         next_report = 100_000
@@ -107,15 +109,21 @@ def main() -> None:
         (root / "numbering.key").write_text(os.urandom(32).hex())
         (root / "events.key").write_text(os.urandom(32).hex())
         port = free_port()
+        # As in production: mTLS (a throwaway dev CA) and numbering's own NATS user.
+        ca = DevCA(root / "devca")
+        tls, nats_user = ca.issue("service:numbering", server=True), nats.settings("numbering")
         env = dict(os.environ, NUMBERING_DATABASE__URL=pg.url, NUMBERING_NATS__URL=nats.url,
-                   NUMBERING_GRPC__LISTEN=f"127.0.0.1:{port}", NUMBERING_GRPC__INSECURE_LOCAL="true",
+                   NUMBERING_NATS__USER="numbering", NUMBERING_NATS__PASSWORD_FILE=str(nats_user.password_file),
+                   NUMBERING_GRPC__LISTEN=f"127.0.0.1:{port}", NUMBERING_GRPC__TLS_CERT_FILE=str(tls.cert_file),
+                   NUMBERING_GRPC__TLS_KEY_FILE=str(tls.key_file), NUMBERING_GRPC__TLS_CLIENT_CA_FILE=str(tls.ca_file),
                    NUMBERING_KEYS_FILE=str(root / "numbering.key"), NUMBERING_EVENTS_KEY_FILE=str(root / "events.key"),
                    NUMBERING_LOG_LEVEL="WARNING")
         service = subprocess.Popen([sys.executable, "-m", "numbering"], env=env)
         print(f"generating {args.residents:,} synthetic residents ...", flush=True)
         codes = synthetic_codes(args.residents, args.seed)
         print(f"streaming in chunks of {args.chunk:,} to the numbering service (pid {service.pid}) ...", flush=True)
-        elapsed, progress = asyncio.run(stream(f"127.0.0.1:{port}", codes, args.chunk))
+        elapsed, progress = asyncio.run(stream(f"127.0.0.1:{port}", ca.issue(f"municipality:{MUNICIPALITY}"), codes,
+                                                   args.chunk))
         del codes
         rate = progress.received / elapsed
         # Wait for the relay to publish every outbox event.

@@ -142,7 +142,9 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
     from jpki.profiles import CaKind
     from jpki.service import Issued, IssueRequest, RevocationCause
     from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
+    from mynumber_codes import DEFAULT_RESIDENT_CODE_RULE
     from mynumber_runtime.db import migrate
+    from mynumber_runtime.identity import Caller
     from mynumber_runtime.settings import DatabaseSettings
 
     (work / "pin").write_text("123456")
@@ -170,7 +172,8 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
     expiry = dt.date.today() + dt.timedelta(days=3650)
 
     def req(i: int) -> IssueRequest:
-        return IssueRequest(kind=CaKind.AUTH, card_id=f"bench-{i}", resident_code=f"{10_000_000_000 + i}",
+        return IssueRequest(kind=CaKind.AUTH, card_id=f"bench-{i}",
+                            resident_code=DEFAULT_RESIDENT_CODE_RULE.make(f"{1_000_000_000 + i}"),
                             partition=part, birth_date=dt.date(1980, 1, 1) + dt.timedelta(days=i % 9000),
                             card_expiry=expiry, public_key_der=keys[i])
 
@@ -186,20 +189,21 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
     issued = []
     t = time.perf_counter()
     for i in range(half):
-        issued.append(await service.issue(req(i), actor="service:bench"))
+        issued.append(await service.issue(req(i), caller=Caller("service", "issuance")))
     issue_s = time.perf_counter() - t
     gate = asyncio.Semaphore(8)
 
     async def issue_gated(i: int) -> Issued:
         async with gate:
-            return await service.issue(req(i), actor="service:bench")
+            return await service.issue(req(i), caller=Caller("service", "issuance"))
 
     t = time.perf_counter()
     issued += await asyncio.gather(*(issue_gated(i) for i in range(half, n_certs)))
     issue_concurrent_s = time.perf_counter() - t
     revoked = issued[::10]
     for c in revoked:
-        await service.revoke(CaKind.AUTH, c.serial, RevocationCause.LOSS_OR_COMPROMISE, actor="operator:bench")
+        await service.revoke(CaKind.AUTH, c.serial, RevocationCause.LOSS_OR_COMPROMISE,
+                             caller=Caller("operator", "bench"))
 
     # The same CA and certificates for `openssl ocsp -index`: a responder certificate from our CA (signed in the
     # HSM) whose key openssl can read, and an index.txt with the same statuses.

@@ -407,7 +407,9 @@ def test_nats_gateway_points_each_region_at_the_other_and_mirrors_east_streams(r
     west_streams = one(report, "west", "ConfigMap", "jetstream-streams")["data"]
     homed = {yaml.safe_load(v)["name"] for v in east_streams.values()}
     mirrored = {yaml.safe_load(v)["mirror"]["name"] for v in west_streams.values()}
-    assert homed == mirrored == {"MYNUMBER_NUMBERING", "MYNUMBER_JPKI", "MYNUMBER_NOTICE"}
+    assert homed == mirrored == {"MYNUMBER_NUMBERING", "MYNUMBER_JPKI", "MYNUMBER_NOTICE", "MYNUMBER_DEADLETTER"}
+    deadletter = yaml.safe_load(east_streams["MYNUMBER_DEADLETTER.json"])
+    assert deadletter["subjects"] == ["mynumber.deadletter.>"] and deadletter["placement"] == {"cluster": "east"}
     assert all(yaml.safe_load(v)["placement"] == {"cluster": "west"} for v in west_streams.values())
 
 
@@ -546,7 +548,6 @@ def test_jpki_responder_settings_validate_in_its_image_and_hold_only_what_it_rea
     # The image presets JPKI_GRPC__LISTEN=0.0.0.0:50051; the pod turns gRPC off, so no mTLS files are needed.
     settings = settings_of(responder, "jpki", JpkiSettings, "JPKI_", monkeypatch)
     assert settings.grpc.listen == "" and settings.grpc.tls_cert_file is None
-    assert not settings.grpc.insecure_local
     assert settings.http.listen_host == "0.0.0.0"
     assert secret_behind(responder, settings.database.url_file) == f"pg-jpki-{region}-app"
     assert secret_behind(responder, settings.keys_file) == "jpki-keys"
@@ -585,3 +586,234 @@ def test_failover_release_runs_the_responder_on_the_promoted_jpki_standby(report
                 if f.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
                 == "mynumber-east-dr"}
     assert admitted == {"jpki", "jpki-responder"}
+
+
+# --- NATS: one user per service, each publishing only its own subjects ------------------------------------------
+
+NATS_SERVICES = ("numbering", "notice", "jpki", "issuance", "gateway", "convenience-cert", "resident")
+
+
+def subject_allowed(subject: str, patterns: list[str]) -> bool:
+    """NATS subject matching: `*` is one token, `>` one or more trailing tokens."""
+    tokens = subject.split(".")
+    for pattern in patterns:
+        parts = pattern.split(".")
+        if parts[-1] == ">" and len(tokens) >= len(parts) and all(
+                p in ("*", t) for p, t in zip(parts[:-1], tokens, strict=False)):
+            return True
+        if len(parts) == len(tokens) and all(p in ("*", t) for p, t in zip(parts, tokens, strict=True)):
+            return True
+    return False
+
+
+def nats_permissions(report: Any, region: str) -> dict[str, dict[str, list[str]]]:
+    """Each user's publish and subscribe allow-lists as the rendered NATS configuration grants them."""
+    data = one(report, region, "ConfigMap", "nats-config")["data"]
+    out: dict[str, dict[str, list[str]]] = {}
+    for key, value in data.items():
+        if key.startswith("perm-") and key.endswith(".json"):
+            perm = yaml.safe_load(value)
+            out[key[len("perm-"):-len(".json")]] = {"publish": perm["publish"]["allow"],
+                                                    "subscribe": perm["subscribe"]["allow"]}
+    return out
+
+
+def render_nats_auth(report: Any, region: str, target: Path,
+                     passwords: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the NATS pod's init script (render-auth.sh, as rendered) on password files under `target`."""
+    data = one(report, region, "ConfigMap", "nats-config")["data"]
+    template, users, conf = target / "template", target / "users", target / "conf"
+    for d in (template, users, conf):
+        d.mkdir(parents=True, exist_ok=True)
+    for key, value in data.items():
+        (template / key).write_text(value, encoding="utf-8")
+    for user, password in passwords.items():
+        (users / user).mkdir(exist_ok=True)
+        (users / user / "password").write_text(password + "\n", encoding="utf-8")
+    env = {"PATH": os.environ["PATH"], "NATS_TEMPLATE_DIR": str(template), "NATS_USERS_DIR": str(users),
+           "NATS_CONFIG_DIR": str(conf)}
+    return subprocess.run(["/bin/sh", str(template / "render-auth.sh")], env=env, capture_output=True, text=True,
+                          timeout=30)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_a_service_user_cannot_publish_another_services_subjects_in_the_rendered_config(
+        report: Any, region: str) -> None:
+    perms = nats_permissions(report, region)
+    assert set(NATS_SERVICES) | {"operator"} == set(perms)
+    for svc in NATS_SERVICES:
+        publish = perms[svc]["publish"]
+        assert subject_allowed(f"mynumber.{svc}.v1.person.changed", publish), svc
+        assert subject_allowed(f"mynumber.deadletter.{svc}.v1.person.changed", publish), svc
+        for other in NATS_SERVICES:
+            if other != svc:
+                assert not subject_allowed(f"mynumber.{other}.v1.person.changed", publish), (svc, other)
+                assert not subject_allowed(f"mynumber.deadletter.{other}.v1.x", publish), (svc, other)
+        # Nothing wide: no stream deletion, no purge, no other service's stream configuration, no `>` at all.
+        assert not any(p in (">", "mynumber.>", "$JS.API.>") for p in publish), svc
+        assert not subject_allowed("$JS.API.STREAM.DELETE.MYNUMBER_NUMBERING", publish)
+        assert not subject_allowed("$JS.API.STREAM.PURGE.MYNUMBER_DEADLETTER", publish)
+        assert not subject_allowed("$JS.API.STREAM.UPDATE.MYNUMBER_DEADLETTER", publish)
+        # Replies only on its own inbox: no one reads another user's fetched events or acknowledgements.
+        assert perms[svc]["subscribe"] == [f"_INBOX.{svc}.>"]
+    assert not subject_allowed("$JS.API.STREAM.UPDATE.MYNUMBER_NUMBERING", perms["notice"]["publish"])
+    assert subject_allowed("$JS.API.CONSUMER.CREATE.MYNUMBER_NUMBERING.notice.mynumber.numbering.v1.number.assigned",
+                           perms["notice"]["publish"])
+    assert not subject_allowed("$JS.API.CONSUMER.CREATE.MYNUMBER_NUMBERING.notice.mynumber.numbering.>",
+                               perms["notice"]["publish"])
+    # operator: the JetStream API for SRE tools, but no service's events.
+    assert not any(subject_allowed(f"mynumber.{s}.v1.x", perms["operator"]["publish"]) for s in NATS_SERVICES)
+
+
+def test_chart_nats_users_are_the_runtime_table_make_run_and_the_tests_use() -> None:
+    spec = importlib.util.spec_from_file_location("charts_nats_users", CHARTS / "nats_users.py")
+    assert spec and spec.loader
+    nats_users = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nats_users)
+    assert (CHARTS / "mynumber" / nats_users.FILE).read_text(encoding="utf-8") == nats_users.text(), \
+        "charts/mynumber/files/nats-users.json is stale: run charts/nats_users.py"
+
+
+def test_a_drifted_nats_table_fails_the_check(chart_copy: Path) -> None:
+    replace_in(chart_copy / "files" / "nats-users.json", '"mynumber.notice.>"', '"mynumber.>"')
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert any("nats-users.json" in p and "charts/nats_users.py" in p for p in result.problems), result.problems
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_each_service_pod_mounts_only_its_own_nats_password_and_its_settings_point_at_it(
+        report: Any, region: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jpki.settings import JpkiSettings
+    from notice.settings import NoticeSettings
+    from numbering.settings import NumberingSettings
+
+    classes = {"numbering": (NumberingSettings, "NUMBERING_"), "notice": (NoticeSettings, "NOTICE_"),
+               "jpki": (JpkiSettings, "JPKI_")}
+    for svc, (cls, prefix) in classes.items():
+        d = one(report, region, "Deployment", svc)
+        settings = settings_of(d, svc, cls, prefix, monkeypatch)
+        assert settings.nats.user == svc
+        assert secret_behind(d, settings.nats.password_file) == f"nats-user-{svc}"
+        mounted = {v["secret"]["secretName"] for v in volumes_of(d).values() if "secret" in v}
+        assert {s for s in mounted if s.startswith("nats-user-")} == {f"nats-user-{svc}"}
+    # No NATS for the workloads that do not use it: no password either.
+    for name in ("gateway", "jpki-responder"):
+        d = one(report, region, "Deployment", name)
+        assert not [s for s in volumes_of(d).values() if s.get("secret", {}).get("secretName", "").startswith("nats")]
+    # The NATS server reads every password in its init container only; the server container mounts none.
+    nats = one(report, region, "StatefulSet", "nats")
+    users = {v["secret"]["secretName"] for v in volumes_of(nats).values() if "secret" in v} - {"nats-gateway-tls"}
+    assert users == {f"nats-user-{u}" for u in (*NATS_SERVICES, "operator")}
+    server_mounts = {m["name"] for m in container(nats)["volumeMounts"]}
+    assert not [n for n in server_mounts if n.startswith("user-")]
+    assert volumes_of(nats)["config"]["emptyDir"]["medium"] == "Memory"
+    # The streams Job acts as operator.
+    job = one(report, region, "Job", "jetstream-streams")
+    assert volumes_of(job)["nats-user"]["secret"]["secretName"] == "nats-user-operator"
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_no_nats_password_literal_in_rendered_manifests(report: Any, region: str) -> None:
+    conf = one(report, region, "ConfigMap", "nats-config")["data"]["nats.conf"]
+    settings = [line for line in conf.splitlines() if not line.strip().startswith("#")]
+    # Only `include auth.conf`, made at pod start from the Secrets.
+    assert not [line for line in settings if "password" in line or "authorization" in line]
+    assert "include auth.conf" in settings
+    for name, spec in pod_specs(report, region):
+        for c in [*spec.get("initContainers", []), *spec["containers"]]:
+            for e in c.get("env", []):
+                assert "PASSWORD" not in e["name"] or (e["name"].endswith("_FILE") and "value" in e
+                                                        and e["value"].startswith("/")), (name, e["name"])
+
+
+def test_a_nats_password_typed_into_values_is_refused(chart_copy: Path) -> None:
+    def edit(east: dict[str, Any]) -> None:
+        east["nats"]["auth"] = {"secretPrefix": "nats-user-", "secretKey": "password", "password": "hunter2"}
+
+    result = check_with_values(chart_copy, edit)
+    assert any("/nats/auth" in p and "password" in p for p in result.problems), result.problems
+    assert not any("hunter2" in p for p in result.problems if "Additional properties" not in p)
+
+
+def test_nats_init_refuses_a_password_it_cannot_quote_naming_the_secret_never_the_value(
+        report: Any, tmp_path: Path) -> None:
+    passwords = {u: "p" + u.replace("-", "") for u in (*NATS_SERVICES, "operator")}
+    passwords["jpki"] = 'se"cret\\value'
+    done = render_nats_auth(report, "east", tmp_path, passwords)
+    assert done.returncode != 0
+    assert "Secret nats-user-jpki" in done.stderr and "se\"cret" not in done.stderr and "value" not in done.stderr
+    assert not (tmp_path / "conf" / "auth.conf").exists()
+
+
+def test_nats_server_with_the_rendered_users_refuses_anonymous_and_another_services_subject(
+        report: Any, tmp_path: Path) -> None:
+    import asyncio
+    import secrets as token
+
+    import nats
+    from mynumber_runtime.embedded import free_port, nats_server_binary
+
+    passwords = {u: token.token_hex(16) for u in (*NATS_SERVICES, "operator")}
+    done = render_nats_auth(report, "east", tmp_path, passwords)
+    assert done.returncode == 0, done.stderr
+    port = free_port()
+    # The rendered users with a loopback listener (the cluster, gateway and TLS parts need Kubernetes).
+    (tmp_path / "conf" / "nats.conf").write_text(
+        f"listen: 127.0.0.1:{port}\njetstream {{store_dir: {tmp_path / 'js'}}}\ninclude auth.conf\n",
+        encoding="utf-8")
+    proc = subprocess.Popen([nats_server_binary(), "-c", str(tmp_path / "conf" / "nats.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    async def scenario() -> None:
+        url = f"nats://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                probe = await nats.connect(url, user="numbering", password=passwords["numbering"],
+                                           inbox_prefix="_INBOX.numbering", allow_reconnect=False,
+                                           connect_timeout=1)
+                break
+            except Exception:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("nats-server did not accept numbering's password")
+        errors: list[str] = []
+
+        async def on_error(exc: Exception) -> None:
+            errors.append(str(exc))
+
+        numbering = await nats.connect(url, user="numbering", password=passwords["numbering"],
+                                       inbox_prefix="_INBOX.numbering", error_cb=on_error, allow_reconnect=False)
+        await numbering.publish("mynumber.notice.v1.envelope.prepared", b"forged")
+        await numbering.publish("mynumber.numbering.v1.number.assigned", b"own")
+        await numbering.flush()
+        try:
+            await asyncio.wait_for(_until(lambda: errors), 5)
+        except TimeoutError:
+            raise AssertionError("numbering's publish to mynumber.notice... was not refused") from None
+        assert any("permissions violation" in e.lower() and "mynumber.notice" in e for e in errors), errors
+        assert not any("mynumber.numbering.v1" in e for e in errors), errors
+        js = numbering.jetstream()
+        from mynumber_runtime.streams import ensure_stream
+        assert await ensure_stream(js, "numbering") == "MYNUMBER_NUMBERING"  # its own JetStream calls pass
+        ack = await js.publish("mynumber.numbering.v1.number.assigned", b"own")
+        assert ack.stream == "MYNUMBER_NUMBERING"
+        await numbering.close()
+        await probe.close()
+        with pytest.raises(Exception, match=r"(?i)authorization"):
+            await nats.connect(url, allow_reconnect=False, connect_timeout=2, max_reconnect_attempts=0)
+        with pytest.raises(Exception, match=r"(?i)authorization"):
+            await nats.connect(url, user="numbering", password=passwords["notice"], allow_reconnect=False,
+                               connect_timeout=2, max_reconnect_attempts=0)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def _until(condition: Callable[[], object]) -> None:
+    import asyncio
+
+    while not condition():
+        await asyncio.sleep(0.01)

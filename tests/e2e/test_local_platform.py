@@ -29,8 +29,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
+from mynumber.numbering.v1 import numbering_pb2 as npb
+from mynumber.numbering.v1 import numbering_pb2_grpc as npb_grpc
+from mynumber_runtime.devca import DevCA
 from mynumber_runtime.embedded import free_port
-from mynumber_runtime.identity import CALLER_METADATA_KEY
 from mynumber_runtime.testing.servers import scratch_dir
 from stdnum.jp import in_
 
@@ -83,20 +85,30 @@ def stop(proc: subprocess.Popen[str]) -> str:
     return out
 
 
-def mynumber(ports: dict[str, int], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    target = f"127.0.0.1:{50051 + ports['offset']}"
-    return subprocess.run([str(BIN / "mynumber"), "--target", target, *args], capture_output=True, text=True,
-                          timeout=120, check=check)
+def mynumber(ports: dict[str, int], data: Path, *args: str, identity: str = "municipality:131016",
+             check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The operator tool as a user runs it: from another folder, the target from MYNUMBER_PORT_OFFSET, acting as
+    `identity` with a certificate from the platform's dev CA (found through MYNUMBER_DATA_DIR)."""
+    env = dict(os.environ, MYNUMBER_PORT_OFFSET=str(ports["offset"]), MYNUMBER_DATA_DIR=str(data))
+    return subprocess.run([str(BIN / "mynumber"), "--as", identity, *args], capture_output=True, text=True,
+                          timeout=120, check=check, env=env, cwd="/")
 
 
 def jpki_http(ports: dict[str, int]) -> str:
     return f"http://127.0.0.1:{8054 + ports['http_offset']}"
 
 
-def jpki_call(ports: dict[str, int], stub: type, rpc: str, request: object, caller: str) -> Any:
-    """One jpki gRPC call over the local platform's plain loopback channel, the caller named in metadata."""
-    with grpc.insecure_channel(f"127.0.0.1:{50054 + ports['offset']}") as ch:
-        return getattr(stub(ch), rpc)(request, metadata=((CALLER_METADATA_KEY, caller),), timeout=30)
+def tls_channel(data: Path, target: str, identity: str) -> grpc.Channel:
+    """mTLS as `identity`, its certificate from the local platform's dev CA."""
+    c = DevCA(data / "devca").issue(identity)
+    return grpc.secure_channel(target, grpc.ssl_channel_credentials(
+        c.ca_file.read_bytes(), c.key_file.read_bytes(), c.cert_file.read_bytes()))
+
+
+def jpki_call(ports: dict[str, int], data: Path, stub: type, rpc: str, request: object, caller: str) -> Any:
+    """One jpki gRPC call over mTLS as `caller`."""
+    with tls_channel(data, f"127.0.0.1:{50054 + ports['offset']}", caller) as ch:
+        return getattr(stub(ch), rpc)(request, timeout=30)
 
 
 def fetch(url: str, token: str | None = None) -> tuple[int, str, bytes]:
@@ -129,14 +141,15 @@ def http_uris(cert: x509.Certificate) -> list[str]:
     return [n.value for dp in dps for n in dp.full_name or [] if isinstance(n, x509.UniformResourceIdentifier)]
 
 
-def check_jpki(ports: dict[str, int]) -> dict[str, bytes]:
+def check_jpki(ports: dict[str, int], data: Path) -> dict[str, bytes]:
     """jpki on the local platform, as a verifier and the issuance service would use it. Returns the CA
     certificates (DER) by kind."""
-    health = jpki_call(ports, health_pb2_grpc.HealthStub, "Check", health_pb2.HealthCheckRequest(), "operator:e2e")
+    health = jpki_call(ports, data, health_pb2_grpc.HealthStub, "Check", health_pb2.HealthCheckRequest(),
+                       "operator:e2e")
     assert health.status == health_pb2.HealthCheckResponse.SERVING
     base = jpki_http(ports)
     # Revocation data goes only to registered verifiers (公的個人認証法 17条・36条 届出); CA certificates to anyone.
-    token = jpki_call(ports, pb_grpc.VerifierRegistryServiceStub, "RegisterVerifier", pb.RegisterVerifierRequest(
+    token = jpki_call(ports, data, pb_grpc.VerifierRegistryServiceStub, "RegisterVerifier", pb.RegisterVerifierRequest(
         kind=pb.VERIFIER_KIND_PLATFORM_OPERATOR, organization="e2e", filing_ref="e2e-0001"), "operator:e2e").token
     cas = {}
     for kind in ("sign", "auth"):
@@ -152,20 +165,61 @@ def check_jpki(ports: dict[str, int]) -> dict[str, bytes]:
     auth_ca = x509.load_der_x509_certificate(cas["auth"])
     # A certificate issued in 千代田区 names its municipality's CRL, which the CA signs (here on demand).
     card_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    issued = jpki_call(ports, pb_grpc.CertificateAuthorityServiceStub, "IssueCertificate", pb.IssueCertificateRequest(
+    request = pb.IssueCertificateRequest(
         ca=pb.CA_KIND_AUTH, card_id="card-e2e-1", resident_code="98765432103", municipality_code="131016",
         prefecture_name="東京都", municipality_name="千代田区", birth_date="1990-04-01",
         card_expiry=(dt.date.today() + dt.timedelta(days=3650)).isoformat(),
-        public_key=card_key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)),
-        "service:issuance")
+        public_key=card_key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
+    issued = jpki_call(ports, data, pb_grpc.CertificateAuthorityServiceStub, "IssueCertificate", request,
+                       "service:issuance")
     cert = x509.load_der_x509_certificate(issued.certificate)
     cert.verify_directly_issued_by(auth_ca)
-    jpki_call(ports, pb_grpc.CertificateAuthorityServiceStub, "GenerateCrls",
+    jpki_call(ports, data, pb_grpc.CertificateAuthorityServiceStub, "GenerateCrls",
               pb.GenerateCrlsRequest(ca=pb.CA_KIND_AUTH), "operator:e2e")
     [crl_url] = http_uris(cert)
     assert crl_url == f"{base}/crl/auth/131016.crl"
     assert cert.serial_number not in {r.serial_number for r in fetch_crl(crl_url, token, auth_ca)}
     return cas
+
+
+def check_identities(ports: dict[str, int], data: Path) -> None:
+    """Real identities on the local platform: no plain TCP, no identity from metadata, no anonymous NATS client."""
+    numbering = f"127.0.0.1:{50051 + ports['offset']}"
+    health = health_pb2.HealthCheckRequest()
+    with grpc.insecure_channel(numbering) as ch, pytest.raises(grpc.RpcError) as plain:
+        health_pb2_grpc.HealthStub(ch).Check(health, timeout=10)
+    assert plain.value.code() == grpc.StatusCode.UNAVAILABLE
+    other = DevCA(data / "elsewhere").issue("municipality:131016")  # a stranger's CA, a valid-looking name
+    creds = grpc.ssl_channel_credentials((data / "devca" / "ca.pem").read_bytes(), other.key_file.read_bytes(),
+                                         other.cert_file.read_bytes())
+    with grpc.secure_channel(numbering, creds) as ch, pytest.raises(grpc.RpcError) as stranger:
+        health_pb2_grpc.HealthStub(ch).Check(health, timeout=10)
+    assert stranger.value.code() == grpc.StatusCode.UNAVAILABLE
+    # A store terminal naming a municipality in metadata stays a store terminal.
+    with tls_channel(data, numbering, "store-terminal:7-11-000123") as ch, pytest.raises(grpc.RpcError) as claimed:
+        npb_grpc.NumberingServiceStub(ch).LookupNumber(
+            npb.LookupNumberRequest(municipality_code="131016", resident_code="98765432103"),
+            metadata=(("x-mynumber-caller", "municipality:131016"),), timeout=10)
+    assert claimed.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    anonymous = subprocess.run([sys.executable, "-c", ANONYMOUS_NATS, f"nats://127.0.0.1:{ports['nats']}"],
+                               capture_output=True, text=True, timeout=60)
+    assert anonymous.returncode == 0 and "refused" in anonymous.stdout, anonymous.stdout + anonymous.stderr
+
+
+ANONYMOUS_NATS = """
+import asyncio, sys
+import nats
+
+async def main():
+    try:
+        await nats.connect(sys.argv[1], allow_reconnect=False, max_reconnect_attempts=0)
+    except nats.errors.Error as e:
+        print("refused" if "Authorization Violation" in str(e) else f"other: {e}")
+        return
+    print("connected")
+
+asyncio.run(main())
+"""
 
 
 @pytest.fixture
@@ -183,30 +237,31 @@ def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path
     try:
         assert f"jpki: grpc 127.0.0.1:{50054 + ports['offset']} http {jpki_http(ports)} " in banner
         assert "sign: created" in banner and "auth: created" in banner  # the key ceremony, on the first start
-        first = mynumber(ports, "assign", "131016", "12345678903").stdout.split()
+        first = mynumber(ports, data, "assign", "131016", "12345678903").stdout.split()
         assert in_.is_valid(first[0]) and first[1] == "assigned"
         register = data / "reg.csv"
-        register.write_text(mynumber(ports, "synth-register", "131016", "--count", "3000", "--seed", "5").stdout)
-        bulk = mynumber(ports, "bulk-assign", str(register), "--out", str(data / "out.csv"))
+        register.write_text(mynumber(ports, data, "synth-register", "131016", "--count", "3000", "--seed", "5").stdout)
+        bulk = mynumber(ports, data, "bulk-assign", str(register), "--out", str(data / "out.csv"))
         assert "received 3000, assigned 3000, already assigned 0, refused 0" in bulk.stdout
-        changed = mynumber(ports, "change-number", "131016", "12345678903", "--reason", "on-request",
+        changed = mynumber(ports, data, "change-number", "131016", "12345678903", "--reason", "on-request",
                            "--detail", "case-42").stdout.strip()
         assert in_.is_valid(changed) and changed != first[0]
-        history = mynumber(ports, "lookup", "131016", "12345678903", "--history").stdout.splitlines()
+        history = mynumber(ports, data, "lookup", "131016", "12345678903", "--history").stdout.splitlines()
         assert [h.split("\t")[:2] for h in history] == [[changed, "active"], [first[0], "retired"]]
-        moved = mynumber(ports, "change-resident-code", "131016", "12345678903", "98765432103").stdout.split()
+        moved = mynumber(ports, data, "change-resident-code", "131016", "12345678903", "98765432103").stdout.split()
         assert moved == [changed, "kept"]
-        assert len(mynumber(ports, "sector-code", "AG-01", changed).stdout.strip()) == 32
-        refused = mynumber(ports, "assign", "131016", "12345678904", check=False)
+        assert len(mynumber(ports, data, "sector-code", "AG-01", changed, identity="agency:AG-01").stdout.strip()) == 32
+        refused = mynumber(ports, data, "assign", "131016", "12345678904", check=False)
         assert refused.returncode == 2 and "resident_code" in refused.stderr and "check digit" in refused.stderr
-        cas = check_jpki(ports)
+        cas = check_jpki(ports, data)
+        check_identities(ports, data)
     finally:
         out = stop(proc)
     assert proc.returncode == 0 and "stopped." in out
     # A restart keeps the state under the data folder: the numbers, and the CA keys in the SoftHSM token.
     proc, banner = start(data, ports)
     try:
-        assert mynumber(ports, "lookup", "131016", "98765432103").stdout.split()[0] == changed
+        assert mynumber(ports, data, "lookup", "131016", "98765432103").stdout.split()[0] == changed
         assert "sign: exists" in banner and "auth: exists" in banner
         assert "sign: created" not in banner and "auth: created" not in banner
         for kind, der in cas.items():

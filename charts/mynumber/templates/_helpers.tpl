@@ -45,6 +45,29 @@ the promoted standby named by postgres.useCluster, e.g. "pg-{service}-east-stand
 {{- end -}}
 {{- end -}}
 
+{{/*
+The NATS users and their permissions as JSON (`include` then `fromJson`): the runtime's one table
+(mynumber_runtime.nats_identity.platform_users), copied by charts/nats_users.py. Not a values key: a release
+cannot widen what a service may publish.
+*/}}
+{{- define "mynumber.natsUsers" -}}
+{{- $table := .Files.Get "files/nats-users.json" | fromJson -}}
+{{- required "files/nats-users.json has no users (run charts/nats_users.py)" $table.users | toJson -}}
+{{- end -}}
+
+{{/*
+A pod's own NATS password Secret, mounted at <secretDir>/nats (one user, never another's):
+(dict "root" $ "user" <user>) -> the volume.
+*/}}
+{{- define "mynumber.natsUserVolume" -}}
+- name: nats-user
+  secret:
+    secretName: {{ .root.Values.nats.auth.secretPrefix }}{{ .user }}
+    defaultMode: 0440
+    items:
+      - {key: {{ .root.Values.nats.auth.secretKey }}, path: password}
+{{- end -}}
+
 {{- define "mynumber.image" -}}
 {{ printf "%s/mynumber-%s:%s" .root.Values.image.registry .name .root.Values.image.tag }}
 {{- end -}}
@@ -70,6 +93,10 @@ the promoted standby named by postgres.useCluster, e.g. "pg-{service}-east-stand
 {{- range $svc.secretFiles }}{{ $secrets = append $secrets .secret }}{{ end -}}
 {{- $secrets = uniq $secrets -}}
 {{- $grpc := not $svc.httpOnly -}}
+{{- $natsUser := $svc.natsUser | default $name -}}
+{{- if and $svc.enabled $svc.nats (not (hasKey ((include "mynumber.natsUsers" $root) | fromJson) $natsUser)) }}
+{{- fail (printf "services.%s: NATS user %q is not in files/nats-users.json (mynumber_runtime.nats_identity)" $name $natsUser) }}
+{{- end -}}
 {{- $probe := printf "grpc: {port: %d}" (int $root.Values.healthPort) -}}
 {{- if not $grpc }}{{ $probe = printf "httpGet: {path: %s, port: http}" ($svc.healthPath | quote) }}{{ end -}}
 {{- if $svc.enabled }}
@@ -157,6 +184,9 @@ spec:
             {{- end }}
             {{- if $svc.nats }}
             - {name: {{ $p }}_NATS__URL, value: "nats://nats{{ with $root.Values.hostNamespace }}.{{ . }}.svc{{ end }}:{{ $root.Values.nats.clientPort }}"}
+            # Its own NATS user (publishes only its own subjects), password from its own Secret.
+            - {name: {{ $p }}_NATS__USER, value: {{ $natsUser | quote }}}
+            - {name: {{ $p }}_NATS__PASSWORD_FILE, value: {{ $secretDir }}/nats/password}
             {{- end }}
             {{- range $svc.secretFiles }}
             - {name: {{ $p }}_{{ .setting }}, value: {{ $secretDir }}/{{ .secret }}/{{ .key }}}
@@ -203,6 +233,9 @@ spec:
             {{- if $svc.database }}
             - {name: db, mountPath: {{ $secretDir }}/db, readOnly: true}
             {{- end }}
+            {{- if $svc.nats }}
+            - {name: nats-user, mountPath: {{ $secretDir }}/nats, readOnly: true}
+            {{- end }}
             {{- range $secrets }}
             - {name: {{ printf "s-%s" . | trunc 63 }}, mountPath: {{ $secretDir }}/{{ . }}, readOnly: true}
             {{- end }}
@@ -229,6 +262,9 @@ spec:
             defaultMode: 0440
             items:
               - {key: uri, path: uri}
+        {{- end }}
+        {{- if $svc.nats }}
+        {{- include "mynumber.natsUserVolume" (dict "root" $root "user" $natsUser) | nindent 8 }}
         {{- end }}
         {{- range $secrets }}
         - name: {{ printf "s-%s" . | trunc 63 }}

@@ -41,7 +41,10 @@ def make_metadata(schema: str) -> sa.MetaData:
 
 
 def create_async_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return _create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # hide_parameters: SQLAlchemy's error text otherwise lists the statement's parameters, i.e. the caller's
+    # personal data; faults.py keeps the driver's own text (DETAIL quotes values) out of the logs as well.
+    return _create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                                hide_parameters=True)
 
 
 def sync_url(url: str) -> str:
@@ -67,7 +70,7 @@ def run_alembic_env(target_metadata: sa.MetaData) -> None:
     schema = target_metadata.schema
     cfg = context.config
     url = cfg.attributes.get("url") or cfg.get_main_option("sqlalchemy.url")
-    engine = sa.create_engine(str(url), poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(str(url), poolclass=sa.pool.NullPool, hide_parameters=True)
     with engine.connect() as conn:
         if schema:
             conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

@@ -1,7 +1,7 @@
 """The gRPC (grpc.aio) server builder every service uses.
 
 It adds: the standard health service fed by real checks, reflection, and one interceptor that
-identifies the caller (mTLS, or metadata on loopback-only local runs), enforces the per-method allow-list,
+identifies the caller (by its mTLS client certificate, and by nothing else), enforces the per-method allow-list,
 applies a default deadline, opens a trace span, and maps typed domain errors to status codes with a
 machine-readable reason (`x-error-reason` trailer). Internal details never reach a caller.
 """
@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -22,13 +23,14 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from mynumber_runtime.errors import DomainError, PermissionDenied, Unauthenticated
+from mynumber_runtime.faults import loggable, summary
 from mynumber_runtime.identity import (
-    CALLER_METADATA_KEY,
     Caller,
     caller_from_certificate,
     reset_current_caller,
     set_current_caller,
 )
+from mynumber_runtime.requests import RequestLimits, check_request, lenient
 from mynumber_runtime.settings import GrpcSettings, read_secret
 from mynumber_runtime.telemetry import meter
 
@@ -49,8 +51,11 @@ class ServiceBinding:
     name: str
     add: Callable[[Any, grpc.aio.Server], None]
     servicer: Any
-    # Short method name -> caller kinds allowed. A method not listed is refused (default deny).
+    # Short method name -> callers allowed: a kind (`operator`) or one identity (`service:issuance`), so a platform
+    # service reaches only the methods its role needs. A method not listed is refused (default deny).
     allow: Mapping[str, Collection[str]] = field(default_factory=dict)
+    # The generic request guard's limits for this service's requests (requests.py).
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
 
 def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
@@ -58,26 +63,24 @@ def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
 
 
 class _PlatformInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, *, insecure_local: bool, allow: Mapping[str, Collection[str]],
-                 default_deadline_s: float) -> None:
-        self.insecure_local = insecure_local
+    def __init__(self, *, allow: Mapping[str, Collection[str]], default_deadline_s: float,
+                 limits: Mapping[str, RequestLimits] | None = None) -> None:
         self.allow = allow
+        self.limits = dict(limits or {})
         self.default_deadline_s = default_deadline_s
 
     def _identify(self, context: grpc.aio.ServicerContext) -> Caller:
+        # The TLS handshake already refused a client without a certificate from our CA; metadata naming a caller
+        # is ignored: who calls is what the verified certificate says.
         auth = context.auth_context()
         pem = auth.get("x509_pem_cert")
         if pem:
             return caller_from_certificate(pem[0])
-        if self.insecure_local:
-            named = _metadata(context).get(CALLER_METADATA_KEY)
-            if named:
-                return Caller.parse(named)
         raise Unauthenticated("a client certificate is required")
 
     def _authorize(self, method: str, caller: Caller) -> None:
         allowed = self.allow.get(method)
-        if allowed is None or caller.kind not in allowed:
+        if allowed is None or (caller.kind not in allowed and str(caller) not in allowed):
             raise PermissionDenied(f"callers of kind {caller.kind} may not call {method.rsplit('/', 1)[-1]}")
 
     async def intercept_service(
@@ -90,6 +93,7 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or method.lstrip("/").startswith(OPEN_SERVICES):
             return handler
         interceptor = self
+        limits = self.limits.get(method.lstrip("/").split("/", 1)[0], RequestLimits())
 
         async def _enter(context: grpc.aio.ServicerContext) -> tuple[Caller, Any]:
             caller = interceptor._identify(context)
@@ -102,7 +106,8 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
             elif isinstance(exc, TimeoutError):
                 code, message, reason = grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded", "DEADLINE_EXCEEDED"
             else:
-                log.error("unhandled error in %s", method, exc_info=exc)
+                # Types only for a database error: its text quotes the caller's values (faults.py).
+                log.error("unhandled error in %s: %s", method, summary(exc), exc_info=loggable(exc))
                 code, message, reason = grpc.StatusCode.INTERNAL, "internal error", "INTERNAL"
             span.set_status(Status(StatusCode.ERROR, reason))
             span.set_attribute("rpc.grpc.status_code", code.value[0])
@@ -129,6 +134,7 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
                     try:
                         caller, token = await _enter(context)
                         span.set_attribute("mynumber.caller.kind", caller.kind)
+                        request = _guarded(request, limits, handler.request_streaming)
                         async with asyncio.timeout(_deadline(context)):
                             response = await behavior(request, context)
                     except Exception as exc:
@@ -143,7 +149,7 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
 
             make = grpc.stream_unary_rpc_method_handler if handler.request_streaming else \
                 grpc.unary_unary_rpc_method_handler
-            return make(unary, request_deserializer=handler.request_deserializer,
+            return make(unary, request_deserializer=lenient(handler.request_deserializer),
                         response_serializer=handler.response_serializer)
 
         stream_behavior = handler.unary_stream or handler.stream_stream
@@ -156,6 +162,7 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
                 try:
                     caller, token = await _enter(context)
                     span.set_attribute("mynumber.caller.kind", caller.kind)
+                    request = _guarded(request, limits, handler.request_streaming)
                     async for item in stream_behavior(request, context):
                         yield item
                 except Exception as exc:
@@ -167,8 +174,22 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
 
         make_s = grpc.stream_stream_rpc_method_handler if handler.request_streaming else \
             grpc.unary_stream_rpc_method_handler
-        return make_s(streaming, request_deserializer=handler.request_deserializer,
+        return make_s(streaming, request_deserializer=lenient(handler.request_deserializer),
                       response_serializer=handler.response_serializer)
+
+
+def _guarded(request: Any, limits: RequestLimits, streaming: bool) -> Any:
+    """The request guard (requests.py): a unary request is checked now, a request stream message by message."""
+    if not streaming:
+        check_request(request, limits)
+        return request
+
+    async def each() -> AsyncIterator[Any]:
+        async for item in request:
+            check_request(item, limits)
+            yield item
+
+    return each()
 
 
 class PlatformServer:
@@ -182,8 +203,8 @@ class PlatformServer:
         self.check_interval_s = check_interval_s
         allow = {f"/{b.name}/{m}": kinds for b in bindings for m, kinds in b.allow.items()}
         self.server = grpc.aio.server(
-            interceptors=[_PlatformInterceptor(insecure_local=settings.insecure_local, allow=allow,
-                                               default_deadline_s=settings.default_deadline_s)],
+            interceptors=[_PlatformInterceptor(allow=allow, default_deadline_s=settings.default_deadline_s,
+                                               limits={b.name: b.limits for b in bindings})],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -226,17 +247,15 @@ class PlatformServer:
             self.server,
         )
         s = self.settings
-        if not s.listen:
-            raise ValueError("grpc.listen is empty: this process was configured to serve no gRPC")
-        if s.tls_cert_file and s.tls_key_file and s.tls_client_ca_file:
-            creds = grpc.ssl_server_credentials(
-                [(read_secret(s.tls_key_file), read_secret(s.tls_cert_file))],
-                root_certificates=read_secret(s.tls_client_ca_file),
-                require_client_auth=True,
-            )
-            self.port = self.server.add_secure_port(s.listen, creds)
-        else:
-            self.port = self.server.add_insecure_port(s.listen)
+        if not s.listen or not (s.tls_cert_file and s.tls_key_file and s.tls_client_ca_file):
+            raise ValueError("grpc.listen is empty: this process was configured to serve no gRPC "
+                             "(give GRPC__LISTEN and the mTLS files to serve)")
+        creds = grpc.ssl_server_credentials(
+            [(read_secret(s.tls_key_file), read_secret(s.tls_cert_file))],
+            root_certificates=read_secret(s.tls_client_ca_file),
+            require_client_auth=True,
+        )
+        self.port = self.server.add_secure_port(s.listen, creds)
         if s.health_listen:
             # Health only, no other service: nothing behind this port needs a caller identity.
             self._health_server = grpc.aio.server()
@@ -260,57 +279,53 @@ class PlatformServer:
         await self.server.wait_for_termination()
 
 
-def client_channel(target: str, *, caller: str | None = None, ca_file: Any = None, cert_file: Any = None,
-                   key_file: Any = None, options: list[tuple[str, Any]] | None = None) -> grpc.aio.Channel:
-    """A channel to a platform service: mTLS when certificate files are given, else plain TCP naming the caller
-    in metadata (accepted only by servers running with insecure_local)."""
+def client_channel(target: str, *, ca_file: Path, cert_file: Path, key_file: Path,
+                   options: list[tuple[str, Any]] | None = None) -> grpc.aio.Channel:
+    """A channel to a platform service: always mTLS, the caller being who `cert_file` names (a production
+    certificate, or one from the local dev CA). The trace context travels with every call."""
     opts = [("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 64 * 1024 * 1024), *(options or [])]
-    if cert_file and key_file and ca_file:
-        creds = grpc.ssl_channel_credentials(read_secret(ca_file), read_secret(key_file), read_secret(cert_file))
-        return grpc.aio.secure_channel(target, creds, options=opts)
-    interceptors: list[Any] = [cls(caller) for cls in _CALLER_INTERCEPTORS] if caller else []
-    return grpc.aio.insecure_channel(target, options=opts, interceptors=interceptors)
+    creds = grpc.ssl_channel_credentials(read_secret(ca_file), read_secret(key_file), read_secret(cert_file))
+    return grpc.aio.secure_channel(target, creds, options=opts, interceptors=[cls() for cls in _TRACE_INTERCEPTORS])
 
 
-class _CallerMetadata:
-    """Names the caller (and carries the trace context) in metadata. grpc.aio files an interceptor object under
-    only one call type, hence one subclass per type below."""
+class _TraceContext:
+    """Carries the current trace context in the call's metadata (W3C traceparent), and nothing else. grpc.aio files
+    an interceptor object under only one call type, hence one subclass per type below."""
 
-    def __init__(self, caller: str) -> None:
-        self.caller = caller
-
-    def _details(self, d: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        md = grpc.aio.Metadata(*(d.metadata or ()))
-        md.add(CALLER_METADATA_KEY, self.caller)
+    @staticmethod
+    def _details(d: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
+        if not carrier:
+            return d
+        md = grpc.aio.Metadata(*(d.metadata or ()))
         for k, v in carrier.items():
             md.add(k, v)
         return grpc.aio.ClientCallDetails(d.method, d.timeout, md, d.credentials, d.wait_for_ready)
 
 
-class _UnaryUnaryCaller(_CallerMetadata, grpc.aio.UnaryUnaryClientInterceptor):
+class _UnaryUnaryTrace(_TraceContext, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, d: Any, request: Any) -> Any:
         return await continuation(self._details(d), request)
 
 
-class _UnaryStreamCaller(_CallerMetadata, grpc.aio.UnaryStreamClientInterceptor):
+class _UnaryStreamTrace(_TraceContext, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, d: Any, request: Any) -> Any:
         return await continuation(self._details(d), request)
 
 
-class _StreamUnaryCaller(_CallerMetadata, grpc.aio.StreamUnaryClientInterceptor):
+class _StreamUnaryTrace(_TraceContext, grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation: Any, d: Any, request_iterator: Any) -> Any:
         return await continuation(self._details(d), request_iterator)
 
 
-class _StreamStreamCaller(_CallerMetadata, grpc.aio.StreamStreamClientInterceptor):
+class _StreamStreamTrace(_TraceContext, grpc.aio.StreamStreamClientInterceptor):
     async def intercept_stream_stream(self, continuation: Any, d: Any, request_iterator: Any) -> Any:
         return await continuation(self._details(d), request_iterator)
 
 
-_CALLER_INTERCEPTORS = (_UnaryUnaryCaller, _UnaryStreamCaller, _StreamUnaryCaller, _StreamStreamCaller)
+_TRACE_INTERCEPTORS = (_UnaryUnaryTrace, _UnaryStreamTrace, _StreamUnaryTrace, _StreamStreamTrace)
 
 
 def error_reason(err: grpc.aio.AioRpcError) -> str | None:

@@ -3,7 +3,12 @@
 `host()` starts the gRPC server and the background loops (outbox relay, consumers), says ready, waits for the stop
 event, then shuts down in order: no new calls, loops finish their batch, NATS drains, the pool closes.
 `run_until_signalled()` turns SIGINT/SIGTERM into that stop event. `service_main()` is a service's whole command
-line: `--migrate`, `--migrate-only`, logging and tracing, then serve until signalled.
+line: `--migrate`, `--migrate-only`, logging and tracing, then serve until signalled; and the operator's
+`dead-letters list` / `dead-letters replay [--all | --id N]`, which run the service's own wiring (its settings,
+credentials and handlers) but, instead of serving, work on its dead letters (operators.py) and exit.
+
+Every `IdempotentConsumer` among the loops (its bound `run`) is found here: its `check()` joins the server's
+health checks, and the dead-letter commands use it. A service's wiring needs no change for either.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Any, TypeVar
 
 from nats.aio.client import Client as Nats
 
+from mynumber_runtime import operators
+from mynumber_runtime.consumer import IdempotentConsumer
 from mynumber_runtime.grpc_server import HealthCheck, PlatformServer
 from mynumber_runtime.settings import ServiceSettings
 
@@ -40,6 +47,18 @@ async def host(name: str, server: PlatformServer, *, loops: Sequence[Loop] = (),
                log: logging.Logger | None = None, **log_extra: object) -> None:
     log = log or logging.getLogger(name)
     stop = stop or asyncio.Event()
+    consumers = [c for c in (getattr(loop, "__self__", None) for loop in loops) if isinstance(c, IdempotentConsumer)]
+    if (command := operators.pending_command()) is not None:
+        # An operator's command run through the service's wiring: no server, no loops.
+        try:
+            await command.run(name, consumers)
+        finally:
+            for step in cleanup:
+                await step()
+        return
+    for c in consumers:
+        # Unhealthy while its handler keeps failing: the events wait, and someone is told (issue 9).
+        server.checks.setdefault(f"consumer {c.durable}", c.check)
     port = await server.start()
     tasks = [asyncio.create_task(loop(stop)) for loop in loops]
     log.info("%s serving", name, extra={"port": port, **log_extra})
@@ -73,7 +92,8 @@ def run_until_signalled(serve: Callable[[asyncio.Event], Awaitable[None]]) -> No
 def service_main(name: str, settings_type: type[S], migrations: Path,
                  serve: Callable[[S, asyncio.Event], Awaitable[None]], *, description: str | None = None) -> None:
     """`python -m <service> [--migrate | --migrate-only]`: settings from the environment, JSON logs, traces, the
-    schema upgrade when asked, then `serve(settings, stop)` until SIGINT/SIGTERM."""
+    schema upgrade when asked, then `serve(settings, stop)` until SIGINT/SIGTERM.
+    `python -m <service> dead-letters {list | replay [--all | --id N]}`: see operators.py."""
     from mynumber_runtime.db import migrate
     from mynumber_runtime.logs import configure_logging
     from mynumber_runtime.telemetry import configure_telemetry
@@ -81,10 +101,13 @@ def service_main(name: str, settings_type: type[S], migrations: Path,
     parser = argparse.ArgumentParser(prog=f"mynumber-{name}", description=description)
     parser.add_argument("--migrate", action="store_true", help="upgrade the database schema first")
     parser.add_argument("--migrate-only", action="store_true", help="upgrade the database schema and exit")
+    operators.add_commands(parser.add_subparsers(dest="command"))
     args = parser.parse_args()
     settings = settings_type()
     configure_logging(name, level=settings.log_level, file=settings.log_file)
     configure_telemetry(name, otlp_endpoint=settings.otlp_endpoint, console=settings.trace_console)
+    if args.command == operators.COMMAND:
+        raise SystemExit(operators.run_command(name, args, lambda stop: serve(settings, stop)))
     if args.migrate or args.migrate_only:
         migrate(settings.database.resolved_url(), migrations)
         if args.migrate_only:

@@ -1,4 +1,5 @@
-"""Who is calling: taken from the mTLS client certificate (or, on loopback-only local runs, from metadata).
+"""Who is calling: taken from the verified mTLS client certificate, and from nothing else (local runs too: their
+certificates come from the local dev CA, `mynumber_runtime.devca`).
 
 A platform certificate names its holder in a SAN URI `urn:mynumber:<kind>:<id>` (or, failing that, a CN
 `<kind>:<id>`): `municipality:131016`, `store-terminal:7-11-000123`, `operator:sre-tanaka`, `service:notice`,
@@ -16,7 +17,6 @@ from cryptography.x509.oid import NameOID
 
 from mynumber_runtime.errors import Unauthenticated
 
-CALLER_METADATA_KEY = "x-mynumber-caller"
 URI_PREFIX = "urn:mynumber:"
 KINDS = frozenset({"municipality", "store-terminal", "operator", "service", "agency", "verifier"})
 

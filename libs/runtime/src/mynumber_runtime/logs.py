@@ -17,6 +17,8 @@ from typing import Any
 
 from opentelemetry import trace
 
+from mynumber_runtime.faults import database_error, summary
+
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9][0-9 \-]{8,}[0-9](?![0-9])")
 REDACTED = "[REDACTED]"
 PII_KEYS = frozenset(
@@ -56,8 +58,10 @@ class RedactingFilter(logging.Filter):
                     setattr(record, key, redact(value))
         if record.exc_info and record.exc_info[1] is not None:
             # Tracebacks may quote values; keep the type and a redacted message only.
+            # A database error quotes the caller's values (DETAIL, parameters): its types only (faults.py).
             exc = record.exc_info[1]
-            record.exc_text = f"{type(exc).__name__}: {redact(str(exc))}"
+            record.exc_text = (summary(exc) if database_error(exc) is not None
+                               else f"{type(exc).__name__}: {redact(str(exc))}")
             record.exc_info = None
         return True
 

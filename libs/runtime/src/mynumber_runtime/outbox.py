@@ -1,17 +1,24 @@
 """Transactional outbox: an event row is written in the same transaction as the state change; a relay publishes
 it to JetStream after commit, with the outbox id as `Nats-Msg-Id`, so a relay that dies between publishing and
-marking re-publishes rows the server then drops as duplicates: every event lands exactly once in effect."""
+marking re-publishes rows the server then drops as duplicates: every event lands exactly once in effect.
+
+Outages of PostgreSQL or NATS stop the relay, never lose a row: it retries with a bounded exponential back-off
+(the engine's pre-ping and the NATS client's reconnect bring the connections back), logs one line when publishing
+starts failing and one when it works again, and converges on its own."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from mynumber_runtime.faults import summary
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +57,8 @@ class OutboxRelay:
     """Publishes unpublished rows in id order. Several relays may run: rows are claimed with SKIP LOCKED."""
 
     def __init__(self, *, engine: AsyncEngine, table: sa.Table, js: JetStreamContext, origin: str,
-                 batch_size: int = 256, idle_interval_s: float = 0.2) -> None:
+                 batch_size: int = 256, idle_interval_s: float = 0.2, backoff_initial_s: float = 0.5,
+                 backoff_max_s: float = 30.0, publish_timeout_s: float = 30.0) -> None:
         if not origin or "." in origin or " " in origin:
             raise ValueError("origin names the database (e.g. east-numbering): no dots or spaces")
         self.origin = origin
@@ -59,7 +67,11 @@ class OutboxRelay:
         self.js = js
         self.batch_size = batch_size
         self.idle_interval_s = idle_interval_s
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        self.publish_timeout_s = publish_timeout_s
         self.published = 0
+        self.failures = 0
 
     @classmethod
     def for_region(cls, region: str, *, engine: AsyncEngine, table: sa.Table, js: JetStreamContext,
@@ -87,7 +99,9 @@ class OutboxRelay:
                                             headers={"Nats-Msg-Id": message_id(self.origin, t, r.id)})
                 for r in rows
             ]
-            await asyncio.gather(*futures)
+            # Bounded: acks that never come (NATS went away mid-batch) fail the batch; the rows stay unpublished.
+            async with asyncio.timeout(self.publish_timeout_s):
+                await asyncio.gather(*futures)
             await conn.execute(
                 sa.update(t).where(t.c.id.in_([r.id for r in rows])).values(published_at=sa.func.now())
             )
@@ -95,13 +109,25 @@ class OutboxRelay:
         return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:
+        delay, failing_since = self.backoff_initial_s, None
         while not stop.is_set():
             try:
                 n = await self.run_once()
-            except Exception:
-                log.exception("outbox relay: publishing failed; retrying")
-                n = 0
-                await asyncio.sleep(1.0)
+            except Exception as exc:
+                self.failures += 1
+                if failing_since is None:
+                    # One line per change of state, not per retry (types only: faults.py).
+                    failing_since = time.monotonic()
+                    log.warning("outbox relay %s: publishing fails (%s); rows are kept and retried with back-off",
+                                self.origin, summary(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(self.backoff_max_s, delay * 2)
+                continue
+            if failing_since is not None:
+                log.info("outbox relay %s: publishing again after %.0f s", self.origin,
+                         time.monotonic() - failing_since)
+                delay, failing_since = self.backoff_initial_s, None
             if n < self.batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.idle_interval_s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,11 +30,24 @@ class DatabaseSettings(BaseModel):
 
 class NatsSettings(BaseModel):
     url: str = "nats://127.0.0.1:4222"
+    # Who this process is on NATS: its service's user, whose permissions allow publishing only its own subjects
+    # (see `mynumber_runtime.nats_identity`). The password comes from a file, never from a value.
+    user: str | None = None
+    password_file: Path | None = None
     # Seconds within which JetStream drops a re-published event with the same Nats-Msg-Id.
     duplicate_window_s: float = 600.0
 
+    @model_validator(mode="after")
+    def _user_with_password(self) -> NatsSettings:
+        if (self.user is None) != (self.password_file is None):
+            raise ValueError("nats: user and password_file go together")
+        return self
+
 
 class GrpcSettings(BaseModel):
+    # A left-over setting (e.g. the removed `insecure_local`) is an error, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
     # Empty: this process serves no gRPC (an HTTP-only workload of a service), so nothing below is required.
     listen: str = "127.0.0.1:50051"
     # A second, plaintext listener serving only grpc.health.v1: kubelet's native gRPC probes cannot present a
@@ -44,22 +57,18 @@ class GrpcSettings(BaseModel):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     tls_client_ca_file: Path | None = None
-    # Plain TCP with the caller named in metadata: only for local runs and tests on loopback.
-    insecure_local: bool = False
     default_deadline_s: float = 30.0
     max_message_bytes: int = 16 * 1024 * 1024
 
     @model_validator(mode="after")
-    def _tls_or_local(self) -> GrpcSettings:
+    def _mtls(self) -> GrpcSettings:
+        # Every listener is mTLS, local runs included (their certificates come from the local dev CA): the caller's
+        # identity is the one its certificate names, never something it says about itself.
         if not self.listen:
             return self
         tls = (self.tls_cert_file, self.tls_key_file, self.tls_client_ca_file)
-        if any(tls) and not all(tls):
-            raise ValueError("grpc: tls_cert_file, tls_key_file and tls_client_ca_file go together")
-        if not all(tls) and not self.insecure_local:
-            raise ValueError("grpc: give the mTLS files, or set insecure_local for a local run")
-        if self.insecure_local and not self.listen.startswith(("127.", "localhost", "[::1]", "unix:")):
-            raise ValueError("grpc: insecure_local may only listen on loopback")
+        if not all(tls):
+            raise ValueError("grpc: a listener needs tls_cert_file, tls_key_file and tls_client_ca_file (mTLS)")
         return self
 
 
@@ -70,7 +79,8 @@ class ServiceSettings(BaseSettings):
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     nats: NatsSettings = Field(default_factory=NatsSettings)
-    grpc: GrpcSettings = Field(default_factory=lambda: GrpcSettings(insecure_local=True))
+    # No gRPC unless told where to listen, with the mTLS files (`<PREFIX>GRPC__LISTEN`, `..._TLS_CERT_FILE`, ...).
+    grpc: GrpcSettings = Field(default_factory=lambda: GrpcSettings(listen=""))
     # The region this instance runs in (east/west): names the origin of its events.
     region_name: str = "east"
     log_level: str = "INFO"

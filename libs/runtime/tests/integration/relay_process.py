@@ -5,15 +5,17 @@ import asyncio
 import os
 import signal
 import sys
+from pathlib import Path
 
-import nats
 import sqlalchemy as sa
 from mynumber_runtime.db import create_async_engine, make_metadata
+from mynumber_runtime.nats_identity import connect_nats
 from mynumber_runtime.outbox import OutboxRelay, outbox_table
+from mynumber_runtime.settings import NatsSettings
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-async def main(db_url: str, nats_url: str, schema: str) -> None:
+async def main(db_url: str, schema: str, nats_url: str, nats_user: str, password_file: str) -> None:
     if os.environ.get("DIE") == "1":
         original = AsyncConnection.execute
 
@@ -25,7 +27,7 @@ async def main(db_url: str, nats_url: str, schema: str) -> None:
         AsyncConnection.execute = execute  # type: ignore[method-assign]
     table = outbox_table(make_metadata(schema))
     engine = create_async_engine(db_url)
-    nc = await nats.connect(nats_url)
+    nc = await connect_nats(NatsSettings(url=nats_url, user=nats_user, password_file=Path(password_file)), name="relay")
     relay = OutboxRelay(engine=engine, table=table, js=nc.jetstream(), origin="test", batch_size=40)
     while await relay.run_once():
         pass
@@ -34,4 +36,4 @@ async def main(db_url: str, nats_url: str, schema: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(*sys.argv[1:6]))

@@ -16,6 +16,7 @@ from mynumber_runtime.consumer import IdempotentConsumer, processed_events_table
 from mynumber_runtime.db import create_async_engine, make_metadata
 from mynumber_runtime.outbox import add_event, outbox_table
 from mynumber_runtime.streams import ensure_stream, stream_name, subject
+from mynumber_runtime.testing.identities import RUNTIME_TEST_USER, nats_connect, nats_settings
 from nats.js.api import StreamConfig
 
 RELAY = Path(__file__).with_name("relay_process.py")
@@ -37,9 +38,15 @@ async def schema(new_database):
     await engine.dispose()
 
 
+def relay_args(nats_url):
+    """How the relay process connects: as the runtime tests' own NATS user."""
+    settings = nats_settings(RUNTIME_TEST_USER, nats_url)
+    return [nats_url, settings.user, str(settings.password_file)]
+
+
 @pytest.fixture
 async def js(nats_url):
-    nc = await nats.connect(nats_url)
+    nc = await nats_connect(RUNTIME_TEST_USER, nats_url)
     yield nc.jetstream()
     await nc.close()
 
@@ -69,14 +76,14 @@ async def test_a_relay_killed_between_publishing_and_marking_resumes_and_every_e
         for i in range(100):
             await add_event(conn, t["outbox"], subj, f"event {i}".encode())
     env = dict(os.environ, DIE="1")
-    died = subprocess.run([sys.executable, str(RELAY), url, nats_url, name], env=env, timeout=60)
+    died = subprocess.run([sys.executable, str(RELAY), url, name, *relay_args(nats_url)], env=env, timeout=60)
     assert died.returncode == -9  # killed itself after publishing the first 40, before marking them
     async with engine.connect() as conn:
         unmarked = (await conn.execute(sa.select(sa.func.count()).where(
             t["outbox"].c.published_at.is_(None)))).scalar_one()
     assert unmarked == 100
     assert len(await count_on(js, subj)) == 40  # already out: the next relay re-publishes them
-    resumed = subprocess.run([sys.executable, str(RELAY), url, nats_url, name], timeout=60)
+    resumed = subprocess.run([sys.executable, str(RELAY), url, name, *relay_args(nats_url)], timeout=60)
     assert resumed.returncode == 0
     ids = await count_on(js, subj)
     assert len(ids) == 100 and len(set(ids)) == 100  # the 40 re-published ones were dropped as duplicates
@@ -103,7 +110,7 @@ async def test_a_consumer_seeing_the_same_event_twice_changes_nothing(schema, js
                            .on_conflict_do_update(index_elements=["k"], set_={"n": t["effects"].c.n + 1}))
 
     consumer = IdempotentConsumer(js=js, engine=engine, table=t["processed"], stream=name, durable="effects",
-                                  filter_subject=subj, handler=handler)
+                                  filter_subject=subj, handler=handler, service="runtimetest")
     while await consumer.run_once(timeout=0.5):
         pass
     async with engine.connect() as conn:
@@ -127,7 +134,7 @@ async def test_a_failing_handler_leaves_no_trace_and_the_event_comes_back(schema
             raise RuntimeError("downstream unavailable")
 
     consumer = IdempotentConsumer(js=js, engine=engine, table=t["processed"], stream=name, durable="flaky",
-                                  filter_subject=subj, handler=flaky)
+                                  filter_subject=subj, handler=flaky, service="runtimetest")
     await consumer.run_once(timeout=0.5)
     async with engine.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(t["processed"]))).scalar_one() == 0

@@ -11,11 +11,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from mynumber_runtime.devca import DevCA
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.errors import InvalidArgument, NotFound
 from mynumber_runtime.grpc_server import PlatformServer, ServiceBinding, client_channel, error_reason
 from mynumber_runtime.identity import current_caller
 from mynumber_runtime.settings import GrpcSettings
+from mynumber_runtime.testing.identities import grpc_channel, grpc_server_settings, session_ca
 
 SERVICE = "grpc.testing.Probe"  # a tiny generic service: the server under test does not care about the contract
 
@@ -158,11 +160,51 @@ async def test_health_follows_the_real_checks(pki, tls_server):
         assert r.status == health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def test_plain_tcp_is_refused_outside_loopback_and_without_the_local_flag():
-    with pytest.raises(ValueError, match="loopback"):
-        GrpcSettings(listen="0.0.0.0:50051", insecure_local=True)
+def test_plain_tcp_cannot_be_configured_not_even_on_loopback():
     with pytest.raises(ValueError, match="mTLS"):
         GrpcSettings(listen="127.0.0.1:50051")
+
+
+@pytest.fixture
+async def dev_server():
+    """The probe service with a certificate from the session's dev CA, as every test server runs."""
+    settings = grpc_server_settings("service:probe")
+    server = PlatformServer(settings, [probe_binding({})])
+    await server.start()
+    yield settings.listen
+    await server.stop(0)
+
+
+async def test_a_dev_ca_identity_calls_a_dev_ca_server_on_its_loopback_address(dev_server):
+    async with grpc_channel("municipality:131016", dev_server) as ch:  # 127.0.0.1:<port>: the IP SAN matches
+        assert await call(ch, "Echo", b"hi") == b"municipality:131016"
+
+
+async def test_a_client_without_a_certificate_or_in_plain_tcp_is_refused_before_any_method_runs(dev_server):
+    for ch in (grpc_channel(None, dev_server), grpc.aio.insecure_channel(dev_server)):
+        async with ch:
+            with pytest.raises(grpc.aio.AioRpcError) as e:
+                await call(ch, "Echo", b"hi")
+            assert e.value.code() == grpc.StatusCode.UNAVAILABLE  # the TLS handshake refused it
+
+
+async def test_a_certificate_from_another_ca_is_refused_even_naming_a_valid_identity(dev_server, tmp_path):
+    other = DevCA(tmp_path / "elsewhere").issue("operator:sre-1")
+    # It trusts our CA (so the server is fine for it) but its own certificate is signed by a stranger.
+    async with client_channel(dev_server, ca_file=session_ca().ca_file, cert_file=other.cert_file,
+                              key_file=other.key_file) as ch:
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await call(ch, "Admin", b"hi")
+    assert e.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_metadata_naming_another_identity_changes_nothing(dev_server):
+    claims = (("x-mynumber-caller", "operator:sre-1"), ("x-mynumber-caller", "operator:root"))  # two: no last wins
+    async with grpc_channel("municipality:131016", dev_server) as ch:
+        assert await ch.unary_unary(f"/{SERVICE}/Echo")(b"hi", metadata=claims, timeout=5) == b"municipality:131016"
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await ch.unary_unary(f"/{SERVICE}/Admin")(b"hi", metadata=claims, timeout=5)
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 async def test_each_call_is_traced_and_its_log_lines_carry_the_trace_id(pki, tls_server):

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mynumber_runtime import operators
 from mynumber_runtime.errors import DomainError
 from mynumber_runtime.host import run_until_signalled
 from mynumber_runtime.logs import configure_logging
@@ -42,13 +43,14 @@ async def _ceremony(settings: JpkiSettings, args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: JpkiSettings, stop: asyncio.Event) -> int:
-    import nats
     from mynumber_runtime.consumer import IdempotentConsumer
     from mynumber_runtime.db import migrate
     from mynumber_runtime.grpc_server import PlatformServer
+    from mynumber_runtime import operators
     from mynumber_runtime.host import host, nats_check
+    from mynumber_runtime.nats_identity import connect_nats
     from mynumber_runtime.outbox import OutboxRelay
-    from mynumber_runtime.streams import ensure_stream
+    from mynumber_runtime.streams import ensure_stream, open_stream
 
     from jpki import events, models
     from jpki.app import Background, build_service, start_http
@@ -61,23 +63,26 @@ async def _serve(settings: JpkiSettings, stop: asyncio.Event) -> int:
         print("no CA yet: run `python -m jpki ceremony` first", file=sys.stderr)
         return 2
     engine = service.repo.engine
-    nc = await nats.connect(settings.nats.url, name="jpki", max_reconnect_attempts=-1)
+    nc = await connect_nats(settings.nats, name="jpki", max_reconnect_attempts=-1)
     js = nc.jetstream()
     await ensure_stream(js, "jpki", duplicate_window_s=settings.nats.duplicate_window_s)
-    resident_stream = await ensure_stream(js, events.RESIDENT_SERVICE)
+    # The resident service's stream: read, never configured, by us (our NATS user may only create it if missing).
+    resident_stream = await open_stream(js, events.RESIDENT_SERVICE)
     sealer = events.ResidentEventSealer(read_hex_secret(settings.events_key_file))
     consumer = IdempotentConsumer(js=js, engine=engine, table=models.processed_events,
                                   stream=resident_stream, durable="jpki-resident-facts-changed",
                                   filter_subject=events.RESIDENT_FACTS_CHANGED,
-                                  handler=events.facts_changed_handler(service, sealer))
+                                  handler=events.facts_changed_handler(service, sealer), service="jpki")
     relay = OutboxRelay.for_region(settings.region_name, engine=engine, table=models.outbox, js=js)
     server = PlatformServer(settings.grpc, bindings(service),
                             checks={"database": service.repo.ping, "nats": nats_check(nc),
                                     "hsm": lambda: asyncio.to_thread(service.hsm.ping)})
-    http = await start_http(service, settings.http.listen_host, settings.http.listen_port,
-                            poll_interval_s=settings.ocsp_status_delay_s / 2)
-    await host("jpki", server, loops=[Background(service).run, consumer.run, relay.run],
-               cleanup=[http.close, nc.drain, engine.dispose], stop=stop)
+    cleanup = [nc.drain, engine.dispose]
+    if operators.pending_command() is None:  # `dead-letters` runs beside the serving jpki: no second listener
+        http = await start_http(service, settings.http.listen_host, settings.http.listen_port,
+                                poll_interval_s=settings.ocsp_status_delay_s / 2)
+        cleanup.insert(0, http.close)
+    await host("jpki", server, loops=[Background(service).run, consumer.run, relay.run], cleanup=cleanup, stop=stop)
     return 0
 
 
@@ -152,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--port", type=int)
     r.add_argument("--reuse-port", action="store_true")
     sub.add_parser("verify-audit")
+    operators.add_commands(sub)  # dead-letters list | replay (mynumber_runtime.operators)
     g = sub.add_parser("register-verifier")
     g.add_argument("--kind", required=True)
     g.add_argument("--organization", required=True)
@@ -191,6 +197,8 @@ def _run(settings: JpkiSettings, args: argparse.Namespace) -> int:
         import uvloop
 
         return uvloop.run(_responder(settings, port, args.reuse_port or args.workers > 1))
+    if args.command == operators.COMMAND:
+        return operators.run_command("jpki", args, lambda stop: _serve(settings, stop))
     if args.command == "verify-audit":
         return asyncio.run(_verify_audit(settings))
     if args.command == "register-verifier":

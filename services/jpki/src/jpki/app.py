@@ -82,6 +82,7 @@ class RunningHttp:
 
     server: asyncio.Server
     snapshot: Snapshot
+    front: HttpFront
     stop: asyncio.Event
     poller: asyncio.Task[None]
 
@@ -104,4 +105,4 @@ async def start_http(service: JpkiService, host: str, port: int, *, poll_interva
     front = HttpFront(snapshot, stale_after_s=max(5.0, 4 * poll_interval_s))
     server = await http_api.serve(front, host, port, reuse_port=reuse_port)
     stop = asyncio.Event()
-    return RunningHttp(server, snapshot, stop, asyncio.create_task(snapshot.poll(poll_interval_s, stop)))
+    return RunningHttp(server, snapshot, front, stop, asyncio.create_task(snapshot.poll(poll_interval_s, stop)))

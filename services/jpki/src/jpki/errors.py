@@ -13,6 +13,7 @@ from mynumber_runtime.errors import (
 
 __all__ = [
     "AlreadyExists",
+    "CardNotFound",
     "CertificateNotFound",
     "FailedPrecondition",
     "InvalidArgument",
@@ -44,10 +45,22 @@ class LintFailed(FailedPrecondition):
 
 
 class CertificateNotFound(NotFound):
+    """No issued certificate with this serial that the caller may act on: "not yours" reads exactly like
+    "unknown" (same code, reason and message; runtime tenancy.grant)."""
+
     default_reason = "CERTIFICATE_NOT_FOUND"
 
     def __init__(self, field: str = "serial") -> None:
         super().__init__(f"{field}: no certificate with this serial number was issued by this CA")
+
+
+class CardNotFound(NotFound):
+    """No issued certificate of this card that the caller may act on: "not yours" reads exactly like "unknown"."""
+
+    default_reason = "CARD_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("card_id: no certificate was issued for this card")
 
 
 class UnknownVerifier(Unauthenticated):

@@ -10,10 +10,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.jpki.v1 import events_pb2 as jev
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.resident.v1 import events_pb2 as rev
+from mynumber_runtime.consumer import PoisonEvent
 from mynumber_runtime.crypto import SubjectSealer
 from mynumber_runtime.streams import subject
 from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jpki import validation
+from jpki.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from jpki.service import JpkiService
@@ -23,6 +27,7 @@ CERTIFICATE_REVOKED = subject("jpki", "certificate", "revoked")
 # Published by the platform's resident side (the municipal register through the gateway).
 RESIDENT_FACTS_CHANGED = subject("resident", "resident", "facts_changed")
 RESIDENT_SERVICE = "resident"
+FACTS = frozenset({rev.FACT_NAME, rev.FACT_ADDRESS, rev.FACT_BIRTH_DATE, rev.FACT_SEX})
 
 CA_KIND = {"sign": pb.CA_KIND_SIGN, "auth": pb.CA_KIND_AUTH}
 CAUSE = {
@@ -77,29 +82,57 @@ def resident_facts_changed(sealer: ResidentEventSealer, *, change_id: str, munic
                                     changed_at=ts(at))
 
 
+class PoisonFactsChanged(PoisonEvent):
+    """A facts_changed event that can never be handled: undecodable, failing validation, or a seal that does not
+    open. The reason names the field and the rule, never a value; the consumer parks the event in the
+    dead-letter stream with it (runtime consumer, replayable by `python -m jpki dead-letters`)."""
+
+
+def read_facts_changed(data: bytes, sealer: ResidentEventSealer) -> tuple[rev.ResidentFactsChanged, str]:
+    """The event and the 住民票コード it carries, validated like any request at jpki's edge (mynumber_codes)."""
+    try:
+        event = rev.ResidentFactsChanged.FromString(data)
+    except Exception:  # protobuf's DecodeError and friends: any undecodable payload is poison
+        raise PoisonFactsChanged("payload: not a ResidentFactsChanged message") from None
+    try:
+        validation.validate_text(event.change_id, "change_id", max_chars=128, required=True, multiline=False)
+        validation.validate_municipality_code(event.municipality_code, "municipality_code")
+    except InvalidArgument as e:
+        raise PoisonFactsChanged(e.message) from None
+    if not event.changed_facts or any(f not in FACTS for f in event.changed_facts):
+        raise PoisonFactsChanged("changed_facts: must name at least one of the 4 facts")
+    try:
+        resident_code = sealer.open(event.sealed_resident)
+    except Exception:  # a tampered or foreign seal, or a plaintext that is no SealedResident
+        raise PoisonFactsChanged("sealed_resident: does not open under the platform event key") from None
+    try:
+        validation.validate_resident_code(resident_code, "sealed_resident.resident_code")
+    except InvalidArgument as e:
+        raise PoisonFactsChanged(e.message) from None
+    return event, resident_code
+
+
 def facts_changed_handler(service: JpkiService, sealer: ResidentEventSealer
                           ) -> Callable[[AsyncConnection, Msg], Awaitable[None]]:
     """The IdempotentConsumer handler: revoke the resident's 署名用 certificate in the consumer's transaction.
 
-    An event that cannot be read (bad protobuf, a seal that does not open, no fact named) is recorded in the
-    audit chain and dropped rather than redelivered forever: it can never succeed.
+    Tenancy: no `grant` here. The law revokes the 署名用 certificate on any change of the 4 facts, whichever
+    register records it (a 転入 is recorded by the new municipality, not the one named in the certificate), and
+    the producer is the platform's resident side, authenticated by its NATS user's publish permissions; the
+    recording municipality is audited.
+
+    An event that cannot be read (see read_facts_changed) raises PoisonFactsChanged: the consumer parks it in the
+    dead-letter stream with the reason instead of retrying what can never succeed, and nothing is revoked.
     """
 
     async def handle(conn: AsyncConnection, msg: Msg) -> None:
         at = service.now()
-        try:
-            event = rev.ResidentFactsChanged.FromString(msg.data)
-            if not event.changed_facts or rev.FACT_UNSPECIFIED in event.changed_facts:
-                raise ValueError("changed_facts must name at least one fact")
-            resident_code = sealer.open(event.sealed_resident)
-        except Exception as exc:
-            await service.repo.audit(conn, at=at, actor="event:resident.facts_changed", action="event.rejected",
-                                     subject_ref=msg.subject, details={"why": type(exc).__name__})
-            return
+        event, resident_code = read_facts_changed(msg.data, sealer)
         revoked = await service.facts_changed(conn, resident_code, actor="event:resident.facts_changed")
         await service.repo.audit(conn, at=at, actor="event:resident.facts_changed", action="event.handled",
-                                 subject_ref=event.change_id or msg.subject,
+                                 subject_ref=event.change_id,
                                  details={"revoked": [format(s.serial, "x") for s in revoked],
+                                          "municipality_code": event.municipality_code,
                                           "facts": [rev.Fact.Name(f) for f in event.changed_facts]})
 
     return handle

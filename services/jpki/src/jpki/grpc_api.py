@@ -1,9 +1,12 @@
 """gRPC servicers: proto <-> domain. Caller identity comes from the shared runtime (mTLS, or metadata on
-loopback); the per-method allow-lists below are enforced by the runtime's interceptor (default deny)."""
+loopback); the per-method allow-lists in `bindings` are enforced by the runtime's interceptor (default deny).
+
+Every request is validated here, field by field (jpki.validation), before the service looks anything up or the HSM
+signs anything: a refusal names the field and the rule and costs no signature."""
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from cryptography import x509
@@ -13,6 +16,7 @@ from mynumber_runtime.grpc_server import ServiceBinding
 from mynumber_runtime.identity import current_caller
 
 from jpki import events, profiles
+from jpki import validation as v
 from jpki.errors import InvalidArgument, PermissionDenied, UnknownVerifier
 from jpki.profiles import CaKind
 from jpki.service import (
@@ -25,14 +29,14 @@ from jpki.service import (
 )
 
 KIND_FROM_PB = {pb.CA_KIND_SIGN: CaKind.SIGN, pb.CA_KIND_AUTH: CaKind.AUTH}
-CAUSE_FROM_PB = {v: RevocationCause(k) for k, v in events.CAUSE.items()}
+CAUSE_FROM_PB = {code: RevocationCause(name) for name, code in events.CAUSE.items()}
 STATE = {"good": pb.CERTIFICATE_STATE_GOOD, "hold": pb.CERTIFICATE_STATE_HOLD,
          "revoked": pb.CERTIFICATE_STATE_REVOKED}
 VERIFIER_KIND = {"signature_verifier": pb.VERIFIER_KIND_SIGNATURE_VERIFIER,
                  "user_verifier": pb.VERIFIER_KIND_USER_VERIFIER,
                  "platform_operator": pb.VERIFIER_KIND_PLATFORM_OPERATOR,
                  "platform_service": pb.VERIFIER_KIND_PLATFORM_SERVICE}
-VERIFIER_KIND_FROM_PB = {v: k for k, v in VERIFIER_KIND.items()}
+VERIFIER_KIND_FROM_PB = {code: name for name, code in VERIFIER_KIND.items()}
 
 
 def _kind(value: int, field: str = "ca") -> CaKind:
@@ -40,23 +44,6 @@ def _kind(value: int, field: str = "ca") -> CaKind:
     if kind is None:
         raise InvalidArgument(field, "must be CA_KIND_SIGN or CA_KIND_AUTH")
     return kind
-
-
-def _serial(text: str) -> int:
-    try:
-        value = int(text, 16)
-    except ValueError:
-        value = -1
-    if value <= 0 or len(text) > 40:
-        raise InvalidArgument("serial_hex", "must be a positive serial number in hex (at most 20 octets)")
-    return value
-
-
-def _date(text: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidArgument(field, "must be a date YYYY-MM-DD") from None
 
 
 def _status(s: CertificateStatus) -> pb.CertificateStatus:
@@ -69,85 +56,93 @@ def _status(s: CertificateStatus) -> pb.CertificateStatus:
     return out
 
 
-def _verifier(v: Verifier) -> pb.Verifier:
-    out = pb.Verifier(verifier_id=v.id, kind=VERIFIER_KIND[v.kind], organization=v.organization,
-                      filing_ref=v.filing_ref, registered_at=events.ts(v.registered_at))
-    if v.deregistered_at is not None:
-        out.deregistered_at.CopyFrom(events.ts(v.deregistered_at))
+def _verifier(ver: Verifier) -> pb.Verifier:
+    out = pb.Verifier(verifier_id=ver.id, kind=VERIFIER_KIND[ver.kind], organization=ver.organization,
+                      filing_ref=ver.filing_ref, registered_at=events.ts(ver.registered_at))
+    if ver.deregistered_at is not None:
+        out.deregistered_at.CopyFrom(events.ts(ver.deregistered_at))
     return out
 
 
-class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
-    def __init__(self, service: JpkiService, *, issuing_services: frozenset[str]) -> None:
-        self.service = service
-        self.issuing_services = issuing_services
+def _facts(f: pb.BasicFacts) -> profiles.BasicFacts:
+    # Sizes first (mynumber_codes' text rules), so a megabyte name costs a length check.
+    v.validate_name(f.name, "facts.name")
+    v.validate_address(f.address, "facts.address")
+    for field, marks in (("facts.name_substitutes", f.name_substitutes),
+                         ("facts.address_substitutes", f.address_substitutes)):
+        if len(marks) > profiles.ADDRESS_MAX_CHARS:
+            raise InvalidArgument(field, "must hold one '0' or '1' per character of the value it marks")
+    return profiles.BasicFacts(name=f.name, birth_date=v.validate_date(f.birth_date, "facts.birth_date"), sex=f.sex,
+                               address=f.address, name_substitutes=f.name_substitutes,
+                               address_substitutes=f.address_substitutes)
 
-    def _actor(self) -> str:
-        caller = current_caller()
-        # Among platform services only the card-issuing side may touch certificates (Boulder: the CA takes
-        # instructions from the RA only).
-        if caller.kind == "service" and caller.id not in self.issuing_services:
-            raise PermissionDenied(f"service {caller.id} may not manage certificates")
-        return str(caller)
+
+def issue_request(request: pb.IssueCertificateRequest) -> IssueRequest:
+    """The edge check of an issuance request: every field, in the proto's order, before any work."""
+    kind = _kind(request.ca)
+    v.validate_card_id(request.card_id)
+    v.validate_resident_code(request.resident_code, "resident_code")
+    v.validate_partition_names(request.municipality_code, request.prefecture_name, request.municipality_name)
+    birth_date = v.validate_date(request.birth_date, "birth_date")
+    card_expiry = v.validate_date(request.card_expiry, "card_expiry")
+    v.validate_der(request.public_key, "public_key", max_bytes=v.MAX_KEY_DER, required=False)
+    v.validate_der(request.csr, "csr", max_bytes=v.MAX_CSR_DER, required=False)
+    if bool(request.public_key) == bool(request.csr):
+        raise InvalidArgument("public_key", "give exactly one of public_key (DER SubjectPublicKeyInfo) or csr")
+    facts = _facts(request.facts) if request.HasField("facts") else None
+    return IssueRequest(
+        kind=kind, card_id=request.card_id, resident_code=request.resident_code,
+        partition=profiles.Partition(request.municipality_code, request.prefecture_name, request.municipality_name),
+        birth_date=birth_date, card_expiry=card_expiry, public_key_der=request.public_key, csr_der=request.csr,
+        facts=facts, adult_ward=request.adult_ward)
+
+
+class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
+    def __init__(self, service: JpkiService) -> None:
+        self.service = service
 
     async def IssueCertificate(self, request: pb.IssueCertificateRequest, context: Any
                                ) -> pb.IssueCertificateResponse:
-        actor = self._actor()
-        kind = _kind(request.ca)
-        facts = None
-        if request.HasField("facts"):
-            f = request.facts
-            facts = profiles.BasicFacts(name=f.name, birth_date=_date(f.birth_date, "facts.birth_date"), sex=f.sex,
-                                        address=f.address, name_substitutes=f.name_substitutes,
-                                        address_substitutes=f.address_substitutes)
-        issued = await self.service.issue(IssueRequest(
-            kind=kind, card_id=request.card_id, resident_code=request.resident_code,
-            partition=profiles.Partition(request.municipality_code, request.prefecture_name,
-                                         request.municipality_name),
-            birth_date=_date(request.birth_date, "birth_date"), card_expiry=_date(request.card_expiry, "card_expiry"),
-            public_key_der=request.public_key, csr_der=request.csr, facts=facts, adult_ward=request.adult_ward,
-        ), actor=actor)
+        issued = await self.service.issue(issue_request(request), caller=current_caller())
         return pb.IssueCertificateResponse(serial_hex=format(issued.serial, "x"), certificate=issued.cert_der,
                                            not_before=events.ts(issued.not_before),
                                            not_after=events.ts(issued.not_after))
 
     async def RevokeCertificate(self, request: pb.RevokeCertificateRequest, context: Any
                                 ) -> pb.RevokeCertificateResponse:
-        actor = self._actor()
-        cause = CAUSE_FROM_PB.get(request.cause)
+        kind = _kind(request.ca)
+        serial = v.validate_serial_hex(request.serial_hex)
+        cause = CAUSE_FROM_PB.get(request.cause)  # type: ignore[call-overload]
         if cause is None:
             raise InvalidArgument("cause", "must name a revocation cause")
-        s = await self.service.revoke(_kind(request.ca), _serial(request.serial_hex), cause, actor=actor)
+        s = await self.service.revoke(kind, serial, cause, caller=current_caller())
         return pb.RevokeCertificateResponse(status=_status(s))
 
     async def ReleaseHold(self, request: pb.ReleaseHoldRequest, context: Any) -> pb.ReleaseHoldResponse:
-        actor = self._actor()
-        s = await self.service.release_hold(_kind(request.ca), _serial(request.serial_hex), actor=actor)
+        kind = _kind(request.ca)
+        serial = v.validate_serial_hex(request.serial_hex)
+        s = await self.service.release_hold(kind, serial, caller=current_caller())
         return pb.ReleaseHoldResponse(status=_status(s))
 
     async def SuspendCard(self, request: pb.SuspendCardRequest, context: Any) -> pb.SuspendCardResponse:
-        actor = self._actor()
-        if not request.card_id:
-            raise InvalidArgument("card_id", "is required")
+        v.validate_card_id(request.card_id)
         return pb.SuspendCardResponse(statuses=[_status(s) for s in await self.service.suspend_card(
-            request.card_id, actor=actor)])
+            request.card_id, caller=current_caller())])
 
     async def ResumeCard(self, request: pb.ResumeCardRequest, context: Any) -> pb.ResumeCardResponse:
-        actor = self._actor()
-        if not request.card_id:
-            raise InvalidArgument("card_id", "is required")
+        v.validate_card_id(request.card_id)
         return pb.ResumeCardResponse(statuses=[_status(s) for s in await self.service.resume_card(
-            request.card_id, actor=actor)])
+            request.card_id, caller=current_caller())])
 
     async def GetCertificate(self, request: pb.GetCertificateRequest, context: Any) -> pb.GetCertificateResponse:
-        self._actor()
-        s = await self.service.status(_kind(request.ca), _serial(request.serial_hex))
+        kind = _kind(request.ca)
+        serial = v.validate_serial_hex(request.serial_hex)
+        s = await self.service.certificate(kind, serial, caller=current_caller())
         return pb.GetCertificateResponse(certificate=s.cert_der or b"", status=_status(s))
 
     async def GenerateCrls(self, request: pb.GenerateCrlsRequest, context: Any) -> pb.GenerateCrlsResponse:
-        actor = self._actor()
         kinds = None if request.ca == pb.CA_KIND_UNSPECIFIED else [_kind(request.ca)]
-        made = await self.service.generate_due_crls(force=True, kinds=kinds, actor=actor)
+        made = await self.service.generate_due_crls(force=True, kinds=kinds, actor=str(current_caller()))
         return pb.GenerateCrlsResponse(generated=made)
 
     async def VerifyAuditChain(self, request: pb.VerifyAuditChainRequest, context: Any
@@ -163,21 +158,27 @@ class CertificateStatusServicer(pb_grpc.CertificateStatusServiceServicer):
     async def CheckCertificateStatus(self, request: pb.CheckCertificateStatusRequest, context: Any
                                      ) -> pb.CheckCertificateStatusResponse:
         caller = current_caller()
+        v.validate_der(request.certificate, "certificate", max_bytes=v.MAX_CERT_DER)
         try:
+            # cryptography parses lazily: a certificate whose issuer or serial is malformed loads, then raises
+            # ValueError when the field is read, so both are read here.
             cert = x509.load_der_x509_certificate(request.certificate)
+            issuer, serial = cert.issuer, cert.serial_number
         except ValueError:
             raise InvalidArgument("certificate", "must be a DER X.509 certificate") from None
-        kind = next((k for k, a in self.service.authorities.items() if a.cert.subject == cert.issuer), None)
+        kind = next((k for k, a in self.service.authorities.items() if a.cert.subject == issuer), None)
         if kind is None:
             raise InvalidArgument("certificate", "was not issued by a JPKI CA of this platform")
         if caller.kind == "verifier":
             # Only registered verifiers get status answers, and only for the CA their filing covers.
-            v = await self.service.verifier(caller.id)
-            if v is None or v.deregistered_at is not None:
+            ver = await self.service.verifier(caller.id)
+            if ver is None or ver.deregistered_at is not None:
                 raise UnknownVerifier()
-            if kind.value not in VERIFIER_SCOPE[v.kind]:
-                raise PermissionDenied(f"a {v.kind} may not ask about {kind} certificates")
-        s = await self.service.status(kind, cert.serial_number)
+            if kind.value not in VERIFIER_SCOPE[ver.kind]:
+                raise PermissionDenied(f"a {ver.kind} may not ask about {kind} certificates")
+        if serial <= 0 or serial.bit_length() > 160:
+            raise InvalidArgument("certificate", "its serial number must be positive and at most 20 octets")
+        s = await self.service.status(kind, serial)
         return pb.CheckCertificateStatusResponse(status=_status(s), checked_at=events.ts(self.service.now()))
 
 
@@ -190,39 +191,65 @@ class VerifierRegistryServicer(pb_grpc.VerifierRegistryServiceServicer):
         kind = VERIFIER_KIND_FROM_PB.get(request.kind)  # type: ignore[call-overload]
         if kind is None:
             raise InvalidArgument("kind", "must name a verifier kind")
-        v, token = await self.service.register_verifier(kind=kind, organization=request.organization,
-                                                        filing_ref=request.filing_ref, actor=str(current_caller()))
-        return pb.RegisterVerifierResponse(verifier=_verifier(v), token=token)
+        ver, token = await self.service.register_verifier(kind=kind, organization=request.organization,
+                                                          filing_ref=request.filing_ref,
+                                                          actor=str(current_caller()))
+        return pb.RegisterVerifierResponse(verifier=_verifier(ver), token=token)
 
     async def DeregisterVerifier(self, request: pb.DeregisterVerifierRequest, context: Any
                                  ) -> pb.DeregisterVerifierResponse:
+        v.validate_verifier_id(request.verifier_id)
         await self.service.deregister_verifier(request.verifier_id, actor=str(current_caller()))
         return pb.DeregisterVerifierResponse()
 
     async def ListVerifiers(self, request: pb.ListVerifiersRequest, context: Any) -> pb.ListVerifiersResponse:
-        return pb.ListVerifiersResponse(verifiers=[_verifier(v) for v in await self.service.list_verifiers()])
-
-
-_MANAGE = ("service", "operator")
+        return pb.ListVerifiersResponse(verifiers=[_verifier(x) for x in await self.service.list_verifiers()])
 
 
 def bindings(service: JpkiService, *, issuing_services: frozenset[str] = frozenset({"issuance"})
              ) -> list[ServiceBinding]:
-    ca_methods: dict[str, tuple[str, ...]] = {
-        m: _MANAGE for m in ("IssueCertificate", "RevokeCertificate", "ReleaseHold", "SuspendCard", "ResumeCard",
-                             "GetCertificate")}
-    ca_methods |= {"GenerateCrls": ("operator",), "VerifyAuditChain": ("operator",)}
+    """Who may call what, by identity: a platform service reaches only the methods its role needs (issue 9).
+
+    `issuing_services` are the card centre's services (Boulder: the CA takes instructions from its RA only);
+    each is named `service:<id>`. Which certificates a caller may then act on is the tenancy rule in service.py
+    (PERSON_BASES): a municipality only its own residents', the issuing services and operators any.
+    """
+    issuers = tuple(sorted(f"service:{s}" for s in issuing_services))
+    operator = ("operator",)
+    # 住所地市町村長: the holder asks its municipality for revocation (公的個人認証法 第9条・第28条) or, after a
+    # found card, for resumption; it looks up its residents' certificates to do so (own residents only).
+    municipal = ("municipality",)
+    # CertificateStatusService: registered verifiers (their filing decides sign/auth), and the two platform
+    # services that check a card holder's 利用者証明用 certificate for someone else: convenience-cert (コンビニ交付,
+    # the municipality's 36条 filing) and the gateway (card log-in of municipal and resident front ends).
+    status_services = ("service:convenience-cert", "service:gateway")
+    ca_methods: dict[str, Collection[str]] = {
+        # Card personalisation at the card centre: only the issuing side and J-LIS operators (re-issue by hand).
+        "IssueCertificate": issuers + operator,
+        # Loss, death and the holder's request through the card flow (issuance), the municipal counter, and
+        # J-LIS (ex officio; RECORD_ERROR and FACTS_CHANGED are operator-only causes, service.OPERATOR_ONLY_CAUSES).
+        # A change of the 4 facts needs no caller: jpki consumes the register's facts_changed event.
+        "RevokeCertificate": issuers + municipal + operator,
+        "ReleaseHold": issuers + municipal + operator,
+        # 一時利用停止: the 24-hour loss line (issuance, J-LIS operators); resumption also at the counter.
+        "SuspendCard": issuers + municipal + operator,
+        "ResumeCard": issuers + municipal + operator,
+        # The certificate itself (the 署名用 one carries the 4 facts): whoever may act on it, nobody else.
+        "GetCertificate": issuers + municipal + operator,
+        "GenerateCrls": operator,
+        "VerifyAuditChain": operator,
+    }
     return [
         ServiceBinding(pb.DESCRIPTOR.services_by_name["CertificateAuthorityService"].full_name,
                        pb_grpc.add_CertificateAuthorityServiceServicer_to_server,
-                       CertificateAuthorityServicer(service, issuing_services=issuing_services), ca_methods),
+                       CertificateAuthorityServicer(service), ca_methods),
         ServiceBinding(pb.DESCRIPTOR.services_by_name["CertificateStatusService"].full_name,
                        pb_grpc.add_CertificateStatusServiceServicer_to_server,
                        CertificateStatusServicer(service),
-                       {"CheckCertificateStatus": ("verifier", "service", "operator")}),
+                       {"CheckCertificateStatus": ("verifier", *status_services, *operator)}),
         ServiceBinding(pb.DESCRIPTOR.services_by_name["VerifierRegistryService"].full_name,
                        pb_grpc.add_VerifierRegistryServiceServicer_to_server,
                        VerifierRegistryServicer(service),
-                       {m: ("operator",) for m in ("RegisterVerifier", "DeregisterVerifier", "ListVerifiers")}),
+                       # J-LIS registers the verifiers it accepted (届出 / 主務大臣認定): operators only.
+                       {m: operator for m in ("RegisterVerifier", "DeregisterVerifier", "ListVerifiers")}),
     ]
-

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 MAX_HEADER = 8192
 MAX_BODY = 16384
+# A request begun must be complete within this time, or the connection is closed (no slow-loris hold).
+REQUEST_TIMEOUT_S = 10.0
 _REFRESH_MARGIN = dt.timedelta(seconds=5)
 
 
@@ -104,9 +106,11 @@ _TEXT = "text/plain; charset=utf-8"
 class HttpFront:
     """Request routing over a Snapshot."""
 
-    def __init__(self, snapshot: Snapshot, *, stale_after_s: float = 10.0) -> None:
+    def __init__(self, snapshot: Snapshot, *, stale_after_s: float = 10.0,
+                 request_timeout_s: float = REQUEST_TIMEOUT_S) -> None:
         self.snapshot = snapshot
         self.stale_after_s = stale_after_s
+        self.request_timeout_s = request_timeout_s
         self.requests = 0
 
     def health(self) -> tuple[bool, str]:
@@ -187,19 +191,39 @@ class HttpFront:
 
 
 class _HttpProtocol(asyncio.Protocol):
-    __slots__ = ("buf", "front", "transport")
+    __slots__ = ("buf", "front", "timer", "transport")
 
     def __init__(self, front: HttpFront) -> None:
         self.front = front
         self.buf = b""
         self.transport: asyncio.Transport | None = None
+        self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, only alike.
         self.transport = cast(asyncio.Transport, transport)
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def _expire(self) -> None:
+        # A request started and never finished (slow or stalled client): answer 408 and close.
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(_response("408 Request Timeout", _TEXT, b"request not completed in time\n", False))
+            self.transport.close()
+
     def data_received(self, data: bytes) -> None:
         self.buf += data
+        self._serve()
+        # Armed only while a partial request waits: the keep-alive hot path never touches the timer.
+        if self.buf and self.timer is None and self.transport is not None and not self.transport.is_closing():
+            self.timer = asyncio.get_running_loop().call_later(self.front.request_timeout_s, self._expire)
+        elif not self.buf and self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _serve(self) -> None:
         transport = self.transport
         assert transport is not None
         while True:

@@ -106,7 +106,12 @@ def parse_request(der: bytes) -> Request | None:
         for ext in req.extensions:
             if isinstance(ext.value, x509.OCSPNonce):
                 nonce = ext.value.nonce
-        return Request(req.issuer_key_hash, req.issuer_name_hash, req.serial_number, req.hash_algorithm, nonce)
+        serial = req.serial_number
+        # RFC 5280 §4.1.2.2: a serial is positive and at most 20 octets; nothing else names a certificate, and a
+        # response cannot even be signed for a negative one.
+        if serial <= 0 or serial.bit_length() > 160:
+            return None
+        return Request(req.issuer_key_hash, req.issuer_name_hash, serial, req.hash_algorithm, nonce)
     except Exception:  # cryptography raises ValueError and friends for every kind of garbage
         return None
 

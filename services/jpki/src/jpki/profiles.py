@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import unicodedata
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from jpki import validation
 from jpki.errors import InvalidArgument
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -121,12 +121,7 @@ class Partition:
     municipality: str
 
     def validate(self) -> None:
-        code = self.municipality_code
-        if len(code) != 6 or not code.isdigit():
-            raise InvalidArgument("municipality_code", "must be the 6-digit 全国地方公共団体コード (JIS X 0402)")
-        for field, value in (("prefecture_name", self.prefecture), ("municipality_name", self.municipality)):
-            if not value or len(value) > 64 or any(unicodedata.category(c).startswith("C") for c in value):
-                raise InvalidArgument(field, "must be 1-64 printable characters")
+        validation.validate_partition_names(self.municipality_code, self.prefecture, self.municipality)
 
 
 @dataclass(frozen=True)
@@ -141,12 +136,14 @@ class BasicFacts:
     address_substitutes: str = ""
 
     def validate(self, today: dt.date) -> None:
-        if not self.name or len(self.name) > NAME_MAX_CHARS:
-            raise InvalidArgument("facts.name", f"must be 1-{NAME_MAX_CHARS} characters")
-        if any(unicodedata.category(c).startswith("C") for c in self.name + self.address):
-            raise InvalidArgument("facts", "name and address must not contain control characters")
-        if not self.address or len(self.address) > ADDRESS_MAX_CHARS:
-            raise InvalidArgument("facts.address", f"must be 1-{ADDRESS_MAX_CHARS} characters")
+        # The platform's name and address rules (mynumber_codes), then the certificate's own limits
+        # (domain.md §4.3: at most 200 characters of address).
+        validation.validate_name(self.name, "facts.name")
+        validation.validate_address(self.address, "facts.address")
+        if len(self.name) > NAME_MAX_CHARS:
+            raise InvalidArgument("facts.name", f"must be at most {NAME_MAX_CHARS} characters")
+        if len(self.address) > ADDRESS_MAX_CHARS:
+            raise InvalidArgument("facts.address", f"must be at most {ADDRESS_MAX_CHARS} characters")
         if self.sex not in (1, 2, 3):
             raise InvalidArgument("facts.sex", "must be 1 (男), 2 (女) or 3 (不明)")
         if not ERAS[-1][0] <= self.birth_date <= today:

@@ -7,6 +7,7 @@ No proto and no SQL here: the repository holds the SQL, grpc_api and events tran
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import enum
 import hashlib
@@ -21,16 +22,21 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from mynumber_runtime.clock import Clock
 from mynumber_runtime.crypto import FieldSealer, KeyedHash
+from mynumber_runtime.identity import Caller
+from mynumber_runtime.tenancy import Basis, Holding, grant
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jpki import crl as crlmod
 from jpki import events, ocsp, profiles
 from jpki import models as m
+from jpki import validation as v
 from jpki.errors import (
+    CardNotFound,
     CertificateNotFound,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     WeakKey,
 )
 from jpki.hsm import Hsm, HsmError, HsmRsaKey
@@ -43,6 +49,19 @@ log = logging.getLogger(__name__)
 
 SYSTEM = "service:jpki"
 
+# Tenancy (runtime `tenancy.grant`): on whose behalf a caller may read or change a person's certificates. A
+# certificate is held by the municipality named in it (its CRL partition: the 住所地 where it was issued).
+# - municipality:<code>: only certificates of its own residents (OWN_REGISTER), as the 住所地市町村長 through whom
+#   the holder asks for revocation (公的個人認証法 第9条・第28条) or for resumption after a found card.
+#   No 住基法 第30条の10 provision here: that covers 本人確認情報, not certificates.
+# - service:<id> named in the allow-list (SERVICE_ROLE): the card centre's issuance service, which acts for every
+#   municipality in the card flows; the allow-list, not this rule, keeps other services out.
+# - operator:<id> (OPERATOR): J-LIS staff (the 24-hour suspension line, ex officio revocation).
+# "Not yours" raises exactly what "no such certificate/card" raises: the refusal is no existence oracle.
+PERSON_BASES = (Basis.OWN_REGISTER, Basis.SERVICE_ROLE, Basis.OPERATOR)
+# Issuance is the card flow's, never a municipality's own call: the card centre (service:issuance) or operators.
+ISSUE_BASES = (Basis.SERVICE_ROLE, Basis.OPERATOR)
+
 
 class RevocationCause(enum.StrEnum):
     """Why a certificate is revoked (domain.md §4.4 'Other revocation'), and the RFC 5280 reason each carries."""
@@ -53,6 +72,12 @@ class RevocationCause(enum.StrEnum):
     RECORD_ERROR = "record_error"  # 記録誤り (ex officio by the CA)
     SUSPENSION = "suspension"  # 一時利用停止: certificateHold, removable
     FACTS_CHANGED = "facts_changed"  # 基本4情報の変更 (署名用 only, automatic)
+
+
+# Causes only J-LIS itself asserts: a record error is corrected ex officio by the CA, and a change of the 4 facts
+# comes from the resident register's event (events.facts_changed_handler); a municipality or the issuance service
+# asks for loss, death, the holder's request or a suspension.
+OPERATOR_ONLY_CAUSES = frozenset({RevocationCause.RECORD_ERROR, RevocationCause.FACTS_CHANGED})
 
 
 REASON_FOR: dict[RevocationCause, x509.ReasonFlags] = {
@@ -70,7 +95,7 @@ REASON_CODES: dict[x509.ReasonFlags, int] = {
     x509.ReasonFlags.cessation_of_operation: 5, x509.ReasonFlags.certificate_hold: 6,
     x509.ReasonFlags.remove_from_crl: 8, x509.ReasonFlags.privilege_withdrawn: 9, x509.ReasonFlags.aa_compromise: 10,
 }
-REASON_BY_CODE = {v: k for k, v in REASON_CODES.items()}
+REASON_BY_CODE = {code: flag for flag, code in REASON_CODES.items()}
 
 # Which CA's status a verifier may ask about (公的個人認証法 17条: 署名検証者; 36条: 利用者証明検証者).
 VERIFIER_SCOPE: dict[str, frozenset[str]] = {
@@ -277,14 +302,16 @@ class JpkiService:
 
     # --- issuance --------------------------------------------------------------------------------------------
     def _validate(self, req: IssueRequest, now: dt.datetime) -> None:
-        if not req.card_id or len(req.card_id) > 64 or not req.card_id.isascii() or not req.card_id.isprintable():
-            raise InvalidArgument("card_id", "must be 1-64 printable ASCII characters")
-        if len(req.resident_code) != 11 or not req.resident_code.isdigit():
-            raise InvalidArgument("resident_code", "must be the 11-digit 住民票コード")
+        v.validate_card_id(req.card_id)
+        v.validate_resident_code(req.resident_code, "resident_code")
         req.partition.validate()
+        v.validate_der(req.public_key_der, "public_key", max_bytes=v.MAX_KEY_DER, required=False)
+        v.validate_der(req.csr_der, "csr", max_bytes=v.MAX_CSR_DER, required=False)
         today = now.astimezone(profiles.JST).date()
         if not profiles.ERAS[-1][0] <= req.birth_date <= today:
             raise InvalidArgument("birth_date", "must lie between 1868-10-23 and today")
+        if req.card_expiry <= today:
+            raise InvalidArgument("card_expiry", "must be a day after today (no certificate outlives the card)")
         if req.kind is CaKind.SIGN:
             if req.facts is None:
                 raise InvalidArgument("facts", "the 署名用 certificate carries the 4 basic facts: they are required")
@@ -300,9 +327,13 @@ class JpkiService:
         elif req.facts is not None:
             raise InvalidArgument("facts", "the 利用者証明用 certificate carries no basic facts: leave them out")
 
-    async def issue(self, req: IssueRequest, *, actor: str) -> Issued:
+    async def issue(self, req: IssueRequest, *, caller: Caller) -> Issued:
         now = self.now()
         self._validate(req, now)
+        basis = grant(caller, Holding(req.partition.municipality_code), permits=ISSUE_BASES,
+                      unknown=lambda: PermissionDenied("municipality_code: the caller may not issue certificates "
+                                                       "for this municipality"))
+        actor = str(caller)
         card_key = load_card_key(public_key_der=req.public_key_der, csr_der=req.csr_der)
         auth = self.authority(req.kind)
         holder = self.holder_hash(req.resident_code.encode())
@@ -350,7 +381,7 @@ class JpkiService:
                 request_sealed=self.sealer.seal(_request_json(req), b"jpki.certificates.request_sealed"),
                 tbs_der=precert.public_bytes(Encoding.DER), status_changed_at=now, created_at=now)
             await self.repo.audit(conn, at=now, actor=actor, action="issuance.recorded", subject_ref=sh,
-                                  details={"ca": req.kind, "card_id": req.card_id,
+                                  details={"ca": req.kind, "card_id": req.card_id, "basis": basis,
                                            "municipality_code": req.partition.municipality_code})
         try:
             cert = await asyncio.to_thread(builder.sign, auth.key, hashes.SHA256())
@@ -378,23 +409,49 @@ class JpkiService:
 
     # --- status and revocation -------------------------------------------------------------------------------
     async def status(self, kind: CaKind, serial: int) -> CertificateStatus:
+        """The standing of a certificate the caller presents (CheckCertificateStatus, OCSP's twin): revocation
+        status is given to every registered verifier by law (公的個人認証法 17条・36条), whoever the holder is, so
+        this is not a tenancy read; it returns no certificate."""
         async with self.repo.begin() as conn:
             row = await self.repo.certificate(conn, kind, serial_hex(serial))
         if row is None or row.status in (m.PENDING, m.FAILED):
             raise CertificateNotFound()
+        return dataclasses.replace(_status_of(row), cert_der=None)
+
+    @staticmethod
+    def _granted(caller: Caller, row: Row | None) -> Basis:
+        """The tenancy rule on one certificate row: pending/failed rows were never issued, so they are unknown."""
+        holding = None if row is None or row.status in (m.PENDING, m.FAILED) else Holding(row.municipality_code)
+        return grant(caller, holding, permits=PERSON_BASES, unknown=CertificateNotFound)
+
+    async def certificate(self, kind: CaKind, serial: int, *, caller: Caller) -> CertificateStatus:
+        """A certificate (the 署名用 one carries the 4 facts) and its status, for a caller that may read it."""
+        async with self.repo.begin() as conn:
+            row = await self.repo.certificate(conn, kind, serial_hex(serial))
+        self._granted(caller, row)
+        assert row is not None
         return _status_of(row)
 
-    async def revoke(self, kind: CaKind, serial: int, cause: RevocationCause, *, actor: str) -> CertificateStatus:
+    def _check_cause(self, kind: CaKind, cause: RevocationCause, caller: Caller) -> None:
+        # Both are about the request alone, so they are answered before the certificate is looked up: otherwise
+        # the difference between this refusal and "unknown" would tell a caller that a serial exists.
+        if cause in OPERATOR_ONLY_CAUSES and caller.kind != "operator":
+            raise PermissionDenied("cause: only J-LIS operators revoke for a record error or a change of the "
+                                   "4 facts (the register's event does the latter)")
+        if kind is CaKind.AUTH and cause is RevocationCause.FACTS_CHANGED:
+            raise InvalidArgument("cause", "a change of the 4 facts revokes only the 署名用 certificate")
+
+    async def revoke(self, kind: CaKind, serial: int, cause: RevocationCause, *, caller: Caller
+                     ) -> CertificateStatus:
+        self._check_cause(kind, cause, caller)
         async with self.repo.begin() as conn:
             row = await self.repo.certificate(conn, kind, serial_hex(serial), for_update=True)
-            if row is None or row.status in (m.PENDING, m.FAILED):
-                raise CertificateNotFound()
-            if kind is CaKind.AUTH and cause is RevocationCause.FACTS_CHANGED:
-                raise InvalidArgument("cause", "a change of the 4 facts revokes only the 署名用 certificate")
-            return await self._revoke_row(conn, row, cause, actor=actor)
+            basis = self._granted(caller, row)
+            assert row is not None
+            return await self._revoke_row(conn, row, cause, actor=str(caller), basis=basis)
 
-    async def _revoke_row(self, conn: AsyncConnection, row: Row, cause: RevocationCause, *, actor: str
-                          ) -> CertificateStatus:
+    async def _revoke_row(self, conn: AsyncConnection, row: Row, cause: RevocationCause, *, actor: str,
+                          basis: str = "resident_register_event") -> CertificateStatus:
         r = row
         status: str = r.status
         kind = CaKind(r.ca_kind)
@@ -417,7 +474,7 @@ class JpkiService:
         await self._store_ocsp(conn, auth, sh, response, good=False, revoked_at=revoked_at, reason=reason, at=now)
         await self.repo.audit(conn, at=now, actor=actor,
                               action="certificate.held" if new_status == m.HOLD else "certificate.revoked",
-                              subject_ref=sh, details={"ca": kind, "cause": cause.value,
+                              subject_ref=sh, details={"ca": kind, "cause": cause.value, "basis": basis,
                                                        "reason_code": REASON_CODES[reason]})
         await self.repo.add_event(conn, *events.certificate_revoked(kind, int(sh, 16), r.card_id,
                                                                     cause.value, revoked_at, new_status == m.HOLD))
@@ -425,14 +482,14 @@ class JpkiService:
         assert updated is not None
         return _status_of(updated)
 
-    async def release_hold(self, kind: CaKind, serial: int, *, actor: str) -> CertificateStatus:
+    async def release_hold(self, kind: CaKind, serial: int, *, caller: Caller) -> CertificateStatus:
         async with self.repo.begin() as conn:
             row = await self.repo.certificate(conn, kind, serial_hex(serial), for_update=True)
-            if row is None or row.status in (m.PENDING, m.FAILED):
-                raise CertificateNotFound()
-            return await self._release_row(conn, row, actor=actor)
+            basis = self._granted(caller, row)
+            assert row is not None
+            return await self._release_row(conn, row, actor=str(caller), basis=basis)
 
-    async def _release_row(self, conn: AsyncConnection, row: Row, *, actor: str) -> CertificateStatus:
+    async def _release_row(self, conn: AsyncConnection, row: Row, *, actor: str, basis: str) -> CertificateStatus:
         r = row
         if r.status != m.HOLD:
             raise FailedPrecondition("serial: only a certificate on hold can be resumed", reason="NOT_ON_HOLD")
@@ -443,33 +500,47 @@ class JpkiService:
         await self.repo.set_status(conn, kind, sh, status=m.GOOD, hold_released_at=now, status_changed_at=now)
         await self._store_ocsp(conn, auth, sh, response, good=True, revoked_at=None, reason=None, at=now)
         await self.repo.audit(conn, at=now, actor=actor, action="certificate.hold_released", subject_ref=sh,
-                              details={"ca": kind})
+                              details={"ca": kind, "basis": basis})
         updated = await self.repo.certificate(conn, kind, sh)
         assert updated is not None
         return _status_of(updated)
 
-    async def suspend_card(self, card_id: str, *, actor: str) -> list[CertificateStatus]:
+    async def _card(self, conn: AsyncConnection, card_id: str, caller: Caller) -> tuple[list[Row], Basis]:
+        """The issued certificates of a card, if the caller may act on every one of them. A card whose
+        certificates name another municipality (even one of them, after a move) is unknown to a municipality:
+        acting on part of a card would tell it that the rest exists."""
+        v.validate_card_id(card_id)
+        rows = [r for r in await self.repo.certificates_of_card(conn, card_id, for_update=True)
+                if r.status not in (m.PENDING, m.FAILED)]
+        if not rows:
+            raise CardNotFound()
+        bases = {grant(caller, Holding(r.municipality_code), permits=PERSON_BASES, unknown=CardNotFound)
+                 for r in rows}
+        return rows, bases.pop()
+
+    async def suspend_card(self, card_id: str, *, caller: Caller) -> list[CertificateStatus]:
         """一時利用停止 of a card: every live certificate of the card goes on hold."""
         async with self.repo.begin() as conn:
-            rows = [r for r in await self.repo.certificates_of_card(conn, card_id, for_update=True)
-                    if r.status == m.GOOD]
-            if not rows:
-                raise NotFound("card_id: the card has no valid certificate to suspend")
-            return [await self._revoke_row(conn, r, RevocationCause.SUSPENSION, actor=actor) for r in rows]
+            rows, basis = await self._card(conn, card_id, caller)
+            good = [r for r in rows if r.status == m.GOOD]
+            if not good:
+                raise FailedPrecondition("card_id: the card has no valid certificate to suspend",
+                                         reason="NOTHING_TO_SUSPEND")
+            return [await self._revoke_row(conn, r, RevocationCause.SUSPENSION, actor=str(caller), basis=basis)
+                    for r in good]
 
-    async def resume_card(self, card_id: str, *, actor: str) -> list[CertificateStatus]:
+    async def resume_card(self, card_id: str, *, caller: Caller) -> list[CertificateStatus]:
         async with self.repo.begin() as conn:
-            rows = [r for r in await self.repo.certificates_of_card(conn, card_id, for_update=True)
-                    if r.status == m.HOLD]
-            if not rows:
-                raise NotFound("card_id: the card has no certificate on hold")
-            return [await self._release_row(conn, r, actor=actor) for r in rows]
+            rows, basis = await self._card(conn, card_id, caller)
+            held = [r for r in rows if r.status == m.HOLD]
+            if not held:
+                raise FailedPrecondition("card_id: the card has no certificate on hold", reason="NOTHING_ON_HOLD")
+            return [await self._release_row(conn, r, actor=str(caller), basis=basis) for r in held]
 
     async def facts_changed(self, conn: AsyncConnection, resident_code: str, *, actor: str) -> list[CertificateStatus]:
         """A change of 氏名・住所・生年月日・性別 revokes the 署名用 certificate; 利用者証明用 survives
         (domain.md §4.4). Runs inside the event consumer's transaction."""
-        if len(resident_code) != 11 or not resident_code.isdigit():
-            raise InvalidArgument("resident_code", "must be the 11-digit 住民票コード")
+        v.validate_resident_code(resident_code, "resident_code")
         holder = self.holder_hash(resident_code.encode())
         rows = await self.repo.live_certificates_of_holder(conn, holder, CaKind.SIGN)
         out = []
@@ -612,10 +683,10 @@ class JpkiService:
         """Register a verifier; returns it and its bearer token (shown once, stored only as a hash)."""
         if kind not in m.VERIFIER_KINDS:
             raise InvalidArgument("kind", "must be one of " + ", ".join(m.VERIFIER_KINDS))
-        if not organization or len(organization) > 200:
-            raise InvalidArgument("organization", "must be 1-200 characters")
-        if not filing_ref or len(filing_ref) > 100:
-            raise InvalidArgument("filing_ref", "must name the 届出 or 認定 the registration rests on (1-100 chars)")
+        v.validate_text(organization, "organization", max_chars=200, required=True, multiline=False)
+        if not filing_ref:
+            raise InvalidArgument("filing_ref", "must name the 届出 or 認定 the registration rests on")
+        v.validate_text(filing_ref, "filing_ref", max_chars=100, required=True, multiline=False)
         now = self.now()
         vid = "v-" + secrets.token_hex(8)
         token = secrets.token_urlsafe(32)
@@ -628,6 +699,7 @@ class JpkiService:
         return Verifier(vid, kind, organization, filing_ref, now, None), token
 
     async def deregister_verifier(self, verifier_id: str, *, actor: str) -> None:
+        v.validate_verifier_id(verifier_id)
         now = self.now()
         async with self.repo.begin() as conn:
             if not await self.repo.deregister_verifier(conn, verifier_id, now):

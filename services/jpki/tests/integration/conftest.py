@@ -12,17 +12,23 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jpki import hsm as hsmmod
 from jpki.app import build_service, start_http
 from jpki.ceremony import run_ceremony
-from jpki.http_api import Snapshot
+from jpki.grpc_api import bindings
+from jpki.http_api import HttpFront, Snapshot
 from jpki.profiles import BasicFacts, CaKind, Partition
 from jpki.service import Issued, IssueRequest, JpkiService
 from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
+from mynumber_codes import DEFAULT_RESIDENT_CODE_RULE
+from mynumber_runtime.grpc_server import PlatformServer
+from mynumber_runtime.identity import Caller
 from mynumber_runtime.settings import DatabaseSettings
+from mynumber_runtime.testing.identities import grpc_channel, grpc_server_settings
 
 TOKEN = "jpki-test"
 PIN = "123456"
@@ -52,6 +58,7 @@ class Ca:
     base_url: str
     dir: Path
     token: str  # a registered platform operator's bearer token
+    front: HttpFront | None = None  # the HTTP front's request routing (its timeouts)
 
     def pem(self, kind: CaKind) -> Path:
         return self.dir / f"jpki-{kind}-ca.pem"
@@ -89,10 +96,27 @@ async def ca(hsm_session: tuple[hsmmod.Hsm, Path], new_database: object, tmp_pat
     # As `serve` runs it: the poll interval follows the promised status delay.
     http = await start_http(service, "127.0.0.1", port, poll_interval_s=settings.ocsp_status_delay_s / 2)
     try:
-        yield Ca(service, settings, http.snapshot, base, work, token)
+        yield Ca(service, settings, http.snapshot, base, work, token, http.front)
     finally:
         await http.close()
         await service.repo.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def grpc_target(ca: Ca) -> AsyncIterator[str]:
+    """The CA's gRPC server (the runtime's PlatformServer with jpki's bindings) on 127.0.0.1."""
+    server = PlatformServer(grpc_server_settings("service:jpki", listen="127.0.0.1:0"), bindings(ca.service),
+                            checks={"database": ca.service.repo.ping})
+    port = await server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await server.stop(0)
+
+
+def channel(target: str, caller: str) -> grpc.aio.Channel:
+    """A channel to `grpc_target` acting as `caller` (`service:issuance`, `municipality:131016`, ...)."""
+    return grpc_channel(caller, target)
 
 
 def card_key() -> rsa.RSAPrivateKey:
@@ -103,6 +127,16 @@ def spki(key: rsa.RSAPrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+ISSUANCE = Caller("service", "issuance")
+OPERATOR = Caller("operator", "t")
+
+
+def resident(code: str) -> str:
+    """A valid 住民票コード for a readable 11-digit name such as "20000000011" (the 10-digit body is the name
+    without its second digit, then the platform's check digit)."""
+    return DEFAULT_RESIDENT_CODE_RULE.make(code[0] + code[2:])
+
+
 TOKYO = Partition("131016", "東京都", "千代田区")
 FACTS = BasicFacts(name="山田　太郎", birth_date=dt.date(1980, 12, 31), sex=1,
                    address="東京都千代田区外神田１丁目２番３号")
@@ -110,7 +144,7 @@ FACTS = BasicFacts(name="山田　太郎", birth_date=dt.date(1980, 12, 31), sex
 
 def request(kind: CaKind, card_id: str, *, key: rsa.RSAPrivateKey | None = None, resident_code: str = "12345678901",
             partition: Partition = TOKYO, facts: BasicFacts | None = FACTS, **kw: object) -> IssueRequest:
-    return IssueRequest(kind=kind, card_id=card_id, resident_code=resident_code, partition=partition,
+    return IssueRequest(kind=kind, card_id=card_id, resident_code=resident(resident_code), partition=partition,
                         birth_date=(facts or FACTS).birth_date, card_expiry=dt.date.today() + dt.timedelta(days=3650),
                         public_key_der=spki(key or card_key()), facts=facts if kind is CaKind.SIGN else None,
                         **kw)  # type: ignore[arg-type]
@@ -119,9 +153,9 @@ def request(kind: CaKind, card_id: str, *, key: rsa.RSAPrivateKey | None = None,
 async def issue_pair(ca: Ca, card_id: str, resident_code: str = "12345678901",
                      partition: Partition = TOKYO) -> tuple[Issued, Issued]:
     auth = await ca.service.issue(request(CaKind.AUTH, card_id, resident_code=resident_code, partition=partition),
-                                  actor="service:issuance")
+                                  caller=ISSUANCE)
     sign = await ca.service.issue(request(CaKind.SIGN, card_id, resident_code=resident_code, partition=partition),
-                                  actor="service:issuance")
+                                  caller=ISSUANCE)
     return auth, sign
 
 

@@ -12,7 +12,7 @@ from jpki import profiles
 from jpki.profiles import CaKind
 from jpki.service import RevocationCause
 
-from .conftest import Ca, arun, fetch, issue_pair, write_pem
+from .conftest import OPERATOR, Ca, arun, fetch, issue_pair, write_pem
 
 
 async def _crl_pem(ca: Ca, kind: CaKind, code: str, tmp: Path, *, delta: bool = False) -> Path:
@@ -28,7 +28,7 @@ async def _crl_pem(ca: Ca, kind: CaKind, code: str, tmp: Path, *, delta: bool = 
 async def test_openssl_verify_accepts_issued_chain_and_rejects_revoked_with_crl(ca: Ca, tmp_path: Path) -> None:
     auth, sign = await issue_pair(ca, "card-verify-1", resident_code="10000000001")
     _, revoked = await issue_pair(ca, "card-verify-2", resident_code="10000000002")
-    await ca.service.revoke(CaKind.SIGN, revoked.serial, RevocationCause.LOSS_OR_COMPROMISE, actor="operator:t")
+    await ca.service.revoke(CaKind.SIGN, revoked.serial, RevocationCause.LOSS_OR_COMPROMISE, caller=OPERATOR)
     await ca.service.generate_due_crls(force=True)
     await ca.refresh()
     good_pem = write_pem(tmp_path / "good.pem", sign.cert_der)
@@ -71,7 +71,7 @@ async def _ocsp(ca: Ca, kind: CaKind, cert_pem: Path, *, nonce: bool, token: str
 async def test_openssl_ocsp_client_gets_good_revoked_with_reason_and_unknown(ca: Ca, tmp_path: Path) -> None:
     _, good = await issue_pair(ca, "card-ocsp-1", resident_code="10000000011")
     _, lost = await issue_pair(ca, "card-ocsp-2", resident_code="10000000012")
-    await ca.service.revoke(CaKind.SIGN, lost.serial, RevocationCause.LOSS_OR_COMPROMISE, actor="operator:t")
+    await ca.service.revoke(CaKind.SIGN, lost.serial, RevocationCause.LOSS_OR_COMPROMISE, caller=OPERATOR)
     await ca.refresh()
     good_pem = write_pem(tmp_path / "good.pem", good.cert_der)
     lost_pem = write_pem(tmp_path / "lost.pem", lost.cert_der)
@@ -93,7 +93,7 @@ async def test_openssl_crl_parses_every_full_delta_crl_and_arl(ca: Ca, tmp_path:
     osaka = profiles.Partition("271004", "大阪府", "大阪市")
     _, s1 = await issue_pair(ca, "card-crl-1", resident_code="10000000021", partition=osaka)
     await ca.service.generate_due_crls(force=True)
-    await ca.service.revoke(CaKind.SIGN, s1.serial, RevocationCause.DEATH, actor="operator:t")
+    await ca.service.revoke(CaKind.SIGN, s1.serial, RevocationCause.DEATH, caller=OPERATOR)
     await ca.service.generate_crl(CaKind.SIGN, "271004", delta=True)
     await ca.refresh()
     paths = [f"/crl/{k}/{c}{d}.crl" for k in CaKind for c in ("131016", "271004") for d in ("", "-delta")
@@ -149,7 +149,7 @@ async def test_pyhanko_validates_with_crl_and_with_ocsp_and_rejects_revoked(ca: 
 
     _, good = await issue_pair(ca, "card-pyhanko-1", resident_code="10000000041")
     _, bad = await issue_pair(ca, "card-pyhanko-2", resident_code="10000000042")
-    await ca.service.revoke(CaKind.SIGN, bad.serial, RevocationCause.RECORD_ERROR, actor="operator:t")
+    await ca.service.revoke(CaKind.SIGN, bad.serial, RevocationCause.RECORD_ERROR, caller=OPERATOR)
     await ca.service.generate_crl(CaKind.SIGN, "131016", delta=False)
     await ca.service.generate_crl(CaKind.SIGN, "131016", delta=True)
     await ca.refresh()

@@ -29,8 +29,9 @@ from jpki.service import RevocationCause
 from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
 from mynumber_runtime.db import migrate
 from mynumber_runtime.settings import DatabaseSettings
+from mynumber_runtime.testing.identities import grpc_server_settings, nats_settings
 
-from .conftest import PIN, TOKEN, Ca, fetch, free_port, issue_pair
+from .conftest import OPERATOR, PIN, TOKEN, Ca, fetch, free_port, issue_pair
 
 
 def _env(ca: Ca) -> dict[str, str]:
@@ -97,8 +98,13 @@ async def test_responder_workers_answer_and_follow_revocations(ca: Ca) -> None:
             assert r.status == 200 and r.read() == b"ok\n"
         workers = psutil.Process(proc.pid).children()
         assert len(workers) == 2
+        # Both must listen (and so have said so) before the revocation and the SIGTERM below.
+        while not all(any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in w.net_connections("tcp"))
+                      for w in workers):
+            assert time.monotonic() < deadline, "a responder worker did not come up"
+            await asyncio.sleep(0.1)
 
-        await ca.service.revoke(CaKind.AUTH, auth.serial, RevocationCause.LOSS_OR_COMPROMISE, actor="operator:t")
+        await ca.service.revoke(CaKind.AUTH, auth.serial, RevocationCause.LOSS_OR_COMPROMISE, caller=OPERATOR)
         # Every worker must see it: ask often enough that the kernel hands requests to both.
         deadline = time.monotonic() + ca.settings.ocsp_status_delay_s + 1
         while True:
@@ -113,6 +119,21 @@ async def test_responder_workers_answer_and_follow_revocations(ca: Ca) -> None:
     assert proc.returncode == 0, err[-2000:]
     assert out.count("responder ") == 2  # each worker said where it listens
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+async def test_dead_letters_run_beside_the_serving_jpki(ca: Ca, nats_url: str) -> None:
+    # The `ca` fixture's HTTP front holds the configured port, as the serving jpki would: the operator's command
+    # must not try to listen there (nor anywhere).
+    nats, grpc = nats_settings("jpki", nats_url), grpc_server_settings("service:jpki")
+    env = dict(_env(ca), JPKI_HTTP__LISTEN_PORT=str(ca.settings.http.listen_port),
+               JPKI_NATS__URL=nats.url, JPKI_NATS__USER=str(nats.user),
+               JPKI_NATS__PASSWORD_FILE=str(nats.password_file), JPKI_GRPC__LISTEN=grpc.listen,
+               JPKI_GRPC__TLS_CERT_FILE=str(grpc.tls_cert_file), JPKI_GRPC__TLS_KEY_FILE=str(grpc.tls_key_file),
+               JPKI_GRPC__TLS_CLIENT_CA_FILE=str(grpc.tls_client_ca_file))
+    out = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "jpki", "dead-letters", "list"], env=env,
+                                  capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
 
 
 async def test_verify_audit_exits_nonzero_on_a_broken_chain(ca: Ca) -> None:

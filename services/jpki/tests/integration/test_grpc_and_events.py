@@ -3,41 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import grpc
-import nats
 import pytest
 from cryptography import x509
 from jpki import events
 from jpki import models as m
-from jpki.grpc_api import bindings
 from jpki.profiles import CaKind
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
 from mynumber.resident.v1 import events_pb2 as rev
 from mynumber_runtime.consumer import IdempotentConsumer
-from mynumber_runtime.grpc_server import PlatformServer, client_channel, error_reason
-from mynumber_runtime.settings import GrpcSettings
-from mynumber_runtime.streams import ensure_stream
+from mynumber_runtime.grpc_server import error_reason
+from mynumber_runtime.streams import open_stream
+from mynumber_runtime.testing.identities import grpc_channel, nats_connect
 
-from .conftest import Ca, card_key, issue_pair, spki
-
-
-@pytest.fixture(scope="module")
-async def grpc_target(ca: Ca) -> AsyncIterator[str]:
-    server = PlatformServer(GrpcSettings(listen="127.0.0.1:0", insecure_local=True), bindings(ca.service),
-                            checks={"database": ca.service.repo.ping})
-    port = await server.start()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        await server.stop(0)
+from .conftest import Ca, card_key, issue_pair, resident, spki
 
 
 def _issue_request(kind: int, card_id: str, resident_code: str, *, with_facts: bool) -> pb.IssueCertificateRequest:
     req = pb.IssueCertificateRequest(
-        ca=kind, card_id=card_id, resident_code=resident_code, municipality_code="011002",
+        ca=kind, card_id=card_id, resident_code=resident(resident_code), municipality_code="011002",
         prefecture_name="北海道", municipality_name="札幌市", birth_date="1990-04-01",
         card_expiry=(dt.date.today() + dt.timedelta(days=3650)).isoformat(), public_key=spki(card_key()))
     if with_facts:
@@ -47,7 +33,7 @@ def _issue_request(kind: int, card_id: str, resident_code: str, *, with_facts: b
 
 
 async def test_issuance_service_issues_over_grpc_and_a_verifier_checks_status(ca: Ca, grpc_target: str) -> None:
-    async with client_channel(grpc_target, caller="service:issuance") as ch:
+    async with grpc_channel("service:issuance", grpc_target) as ch:
         stub = pb_grpc.CertificateAuthorityServiceStub(ch)
         auth = await stub.IssueCertificate(_issue_request(pb.CA_KIND_AUTH, "card-grpc-1", "30000000001",
                                                           with_facts=False))
@@ -71,7 +57,7 @@ async def test_issuance_service_issues_over_grpc_and_a_verifier_checks_status(ca
             ca=pb.CA_KIND_SIGN, serial_hex=sign.serial_hex, cause=pb.REVOCATION_CAUSE_HOLDER_REQUEST))
         assert revoked.status.state == pb.CERTIFICATE_STATE_REVOKED
 
-    async with client_channel(grpc_target, caller="operator:sre-1") as ch:
+    async with grpc_channel("operator:sre-1", grpc_target) as ch:
         reg = pb_grpc.VerifierRegistryServiceStub(ch)
         user_v = await reg.RegisterVerifier(pb.RegisterVerifierRequest(
             kind=pb.VERIFIER_KIND_USER_VERIFIER, organization="コンビニ交付センター", filing_ref="36-1-0007"))
@@ -81,7 +67,7 @@ async def test_issuance_service_issues_over_grpc_and_a_verifier_checks_status(ca
                                                                   organization="x", filing_ref=""))
         assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT and "filing_ref" in (err.value.details() or "")
 
-    async with client_channel(grpc_target, caller=f"verifier:{user_v.verifier.verifier_id}") as ch:
+    async with grpc_channel(f"verifier:{user_v.verifier.verifier_id}", grpc_target) as ch:
         status = pb_grpc.CertificateStatusServiceStub(ch)
         got = await status.CheckCertificateStatus(pb.CheckCertificateStatusRequest(certificate=auth.certificate))
         assert got.status.state == pb.CERTIFICATE_STATE_GOOD
@@ -95,13 +81,13 @@ async def test_issuance_service_issues_over_grpc_and_a_verifier_checks_status(ca
                 _issue_request(pb.CA_KIND_AUTH, "card-grpc-3", "30000000003", with_facts=False))
         assert err.value.code() is grpc.StatusCode.PERMISSION_DENIED
 
-    async with client_channel(grpc_target, caller="verifier:v-unregistered") as ch:
+    async with grpc_channel("verifier:v-unregistered", grpc_target) as ch:
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await pb_grpc.CertificateStatusServiceStub(ch).CheckCertificateStatus(
                 pb.CheckCertificateStatusRequest(certificate=auth.certificate))
         assert err.value.code() is grpc.StatusCode.UNAUTHENTICATED and error_reason(err.value) == "UNKNOWN_VERIFIER"
 
-    async with client_channel(grpc_target, caller="service:notice") as ch:
+    async with grpc_channel("service:notice", grpc_target) as ch:
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await pb_grpc.CertificateAuthorityServiceStub(ch).RevokeCertificate(pb.RevokeCertificateRequest(
                 ca=pb.CA_KIND_AUTH, serial_hex=auth.serial_hex, cause=pb.REVOCATION_CAUSE_DEATH))
@@ -113,27 +99,30 @@ async def test_resident_facts_changed_event_revokes_the_signing_certificate_only
     other_auth, other_sign = await issue_pair(ca, "card-event-2", resident_code="30000000012")
     key = bytes.fromhex(ca.settings.events_key_file.read_text())
     sealer = events.ResidentEventSealer(key)
-    nc = await nats.connect(nats_url)
+    nc = await nats_connect("jpki", nats_url)  # jpki consumes; the resident service publishes
+    resident_nc = await nats_connect("resident", nats_url)
     try:
         js = nc.jetstream()
-        stream = await ensure_stream(js, events.RESIDENT_SERVICE)
+        stream = await open_stream(js, events.RESIDENT_SERVICE)
         consumer = IdempotentConsumer(js=js, engine=ca.service.repo.engine, table=m.processed_events, stream=stream,
                                       durable="jpki-facts-changed-test", filter_subject=events.RESIDENT_FACTS_CHANGED,
-                                      handler=events.facts_changed_handler(ca.service, sealer))
+                                      handler=events.facts_changed_handler(ca.service, sealer), service="jpki")
         event = events.resident_facts_changed(sealer, change_id="chg-1", municipality_code="131016",
-                                              resident_code="30000000011", facts=[rev.FACT_ADDRESS],
+                                              resident_code=resident("30000000011"), facts=[rev.FACT_ADDRESS],
                                               at=dt.datetime.now(dt.UTC))
-        await js.publish(events.RESIDENT_FACTS_CHANGED, event.SerializeToString(), headers={"Nats-Msg-Id": "chg-1"})
-        # A garbage event is recorded and dropped, never retried forever.
-        await js.publish(events.RESIDENT_FACTS_CHANGED, b"\xff\xfe", headers={"Nats-Msg-Id": "chg-garbage"})
+        rjs = resident_nc.jetstream()
+        await rjs.publish(events.RESIDENT_FACTS_CHANGED, event.SerializeToString(), headers={"Nats-Msg-Id": "chg-1"})
+        # A garbage event is dead-lettered, never retried forever.
+        await rjs.publish(events.RESIDENT_FACTS_CHANGED, b"\xff\xfe", headers={"Nats-Msg-Id": "chg-garbage"})
         handled = 0
         for _ in range(20):
             handled += await consumer.run_once(timeout=1.0)
             if handled >= 2:
                 break
-        assert consumer.handled == 2
+        assert (consumer.handled, consumer.dead_lettered) == (1, 1)
     finally:
         await nc.close()
+        await resident_nc.close()
     s = await ca.service.status(CaKind.SIGN, sign.serial)
     assert s.status == m.REVOKED and s.cause == "facts_changed" and s.reason is x509.ReasonFlags.affiliation_changed
     assert (await ca.service.status(CaKind.AUTH, auth.serial)).status == m.GOOD

@@ -20,7 +20,7 @@ from jpki.errors import CertificateNotFound, FailedPrecondition, InvalidArgument
 from jpki.profiles import BasicFacts, CaKind
 from jpki.service import RevocationCause
 
-from .conftest import Ca, card_key, fetch, issue_pair, request
+from .conftest import ISSUANCE, OPERATOR, Ca, card_key, fetch, issue_pair, request
 
 
 async def _rows(ca: Ca) -> int:
@@ -54,7 +54,7 @@ async def test_bad_keys_and_requests_are_refused_naming_the_field_and_nothing_is
     ]
     for change, exc, words in cases:
         with pytest.raises(exc) as info:
-            await ca.service.issue(dataclasses.replace(auth_req, **change), actor="service:issuance")  # type: ignore[arg-type]
+            await ca.service.issue(dataclasses.replace(auth_req, **change), caller=ISSUANCE)  # type: ignore[arg-type]
         assert words in str(info.value)
         # Neither the bad value nor the person's resident code is echoed back.
         assert "12345" not in str(info.value) and "20000000001" not in str(info.value)
@@ -66,31 +66,31 @@ async def test_bad_keys_and_requests_are_refused_naming_the_field_and_nothing_is
     der[-5] ^= 0xFF
     with pytest.raises(InvalidArgument, match="csr"):
         await ca.service.issue(dataclasses.replace(auth_req, public_key_der=b"", csr_der=bytes(der)),
-                               actor="service:issuance")
+                               caller=ISSUANCE)
     # A person under 15 gets no 署名用 certificate; the facts never appear in the error.
     child = BasicFacts(name="山田　花子", birth_date=dt.date.today().replace(year=dt.date.today().year - 10)
                        - dt.timedelta(days=1), sex=2, address="東京都千代田区")
-    await ca.service.issue(dataclasses.replace(auth_req, birth_date=child.birth_date), actor="service:issuance")
+    await ca.service.issue(dataclasses.replace(auth_req, birth_date=child.birth_date), caller=ISSUANCE)
     with pytest.raises(FailedPrecondition, match="under 15") as info:
         await ca.service.issue(request(CaKind.SIGN, "card-bad-1", resident_code="20000000001", facts=child),
-                               actor="service:issuance")
+                               caller=ISSUANCE)
     assert "花子" not in str(info.value)
     # A key certified once is never certified again (repeated modulus).
     k = card_key()
     await ca.service.issue(request(CaKind.AUTH, "card-bad-2", key=k, resident_code="20000000002"),
-                           actor="service:issuance")
+                           caller=ISSUANCE)
     with pytest.raises(WeakKey, match="repeated modulus"):
         await ca.service.issue(request(CaKind.AUTH, "card-bad-3", key=k, resident_code="20000000003"),
-                               actor="service:issuance")
+                               caller=ISSUANCE)
     # A signing certificate needs the card's authentication certificate first.
     with pytest.raises(FailedPrecondition, match="利用者証明用"):
         await ca.service.issue(request(CaKind.SIGN, "card-without-auth", resident_code="20000000004"),
-                               actor="service:issuance")
+                               caller=ISSUANCE)
     assert await _rows(ca) == before + 2  # only the two good authentication certificates
     with pytest.raises(CertificateNotFound):
         await ca.service.status(CaKind.SIGN, 0x1234567890ABCDEF)
     with pytest.raises(CertificateNotFound):
-        await ca.service.revoke(CaKind.AUTH, 0x1234567890ABCDEF, RevocationCause.HOLDER_REQUEST, actor="operator:t")
+        await ca.service.revoke(CaKind.AUTH, 0x1234567890ABCDEF, RevocationCause.HOLDER_REQUEST, caller=OPERATOR)
 
 
 async def test_garbage_ocsp_and_unregistered_verifiers_get_clear_refusals(ca: Ca) -> None:
@@ -130,7 +130,7 @@ async def test_card_suspension_holds_both_certificates_then_resume_releases_them
                                                                                                         ) -> None:
     auth, sign = await issue_pair(ca, "card-hold-1", resident_code="20000000021")
     await ca.service.generate_crl(CaKind.AUTH, "131016", delta=False)
-    held = await ca.service.suspend_card("card-hold-1", actor="service:issuance")
+    held = await ca.service.suspend_card("card-hold-1", caller=ISSUANCE)
     assert {s.status for s in held} == {m.HOLD} and {s.reason for s in held} == {x509.ReasonFlags.certificate_hold}
     await ca.refresh()
     resp = cocsp.load_der_ocsp_response(ca.snapshot.store.get("auth", auth.serial) or b"")
@@ -138,7 +138,7 @@ async def test_card_suspension_holds_both_certificates_then_resume_releases_them
     assert resp.revocation_reason is x509.ReasonFlags.certificate_hold
     full = x509.load_der_x509_crl(await ca.service.generate_crl(CaKind.AUTH, "131016", delta=False))
     assert full.get_revoked_certificate_by_serial_number(auth.serial) is not None
-    resumed = await ca.service.resume_card("card-hold-1", actor="service:issuance")
+    resumed = await ca.service.resume_card("card-hold-1", caller=ISSUANCE)
     assert {s.status for s in resumed} == {m.GOOD}
     delta = x509.load_der_x509_crl(await ca.service.generate_crl(CaKind.AUTH, "131016", delta=True))
     entry = delta.get_revoked_certificate_by_serial_number(auth.serial)
@@ -148,11 +148,11 @@ async def test_card_suspension_holds_both_certificates_then_resume_releases_them
     resp = cocsp.load_der_ocsp_response(ca.snapshot.store.get("auth", auth.serial) or b"")
     assert resp.certificate_status is cocsp.OCSPCertStatus.GOOD
     # A hold can become permanent; a revoked certificate cannot be revoked again.
-    await ca.service.revoke(CaKind.SIGN, sign.serial, RevocationCause.SUSPENSION, actor="operator:t")
-    final = await ca.service.revoke(CaKind.SIGN, sign.serial, RevocationCause.DEATH, actor="operator:t")
+    await ca.service.revoke(CaKind.SIGN, sign.serial, RevocationCause.SUSPENSION, caller=OPERATOR)
+    final = await ca.service.revoke(CaKind.SIGN, sign.serial, RevocationCause.DEATH, caller=OPERATOR)
     assert final.status == m.REVOKED and final.reason is x509.ReasonFlags.cessation_of_operation
     with pytest.raises(FailedPrecondition, match="already revoked"):
-        await ca.service.revoke(CaKind.SIGN, sign.serial, RevocationCause.HOLDER_REQUEST, actor="operator:t")
+        await ca.service.revoke(CaKind.SIGN, sign.serial, RevocationCause.HOLDER_REQUEST, caller=OPERATOR)
 
 
 async def test_audit_chain_records_every_event_and_detects_an_edited_entry(ca: Ca) -> None:

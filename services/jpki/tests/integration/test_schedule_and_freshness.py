@@ -16,7 +16,7 @@ from jpki.profiles import CaKind
 from jpki.service import RevocationCause
 from mynumber_runtime.clock import FixedClock
 
-from .conftest import Ca, fetch, issue_pair
+from .conftest import OPERATOR, Ca, fetch, issue_pair
 
 
 def _ocsp_request(ca: Ca, der: bytes) -> bytes:
@@ -40,7 +40,7 @@ async def test_a_revocation_reaches_the_responder_within_the_configured_delay(ca
         assert time.monotonic() < deadline, "a new certificate did not reach the responder in time"
         await asyncio.sleep(0.05)
 
-    await ca.service.revoke(CaKind.AUTH, auth.serial, RevocationCause.HOLDER_REQUEST, actor="operator:t")
+    await ca.service.revoke(CaKind.AUTH, auth.serial, RevocationCause.HOLDER_REQUEST, caller=OPERATOR)
     revoked_at = time.monotonic()
     while (st := await _status(ca, req)) is cocsp.OCSPCertStatus.GOOD:
         assert time.monotonic() - revoked_at < ca.settings.ocsp_status_delay_s, \

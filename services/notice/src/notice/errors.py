@@ -9,6 +9,8 @@ __all__ = [
     "InvalidArgument",
     "NotFound",
     "PermissionDenied",
+    "no_residence",
+    "not_in_mailing",
     "not_your_municipality",
     "unknown_mailing",
     "unknown_resident",
@@ -27,3 +29,14 @@ def unknown_mailing() -> NotFound:
 def not_your_municipality() -> PermissionDenied:
     return PermissionDenied("municipality_code: a municipality may act only for its own residents",
                             reason="OTHER_MUNICIPALITY")
+
+
+def no_residence() -> NotFound:
+    # One answer for "no such resident", "not this municipality's" and "no 居所": a DV victim's 居所 must not
+    # even be known to exist by anyone but the staff that registered it.
+    return NotFound("resident_code: no 居所 registered by this municipality", reason="NO_RESIDENCE")
+
+
+def not_in_mailing() -> NotFound:
+    return NotFound("resident_code: no card of this resident is held in this envelope", reason="NOT_IN_MAILING")
+

@@ -4,11 +4,15 @@ One UTF-8 text file, one record per line, fields separated by `|` (a `|`, `\\` o
 escaped as `\\|`, `\\\\`, `\\n`):
 
     HDR|MNB1|<batch_id>|<created_at ISO 8601 UTC>|<envelopes>
+    RCL|<mailing_id>|<municipality>|<stage>|<return-to address>|<return-to postal>|<batch_id it left in>
     ENV|<mailing_id>|<municipality>|<kind>|簡易書留|転送不要|<destination>|<postal>|<address>|<addressee>|<sealed_label>|<cards>
     CRD|<mailing_id>|<seq>|<document>|<application_id>|<qr_payload>|<number 4-4-4>|<name>|<address>|<birth>|<sex>
     TRL|<records>|<sha256>
 
-`records` counts ENV and CRD lines; `sha256` is the hex SHA-256 of every byte before the TRL line. For a DV
+RCL records (first, before any ENV) recall an envelope of an earlier batch: `stage` is where it was (exported,
+printed: do not post it; posted: ask 日本郵便 to return it, 取戻し請求); it goes back to the municipal office named
+(a 居所 registered after the export: the card must not reach the address printed on it). `records` counts RCL,
+ENV and CRD lines; `sha256` is the hex SHA-256 of every byte before the TRL line. For a DV
 victim's 居所 (destination residence_restricted) the address fields are empty and `sealed_label` carries the
 label sealed (AES-256-GCM, base64, the mailing id as associated data) under the vendor's print key.
 """
@@ -55,6 +59,18 @@ class Envelope:
 
 
 @dataclass(frozen=True)
+class Recall:
+    """An envelope the vendor must stop (or have 日本郵便 return) and send back to the municipal office."""
+
+    mailing_id: str
+    municipality_code: str
+    stage: str
+    batch_id: str
+    address: str
+    postal_code: str
+
+
+@dataclass(frozen=True)
 class BatchResult:
     batch_id: str
     path: Path
@@ -62,6 +78,7 @@ class BatchResult:
     records: int
     sha256: str
     pdf_paths: list[Path] = field(default_factory=list)
+    recalls: int = 0
 
 
 class BatchFormatError(ValueError):
@@ -120,6 +137,13 @@ class BatchWriter:
                 chunk.clear()
         if chunk:
             self._write("\n".join(chunk) + "\n")
+
+    def add_recalls(self, recalls: Iterable[Recall]) -> None:
+        lines = ["|".join(("RCL", r.mailing_id, r.municipality_code, r.stage, _esc(r.address), r.postal_code,
+                           r.batch_id)) for r in recalls]
+        if lines:
+            self.records += len(lines)
+            self._write("\n".join(lines) + "\n")
 
     def finish(self) -> str:
         """Write the trailer; the file stays `.part` until publish()."""

@@ -18,8 +18,25 @@ from notice.service import HouseholdIn, MemberIn, NoticeService
 
 KINDS = {pb.RESIDENCE_KIND_EVACUEE: "evacuee", pb.RESIDENCE_KIND_DV_VICTIM: "dv_victim"}
 KINDS_BACK = {v: k for k, v in KINDS.items()}
-MUNICIPAL = ("municipality", "service")
-OPERATOR = ("operator", "service")
+MAIL_ACTIONS = {"nothing_in_transit": pb.MAIL_ACTION_NOTHING_IN_TRANSIT, "rerouted": pb.MAIL_ACTION_REROUTED,
+                "recalled": pb.MAIL_ACTION_RECALLED, "already_delivered": pb.MAIL_ACTION_ALREADY_DELIVERED,
+                "held_at_office": pb.MAIL_ACTION_HELD_AT_OFFICE,
+                "recall_at_post_office": pb.MAIL_ACTION_RECALL_AT_POST_OFFICE}
+
+# Who may call which method, and why (the interceptor enforces it before any handler runs; which resident a
+# caller may then touch is notice.tenancy's table):
+# - Municipal methods: the municipality's own staff and 既存住基 system, with its own certificate
+#   (`municipality:<団体コード>`). No platform service calls them: issuance learns of mail from notice's events,
+#   and the gateway, when it lands, forwards with the municipality's identity or is named here by id with the
+#   role it needs. In particular no service and no operator reads a DV victim's 居所 (GetResidence): design, the
+#   居所 is visible only to the staff of the home municipality that registered it.
+MUNICIPAL = ("municipality",)
+# - J-LIS operator methods: the print batch (the municipalities' joint delegation of the mailing to J-LIS) and the
+#   daily 3-month rule of returned mail. They never name a resident.
+OPERATOR = ("operator",)
+# - The print vendor reports progress of a batch: J-LIS staff enter it, or the vendor's transfer agent with its
+#   own platform certificate (`service:print-vendor`); it names batches only, never a resident.
+PRINT_VENDOR = ("operator", "service:print-vendor")
 
 
 def _ts(at: dt.datetime | None) -> Timestamp | None:
@@ -51,18 +68,21 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
                                 ) -> pb.SubmitMailingListResponse:
         households = [HouseholdIn(household_id=h.household_id, address=h.address, postal_code=h.postal_code,
                                   members=[_member(m) for m in h.members]) for h in request.households]
-        n, prepared = await self.service.submit_mailing_list(current_caller(), request.municipality_code,
-                                                             households)
-        return pb.SubmitMailingListResponse(residents=n, envelopes_prepared=prepared)
+        out = await self.service.submit_mailing_list(current_caller(), request.municipality_code, households)
+        return pb.SubmitMailingListResponse(residents=out.residents, envelopes_prepared=out.prepared, refused=[
+            pb.RefusedMember(household_index=i, member_index=j, reason=reason,
+                             field=f"households[{i}].members[{j}].resident_code")
+            for i, j, reason in out.refused])
 
     async def RegisterResidence(self, request: pb.RegisterResidenceRequest, context: grpc.aio.ServicerContext
                                 ) -> pb.RegisterResidenceResponse:
         if request.kind not in KINDS:
             raise InvalidArgument("kind", "must be EVACUEE or DV_VICTIM")
-        where = await self.service.register_residence(
+        out = await self.service.register_residence(
             current_caller(), request.municipality_code, request.resident_code, KINDS[request.kind],
             request.address, request.postal_code, list(request.documents), request.hold_at_office)
-        return pb.RegisterResidenceResponse(destination=where)
+        return pb.RegisterResidenceResponse(destination=out.destination, mail_action=MAIL_ACTIONS[out.mail_action],
+                                            rerouted_mailing_ids=out.rerouted, recalled_mailing_ids=out.recalled)
 
     async def GetResidence(self, request: pb.GetResidenceRequest, context: grpc.aio.ServicerContext
                            ) -> pb.GetResidenceResponse:
@@ -77,11 +97,11 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
 
     async def ExportPrintBatch(self, request: pb.ExportPrintBatchRequest, context: grpc.aio.ServicerContext
                                ) -> pb.ExportPrintBatchResponse:
-        r = await self.service.export_batch(list(request.municipality_codes), self.export_dir,
+        r = await self.service.export_batch(current_caller(), list(request.municipality_codes), self.export_dir,
                                             with_pdfs=request.with_pdfs)
         return pb.ExportPrintBatchResponse(batch_id=r.batch_id, path=str(r.path), envelopes=r.envelopes,
                                            records=r.records, sha256=r.sha256,
-                                           pdf_paths=[str(p) for p in r.pdf_paths])
+                                           pdf_paths=[str(p) for p in r.pdf_paths], recalls=r.recalls)
 
     async def ReportPrintStatus(self, request: pb.ReportPrintStatusRequest, context: grpc.aio.ServicerContext
                                 ) -> pb.ReportPrintStatusResponse:
@@ -107,7 +127,8 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
         o = await self.service.record_move(
             current_caller(), request.municipality_code, request.resident_code, request.kind, request.new_address,
             request.new_postal_code, request.new_household_id, request.former_household_may_receive,
-            request.preference, _member(request.member) if request.HasField("member") else None)
+            request.preference, _member(request.member) if request.HasField("member") else None,
+            destination_municipality_code=request.destination_municipality_code)
         return pb.RecordMoveResponse(steps=o.steps, new_mailing_id=o.new_mailing_id)
 
     async def RequestResend(self, request: pb.RequestResendRequest, context: grpc.aio.ServicerContext
@@ -127,4 +148,4 @@ def bindings(service: NoticeService, *, export_dir: Path) -> list[ServiceBinding
             "SubmitMailingList": MUNICIPAL, "RegisterResidence": MUNICIPAL, "GetResidence": MUNICIPAL,
             "ListMailings": MUNICIPAL, "RecordDelivery": MUNICIPAL, "ResolveReturnedMail": MUNICIPAL,
             "RecordMove": MUNICIPAL, "RequestResend": MUNICIPAL,
-            "ExportPrintBatch": OPERATOR, "ReportPrintStatus": OPERATOR, "ExpireReturnedMail": OPERATOR})]
+            "ExportPrintBatch": OPERATOR, "ReportPrintStatus": PRINT_VENDOR, "ExpireReturnedMail": OPERATOR})]

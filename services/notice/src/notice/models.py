@@ -18,11 +18,14 @@ SCHEMA = "notice"
 
 
 def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
-    """The tables; the first migration calls this on its own MetaData, a frozen copy of revision 0001."""
+    """The tables as the migrations leave them (revision 0001 keeps its own frozen copy; 0002 adds the moves,
+    the per-municipality 居所 and the recall columns)."""
     residents = sa.Table(
         "residents", metadata,
         sa.Column("resident_hash", BYTEA, primary_key=True),
-        # From the mailing list or the number.assigned event, whichever came first.
+        # The municipality whose register holds the resident (tenancy.Holding): number.assigned decides it (the
+        # numbering service checks the register); a mailing list only creates a resident nobody holds yet, and
+        # moves change it only through 転出 then 転入 (RecordMove).
         sa.Column("municipality_code", sa.CHAR(6), nullable=False),
         sa.Column("household_id", sa.Text),
         # JSON {resident_code, name, birth_date, sex}: from the mailing list.
@@ -37,6 +40,8 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         # ("new_issue" or "endorse"), and the new address (JSON {address, postal_code}).
         sa.Column("pending_action", sa.Text),
         sa.Column("sealed_pending_address", BYTEA),
+        # A 転出 recorded by the former municipality: the 転入先, the only one that may record the 転入 (chart ①).
+        sa.Column("moving_to", sa.CHAR(6)),
     )
     sa.Index("ix_residents_unmailed", residents.c.municipality_code,
              postgresql_where=residents.c.card_status == "none")
@@ -50,8 +55,9 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
     residences = sa.Table(
         "residences", metadata,
         sa.Column("resident_hash", BYTEA, primary_key=True),
-        # The home municipality that registered it: the only one that may read a DV victim's 居所.
-        sa.Column("municipality_code", sa.CHAR(6), nullable=False),
+        # The home municipality that registered it: the only one that may read a DV victim's 居所, and part of
+        # the key, so that no other municipality's registration (even after a 転入) ever overwrites it.
+        sa.Column("municipality_code", sa.CHAR(6), primary_key=True),
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("sealed_address", BYTEA, nullable=False),
         sa.Column("documents", ARRAY(sa.Text), nullable=False),
@@ -79,11 +85,18 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("fee_yen", sa.Integer, nullable=False, server_default="0"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        # A recall (a 居所 registered after the envelope left for the vendor): when it was asked, the state it was
+        # recalled from (exported, printed, posted), and the batch whose RCL record carried it to the vendor.
+        sa.Column("recall_requested_at", sa.DateTime(timezone=True)),
+        sa.Column("recalled_from", sa.Text),
+        sa.Column("recall_batch_id", sa.Text),
         sa.CheckConstraint("return_reason IS NULL OR return_reason IN ('あて所なし', '受取拒否', '保管期間経過')",
                            name="return_reason_known"),
     )
     sa.Index("ix_mailings_prepared", mailings.c.mailing_id, postgresql_where=mailings.c.status == "prepared")
     sa.Index("ix_mailings_municipality", mailings.c.municipality_code)
+    sa.Index("ix_mailings_recall_pending", mailings.c.mailing_id,
+             postgresql_where=sa.and_(mailings.c.status == "recalled", mailings.c.recall_batch_id.is_(None)))
     mailing_items = sa.Table(
         "mailing_items", metadata,
         sa.Column("mailing_id", sa.Text, sa.ForeignKey("mailings.mailing_id"), primary_key=True),
@@ -115,6 +128,8 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("records", sa.Integer, nullable=False),
         sa.Column("sha256", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False),
+        # RCL records in the batch.
+        sa.Column("recalls", sa.Integer, nullable=False, server_default="0"),
     )
     return {
         "residents": residents, "households": households, "residences": residences, "mailings": mailings,

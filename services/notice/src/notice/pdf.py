@@ -21,6 +21,13 @@ MINCHO, GOTHIC = "HeiseiMin-W3", "HeiseiKakuGo-W5"
 _registered = False
 
 
+
+def _postal(code: str) -> str:
+    """〒NNN-NNNN: the list's canonical form (NNN-NNNN), or 7 digits from before it was canonical."""
+    if not code:
+        return ""
+    return f"〒{code}" if "-" in code else f"〒{code[:3]}-{code[3:]}"
+
 def _fonts() -> None:
     global _registered
     if not _registered:
@@ -70,7 +77,7 @@ def _page(c: Canvas, e: Envelope, seq: int) -> None:
     if e.destination == "residence_restricted":
         c.drawString(25 * mm, h - 25 * mm, "（宛名は別添の封緘ラベルにより印字）")
     else:
-        c.drawString(25 * mm, h - 25 * mm, f"〒{e.postal_code[:3]}-{e.postal_code[3:]}" if e.postal_code else "")
+        c.drawString(25 * mm, h - 25 * mm, _postal(e.postal_code))
         c.drawString(25 * mm, h - 31 * mm, e.address)
         c.setFont(MINCHO, 13)
         c.drawString(25 * mm, h - 38 * mm, e.addressee)

@@ -40,24 +40,47 @@ class NoticeRepository(Repository):
                 index_elements=[households.c.municipality_code, households.c.household_id],
                 set_={"sealed_address": stmt.excluded.sealed_address}), rows)
 
-    async def upsert_residents_from_list(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            stmt = insert(residents)
-            await conn.execute(stmt.on_conflict_do_update(
-                index_elements=[residents.c.resident_hash],
-                set_={"municipality_code": stmt.excluded.municipality_code,
-                      "household_id": stmt.excluded.household_id, "sealed_facts": stmt.excluded.sealed_facts}),
-                rows)
+    async def holdings_for_update(self, conn: AsyncConnection, hashes: Sequence[bytes]) -> dict[bytes, Row]:
+        """The tenancy columns of the residents already held, locked for the caller's transaction."""
+        r, wanted, out = residents, list(hashes), {}
+        for i in range(0, len(wanted), SLICE):
+            rows = (await conn.execute(
+                sa.select(r.c.resident_hash, r.c.municipality_code, r.c.moving_to, r.c.sealed_number)
+                .where(r.c.resident_hash.in_(wanted[i:i + SLICE])).with_for_update())).all()
+            out.update({bytes(row.resident_hash): row for row in rows})
+        return out
+
+    async def upsert_residents_from_list(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[bytes]:
+        """The residents stored: new ones, and those the list's municipality already holds. The WHERE keeps a
+        row another municipality holds untouched (a list never moves anyone), even one created concurrently."""
+        if not rows:
+            return set()
+        stmt = insert(residents)
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[residents.c.resident_hash],
+            set_={"household_id": stmt.excluded.household_id, "sealed_facts": stmt.excluded.sealed_facts},
+            where=residents.c.municipality_code == stmt.excluded.municipality_code,
+        ).returning(residents.c.resident_hash)
+        result = await conn.execute(upsert, rows)
+        return {bytes(h) for h in result.scalars().all()}
 
     async def upsert_residents_from_numbers(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
         if rows:
             stmt = insert(residents)
-            # A redelivered or repeated assignment keeps the first number and time.
+            r = residents
+            # The numbering service decides who holds a resident not numbered yet (it checked the register): a
+            # list from another municipality that came first claimed nothing, and its facts and household go.
+            unclaimed = sa.and_(r.c.sealed_number.is_(None), r.c.municipality_code != stmt.excluded.municipality_code)
+            # A redelivered or repeated assignment keeps the first number, time and municipality.
             await conn.execute(stmt.on_conflict_do_update(
-                index_elements=[residents.c.resident_hash],
-                set_={"sealed_number": sa.func.coalesce(residents.c.sealed_number, stmt.excluded.sealed_number),
-                      "number_assigned_at": sa.func.coalesce(residents.c.number_assigned_at,
-                                                             stmt.excluded.number_assigned_at)}), rows)
+                index_elements=[r.c.resident_hash],
+                set_={"sealed_number": sa.func.coalesce(r.c.sealed_number, stmt.excluded.sealed_number),
+                      "number_assigned_at": sa.func.coalesce(r.c.number_assigned_at,
+                                                             stmt.excluded.number_assigned_at),
+                      "municipality_code": sa.case((r.c.sealed_number.is_(None), stmt.excluded.municipality_code),
+                                                   else_=r.c.municipality_code),
+                      "household_id": sa.case((unclaimed, sa.null()), else_=r.c.household_id),
+                      "sealed_facts": sa.case((unclaimed, sa.null()), else_=r.c.sealed_facts)}), rows)
 
     async def ready_to_mail(self, conn: AsyncConnection, municipality_code: str) -> Rows:
         r = residents
@@ -97,27 +120,38 @@ class NoticeRepository(Repository):
 
     # --- 居所 ------------------------------------------------------------------------------------------------
     async def upsert_residence(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
+        """Keyed by (resident, registering municipality): only that municipality's own registration replaces it."""
         stmt = insert(residences).values(**row)
         await conn.execute(stmt.on_conflict_do_update(
-            index_elements=[residences.c.resident_hash],
-            set_={k: stmt.excluded[k] for k in row if k != "resident_hash"}))
+            index_elements=[residences.c.resident_hash, residences.c.municipality_code],
+            set_={k: stmt.excluded[k] for k in row if k not in ("resident_hash", "municipality_code")}))
 
-    async def get_residence(self, conn: AsyncConnection, resident_hash: bytes) -> Row | None:
-        return (await conn.execute(sa.select(residences).where(residences.c.resident_hash == resident_hash))).first()
+    async def get_residence(self, conn: AsyncConnection, resident_hash: bytes, municipality_code: str) -> Row | None:
+        c = residences.c
+        return (await conn.execute(sa.select(residences).where(
+            c.resident_hash == resident_hash, c.municipality_code == municipality_code))).first()
 
-    async def residences_of(self, conn: AsyncConnection, hashes: Sequence[bytes]) -> dict[bytes, Row]:
-        wanted, out = list(hashes), {}
+    async def residences_of(self, conn: AsyncConnection, municipality_code: str,
+                            hashes: Sequence[bytes]) -> dict[bytes, Row]:
+        wanted, out, c = list(hashes), {}, residences.c
         for i in range(0, len(wanted), SLICE):
             rows = (await conn.execute(sa.select(residences).where(
-                residences.c.resident_hash.in_(wanted[i:i + SLICE])))).all()
+                c.municipality_code == municipality_code, c.resident_hash.in_(wanted[i:i + SLICE])))).all()
             out.update({bytes(row.resident_hash): row for row in rows})
         return out
+
+    async def facts_of(self, conn: AsyncConnection, hashes: Sequence[bytes]) -> dict[bytes, bytes]:
+        r = residents
+        rows = (await conn.execute(sa.select(r.c.resident_hash, r.c.sealed_facts)
+                                   .where(r.c.resident_hash.in_(list(hashes))))).all()
+        return {bytes(row.resident_hash): row.sealed_facts for row in rows}
 
     # --- envelopes -----------------------------------------------------------------------------------------
     async def insert_mailings(self, conn: AsyncConnection, envelopes: list[dict[str, Any]],
                               items: list[dict[str, Any]]) -> None:
         if envelopes:
             await conn.execute(sa.insert(mailings), envelopes)
+        if items:
             await conn.execute(sa.insert(mailing_items), items)
 
     async def get_mailing(self, conn: AsyncConnection, mailing_id: str, *, lock: bool = False) -> Row | None:
@@ -125,6 +159,31 @@ class NoticeRepository(Repository):
         if lock:
             q = q.with_for_update()
         return (await conn.execute(q)).first()
+
+    async def open_mailings_of(self, conn: AsyncConnection, resident_hash: bytes, municipality_code: str) -> Rows:
+        """The municipality's envelopes carrying this resident's card that have not arrived anywhere yet, locked."""
+        m, i = mailings, mailing_items
+        return (await conn.execute(
+            sa.select(m).join(i, i.c.mailing_id == m.c.mailing_id)
+            .where(i.c.resident_hash == resident_hash, m.c.municipality_code == municipality_code,
+                   m.c.status.in_(("prepared", "exported", "printed", "posted", "recalled")))
+            .order_by(m.c.created_at, m.c.mailing_id).with_for_update(of=m))).all()
+
+    async def move_item(self, conn: AsyncConnection, from_mailing: str, resident_hash: bytes, to_mailing: str) -> None:
+        i = mailing_items
+        await conn.execute(sa.update(i).where(i.c.mailing_id == from_mailing, i.c.resident_hash == resident_hash)
+                           .values(mailing_id=to_mailing, seq=0))
+
+    async def recalls_pending(self, conn: AsyncConnection, municipality_codes: Sequence[str]) -> Rows:
+        """Recalled envelopes whose instruction has not gone to the vendor yet (a municipality's own post is
+        recalled at the post office, never through the vendor)."""
+        m = mailings
+        q = sa.select(m.c.mailing_id, m.c.municipality_code, m.c.recalled_from, m.c.batch_id).where(
+            m.c.status == "recalled", m.c.recall_batch_id.is_(None), m.c.kind != "municipal_resend",
+        ).order_by(m.c.municipality_code, m.c.mailing_id).with_for_update(skip_locked=True)
+        if municipality_codes:
+            q = q.where(m.c.municipality_code.in_(list(municipality_codes)))
+        return (await conn.execute(q)).all()
 
     async def items_of(self, conn: AsyncConnection, mailing_ids: Sequence[str]) -> Rows:
         i = mailing_items

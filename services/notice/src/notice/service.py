@@ -4,19 +4,20 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mynumber_runtime.clock import Clock
 from mynumber_runtime.crypto import FieldSealer, KeyedHash
+from mynumber_runtime.errors import DomainError
 from mynumber_runtime.identity import Caller
+from mynumber_runtime.tenancy import Basis, Holding, grant
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from notice import events, policy
@@ -25,13 +26,32 @@ from notice.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    no_residence,
+    not_in_mailing,
     not_your_municipality,
     unknown_mailing,
     unknown_resident,
 )
-from notice.export import BatchResult, BatchWriter, CardRecord, Envelope
+from notice.export import BatchResult, BatchWriter, CardRecord, Envelope, Recall
 from notice.pdf import PdfBatch
 from notice.repository import NoticeRepository, Row
+from notice.tenancy import PERMITS, holding_of
+from notice.validation import (
+    AddressIn,
+    MemberIn,
+    validate_address_pair,
+    validate_batch_id,
+    validate_choice,
+    validate_documents,
+    validate_household_id,
+    validate_mailing_id,
+    validate_member,
+    validate_municipality,
+    validate_municipality_list,
+    validate_resident_code,
+)
+
+__all__ = ["HouseholdIn", "ListOutcome", "MemberIn", "NoticeService", "Outcome", "ResidenceOutcome"]
 
 log = logging.getLogger("notice")
 
@@ -44,20 +64,16 @@ KNOWN_DOCUMENTS = (*REQUIRED_DOCUMENTS, "disaster_proof")
 IN_TRANSIT = ("mailed",)
 HELD = ("returned", "held_at_office")
 HANDED = ("delivered", "handed_over")
+# Envelope states before the vendor has it (re-routed in place) and after (recalled): a 居所 registered later
+# must keep the card from the address it no longer may go to.
+NOT_YET_EXPORTED = ("prepared",)
+LEFT_FOR_VENDOR = ("exported", "printed", "posted")
 # What 返還登録 leaves on the resident: no card, and no move waiting for one.
 RETURN_REGISTERED: dict[str, Any] = {"card_status": "return_registered", "pending_action": None,
                                      "sealed_pending_address": None}
 
 AAD_FACTS, AAD_NUMBER, AAD_ADDRESS = b"notice.residents.facts", b"notice.residents.number", b"notice.address"
 AAD_RESIDENCE, AAD_DEST, AAD_CARD = b"notice.residences.address", b"notice.mailings.dest", b"notice.items.card"
-
-
-@dataclass(frozen=True)
-class MemberIn:
-    resident_code: str
-    name: str
-    birth_date: str
-    sex: int
 
 
 @dataclass(frozen=True)
@@ -78,40 +94,32 @@ class Outcome:
     fee_yen: int = 0
 
 
-def _digits(value: str, n: int) -> bool:
-    return len(value) == n and value.isdigit()
+@dataclass
+class ListOutcome:
+    residents: int
+    prepared: int
+    # (household index, member index, reason) of members not stored: never re-homed from another municipality.
+    refused: list[tuple[int, int, str]] = field(default_factory=list)
 
 
-def _check_municipality(caller: Caller, municipality_code: str) -> None:
-    if not _digits(municipality_code, 6):
-        raise InvalidArgument("municipality_code", "must be the 6-digit 団体コード")
-    # A municipality sees and acts only for its own residents (design: tenant authorization). Operators and
-    # the gateway's internal callers are let through by the allow-list, not here.
-    if caller.kind == "municipality" and caller.id != municipality_code:
+@dataclass
+class ResidenceOutcome:
+    """Where later mail goes, and what a 居所 registration did to the mail already on its way."""
+
+    destination: str
+    # nothing_in_transit, rerouted, recalled, already_delivered, held_at_office, recall_at_post_office
+    mail_action: str
+    rerouted: list[str] = field(default_factory=list)
+    recalled: list[str] = field(default_factory=list)
+
+
+def _check_caller_municipality(caller: Caller, municipality_code: str, field: str = "municipality_code") -> str:
+    """The request's 団体コード must be a real municipality and the caller's own: a municipality acts in its own
+    name (which resident it may touch is then tenancy.grant's question)."""
+    code = validate_municipality(municipality_code, field)
+    if caller.kind != "municipality" or caller.id != code:
         raise not_your_municipality()
-
-
-def _check_address(fld: str, address: str, postal_code: str) -> None:
-    if not address.strip():
-        raise InvalidArgument(fld, "is required")
-    if not _digits(postal_code, 7):
-        raise InvalidArgument(fld.replace("address", "postal_code"), "must be 7 digits")
-
-
-def _check_member(prefix: str, m: MemberIn) -> None:
-    if not _digits(m.resident_code, 11):
-        raise InvalidArgument(f"{prefix}.resident_code", "must be 11 digits (住民票コード)")
-    if not m.name.strip():
-        raise InvalidArgument(f"{prefix}.name", "is required (氏名 is printed on the card)")
-    try:
-        # fromisoformat also takes 19800401 and 1980-W14-2: the card, the PDF and the MNB1 file need YYYY-MM-DD.
-        valid = dt.date.fromisoformat(m.birth_date).isoformat() == m.birth_date
-    except ValueError:
-        valid = False
-    if not valid:
-        raise InvalidArgument(f"{prefix}.birth_date", "must be an ISO date YYYY-MM-DD")
-    if m.sex not in (1, 2):
-        raise InvalidArgument(f"{prefix}.sex", "must be male or female as on the 住民票")
+    return code
 
 
 class NoticeService:
@@ -135,60 +143,102 @@ class NoticeService:
         return self.hash(resident_code.encode())
 
     async def _audit(self, conn: AsyncConnection, caller: Caller, action: str, resident_code: str,
-                     purpose: str) -> None:
+                     purpose: str, basis: Basis | None, **details: Any) -> None:
+        # The legal basis the caller acted on (tenancy.grant), or "refused": the access log says why, not only who.
         await self.repo.record_access(conn, at=self.clock.now(), actor=str(caller), action=action,
-                                      subject_ref=self._rh(resident_code).hex(), purpose=purpose)
+                                      subject_ref=self._rh(resident_code).hex(), purpose=purpose,
+                                      details={"basis": basis.value if basis else "refused", **details})
+
+    # --- tenancy: the one place that loads a resident's holding and asks grant() ---------------------------
+    async def _resident(self, conn: AsyncConnection, caller: Caller, resident_code: str, action: str, *,
+                        numbered: bool = True, unknown: Callable[[], DomainError] = unknown_resident,
+                        lock: bool = True) -> tuple[Row, Basis]:
+        """The resident row and the basis on which `caller` may do `action` to it (PERMITS), or `unknown()`
+        raised: not held here, not numbered (where `numbered`) and not the caller's all answer the same."""
+        r = await self.repo.get_resident(conn, self._rh(resident_code), lock=lock)
+        basis = grant(caller, holding_of(r, numbered=numbered), permits=PERMITS[action], unknown=unknown)
+        assert r is not None  # grant raised for a missing holding
+        return r, basis
 
     def office_address(self, municipality_code: str) -> dict[str, str]:
         # 別紙 2 (2) ②: 住所地市区町村の役所・役場の所在地を入力 ※居所情報は入力しない.
         return {"address": self.office_addresses.get(municipality_code, f"団体コード{municipality_code} 役所 留置"),
-                "postal_code": "0000000"}
+                "postal_code": ""}
 
     # --- mailing list and numbers ---------------------------------------------------------------------------
     async def submit_mailing_list(self, caller: Caller, municipality_code: str,
-                                  households: Sequence[HouseholdIn]) -> tuple[int, int]:
-        _check_municipality(caller, municipality_code)
+                                  households: Sequence[HouseholdIn]) -> ListOutcome:
+        municipality_code = _check_caller_municipality(caller, municipality_code)
         if not households:
             raise InvalidArgument("households", "at least one household is required")
-        hh_rows, res_rows, seen = [], [], set()
+        # The whole list is checked before anything is stored: a malformed item refuses the request.
+        checked: list[tuple[str, AddressIn, Sequence[MemberIn]]] = []
+        seen: set[str] = set()
         for i, h in enumerate(households):
-            if not h.household_id.strip():
-                raise InvalidArgument(f"households[{i}].household_id", "is required")
-            _check_address(f"households[{i}].address", h.address, h.postal_code)
+            hid = validate_household_id(h.household_id, f"households[{i}].household_id")
+            home = validate_address_pair(h.address, h.postal_code, f"households[{i}].address",
+                                         f"households[{i}].postal_code")
             if not h.members:
                 raise InvalidArgument(f"households[{i}].members", "a household has at least one member")
-            hh_rows.append({"municipality_code": municipality_code, "household_id": h.household_id,
-                            "sealed_address": self._seal({"address": h.address, "postal_code": h.postal_code},
-                                                         AAD_ADDRESS)})
             for j, m in enumerate(h.members):
-                _check_member(f"households[{i}].members[{j}]", m)
+                validate_member(m, f"households[{i}].members[{j}]")
                 if m.resident_code in seen:
                     raise InvalidArgument(f"households[{i}].members[{j}].resident_code",
                                           "appears twice in the list (one person, one household)")
                 seen.add(m.resident_code)
-                res_rows.append({"resident_hash": self._rh(m.resident_code), "municipality_code": municipality_code,
-                                 "household_id": h.household_id,
-                                 "sealed_facts": self._seal({"resident_code": m.resident_code, "name": m.name,
-                                                             "birth_date": m.birth_date, "sex": m.sex}, AAD_FACTS)})
+            checked.append((hid, home, h.members))
+        hashes = self.hash.many([c.encode() for c in seen])
+        by_code = dict(zip(seen, hashes, strict=True))
+        out = ListOutcome(residents=0, prepared=0)
         async with self.repo.begin() as conn:
+            held = await self.repo.holdings_for_update(conn, hashes)
+            hh_rows, res_rows, where = [], [], {}
+            for i, (hid, home, members) in enumerate(checked):
+                hh_rows.append({"municipality_code": municipality_code, "household_id": hid,
+                                "sealed_address": self._seal({"address": home.address,
+                                                              "postal_code": home.postal_code}, AAD_ADDRESS)})
+                for j, m in enumerate(members):
+                    rh = by_code[m.resident_code]
+                    # A list never moves a resident: one held for another municipality is refused as unknown; one
+                    # nobody holds yet is created for the list's municipality (number.assigned confirms it).
+                    holding = holding_of(held.get(rh), numbered=False) or Holding(municipality_code)
+                    try:
+                        grant(caller, holding, permits=PERMITS["mailing_list"], unknown=unknown_resident)
+                    except DomainError as e:
+                        out.refused.append((i, j, e.reason))
+                        continue
+                    where[rh] = (i, j)
+                    res_rows.append({"resident_hash": rh, "municipality_code": municipality_code,
+                                     "household_id": hid,
+                                     "sealed_facts": self._seal({"resident_code": m.resident_code, "name": m.name,
+                                                                 "birth_date": m.birth_date, "sex": m.sex},
+                                                                AAD_FACTS)})
             await self.repo.upsert_households(conn, hh_rows)
-            await self.repo.upsert_residents_from_list(conn, res_rows)
-            prepared = await self.prepare_mailings(conn, municipality_code)
-        log.info("mailing list stored", extra={"municipality": municipality_code, "residents": len(res_rows),
-                                               "envelopes": prepared})
-        return len(res_rows), prepared
+            stored = await self.repo.upsert_residents_from_list(conn, res_rows)
+            # A row another municipality's list created in the same instant: refused like any other's.
+            out.refused += [(*where[rh], "UNKNOWN_RESIDENT") for rh in where if rh not in stored]
+            out.refused.sort()
+            out.residents = len(stored)
+            await self.repo.record_access(
+                conn, at=self.clock.now(), actor=str(caller), action="mailing_list.submit",
+                subject_ref=f"municipality:{municipality_code}", purpose="送付先情報 (通知カード mailing)",
+                details={"basis": Basis.OWN_REGISTER.value, "residents": out.residents, "refused": len(out.refused)})
+            out.prepared = await self.prepare_mailings(conn, municipality_code)
+        log.info("mailing list stored", extra={"municipality": municipality_code, "residents": out.residents,
+                                               "refused": len(out.refused), "envelopes": out.prepared})
+        return out
 
-    async def on_number_assigned(self, conn: AsyncConnection, municipality_codes: Sequence[str],
-                                 resident_codes: Sequence[str], numbers: Sequence[str],
-                                 assigned_at: dt.datetime) -> int:
-        """number.assigned: keep the number (sealed) beside the resident; mail those whose facts are known."""
-        sealed = self.sealer.seal_many([n.encode() for n in numbers], AAD_NUMBER)
-        hashes = self.hash.many([c.encode() for c in resident_codes])
-        rows = [{"resident_hash": h, "municipality_code": mc, "sealed_number": s, "number_assigned_at": assigned_at}
-                for h, mc, s in zip(hashes, municipality_codes, sealed, strict=True)]
+    async def on_number_assigned(self, conn: AsyncConnection, assigned: events.Assigned) -> int:
+        """number.assigned: keep the number (sealed) beside the resident; mail those whose facts are known. The
+        numbering service decides which municipality holds a resident (its own tenancy checks the register)."""
+        sealed = self.sealer.seal_many([n.encode() for n in assigned.numbers], AAD_NUMBER)
+        hashes = self.hash.many([c.encode() for c in assigned.resident_codes])
+        rows = [{"resident_hash": h, "municipality_code": mc, "sealed_number": s,
+                 "number_assigned_at": assigned.assigned_at}
+                for h, mc, s in zip(hashes, assigned.municipality_codes, sealed, strict=True)]
         await self.repo.upsert_residents_from_numbers(conn, rows)
         total = 0
-        for mc in sorted(set(municipality_codes)):
+        for mc in sorted(set(assigned.municipality_codes)):
             total += await self.prepare_mailings(conn, mc)
         return total
 
@@ -214,7 +264,8 @@ class NoticeService:
             return 0
         now = self.clock.now()
         addrs = await self.repo.household_addresses(conn, municipality_code, {r.household_id for r in rows})
-        res = await self.repo.residences_of(conn, [bytes(r.resident_hash) for r in rows])
+        # Only the 居所 this municipality registered routes its mail (another's, e.g. before a 転入, never does).
+        res = await self.repo.residences_of(conn, municipality_code, [bytes(r.resident_hash) for r in rows])
         groups: dict[tuple[str, bytes], list[Row]] = defaultdict(list)
         for r in rows:
             rh = bytes(r.resident_hash)
@@ -246,11 +297,9 @@ class NoticeService:
         return len(envelopes)
 
     # --- export and printing --------------------------------------------------------------------------------
-    async def export_batch(self, municipality_codes: Sequence[str], out_dir: Path | str, *,
+    async def export_batch(self, caller: Caller, municipality_codes: Sequence[str], out_dir: Path | str, *,
                            with_pdfs: bool) -> BatchResult:
-        for code in municipality_codes:
-            if not _digits(code, 6):
-                raise InvalidArgument("municipality_codes", "each must be a 6-digit 団体コード")
+        codes = validate_municipality_list(municipality_codes)
         now = self.clock.now()
         batch_id = now.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:8]
         out = Path(out_dir)
@@ -258,13 +307,26 @@ class NoticeService:
         pdf: PdfBatch | None = None
         try:
             async with self.repo.begin() as conn:
-                ms = await self.repo.prepared_for_export(conn, municipality_codes)
-                if not ms:
-                    raise FailedPrecondition("no prepared envelopes to export", reason="NOTHING_TO_EXPORT")
+                ms = await self.repo.prepared_for_export(conn, codes)
+                recalls = await self.repo.recalls_pending(conn, codes)
+                if not ms and not recalls:
+                    raise FailedPrecondition("no prepared envelopes or recalls to export", reason="NOTHING_TO_EXPORT")
+                # J-LIS prints for every municipality (their joint delegation): the operator's basis, per body.
+                bodies = sorted({m.municipality_code for m in ms} | {m.municipality_code for m in recalls})
+                for code in bodies:
+                    grant(caller, Holding(code), permits=PERMITS["batch.export"], unknown=not_your_municipality)
                 # File work and PDF rendering run in a worker thread: the event loop keeps serving calls.
                 await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
                 writer = await asyncio.to_thread(BatchWriter, out / f"{batch_id}.mnb", batch_id, now, len(ms))
-                pdf = await asyncio.to_thread(PdfBatch, out / f"{batch_id}.pdf") if with_pdfs else None
+                pdf = await asyncio.to_thread(PdfBatch, out / f"{batch_id}.pdf") if with_pdfs and ms else None
+                if recalls:
+                    # First in the file: the vendor stops these before anything else (a DV victim's card must not
+                    # reach the address it was printed for).
+                    await asyncio.to_thread(writer.add_recalls, [Recall(
+                        mailing_id=m.mailing_id, municipality_code=m.municipality_code, stage=m.recalled_from or "",
+                        batch_id=m.batch_id or "", **self.office_address(m.municipality_code)) for m in recalls])
+                    await self.repo.update_mailings(conn, [m.mailing_id for m in recalls], recall_batch_id=batch_id,
+                                                    updated_at=now)
                 # Chunks: the envelopes' rows are locked once; their items are read, opened and written a chunk
                 # at a time, so memory does not grow with the batch.
                 for i in range(0, len(ms), EXPORT_CHUNK):
@@ -285,7 +347,13 @@ class NoticeService:
                 if pdf is not None:
                     await asyncio.to_thread(pdf.finish)
                 await self.repo.insert_batch(conn, {"batch_id": batch_id, "created_at": now, "envelopes": len(ms),
-                                                    "records": writer.records, "sha256": sha, "status": "exported"})
+                                                    "records": writer.records, "sha256": sha, "status": "exported",
+                                                    "recalls": len(recalls)})
+                await self.repo.record_access(
+                    conn, at=now, actor=str(caller), action="batch.export", subject_ref=f"batch:{batch_id}",
+                    purpose="通知カード printing delegated to J-LIS",
+                    details={"basis": Basis.OPERATOR.value, "envelopes": len(ms), "recalls": len(recalls),
+                             "municipalities": bodies})
         except BaseException:
             for f in (writer, pdf):
                 if f is not None:
@@ -296,7 +364,7 @@ class NoticeService:
         await asyncio.to_thread(writer.publish)
         pdfs = [await asyncio.to_thread(pdf.publish)] if pdf is not None else []
         return BatchResult(batch_id=batch_id, path=writer.path, envelopes=len(ms), records=writer.records,
-                           sha256=sha, pdf_paths=pdfs)
+                           sha256=sha, pdf_paths=pdfs, recalls=len(recalls))
 
     async def _envelopes(self, conn: AsyncConnection, ms: Sequence[Row]) -> list[Envelope]:
         items = await self.repo.items_of(conn, [m.mailing_id for m in ms])
@@ -321,8 +389,8 @@ class NoticeService:
         return envs
 
     async def report_print_status(self, batch_id: str, status: str) -> int:
-        if status not in ("printed", "posted"):
-            raise InvalidArgument("status", "must be printed or posted")
+        batch_id = validate_batch_id(batch_id)
+        validate_choice(status, "status", ("printed", "posted"), "must be PRINTED or POSTED")
         now = self.clock.now()
         async with self.repo.begin() as conn:
             batch = await self.repo.get_batch(conn, batch_id)
@@ -341,10 +409,12 @@ class NoticeService:
         return len(changed)
 
     # --- delivery and returned mail (chart ②) ---------------------------------------------------------------
-    async def _own_mailing(self, conn: AsyncConnection, municipality_code: str, mailing_id: str) -> Row:
-        m = await self.repo.get_mailing(conn, mailing_id, lock=True) if mailing_id else None
-        if m is None or m.municipality_code != municipality_code:
-            raise unknown_mailing()
+    async def _own_mailing(self, conn: AsyncConnection, caller: Caller, mailing_id: str) -> Row:
+        """An envelope belongs to the municipality that mails it: another's answers as an unknown one."""
+        m = await self.repo.get_mailing(conn, mailing_id, lock=True)
+        grant(caller, Holding(m.municipality_code) if m is not None else None, permits=PERMITS["mailing"],
+              unknown=unknown_mailing)
+        assert m is not None
         return m
 
     def _change(self, subj: str, mailing_id: str, municipality_code: str, status: str, *, items: int = 0,
@@ -359,14 +429,16 @@ class NoticeService:
 
     async def record_delivery(self, caller: Caller, municipality_code: str, mailing_id: str, delivered: bool,
                               return_reason: str) -> Row:
-        _check_municipality(caller, municipality_code)
-        if not delivered and return_reason not in RETURN_REASONS:
-            raise InvalidArgument("return_reason", "must be あて所なし, 受取拒否 or 保管期間経過 (日本郵便の返戻理由)")
+        municipality_code = _check_caller_municipality(caller, municipality_code)
+        mailing_id = validate_mailing_id(mailing_id)
+        if not delivered:
+            validate_choice(return_reason, "return_reason", RETURN_REASONS,
+                            "must be あて所なし, 受取拒否 or 保管期間経過 (日本郵便の返戻理由)")
         now = self.clock.now()
         async with self.repo.begin() as conn:
-            m = await self._own_mailing(conn, municipality_code, mailing_id)
-            if m.status != "posted":
-                # Only an envelope the post office holds can be delivered or come back.
+            m = await self._own_mailing(conn, caller, mailing_id)
+            if m.status not in ("posted", "recalled"):
+                # Only an envelope the post office holds (or one recalled, on its way back) can arrive anywhere.
                 raise FailedPrecondition(f"mailing_id: the envelope was never posted (it is {m.status})",
                                          reason="NOT_POSTED")
             members = await self.repo.residents_in(conn, mailing_id)
@@ -374,7 +446,8 @@ class NoticeService:
             if delivered:
                 # 別紙 2 (2): a card delivered to the office waits there until the DV victim collects it or the
                 # municipality itself sends it on (ResolveReturnedMail collected_at_counter / municipal_resend).
-                status = "held_at_office" if m.destination == "office" else "delivered"
+                # A recalled envelope "delivered" is one back at the office: its card is held there likewise.
+                status = "held_at_office" if m.destination == "office" or m.status == "recalled" else "delivered"
                 await self.repo.update_mailing(conn, mailing_id, status=status, updated_at=now)
                 await self.repo.update_residents(conn, ours, card_status=status)
                 await self._event(conn, events.mailing_subject(status), mailing_id, municipality_code, status,
@@ -441,7 +514,7 @@ class NoticeService:
         now = self.clock.now()
         facts = self._open(r.sealed_facts, AAD_FACTS)
         number = self.sealer.open(bytes(r.sealed_number), AAD_NUMBER).decode()
-        residence = await self.repo.get_residence(conn, r.resident_hash)
+        residence = await self.repo.get_residence(conn, r.resident_hash, r.municipality_code)
         dest, sealed_dest = self._destination(r.municipality_code, address, residence, facts["name"] + " 様")
         mid = uuid.uuid4().hex
         await self.repo.insert_mailings(conn, [{
@@ -476,17 +549,19 @@ class NoticeService:
     async def resolve_returned(self, caller: Caller, municipality_code: str, mailing_id: str, resident_code: str,
                                finding: str, preference: str, new_address: str, new_postal_code: str) -> Outcome:
         """Chart ②: after 住民票記載事項の確認・調査."""
-        _check_municipality(caller, municipality_code)
+        municipality_code = _check_caller_municipality(caller, municipality_code)
+        mailing_id = validate_mailing_id(mailing_id)
+        validate_resident_code(resident_code)
         findings = ("collected_at_counter", "municipal_resend", "moved_within", "moved_out", "deleted")
-        if finding not in findings:
-            raise InvalidArgument("finding", "must be one of " + ", ".join(findings))
+        validate_choice(finding, "finding", findings, "must be one of " + ", ".join(findings))
+        moved_to: AddressIn | None = None
         if finding == "moved_within":
-            if preference not in ("endorse", "new_issue"):
-                raise InvalidArgument("preference", "moved_within needs endorse or new_issue (chart ①-1)")
-            _check_address("new_address", new_address, new_postal_code)
+            validate_choice(preference, "preference", ("endorse", "new_issue"),
+                            "moved_within needs endorse or new_issue (chart ①-1)")
+            moved_to = validate_address_pair(new_address, new_postal_code, "new_address", "new_postal_code")
         out = Outcome()
         async with self.repo.begin() as conn:
-            m = await self._own_mailing(conn, municipality_code, mailing_id)
+            m = await self._own_mailing(conn, caller, mailing_id)
             held_at_office = m.status == "held_at_office"
             if m.status != "returned" and not held_at_office:
                 raise FailedPrecondition(f"mailing_id: the envelope is not held as returned mail ({m.status})",
@@ -494,18 +569,19 @@ class NoticeService:
             if held_at_office and finding not in ("collected_at_counter", "municipal_resend"):
                 raise InvalidArgument("finding", "a card held at the office is collected or sent on by the "
                                       "municipality (別紙 2 (2))")
-            r = await self.repo.get_resident(conn, self._rh(resident_code), lock=True)
-            if r is None or r.current_mailing_id != mailing_id or r.card_status not in HELD:
-                raise NotFound("resident_code: no card of this resident is held in this envelope",
-                               reason="NOT_IN_MAILING")
-            await self._audit(conn, caller, f"returned_mail.{finding}", resident_code, "returned mail (chart ②)")
+            r, basis = await self._resident(conn, caller, resident_code, "returned_mail", unknown=not_in_mailing)
+            if r.current_mailing_id != mailing_id or r.card_status not in HELD:
+                raise not_in_mailing()
+            await self._audit(conn, caller, f"returned_mail.{finding}", resident_code, "returned mail (chart ②)",
+                              basis)
             if finding == "collected_at_counter":
                 # 転居等がない場合: 市区町村窓口に出頭し本人確認の上交付.
                 await self._hand_over(conn, r, mailing_id, out)
             elif finding == "municipal_resend":
                 # ... or 市町村の独自サービスとして簡易書留で再送: the same card, posted by the municipality.
                 item = await self.repo.item_of(conn, mailing_id, r.resident_hash)
-                residence = await self.repo.get_residence(conn, r.resident_hash) if held_at_office else None
+                residence = (await self.repo.get_residence(conn, r.resident_hash, r.municipality_code)
+                             if held_at_office else None)
                 if residence is not None:
                     # 住所地市区町村が送付: the municipality posts it to the 居所 itself; it never goes to J-LIS or
                     # the print vendor, so the 居所 stays inside the municipality.
@@ -514,8 +590,8 @@ class NoticeService:
                 else:
                     out.new_mailing_id = await self._repost(conn, r, item, await self._home_address(conn, r))
                 out.steps.append("municipal_resend")
-            elif finding == "moved_within":
-                address = {"address": new_address, "postal_code": new_postal_code}
+            elif moved_to is not None:  # moved_within
+                address = {"address": moved_to.address, "postal_code": moved_to.postal_code}
                 if preference == "endorse":  # ①-1: 転居手続後 裏書きの上交付
                     await self._endorse(conn, r, address, mailing_id, out)
                     await self._hand_over(conn, r, mailing_id, out)
@@ -578,17 +654,16 @@ class NoticeService:
 
     # --- resend and re-issue ----------------------------------------------------------------------------------
     async def request_resend(self, caller: Caller, municipality_code: str, resident_code: str) -> Outcome:
-        _check_municipality(caller, municipality_code)
-        if not _digits(resident_code, 11):
-            raise InvalidArgument("resident_code", "must be 11 digits (住民票コード)")
+        _check_caller_municipality(caller, municipality_code)
+        validate_resident_code(resident_code)
         now = self.clock.now()
         if not policy.notice_card_in_force(now):
             raise FailedPrecondition("the 通知カード is abolished since 2020-05-25: no resend or re-issue "
                                      "(the 個人番号通知書 is never re-issued)", reason="NOTICE_CARD_ABOLISHED")
         out = Outcome()
         async with self.repo.begin() as conn:
-            r = await self._own_resident(conn, municipality_code, resident_code)
-            await self._audit(conn, caller, "card.resend", resident_code, "通知カード resend / re-issue")
+            r, basis = await self._resident(conn, caller, resident_code, "card.resend")
+            await self._audit(conn, caller, "card.resend", resident_code, "通知カード resend / re-issue", basis)
             if r.card_status in ("none", *IN_TRANSIT):
                 raise FailedPrecondition(f"resident_code: the card is not available for a resend ({r.card_status})",
                                          reason="CARD_NOT_RESENDABLE")
@@ -609,63 +684,129 @@ class NoticeService:
             raise RuntimeError("resident row vanished inside its transaction")
         return fresh
 
-    async def _own_resident(self, conn: AsyncConnection, municipality_code: str, resident_code: str) -> Row:
-        r = await self.repo.get_resident(conn, self._rh(resident_code), lock=True)
-        if r is None or r.municipality_code != municipality_code or r.sealed_number is None:
-            raise unknown_resident()
-        return r
-
     # --- 居所 (別紙 1 and 2) ------------------------------------------------------------------------------------
     async def register_residence(self, caller: Caller, municipality_code: str, resident_code: str, kind: str,
                                  address: str, postal_code: str, documents: Sequence[str],
-                                 hold_at_office: bool) -> str:
-        _check_municipality(caller, municipality_code)
-        if not _digits(resident_code, 11):
-            raise InvalidArgument("resident_code", "must be 11 digits (住民票コード)")
-        if kind not in ("evacuee", "dv_victim"):
-            raise InvalidArgument("kind", "must be evacuee or dv_victim")
-        _check_address("address", address, postal_code)
-        unknown = sorted(set(documents) - set(KNOWN_DOCUMENTS))
-        if unknown:
-            raise InvalidArgument("documents", "unknown document kind; known: " + ", ".join(KNOWN_DOCUMENTS))
-        missing = [d for d in REQUIRED_DOCUMENTS if d not in documents]
-        if missing:
-            # 別紙 1/2 ①: 居所情報登録申請書・本人確認書類の写し・送付場所の確認のための資料.
-            raise InvalidArgument("documents", "missing " + ", ".join(missing) +
-                                  " (居所情報登録申請書, 本人確認書類の写し, 送付場所の確認のための資料 are required)")
+                                 hold_at_office: bool) -> ResidenceOutcome:
+        municipality_code = _check_caller_municipality(caller, municipality_code)
+        validate_resident_code(resident_code)
+        validate_choice(kind, "kind", ("evacuee", "dv_victim"), "must be EVACUEE or DV_VICTIM")
+        where = validate_address_pair(address, postal_code, "address", "postal_code")
+        docs = validate_documents(documents, KNOWN_DOCUMENTS, REQUIRED_DOCUMENTS)
         if hold_at_office and kind != "dv_victim":
             raise InvalidArgument("hold_at_office", "only for a DV victim (別紙 2 (2))")
         async with self.repo.begin() as conn:
-            r = await self.repo.get_resident(conn, self._rh(resident_code))
-            if r is None or r.municipality_code != municipality_code:
-                raise unknown_resident()
+            # The 住所地 registers (別紙 1/2 ①); the lock serialises a retry or a second registration of the person.
+            r, basis = await self._resident(conn, caller, resident_code, "residence.register", numbered=False)
+            # Keyed by (resident, municipality): no other municipality's registration ever overwrites this one;
+            # this municipality's own re-registration replaces its earlier one (D13: the latest wins).
             await self.repo.upsert_residence(conn, {
-                "resident_hash": r.resident_hash, "municipality_code": municipality_code, "kind": kind,
-                "sealed_address": self._seal({"address": address, "postal_code": postal_code}, AAD_RESIDENCE),
-                "documents": sorted(set(documents)), "hold_at_office": hold_at_office,
-                "registered_at": self.clock.now()})
-            await self._audit(conn, caller, "residence.register", resident_code, "居所 delivery (別紙 1/2)")
+                "resident_hash": r.resident_hash, "municipality_code": r.municipality_code, "kind": kind,
+                "sealed_address": self._seal({"address": where.address, "postal_code": where.postal_code},
+                                             AAD_RESIDENCE),
+                "documents": docs, "hold_at_office": hold_at_office, "registered_at": self.clock.now()})
+            residence = await self.repo.get_residence(conn, r.resident_hash, r.municipality_code)
+            assert residence is not None  # written just above, in this transaction
+            out = await self._route_to_residence(conn, r, residence)
+            await self._audit(conn, caller, "residence.register", resident_code, "居所 delivery (別紙 1/2)", basis,
+                              mail_action=out.mail_action)
             await self.repo.add_events(conn, [(events.RESIDENCE_REGISTERED, events.mailing_changed(
-                mailing_id="", municipality_code=municipality_code, status="residence_registered",
+                mailing_id="", municipality_code=r.municipality_code, status="residence_registered",
                 at=self.clock.now()))])
-        return "office" if hold_at_office else "residence"
+        return out
+
+    async def _route_to_residence(self, conn: AsyncConnection, r: Row, residence: Row) -> ResidenceOutcome:
+        """Mail already on its way when a 居所 arrives: an envelope not yet exported is re-addressed (the person's
+        card in an envelope of its own); one that left for the vendor is recalled (an RCL record in the next
+        batch; it comes back to the office and the card is held there); the clerk is told which."""
+        out = ResidenceOutcome(destination="office" if residence.hold_at_office else "residence",
+                               mail_action="nothing_in_transit")
+        at_post_office = False
+        for m in await self.repo.open_mailings_of(conn, r.resident_hash, r.municipality_code):
+            if m.status in NOT_YET_EXPORTED:
+                out.rerouted.append(await self._reroute(conn, r, m, residence))
+            elif m.status in LEFT_FOR_VENDOR:
+                await self.repo.update_mailing(conn, m.mailing_id, status="recalled", recalled_from=m.status,
+                                               recall_requested_at=self.clock.now(), updated_at=self.clock.now())
+                await self._event(conn, events.mailing_subject("recalled"), m.mailing_id, m.municipality_code,
+                                  "recalled")
+                out.recalled.append(m.mailing_id)
+                # An envelope the municipality posted itself never went through the vendor: it asks the post.
+                at_post_office |= m.kind == "municipal_resend"
+            else:  # already recalled: a retry of the same registration asks nothing twice
+                out.recalled.append(m.mailing_id)
+                at_post_office |= m.kind == "municipal_resend"
+        if at_post_office:
+            out.mail_action = "recall_at_post_office"
+        elif out.recalled:
+            out.mail_action = "recalled"
+        elif out.rerouted:
+            out.mail_action = "rerouted"
+        elif r.card_status in HANDED:
+            out.mail_action = "already_delivered"
+        elif r.card_status in HELD:
+            out.mail_action = "held_at_office"
+        return out
+
+    async def _reroute(self, conn: AsyncConnection, r: Row, m: Row, residence: Row) -> str:
+        """A prepared envelope re-addressed to the 居所 (or the office); the id of the envelope now carrying the
+        resident's card."""
+        now = self.clock.now()
+        items = await self.repo.items_of(conn, [m.mailing_id])
+        others = [it for it in items if bytes(it.resident_hash) != bytes(r.resident_hash)]
+        name = self._open(r.sealed_facts, AAD_FACTS)["name"] if r.sealed_facts is not None else ""
+        dest, sealed_dest = self._destination(m.municipality_code, {}, residence, name + " 様")
+        if not others:
+            await self.repo.update_mailing(conn, m.mailing_id, destination=dest, sealed_destination=sealed_dest,
+                                           updated_at=now)
+            await self._event(conn, events.mailing_subject("rerouted"), m.mailing_id, m.municipality_code,
+                              "prepared", items=1)
+            return str(m.mailing_id)
+        # 別紙 1/2: the 居所 is the person's, not the household's: their card leaves the household envelope, whose
+        # addressee then names a remaining member (never the person who asked to be found elsewhere).
+        mid = uuid.uuid4().hex
+        await self.repo.insert_mailings(conn, [{
+            "mailing_id": mid, "municipality_code": m.municipality_code, "household_id": m.household_id,
+            "kind": m.kind, "status": "prepared", "destination": dest, "sealed_destination": sealed_dest,
+            "created_at": now, "updated_at": now, "fee_yen": m.fee_yen}], [])
+        await self.repo.move_item(conn, m.mailing_id, r.resident_hash, mid)
+        facts = await self.repo.facts_of(conn, [bytes(others[0].resident_hash)])
+        first = self._open(facts[bytes(others[0].resident_hash)], AAD_FACTS)["name"]
+        home = self._open(m.sealed_destination, AAD_DEST)
+        home["addressee"] = first + (" 様" if len(others) == 1 else " 様 ほか")
+        await self.repo.update_mailing(conn, m.mailing_id, sealed_destination=self._seal(home, AAD_DEST),
+                                       updated_at=now)
+        if r.current_mailing_id == m.mailing_id:
+            await self.repo.update_residents(conn, [bytes(r.resident_hash)], current_mailing_id=mid)
+        await self._event(conn, events.mailing_subject("rerouted"), m.mailing_id, m.municipality_code, "prepared",
+                          items=len(others))
+        await self._event(conn, events.mailing_subject("prepared"), mid, m.municipality_code, "prepared", items=1)
+        return mid
 
     async def get_residence(self, caller: Caller, municipality_code: str, resident_code: str
                             ) -> tuple[str, dict[str, str], bool]:
-        _check_municipality(caller, municipality_code)
+        _check_caller_municipality(caller, municipality_code)
+        validate_resident_code(resident_code)
+        residence: Row | None = None
         async with self.repo.begin() as conn:
-            r = await self.repo.get_residence(conn, self._rh(resident_code))
-            allowed = r is not None and r.municipality_code == municipality_code
-            await self._audit(conn, caller, "residence.read" if allowed else "residence.read.refused", resident_code,
-                              "居所 look-up")
-        # Design: a DV victim's 居所 is visible only to the staff of the home municipality that registered it;
-        # any other caller learns nothing, not even that one exists.
-        if r is None or r.municipality_code != municipality_code:
-            raise NotFound("resident_code: no 居所 registered by this municipality", reason="NO_RESIDENCE")
-        return r.kind, self._open(r.sealed_address, AAD_RESIDENCE), r.hold_at_office
+            # Design: a DV victim's 居所 is visible only to the staff of the home municipality that registered it;
+            # any other caller learns nothing, not even that one exists (unknown, not yours, none: one answer).
+            try:
+                r, basis = await self._resident(conn, caller, resident_code, "residence.read", numbered=False,
+                                                unknown=no_residence, lock=False)
+                residence = await self.repo.get_residence(conn, r.resident_hash, r.municipality_code)
+            except DomainError:
+                basis = None
+            if residence is None:
+                basis = None
+            await self._audit(conn, caller, "residence.read" if basis else "residence.read.refused", resident_code,
+                              "居所 look-up", basis)
+        if residence is None:
+            raise no_residence()
+        return residence.kind, self._open(residence.sealed_address, AAD_RESIDENCE), residence.hold_at_office
 
     async def list_mailings(self, caller: Caller, municipality_code: str) -> Sequence[Row]:
-        _check_municipality(caller, municipality_code)
+        municipality_code = _check_caller_municipality(caller, municipality_code)
         async with self.repo.begin() as conn:
             return await self.repo.list_mailings(conn, municipality_code)
 
@@ -673,25 +814,30 @@ class NoticeService:
     async def record_move(self, caller: Caller, municipality_code: str, resident_code: str, kind: str,
                           new_address: str, new_postal_code: str, new_household_id: str,
                           former_household_may_receive: bool, preference: str,
-                          member: MemberIn | None = None) -> Outcome:
-        _check_municipality(caller, municipality_code)
-        if kind not in ("tenkyo", "tennyu"):
-            raise InvalidArgument("kind", "must be tenkyo (転居) or tennyu (転入)")
-        if not _digits(resident_code, 11):
-            raise InvalidArgument("resident_code", "must be 11 digits (住民票コード)")
-        if not new_household_id.strip():
-            raise InvalidArgument("new_household_id", "is required")
-        if new_address or new_postal_code:
-            _check_address("new_address", new_address, new_postal_code)
-        if preference not in ("", "endorse", "new_issue"):
-            raise InvalidArgument("preference", "must be endorse or new_issue")
+                          member: MemberIn | None = None, *, destination_municipality_code: str = "") -> Outcome:
+        municipality_code = _check_caller_municipality(caller, municipality_code)
+        validate_choice(kind, "kind", ("tenkyo", "tenshutsu", "tennyu"),
+                        "must be tenkyo (転居), tenshutsu (転出) or tennyu (転入)")
+        validate_resident_code(resident_code)
+        if kind == "tenshutsu":
+            return await self._record_tenshutsu(caller, municipality_code, resident_code,
+                                                destination_municipality_code)
+        new_household_id = validate_household_id(new_household_id, "new_household_id")
+        moved_to = (validate_address_pair(new_address, new_postal_code, "new_address", "new_postal_code")
+                    if new_address or new_postal_code else None)
+        validate_choice(preference, "preference", ("", "endorse", "new_issue"), "must be endorse or new_issue")
         if member is not None:
-            _check_member("member", member)
+            validate_member(member, "member")
         now = self.clock.now()
         out = Outcome()
         async with self.repo.begin() as conn:
-            if new_address:
-                address = {"address": new_address, "postal_code": new_postal_code}
+            # Chart ①: 転居 by the municipality that holds the resident; 転入 only by the 転入先 that the former
+            # municipality's 転出 named (tenancy.Basis.TENNYU_DESTINATION), never by anyone else.
+            r, basis = await self._resident(conn, caller, resident_code, f"move.{kind}")
+            if kind == "tennyu" and basis == Basis.OWN_REGISTER:
+                raise InvalidArgument("kind", "転入 is a move from another municipality; use tenkyo within one")
+            if moved_to is not None:
+                address = {"address": moved_to.address, "postal_code": moved_to.postal_code}
             else:
                 # Moving into a household the municipality already sent: its address is on file.
                 addrs = await self.repo.household_addresses(conn, municipality_code, [new_household_id])
@@ -699,20 +845,14 @@ class NoticeService:
                     raise InvalidArgument("new_household_id", "unknown household: send it in a mailing list first "
                                           "or give new_address", reason="UNKNOWN_HOUSEHOLD")
                 address = self._open(addrs[new_household_id], AAD_ADDRESS)
-            r = await self.repo.get_resident(conn, self._rh(resident_code), lock=True)
-            if r is None or r.sealed_number is None:
-                raise unknown_resident()
-            if kind == "tenkyo" and r.municipality_code != municipality_code:
-                raise unknown_resident()
-            if kind == "tennyu" and r.municipality_code == municipality_code:
-                raise InvalidArgument("kind", "転入 is a move from another municipality; use tenkyo within one")
             old_municipality, old_mailing = r.municipality_code, r.current_mailing_id
-            await self._audit(conn, caller, f"move.{kind}", resident_code, "通知カード after a move (chart ①)")
-            # The resident now belongs to the municipality and household of the move.
+            await self._audit(conn, caller, f"move.{kind}", resident_code, "通知カード after a move (chart ①)", basis)
+            # The resident now belongs to the municipality and household of the move (a 転入 completes the 転出).
             await self.repo.upsert_households(conn, [{"municipality_code": municipality_code,
                                                       "household_id": new_household_id,
                                                       "sealed_address": self._seal(address, AAD_ADDRESS)}])
-            values: dict[str, Any] = {"municipality_code": municipality_code, "household_id": new_household_id}
+            values: dict[str, Any] = {"municipality_code": municipality_code, "household_id": new_household_id,
+                                      "moving_to": None}
             if member is not None:
                 values["sealed_facts"] = self._seal({"resident_code": resident_code, "name": member.name,
                                                      "birth_date": member.birth_date, "sex": member.sex}, AAD_FACTS)
@@ -741,6 +881,20 @@ class NoticeService:
                 await self._move_card_in_transit(conn, r, kind, preference, former_household_may_receive,
                                                  address, old_mailing or "", out)
         return out
+
+    async def _record_tenshutsu(self, caller: Caller, municipality_code: str, resident_code: str,
+                                destination: str) -> Outcome:
+        """転出: the former municipality names the 転入先; only that municipality may then record the 転入 (chart ①
+        acts there: the card is endorsed or resent by the 転入先). Recorded again, the latest destination counts."""
+        destination = validate_municipality(destination, "destination_municipality_code")
+        if destination == municipality_code:
+            raise InvalidArgument("destination_municipality_code", "a 転出 goes to another municipality; use tenkyo")
+        async with self.repo.begin() as conn:
+            r, basis = await self._resident(conn, caller, resident_code, "move.tenshutsu")
+            await self.repo.update_residents(conn, [bytes(r.resident_hash)], moving_to=destination)
+            await self._audit(conn, caller, "move.tenshutsu", resident_code, "転出 (chart ①)", basis,
+                              destination=destination)
+        return Outcome(steps=["tenshutsu_recorded"])
 
     async def _move_card_returned(self, conn: AsyncConnection, r: Row, kind: str, preference: str,
                                   address: dict[str, str], old_municipality: str, old_mailing: str,

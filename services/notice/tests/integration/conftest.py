@@ -17,16 +17,15 @@ import pytest
 from mynumber.notice.v1 import events_pb2 as ev
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber.notice.v1 import notice_pb2_grpc as pb_grpc
+from mynumber_codes import ResidentCodeRule, individual_number_check_digit
 from mynumber_runtime.clock import FixedClock
 from mynumber_runtime.db import migrate
-from mynumber_runtime.embedded import free_port
-from mynumber_runtime.grpc_server import client_channel
-from mynumber_runtime.settings import DatabaseSettings, GrpcSettings, NatsSettings
+from mynumber_runtime.settings import DatabaseSettings
 from mynumber_runtime.streams import ensure_stream, stream_name
+from mynumber_runtime.testing.identities import grpc_channel, grpc_server_settings, nats_connect, nats_settings
 from notice.__main__ import MIGRATIONS, serve
 from notice.service import NoticeService
 from notice.settings import NoticeSettings
-from numbering.codes import individual_number_check_digit
 from numbering.events import NUMBER_ASSIGNED, EventSealer, number_assigned
 
 MUNICIPALITY = "131016"  # 千代田区
@@ -36,7 +35,8 @@ START = dt.datetime(2015, 10, 20, 1, 0, tzinfo=dt.UTC)
 
 
 def new_code() -> str:
-    return f"{secrets.randbelow(10**11):011d}"
+    """A 住民票コード with a valid check digit (notice refuses what numbering refuses)."""
+    return ResidentCodeRule().make(f"{secrets.randbelow(10**10):010d}")
 
 
 def new_number() -> str:
@@ -63,18 +63,30 @@ class Running:
 
     def stub(self, caller: str = f"municipality:{MUNICIPALITY}") -> pb_grpc.NoticeServiceStub:
         if caller not in self.channels:
-            self.channels[caller] = client_channel(self.target, caller=caller)
+            self.channels[caller] = grpc_channel(caller, self.target)
         return pb_grpc.NoticeServiceStub(self.channels[caller])
 
     async def assign(self, municipality: str, people: list[Person], at: dt.datetime | None = None) -> None:
         """What the numbering service publishes after a transaction: one sealed number.assigned event."""
         ev = number_assigned(self.event_sealer, at or self.clock.now(), [municipality] * len(people),
                              [p.resident_code for p in people], [p.number for p in people])
-        nc = await nats.connect(self.nats_url)
+        nc = await nats_connect("numbering", self.nats_url)  # as the numbering service: only it may publish this
         try:
             await nc.jetstream().publish(NUMBER_ASSIGNED, ev.SerializeToString())
         finally:
             await nc.close()
+
+    async def assign_and_wait(self, municipality: str, people: list[Person]) -> None:
+        """Numbers only (no mailing list yet): returns once the consumer holds every one of them."""
+        await self.assign(municipality, people)
+        repo = self.service.repo
+        for _ in range(200):  # the consumer's work, bounded
+            async with repo.begin() as conn:
+                rows = [await repo.get_resident(conn, self.service._rh(p.resident_code)) for p in people]
+            if all(r is not None and r.sealed_number is not None for r in rows):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the numbers were not consumed")
 
     async def mailings(self, municipality: str = MUNICIPALITY) -> list[pb.Mailing]:
         resp = await self.stub(f"municipality:{municipality}").ListMailings(
@@ -131,7 +143,7 @@ class Running:
 
 
 async def events_for(nats_url: str, mailing_id: str) -> list[str]:
-    nc = await nats.connect(nats_url)
+    nc = await nats_connect("operator", nats_url)
     js = nc.jetstream()
     sub = await js.pull_subscribe("mynumber.notice.>", stream=stream_name("notice"))
     statuses = []
@@ -165,8 +177,8 @@ def make_settings(tmp: Path, database_url: str, nats_url: str) -> NoticeSettings
         if not (tmp / name).exists():
             (tmp / name).write_text(os.urandom(32).hex())
     return NoticeSettings(
-        database=DatabaseSettings(url=database_url), nats=NatsSettings(url=nats_url),
-        grpc=GrpcSettings(listen=f"127.0.0.1:{free_port()}", insecure_local=True),
+        database=DatabaseSettings(url=database_url), nats=nats_settings("notice", nats_url),
+        grpc=grpc_server_settings("service:notice"),
         keys_file=tmp / "notice.key", events_key_file=tmp / "events.key", print_key_file=tmp / "print.key",
         export_dir=tmp / "export", consumer_name="notice-test-" + secrets.token_hex(4))
 
@@ -183,7 +195,7 @@ async def notice(tmp_path_factory: pytest.TempPathFactory, database_url: str, na
                  ) -> AsyncIterator[Running]:
     tmp = tmp_path_factory.mktemp("notice")
     settings = make_settings(tmp, database_url, nats_url)
-    nc = await nats.connect(nats_url)
+    nc = await nats_connect("numbering", nats_url)
     # Only the numbering subjects we publish: the stream may already hold other tests' events under other keys.
     await ensure_stream(nc.jetstream(), "numbering")
     await nc.close()

@@ -8,8 +8,11 @@ import grpc
 import pytest
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_runtime.grpc_server import error_reason
+from mynumber_runtime.identity import Caller
+from mynumber_runtime.testing.identities import nats_connect
 from notice.codes import application_id_valid, grouped_number
 from notice.export import read_batch
+from numbering.events import NUMBER_ASSIGNED, number_assigned
 
 from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, Person, new_code, new_number, wait_events
 
@@ -66,7 +69,7 @@ async def test_a_municipality_sees_only_its_own_mail(notice):
 
 
 @pytest.mark.parametrize(("field", "change", "rule"), [
-    ("households[0].postal_code", {"postal_code": "12"}, "7 digits"),
+    ("households[0].postal_code", {"postal_code": "12"}, "NNN-NNNN"),
     ("households[0].members", {"members": []}, "at least one member"),
     ("households[0].household_id", {"household_id": ""}, "required"),
     # fromisoformat would take these; the card, the PDF and the MNB1 file print YYYY-MM-DD.
@@ -99,9 +102,13 @@ async def test_a_return_for_a_mailing_never_posted_or_unknown_is_refused(notice)
                                                            return_reason="あて所なし"))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION and error_reason(e.value) == "NOT_POSTED"
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await stub.RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY, mailing_id="nope",
+        await stub.RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY, mailing_id="0" * 32,
                                                            return_reason="あて所なし"))
     assert e.value.code() == grpc.StatusCode.NOT_FOUND and error_reason(e.value) == "UNKNOWN_MAILING"
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY, mailing_id="nope",
+                                                           return_reason="あて所なし"))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "mailing_id" in e.value.details()
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await stub.RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY, mailing_id=m.mailing_id,
                                                            return_reason="不明"))
@@ -131,7 +138,24 @@ async def test_an_export_that_fails_before_its_commit_leaves_no_file_and_the_env
 
     monkeypatch.setattr(notice.service.repo, "insert_batch", failing_commit)
     with pytest.raises(ConnectionError):
-        await notice.service.export_batch([MUNICIPALITY], tmp_path, with_pdfs=True)
+        await notice.service.export_batch(Caller("operator", "jlis-print"), [MUNICIPALITY], tmp_path,
+                                          with_pdfs=True)
     # Nothing for the vendor's agent to pick up: the same envelopes go out once, in the next batch.
     assert list(tmp_path.iterdir()) == []
     assert (await notice.wait_mailing(hid)).status == "prepared"
+
+
+async def test_a_number_assigned_event_failing_validation_is_set_aside_and_the_next_one_is_mailed(notice):
+    notice.clock.set(START)
+    bad = Person(new_code()[:-1] + "０", new_number(), "毒 太郎")  # a full-width check digit: numbering refuses it
+    event = number_assigned(notice.event_sealer, START, [MUNICIPALITY], [bad.resident_code], [bad.number])
+    nc = await nats_connect("numbering", notice.nats_url)  # numbering may publish it; the payload is poison
+    try:
+        await nc.jetstream().publish(NUMBER_ASSIGNED, event.SerializeToString())
+    finally:
+        await nc.close()
+    # The consumer parks the poison event and carries on: the next household is mailed as usual.
+    hid, _ = await notice.household(1)
+    assert (await notice.wait_mailing(hid)).items == 1
+    async with notice.service.repo.begin() as conn:
+        assert await notice.service.repo.get_resident(conn, notice.service._rh(bad.resident_code)) is None

@@ -15,9 +15,16 @@ from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, new_code
 NEW = dict(new_address="東京都千代田区神田3-3", new_postal_code="1010047")
 
 
-def move(notice, person, kind, *, may_receive=False, preference="", municipality=MUNICIPALITY, **kw):
+async def move(notice, person, kind, *, may_receive=False, preference="", municipality=MUNICIPALITY, origin=OTHER,
+               **kw):
     args = {**NEW, **kw}
-    return notice.stub(f"municipality:{municipality}").RecordMove(pb.RecordMoveRequest(
+    if kind == "tennyu" and origin != municipality:
+        # Chart ①: the former municipality records the 転出, naming us; only then may we record the 転入.
+        done = await notice.stub(f"municipality:{origin}").RecordMove(pb.RecordMoveRequest(
+            municipality_code=origin, resident_code=person.resident_code, kind="tenshutsu",
+            destination_municipality_code=municipality))
+        assert list(done.steps) == ["tenshutsu_recorded"]
+    return await notice.stub(f"municipality:{municipality}").RecordMove(pb.RecordMoveRequest(
         municipality_code=municipality, resident_code=person.resident_code, kind=kind,
         new_household_id="HM" + person.resident_code, former_household_may_receive=may_receive,
         preference=preference, **args))
@@ -149,7 +156,7 @@ async def test_a_move_for_an_unknown_resident_or_into_an_unknown_household_is_re
             new_household_id="H-NEVER-SENT"))
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_reason(e.value) == "UNKNOWN_HOUSEHOLD"
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await move(notice, p, "tennyu")  # 転入 from one's own municipality
+        await move(notice, p, "tennyu", origin=MUNICIPALITY)  # 転入 from one's own municipality
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "kind" in e.value.details()
 
 

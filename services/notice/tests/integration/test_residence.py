@@ -17,6 +17,7 @@ from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_runtime.crypto import FieldSealer
 from mynumber_runtime.grpc_server import error_reason
 from mynumber_runtime.streams import stream_name
+from mynumber_runtime.testing.identities import nats_connect
 from notice.export import read_batch
 
 from .conftest import MUNICIPALITY, OPERATOR, OTHER, START
@@ -29,7 +30,7 @@ def secret_place() -> str:
 
 
 async def all_notice_event_bytes(nats_url: str) -> bytes:
-    nc = await nats.connect(nats_url)
+    nc = await nats_connect("operator", nats_url)
     sub = await nc.jetstream().pull_subscribe("mynumber.notice.>", stream=stream_name("notice"))
     out = b""
     try:

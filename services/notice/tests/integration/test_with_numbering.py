@@ -13,14 +13,13 @@ import pytest
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2 as npb
 from mynumber.numbering.v1 import numbering_pb2_grpc as npb_grpc
+from mynumber_codes import ResidentCodeRule
 from mynumber_runtime.db import migrate
-from mynumber_runtime.embedded import free_port
-from mynumber_runtime.grpc_server import client_channel
-from mynumber_runtime.settings import DatabaseSettings, GrpcSettings, NatsSettings
+from mynumber_runtime.settings import DatabaseSettings
+from mynumber_runtime.testing.identities import grpc_channel, grpc_server_settings, nats_settings
 from notice.codes import grouped_number
 from numbering.__main__ import MIGRATIONS as NUMBERING_MIGRATIONS
 from numbering.__main__ import serve as serve_numbering
-from numbering.codes import ResidentCodeRule
 from numbering.settings import NumberingSettings
 from stdnum.jp import in_
 
@@ -36,14 +35,14 @@ async def test_numbers_from_the_numbering_service_are_mailed_with_the_mailing_li
     url = new_database()
     migrate(url, NUMBERING_MIGRATIONS)
     (tmp_path / "numbering.key").write_text(secrets.token_hex(32))
-    settings = NumberingSettings(database=DatabaseSettings(url=url), nats=NatsSettings(url=notice.nats_url),
-                                 grpc=GrpcSettings(listen=f"127.0.0.1:{free_port()}", insecure_local=True),
+    settings = NumberingSettings(database=DatabaseSettings(url=url), nats=nats_settings("numbering", notice.nats_url),
+                                 grpc=grpc_server_settings("service:numbering"),
                                  keys_file=tmp_path / "numbering.key",
                                  events_key_file=notice.settings.events_key_file)  # the platform event key
     ready, stop = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(serve_numbering(settings, ready=ready, stop=stop))
     await asyncio.wait_for(ready.wait(), 30)
-    channel = client_channel(settings.grpc.listen, caller=f"municipality:{MUNICIPALITY}")
+    channel = grpc_channel(f"municipality:{MUNICIPALITY}", settings.grpc.listen)
     try:
         rule = ResidentCodeRule()
         codes = [rule.make(f"{secrets.randbelow(10**10):010d}") for _ in range(2)]

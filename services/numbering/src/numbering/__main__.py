@@ -7,17 +7,17 @@ import logging
 import os
 from pathlib import Path
 
-import nats
+from mynumber_codes import ResidentCodeRule
 from mynumber_runtime.clock import SystemClock
 from mynumber_runtime.db import create_async_engine
 from mynumber_runtime.grpc_server import PlatformServer
 from mynumber_runtime.host import host, nats_check, service_main
 from mynumber_runtime.keystore import load_sealer
+from mynumber_runtime.nats_identity import connect_nats
 from mynumber_runtime.outbox import OutboxRelay
 from mynumber_runtime.settings import read_hex_secret
 from mynumber_runtime.streams import ensure_stream
 
-from numbering.codes import ResidentCodeRule
 from numbering.events import EventSealer
 from numbering.grpc_api import bindings
 from numbering.keys import NumberingKeys
@@ -35,7 +35,7 @@ async def serve(settings: NumberingSettings, *, ready: asyncio.Event | None = No
                 stop: asyncio.Event | None = None) -> None:
     keys = NumberingKeys.from_master(read_hex_secret(settings.keys_file))
     engine = create_async_engine(settings.database.resolved_url(), pool_size=settings.database.pool_size)
-    nc = await nats.connect(settings.nats.url, name="numbering", max_reconnect_attempts=-1)
+    nc = await connect_nats(settings.nats, name="numbering", max_reconnect_attempts=-1)
     js = nc.jetstream()
     await ensure_stream(js, "numbering", duplicate_window_s=settings.nats.duplicate_window_s)
     repo = NumberRepository(engine)

@@ -14,6 +14,7 @@ from mynumber_runtime.streams import subject
 NUMBER_ASSIGNED = subject("numbering", "number", "assigned")
 NUMBER_CHANGED = subject("numbering", "number", "changed")
 RESIDENT_CODE_CHANGED = subject("numbering", "resident_code", "changed")
+NUMBER_MOVED = subject("numbering", "number", "moved")
 
 
 def _ts(at: dt.datetime) -> Timestamp:
@@ -60,3 +61,11 @@ def resident_code_changed(sealer: EventSealer, at: dt.datetime, municipality_cod
     identity = ev.SealedIdentity(resident_code=new_code, individual_number=number, previous=old_code)
     (sealed,) = sealer.seal_identities(RESIDENT_CODE_CHANGED, [identity])
     return ev.ResidentCodeChanged(municipality_code=municipality_code, sealed_identity=sealed, changed_at=_ts(at))
+
+
+def number_moved(sealer: EventSealer, at: dt.datetime, former: str, destination: str, resident_code: str,
+                 number: str) -> ev.NumberMoved:
+    identity = ev.SealedIdentity(resident_code=resident_code, individual_number=number)
+    (sealed,) = sealer.seal_identities(NUMBER_MOVED, [identity])
+    return ev.NumberMoved(from_municipality_code=former, to_municipality_code=destination, sealed_identity=sealed,
+                          moved_at=_ts(at))

@@ -103,6 +103,22 @@ class NumberingServicer(pb_grpc.NumberingServiceServicer):
                             retired_reason=pb.ChangeReason.ValueType(e.retired_reason or 0), issuing_region=e.region)
             for e in entries])
 
+    async def RecordMoveOut(self, request: pb.RecordMoveOutRequest, context: grpc.aio.ServicerContext
+                            ) -> pb.RecordMoveOutResponse:
+        at = await self.service.record_move_out(current_caller(), request.municipality_code, request.resident_code,
+                                                request.destination_municipality_code)
+        return pb.RecordMoveOutResponse(moved_out_at=_ts(at))
+
+    async def RecordMoveIn(self, request: pb.RecordMoveInRequest, context: grpc.aio.ServicerContext
+                           ) -> pb.RecordMoveInResponse:
+        a = await self.service.record_move_in(current_caller(), request.municipality_code, request.resident_code)
+        return pb.RecordMoveInResponse(individual_number=a.individual_number, moved_in_at=_ts(a.assigned_at))
+
+    async def CancelMoveOut(self, request: pb.CancelMoveOutRequest, context: grpc.aio.ServicerContext
+                            ) -> pb.CancelMoveOutResponse:
+        at = await self.service.cancel_move_out(current_caller(), request.municipality_code, request.resident_code)
+        return pb.CancelMoveOutResponse(cancelled_at=_ts(at))
+
 
 class SectorCodeServicer(pb_grpc.SectorCodeServiceServicer):
     def __init__(self, service: NumberingService) -> None:
@@ -114,22 +130,41 @@ class SectorCodeServicer(pb_grpc.SectorCodeServiceServicer):
         return pb.IssueSectorCodeResponse(sector_code=code)
 
 
+# Who may call what (default deny: a method not named is refused for everyone). Which person a caller then
+# reaches is decided per request by numbering's tenancy rule (numbering/tenancy.py), never here.
+#
+# NumberingService: 付番 and the register's changes are acts of the municipality whose register holds the
+# person (番号法 第8条: the 市町村長 requests the number; 住基法: the register is the municipality's), so callers
+# of kind `municipality` (each for itself) and J-LIS operators (`operator`, acting under Basis.OPERATOR for the
+# municipality the request names, audited). No platform service calls these: notice and issuance learn numbers
+# from the `number.*` events, never by asking; store terminals and agencies reach nothing here.
 MUNICIPAL = ("municipality", "operator")
+NUMBERING_ALLOW = {
+    "AssignNumber": MUNICIPAL,
+    "AssignNumbers": MUNICIPAL,  # a register's bulk numbering (the 既存住基システム of one municipality)
+    "ChangeNumber": MUNICIPAL,  # 番号法 第7条2項: the 市町村長 changes a leaked number
+    "ChangeResidentCode": MUNICIPAL,  # 住基法 第30条の4: the municipality records the new 住民票コード
+    "LookupNumber": MUNICIPAL,
+    "ListNumberHistory": MUNICIPAL,
+    "RecordMoveOut": MUNICIPAL,  # the former municipality (住基法 第24条)
+    "RecordMoveIn": MUNICIPAL,  # the destination the 転出 names (住基法 第22条)
+    "CancelMoveOut": MUNICIPAL,  # the former municipality, before the 転入
+}
+# SectorCodeService: 符号 are generated for the 情報提供ネットワークシステム (番号法 第21条), which alone hands each
+# agency its own: `service:linkage` by identity, not every platform service (notice, issuance, jpki have no use
+# for a 符号 and must not be able to link people across agencies). Operators (audited) for investigations.
+# Agencies obtain their 符号 through the linkage network, never from numbering directly.
+SECTOR_ALLOW = {"IssueSectorCode": ("service:linkage", "operator")}
 
 
 def bindings(service: NumberingService, *, chunk_limit: int = 10_000) -> list[ServiceBinding]:
-    """Who may call what: municipalities and operators number people; only the linkage network (a platform
-    service) and agencies get 符号; store terminals reach nothing here."""
     numbering = pb.DESCRIPTOR.services_by_name["NumberingService"].full_name
     sector = pb.DESCRIPTOR.services_by_name["SectorCodeService"].full_name
     return [
         ServiceBinding(numbering, pb_grpc.add_NumberingServiceServicer_to_server,
-                       NumberingServicer(service, chunk_limit=chunk_limit), allow={
-                           "AssignNumber": MUNICIPAL, "AssignNumbers": MUNICIPAL, "ChangeNumber": MUNICIPAL,
-                           "ChangeResidentCode": MUNICIPAL, "LookupNumber": MUNICIPAL, "ListNumberHistory": MUNICIPAL,
-                       }),
+                       NumberingServicer(service, chunk_limit=chunk_limit), allow=NUMBERING_ALLOW),
         ServiceBinding(sector, pb_grpc.add_SectorCodeServiceServicer_to_server, SectorCodeServicer(service),
-                       allow={"IssueSectorCode": ("agency", "service", "operator")}),
+                       allow=SECTOR_ALLOW),
     ]
 
 

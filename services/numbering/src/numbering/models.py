@@ -57,6 +57,28 @@ resident_code_changes = sa.Table(
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Moves between municipalities (住民基本台帳法 第22条/第24条): a 転出 recorded by the holding municipality names the
+# destination; the destination's 転入 makes it the holder (numbers.municipality_code), or the former withdraws it.
+MOVE_PENDING, MOVE_DONE, MOVE_CANCELLED = 1, 2, 3
+moves = sa.Table(
+    "moves",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    # The person by their 住民票コード's keyed hash: a change of number during the move keeps it (a change of
+    # 住民票コード is refused while a 転出 is pending).
+    sa.Column("resident_code_hash", BYTEA, nullable=False),
+    sa.Column("from_municipality_code", sa.CHAR(6), nullable=False),
+    sa.Column("to_municipality_code", sa.CHAR(6), nullable=False),
+    sa.Column("state", sa.SmallInteger, nullable=False),
+    sa.Column("moved_out_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("state IN (1, 2, 3)", name="state_known"),
+    sa.CheckConstraint("(state = 1) = (closed_at IS NULL)", name="closed_has_time"),
+    sa.CheckConstraint("from_municipality_code <> to_municipality_code", name="to_another"),
+)
+sa.Index("uq_moves_pending_resident_code", moves.c.resident_code_hash, unique=True,
+         postgresql_where=moves.c.state == MOVE_PENDING)
+
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
 data_keys = data_keys_table(metadata)

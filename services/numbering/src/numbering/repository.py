@@ -17,7 +17,19 @@ from sqlalchemy.dialects.postgresql import BYTEA, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from numbering.models import ACTIVE, RETIRED, access_log, change_counter, numbers, outbox, resident_code_changes
+from numbering.models import (
+    ACTIVE,
+    MOVE_CANCELLED,
+    MOVE_DONE,
+    MOVE_PENDING,
+    RETIRED,
+    access_log,
+    change_counter,
+    moves,
+    numbers,
+    outbox,
+    resident_code_changes,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,16 @@ class NumberRow:
     retired_at: dt.datetime | None = None
     retired_reason: int | None = None
     previous_hash: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the registry knows of one 住民票コード: the active row (None when no one holds it), the destination of a
+    pending 転出, and whether the code was replaced by a newer one (retired codes are never numbered again)."""
+
+    row: NumberRow | None
+    moving_to: str | None
+    retired: bool
 
 
 @dataclass(frozen=True)
@@ -72,21 +94,34 @@ def _row(r: Any) -> NumberRow:
                      bytes(r.previous_hash) if r.previous_hash is not None else None)
 
 
+def _code_in(column: sa.ColumnElement[bytes], hashes: Sequence[bytes]) -> sa.ColumnElement[bool]:
+    return column == hashes[0] if len(hashes) == 1 else _in_hashes(column, hashes)
+
+
 class NumberRepository(Repository):
     # --- reads ---------------------------------------------------------------------------------------------
 
-    async def active_by_code_hashes(self, conn: AsyncConnection, hashes: Sequence[bytes]) -> dict[bytes, NumberRow]:
+    async def people(self, conn: AsyncConnection, hashes: Sequence[bytes], *, lock: bool = False
+                     ) -> dict[bytes, Person]:
+        """The tenancy facts of every given 住民票コード hash, in two queries whatever the outcome (the same work for
+        a code held here, held elsewhere, retired or unknown). `lock` takes the active rows FOR UPDATE."""
         if not hashes:
             return {}
-        rows = await conn.execute(
-            sa.select(*_COLUMNS).where(_in_hashes(numbers.c.resident_code_hash, hashes), numbers.c.status == ACTIVE))
-        return {bytes(r.resident_code_hash): _row(r) for r in rows}
-
-    async def active_by_code_hash(self, conn: AsyncConnection, code_hash: bytes, *, lock: bool = False
-                                  ) -> NumberRow | None:
-        q = sa.select(*_COLUMNS).where(numbers.c.resident_code_hash == code_hash, numbers.c.status == ACTIVE)
-        r = (await conn.execute(q.with_for_update() if lock else q)).first()
-        return _row(r) if r else None
+        q = (sa.select(*_COLUMNS, moves.c.to_municipality_code.label("moving_to"))
+             .select_from(numbers.outerjoin(moves, sa.and_(moves.c.resident_code_hash == numbers.c.resident_code_hash,
+                                                           moves.c.state == MOVE_PENDING)))
+             .where(_code_in(numbers.c.resident_code_hash, hashes), numbers.c.status == ACTIVE))
+        if lock:
+            q = q.with_for_update(of=numbers)
+        active = {bytes(r.resident_code_hash): (_row(r), r.moving_to) for r in await conn.execute(q)}
+        retired = {bytes(r.old_code_hash) for r in await conn.execute(
+            sa.select(resident_code_changes.c.old_code_hash).where(
+                _code_in(resident_code_changes.c.old_code_hash, hashes)))}
+        out = {}
+        for h in hashes:
+            row, moving_to = active.get(h, (None, None))
+            out[h] = Person(row, moving_to, h in retired)
+        return out
 
     async def by_number_hash(self, conn: AsyncConnection, number_hash: bytes) -> NumberRow | None:
         r = (await conn.execute(sa.select(*_COLUMNS).where(numbers.c.number_hash == number_hash))).first()
@@ -165,6 +200,26 @@ class NumberRepository(Repository):
             municipality_code=municipality_code, changed_at=at))
         await conn.execute(sa.update(numbers).where(numbers.c.number_hash == current.number_hash)
                            .values(resident_code_hash=new_code_hash, sealed=new_sealed))
+
+    async def record_move_out(self, conn: AsyncConnection, code_hash: bytes, former: str, destination: str,
+                              at: dt.datetime) -> bool:
+        """False when a 転出 is already pending for the person (the partial unique index decides under races)."""
+        result = await conn.execute(
+            insert(moves).values(resident_code_hash=code_hash, from_municipality_code=former,
+                                 to_municipality_code=destination, state=MOVE_PENDING, moved_out_at=at)
+            .on_conflict_do_nothing().returning(moves.c.id))
+        return result.first() is not None
+
+    async def close_move(self, conn: AsyncConnection, code_hash: bytes, at: dt.datetime, *, moved_in: bool) -> bool:
+        """Close the pending 転出 (by the 転入, or withdrawn); False when none was pending."""
+        result = await conn.execute(
+            sa.update(moves).where(moves.c.resident_code_hash == code_hash, moves.c.state == MOVE_PENDING)
+            .values(state=MOVE_DONE if moved_in else MOVE_CANCELLED, closed_at=at).returning(moves.c.id))
+        return result.first() is not None
+
+    async def change_holder(self, conn: AsyncConnection, number_hash: bytes, municipality_code: str) -> None:
+        await conn.execute(sa.update(numbers).where(numbers.c.number_hash == number_hash, numbers.c.status == ACTIVE)
+                           .values(municipality_code=municipality_code))
 
     async def add_event(self, conn: AsyncConnection, subject: str, message: Message) -> int:
         return await add_event(conn, outbox, subject, message)

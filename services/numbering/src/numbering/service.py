@@ -4,31 +4,47 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
-from mynumber_runtime.clock import Clock
-from mynumber_runtime.crypto import FieldSealer
-from mynumber_runtime.errors import DomainError, InvalidArgument, PermissionDenied
-from mynumber_runtime.identity import Caller
-
-from numbering import events
-from numbering.codes import (
+from mynumber_codes import (
+    MUNICIPAL_KINDS,
     ResidentCodeRule,
     individual_numbers,
     validate_individual_number,
     validate_municipality_code,
+    validate_resident_code,
+    validate_text,
 )
-from numbering.errors import NoNumber, NumberCollision, ResidentCodeInUse, ResidentCodeRetired
+from mynumber_runtime.clock import Clock
+from mynumber_runtime.crypto import FieldSealer
+from mynumber_runtime.errors import DomainError, InvalidArgument, PermissionDenied
+from mynumber_runtime.identity import Caller
+from mynumber_runtime.tenancy import Basis, Holding, grant
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from numbering import events, tenancy
+from numbering.errors import (
+    MoveOutPending,
+    NoNumber,
+    NoPendingMove,
+    NumberCollision,
+    ResidentCodeInUse,
+    ResidentCodeUnavailable,
+)
 from numbering.ff1 import BatchFF1
 from numbering.keys import NumberingKeys
 from numbering.models import ACTIVE, RETIRED
-from numbering.repository import NewNumbers, NumberRepository, NumberRow
+from numbering.repository import NewNumbers, NumberRepository, NumberRow, Person
+from numbering.tenancy import Refused, Tenancy
 
 SEALED_AAD = b"numbering.numbers"
 CHANGE_REASONS = {1: "leaked, on the person's request (請求)", 2: "leaked, ex officio (職権)"}
-_DIGIT_RUN = re.compile(r"[0-9]{10,}")
+# Any decimal digits, full-width included: a number written as １２３… is still a number.
+_DIGIT_RUN = re.compile(r"\d{10,}")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,8 +99,14 @@ class BulkTotals:
     failed: int = 0
 
 
+def _municipality(value: str, field: str) -> None:
+    """A 団体コード that names a real municipality (JIS X 0402 list; a prefecture holds no register)."""
+    validate_municipality_code(value, field, kinds=MUNICIPAL_KINDS)
+
+
 def authorize_municipality(caller: Caller, municipality_code: str) -> None:
-    """A municipality acts only for its own residents (住基法: the residence municipality keeps the register)."""
+    """A municipality acts only for itself: the request's municipality_code must be its own. Decided from the
+    request and the identity alone, before any person is looked at, so it tells nothing about anyone."""
     if caller.kind == "operator":
         return
     if caller.kind == "municipality" and caller.id == municipality_code:
@@ -105,6 +127,7 @@ class NumberingService:
         self.region = region_digit
         self.code_rule = code_rule
         self.clock = clock
+        self.tenancy = Tenancy(repo=repo, clock=clock)
         self._ff1 = BatchFF1(keys.ff1, 11)
 
     # --- numbers from inputs -------------------------------------------------------------------------------
@@ -132,35 +155,60 @@ class NumberingService:
     def _ref(self, code_hash: bytes) -> str:
         return code_hash.hex()
 
+    def _log(self, conn: AsyncConnection, caller: Caller, basis: Basis, *, action: str, subject_ref: str,
+             purpose: str, at: dt.datetime, details: dict[str, Any] | None = None) -> Awaitable[None]:
+        """Every grant is recorded with its basis (and, for an operator, the municipality it acted for)."""
+        return self.repo.record_access(conn, at=at, actor=str(caller), action=action, subject_ref=subject_ref,
+                                       purpose=purpose, details={"basis": basis.value, **(details or {})})
+
+    async def _refusals_recorded(self, caller: Caller, work: Awaitable[T]) -> T:
+        """Run one request; a tenancy refusal is recorded (its own transaction) and then raised as the error."""
+        try:
+            return await work
+        except Refused as r:
+            await self.tenancy.record_refusal(caller, r)
+            raise r.error from None
+
     # --- single assignment ---------------------------------------------------------------------------------
 
     async def assign(self, caller: Caller, municipality_code: str, resident_code: str) -> Assignment:
-        validate_municipality_code(municipality_code)
-        self.code_rule.validate(resident_code)
+        _municipality(municipality_code, "municipality_code")
+        validate_resident_code(resident_code, "resident_code", self.code_rule)
         authorize_municipality(caller, municipality_code)
+        return await self._refusals_recorded(caller, self._assign(caller, municipality_code, resident_code))
+
+    async def _assign(self, caller: Caller, municipality_code: str, resident_code: str) -> Assignment:
         code_hash = self.keys.lookup(resident_code.encode())
         now = self.clock.now()
         async with self.repo.begin() as conn:
-            existing = await self.repo.active_by_code_hash(conn, code_hash)
-            if existing is None:
-                if await self.repo.retired_code_hashes(conn, [code_hash]):
-                    raise ResidentCodeRetired()
+            person = await self.tenancy.load(conn, code_hash)
+            if person.row is None and not person.retired:
+                # A code no register holds: the caller's register takes the person. That a new code gets a
+                # number (and a held one does not) is inherent to assignment; see docs/numbering.md.
                 number = self.first_numbers([resident_code])[0]
                 row = NumberRow(self.keys.lookup(number.encode()), code_hash, self._seal(number, resident_code),
                                 municipality_code, ACTIVE, 0, now)
                 if await self.repo.insert_number(conn, row):
                     await self.repo.add_event(conn, events.NUMBER_ASSIGNED, events.number_assigned(
                         self.event_sealer, now, [municipality_code], [resident_code], [number]))
-                    await self.repo.record_access(conn, at=now, actor=str(caller), action="number.assign",
-                                                  subject_ref=self._ref(code_hash), purpose="付番")
+                    basis = Basis.OPERATOR if caller.kind == "operator" else Basis.OWN_REGISTER
+                    await self._log(conn, caller, basis, action="number.assign", subject_ref=self._ref(code_hash),
+                                    purpose="付番", at=now, details=self._acting(caller, municipality_code))
                     return Assignment(number, True, now)
                 # A concurrent request for the same resident committed first: READ COMMITTED shows it now.
-                existing = await self.repo.active_by_code_hash(conn, code_hash)
-                if existing is None:
+                person = await self.tenancy.load(conn, code_hash)
+                if person.row is None:
                     raise NumberCollision()
-            await self.repo.record_access(conn, at=now, actor=str(caller), action="number.assign.repeat",
-                                          subject_ref=self._ref(code_hash), purpose="付番")
-            return Assignment(self._open(existing)[0], False, existing.issued_at)
+            basis = self.tenancy.check(caller, municipality_code, person, code_hash, action="number.assign",
+                                       permits=tenancy.ASSIGN, refusal=ResidentCodeUnavailable)
+            assert person.row is not None
+            await self._log(conn, caller, basis, action="number.assign.repeat", subject_ref=self._ref(code_hash),
+                            purpose="付番", at=now, details=self._acting(caller, municipality_code))
+            return Assignment(self._open(person.row)[0], False, person.row.issued_at)
+
+    @staticmethod
+    def _acting(caller: Caller, municipality_code: str) -> dict[str, Any]:
+        return {"acting_for": municipality_code} if caller.kind == "operator" else {}
 
     # --- bulk assignment -----------------------------------------------------------------------------------
 
@@ -169,7 +217,7 @@ class NumberingService:
         """CPU work only: validation, FF1, check digits, hashes, sealing. Each bad item gets its own error."""
         chunk = PreparedChunk(start=start, size=len(codes), municipality_code=municipality_code)
         try:
-            validate_municipality_code(municipality_code)
+            _municipality(municipality_code, "municipality_code")
             authorize_municipality(caller, municipality_code)
         except DomainError as e:
             chunk.errors = dict.fromkeys(range(len(codes)), e)
@@ -178,7 +226,7 @@ class NumberingService:
         for pos, code in enumerate(codes):
             if len(code) != 11 or not code.isascii() or not code.isdigit():
                 try:
-                    self.code_rule.validate(code)
+                    validate_resident_code(code, "resident_code", self.code_rule)
                 except DomainError as e:
                     chunk.errors[pos] = e
                 continue
@@ -217,9 +265,11 @@ class NumberingService:
         return chunk
 
     async def write_chunk(self, caller: Caller, chunk: PreparedChunk, totals: BulkTotals) -> ChunkResult:
-        """One transaction per chunk. The fast path is COPY of every candidate: a resident who already has a
-        number (or whose first number exists for any reason) hits a unique index, and then the chunk falls back
-        to INSERT ... ON CONFLICT DO NOTHING and reads the existing numbers."""
+        """One transaction per chunk. The fast path is COPY of every candidate (retired codes are left out first):
+        a code some register already holds hits a unique index, and then the chunk falls back to INSERT ... ON
+        CONFLICT DO NOTHING and reads the tenancy facts of the codes that were not inserted. Every code that
+        was not newly numbered goes through the tenancy rule item by item (a held code of another register and a
+        retired code get the same refusal). No pre-read of the held rows: it cost a third of the bulk rate."""
         size = chunk.size
         result = ChunkResult(first_index=chunk.start, numbers=[""] * size, newly_assigned=[False] * size)
         if chunk.rows is not None:
@@ -230,33 +280,50 @@ class NumberingService:
                 candidates = rows if not retired else rows.subset(
                     [k for k, h in enumerate(rows.resident_code_hashes) if h not in retired])
                 inserted = await self.repo.copy_new_numbers(conn, candidates)
-                existing = {}
+                people: dict[bytes, Person] = {h: Person(None, None, True) for h in retired}
                 if len(inserted) < len(candidates.number_hashes):
-                    existing = await self.repo.active_by_code_hashes(conn, [
+                    people.update(await self.repo.people(conn, [
                         h for h, nh in zip(candidates.resident_code_hashes, candidates.number_hashes, strict=True)
-                        if nh not in inserted])
+                        if nh not in inserted]))
                 new_k = []
+                refused: list[str] = []
                 for k, pos in enumerate(chunk.positions):
                     h = chunk.code_hashes[k]
-                    if h in retired:
-                        chunk.errors[pos] = ResidentCodeRetired()
-                    elif rows.number_hashes[k] in inserted:
+                    if rows.number_hashes[k] in inserted:
                         result.numbers[pos] = chunk.numbers[k]
                         result.newly_assigned[pos] = True
                         new_k.append(k)
-                    elif h in existing:
-                        result.numbers[pos] = self._open(existing[h])[0]
-                    else:
+                        continue
+                    person = people.get(h, Person(None, None, False))
+                    if person.row is None and not person.retired:
                         chunk.errors[pos] = NumberCollision()
+                        continue
+                    try:
+                        tenancy.decide(caller, chunk.municipality_code, person, permits=tenancy.ASSIGN,
+                                       refusal=ResidentCodeUnavailable)
+                    except ResidentCodeUnavailable as e:
+                        chunk.errors[pos] = e
+                        refused.append(self._ref(h))
+                        continue
+                    assert person.row is not None
+                    result.numbers[pos] = self._open(person.row)[0]
                 if new_k:
                     await self.repo.add_event(conn, events.NUMBER_ASSIGNED, events.number_assigned(
                         self.event_sealer, now, [chunk.municipality_code] * len(new_k),
                         [chunk.codes[k] for k in new_k], [chunk.numbers[k] for k in new_k]))
-                # One access record per chunk: the bulk request is one act of one caller.
-                await self.repo.record_access(
-                    conn, at=now, actor=str(caller), action="number.assign.bulk",
-                    subject_ref=f"municipality:{chunk.municipality_code}", purpose="付番 (一括)",
-                    details={"first_index": chunk.start, "items": len(chunk.positions), "new": len(new_k)})
+                # One access record per chunk: the bulk request is one act of one caller (its basis: the
+                # caller's own register, or an operator's). A refused item is recorded on its own, so the
+                # person's access record shows the attempt.
+                basis = Basis.OPERATOR if caller.kind == "operator" else Basis.OWN_REGISTER
+                await self._log(conn, caller, basis, action="number.assign.bulk",
+                                subject_ref=f"municipality:{chunk.municipality_code}", purpose="付番 (一括)", at=now,
+                                details={"first_index": chunk.start, "items": len(chunk.positions),
+                                         "new": len(new_k), "refused": len(refused),
+                                         **self._acting(caller, chunk.municipality_code)})
+                for ref in refused:
+                    await self.repo.record_access(conn, at=now, actor=str(caller), action="number.assign.refused",
+                                                  subject_ref=ref, purpose="refused: no basis",
+                                                  details={"basis": tenancy.REFUSED})
         for later, first in chunk.duplicates.items():
             if first in chunk.errors:
                 chunk.errors[later] = chunk.errors[first]
@@ -274,110 +341,208 @@ class NumberingService:
 
     async def change_number(self, caller: Caller, municipality_code: str, resident_code: str, reason: int,
                             reason_detail: str) -> Assignment:
-        validate_municipality_code(municipality_code)
-        self.code_rule.validate(resident_code)
+        _municipality(municipality_code, "municipality_code")
+        validate_resident_code(resident_code, "resident_code", self.code_rule)
         if reason not in CHANGE_REASONS:
             raise InvalidArgument("reason", "required: LEAKED_ON_REQUEST or LEAKED_EX_OFFICIO (番号法 第7条2項)")
-        if len(reason_detail) > 500:
-            raise InvalidArgument("reason_detail", "at most 500 characters")
+        validate_text(reason_detail, "reason_detail", max_chars=500, required=False, multiline=False)
         if _DIGIT_RUN.search(reason_detail):
             raise InvalidArgument("reason_detail", "must not contain personal data (a run of 10 or more digits)")
         authorize_municipality(caller, municipality_code)
+        return await self._refusals_recorded(caller, self._change_number(
+            caller, municipality_code, resident_code, reason, reason_detail))
+
+    async def _change_number(self, caller: Caller, municipality_code: str, resident_code: str, reason: int,
+                             reason_detail: str) -> Assignment:
         code_hash = self.keys.lookup(resident_code.encode())
         now = self.clock.now()
         async with self.repo.begin() as conn:
-            current = await self.repo.active_by_code_hash(conn, code_hash, lock=True)
-            if current is None:
-                raise NoNumber()
-            if current.municipality_code != municipality_code and caller.kind != "operator":
-                raise PermissionDenied("municipality_code: the person is registered in another municipality")
+            held = await self.tenancy.admit(conn, caller, municipality_code, code_hash, action="number.change",
+                                            permits=tenancy.CHANGE, refusal=NoNumber, lock=True)
+            current = held.row
             old_number, _ = self._open(current)
             counter = await self.repo.next_change_counter(conn, self.region)
             (number,) = self.changed_numbers([counter])
             await self.repo.retire(conn, current.number_hash, now, reason)
+            # The holder stays the holder (a pending 転出 stays pending: it follows the 住民票コード).
             row = NumberRow(self.keys.lookup(number.encode()), code_hash, self._seal(number, resident_code),
-                            municipality_code, ACTIVE, self.region, now, previous_hash=current.number_hash)
+                            current.municipality_code, ACTIVE, self.region, now, previous_hash=current.number_hash)
             if not await self.repo.insert_number(conn, row):
                 raise NumberCollision()
             await self.repo.add_event(conn, events.NUMBER_CHANGED, events.number_changed(
-                self.event_sealer, now, municipality_code, resident_code, number, old_number, reason))
-            await self.repo.record_access(conn, at=now, actor=str(caller), action="number.change",
-                                          subject_ref=self._ref(code_hash), purpose="個人番号の変更 (番号法 第7条2項)",
-                                          details={"reason": reason, "detail": reason_detail})
+                self.event_sealer, now, current.municipality_code, resident_code, number, old_number, reason))
+            await self._log(conn, caller, held.basis, action="number.change", subject_ref=self._ref(code_hash),
+                            purpose="個人番号の変更 (番号法 第7条2項)", at=now,
+                            details={"reason": reason, "detail": reason_detail,
+                                     **self._acting(caller, municipality_code)})
         return Assignment(number, True, now)
 
     async def change_resident_code(self, caller: Caller, municipality_code: str, old_code: str,
                                    new_code: str) -> Assignment:
-        validate_municipality_code(municipality_code)
-        self.code_rule.validate(old_code, "old_resident_code")
-        self.code_rule.validate(new_code, "new_resident_code")
+        _municipality(municipality_code, "municipality_code")
+        validate_resident_code(old_code, "old_resident_code", self.code_rule)
+        validate_resident_code(new_code, "new_resident_code", self.code_rule)
         if old_code == new_code:
             raise InvalidArgument("new_resident_code", "must differ from old_resident_code")
         authorize_municipality(caller, municipality_code)
+        return await self._refusals_recorded(caller, self._change_resident_code(
+            caller, municipality_code, old_code, new_code))
+
+    async def _change_resident_code(self, caller: Caller, municipality_code: str, old_code: str,
+                                    new_code: str) -> Assignment:
         old_hash, new_hash = self.keys.lookup(old_code.encode()), self.keys.lookup(new_code.encode())
         now = self.clock.now()
         async with self.repo.begin() as conn:
-            current = await self.repo.active_by_code_hash(conn, old_hash, lock=True)
-            if current is None:
-                raise NoNumber("old_resident_code")
-            if current.municipality_code != municipality_code and caller.kind != "operator":
-                raise PermissionDenied("municipality_code: the person is registered in another municipality")
-            if await self.repo.active_by_code_hash(conn, new_hash) or await self.repo.retired_code_hashes(
-                    conn, [new_hash]):
+            held = await self.tenancy.admit(conn, caller, municipality_code, old_hash, action="resident_code.change",
+                                            permits=tenancy.CHANGE, refusal=lambda: NoNumber("old_resident_code"),
+                                            lock=True)
+            current = held.row
+            if held.moving_to is not None:
+                # The destination knows the person by the code on the 転出証明書: keep it until the 転入.
+                raise MoveOutPending("old_resident_code")
+            # Whether the new code is free is what an assignment of it would tell too (docs/numbering.md).
+            target = await self.tenancy.load(conn, new_hash)
+            if target.row is not None or target.retired:
                 raise ResidentCodeInUse()
             number, _ = self._open(current)
-            await self.repo.change_code(conn, current, new_hash, self._seal(number, new_code), municipality_code, now)
+            await self.repo.change_code(conn, current, new_hash, self._seal(number, new_code),
+                                        current.municipality_code, now)
             await self.repo.add_event(conn, events.RESIDENT_CODE_CHANGED, events.resident_code_changed(
-                self.event_sealer, now, municipality_code, new_code, old_code, number))
-            await self.repo.record_access(conn, at=now, actor=str(caller), action="resident_code.change",
-                                          subject_ref=self._ref(new_hash), purpose="住民票コードの変更",
-                                          details={"previous_ref": self._ref(old_hash)})
+                self.event_sealer, now, current.municipality_code, new_code, old_code, number))
+            await self._log(conn, caller, held.basis, action="resident_code.change", subject_ref=self._ref(new_hash),
+                            purpose="住民票コードの変更", at=now,
+                            details={"previous_ref": self._ref(old_hash), **self._acting(caller, municipality_code)})
+        return Assignment(number, False, now)
+
+    # --- moves (転出 / 転入) -----------------------------------------------------------------------------------
+
+    async def record_move_out(self, caller: Caller, municipality_code: str, resident_code: str,
+                              destination: str) -> dt.datetime:
+        _municipality(municipality_code, "municipality_code")
+        validate_resident_code(resident_code, "resident_code", self.code_rule)
+        _municipality(destination, "destination_municipality_code")
+        if destination == municipality_code:
+            raise InvalidArgument("destination_municipality_code",
+                                  "must differ from municipality_code (a move within one municipality is a 転居)")
+        authorize_municipality(caller, municipality_code)
+        return await self._refusals_recorded(caller, self._record_move_out(
+            caller, municipality_code, resident_code, destination))
+
+    async def _record_move_out(self, caller: Caller, municipality_code: str, resident_code: str,
+                               destination: str) -> dt.datetime:
+        code_hash = self.keys.lookup(resident_code.encode())
+        now = self.clock.now()
+        async with self.repo.begin() as conn:
+            held = await self.tenancy.admit(conn, caller, municipality_code, code_hash, action="move.out",
+                                            permits=tenancy.MOVE_OUT, refusal=NoNumber, lock=True)
+            if held.moving_to is not None or not await self.repo.record_move_out(
+                    conn, code_hash, held.row.municipality_code, destination, now):
+                raise MoveOutPending()
+            await self._log(conn, caller, held.basis, action="move.out", subject_ref=self._ref(code_hash),
+                            purpose="転出 (住基法 第24条)", at=now,
+                            details={"to": destination, **self._acting(caller, municipality_code)})
+        return now
+
+    async def cancel_move_out(self, caller: Caller, municipality_code: str, resident_code: str) -> dt.datetime:
+        _municipality(municipality_code, "municipality_code")
+        validate_resident_code(resident_code, "resident_code", self.code_rule)
+        authorize_municipality(caller, municipality_code)
+        return await self._refusals_recorded(caller, self._cancel_move_out(caller, municipality_code, resident_code))
+
+    async def _cancel_move_out(self, caller: Caller, municipality_code: str, resident_code: str) -> dt.datetime:
+        code_hash = self.keys.lookup(resident_code.encode())
+        now = self.clock.now()
+        async with self.repo.begin() as conn:
+            held = await self.tenancy.admit(conn, caller, municipality_code, code_hash, action="move.cancel",
+                                            permits=tenancy.MOVE_OUT, refusal=NoNumber, lock=True)
+            if held.moving_to is None or not await self.repo.close_move(conn, code_hash, now, moved_in=False):
+                raise NoPendingMove()
+            await self._log(conn, caller, held.basis, action="move.cancel", subject_ref=self._ref(code_hash),
+                            purpose="転出の取消し", at=now,
+                            details={"to": held.moving_to, **self._acting(caller, municipality_code)})
+        return now
+
+    async def record_move_in(self, caller: Caller, municipality_code: str, resident_code: str) -> Assignment:
+        _municipality(municipality_code, "municipality_code")
+        validate_resident_code(resident_code, "resident_code", self.code_rule)
+        authorize_municipality(caller, municipality_code)
+        return await self._refusals_recorded(caller, self._record_move_in(caller, municipality_code, resident_code))
+
+    async def _record_move_in(self, caller: Caller, municipality_code: str, resident_code: str) -> Assignment:
+        code_hash = self.keys.lookup(resident_code.encode())
+        now = self.clock.now()
+        async with self.repo.begin() as conn:
+            # Only the destination the pending 転出 names has a basis (TENNYU_DESTINATION); a third municipality,
+            # or the destination after a withdrawal, sees "unknown". The holder is admitted to be told "no 転入".
+            held = await self.tenancy.admit(conn, caller, municipality_code, code_hash, action="move.in",
+                                            permits=tenancy.MOVE_IN, refusal=NoNumber, lock=True)
+            former = held.row.municipality_code
+            # The holder itself (or an operator acting for it) has no 転入 to record. The result of close_move
+            # decides under a race (a concurrent withdrawal or 転入 committed while we waited for the row lock).
+            if held.moving_to != municipality_code or not await self.repo.close_move(conn, code_hash, now,
+                                                                                     moved_in=True):
+                raise NoPendingMove()
+            await self.repo.change_holder(conn, held.row.number_hash, municipality_code)
+            number, _ = self._open(held.row)
+            await self.repo.add_event(conn, events.NUMBER_MOVED, events.number_moved(
+                self.event_sealer, now, former, municipality_code, resident_code, number))
+            await self._log(conn, caller, held.basis, action="move.in", subject_ref=self._ref(code_hash),
+                            purpose="転入 (住基法 第22条)", at=now,
+                            details={"from": former, **self._acting(caller, municipality_code)})
         return Assignment(number, False, now)
 
     # --- reads ---------------------------------------------------------------------------------------------
 
     async def lookup(self, caller: Caller, municipality_code: str, resident_code: str) -> Assignment:
-        validate_municipality_code(municipality_code)
-        self.code_rule.validate(resident_code)
+        _municipality(municipality_code, "municipality_code")
+        validate_resident_code(resident_code, "resident_code", self.code_rule)
         authorize_municipality(caller, municipality_code)
+        return await self._refusals_recorded(caller, self._lookup(caller, municipality_code, resident_code))
+
+    async def _lookup(self, caller: Caller, municipality_code: str, resident_code: str) -> Assignment:
         code_hash = self.keys.lookup(resident_code.encode())
         async with self.repo.begin() as conn:
-            current = await self.repo.active_by_code_hash(conn, code_hash)
-            if current is None or (current.municipality_code != municipality_code and caller.kind != "operator"):
-                raise NoNumber()
-            await self.repo.record_access(conn, at=self.clock.now(), actor=str(caller), action="number.lookup",
-                                          subject_ref=self._ref(code_hash), purpose="個人番号の確認")
-        return Assignment(self._open(current)[0], False, current.issued_at)
+            held = await self.tenancy.admit(conn, caller, municipality_code, code_hash, action="number.lookup",
+                                            permits=tenancy.READ, refusal=NoNumber)
+            await self._log(conn, caller, held.basis, action="number.lookup", subject_ref=self._ref(code_hash),
+                            purpose="個人番号の確認", at=self.clock.now(),
+                            details=self._acting(caller, municipality_code))
+        return Assignment(self._open(held.row)[0], False, held.row.issued_at)
 
     async def history(self, caller: Caller, municipality_code: str, resident_code: str) -> list[HistoryEntry]:
-        validate_municipality_code(municipality_code)
-        self.code_rule.validate(resident_code)
+        _municipality(municipality_code, "municipality_code")
+        validate_resident_code(resident_code, "resident_code", self.code_rule)
         authorize_municipality(caller, municipality_code)
+        return await self._refusals_recorded(caller, self._history(caller, municipality_code, resident_code))
+
+    async def _history(self, caller: Caller, municipality_code: str, resident_code: str) -> list[HistoryEntry]:
         code_hash = self.keys.lookup(resident_code.encode())
         async with self.repo.begin() as conn:
-            current = await self.repo.active_by_code_hash(conn, code_hash)
-            if current is None or (current.municipality_code != municipality_code and caller.kind != "operator"):
-                raise NoNumber()
-            chain = await self.repo.history(conn, current)
-            await self.repo.record_access(conn, at=self.clock.now(), actor=str(caller), action="number.history",
-                                          subject_ref=self._ref(code_hash), purpose="個人番号の履歴")
+            held = await self.tenancy.admit(conn, caller, municipality_code, code_hash, action="number.history",
+                                            permits=tenancy.READ, refusal=NoNumber)
+            chain = await self.repo.history(conn, held.row)
+            await self._log(conn, caller, held.basis, action="number.history", subject_ref=self._ref(code_hash),
+                            purpose="個人番号の履歴", at=self.clock.now(),
+                            details=self._acting(caller, municipality_code))
         return [HistoryEntry(self._open(r)[0], r.status, r.issued_at, r.retired_at, r.retired_reason, r.region)
                 for r in chain]
 
     async def sector_code(self, caller: Caller, agency_code: str, individual_number: str) -> str:
         if not (1 <= len(agency_code) <= 32 and agency_code.isascii() and agency_code.replace("-", "").isalnum()):
             raise InvalidArgument("agency_code", "1-32 characters of A-Z, a-z, 0-9 and '-'")
-        validate_individual_number(individual_number)
-        if caller.kind == "agency" and caller.id != agency_code:
-            raise PermissionDenied("agency_code: an agency may obtain only its own 符号")
+        validate_individual_number(individual_number, "individual_number")
         number_hash = self.keys.lookup(individual_number.encode())
         async with self.repo.begin() as conn:
             row = await self.repo.by_number_hash(conn, number_hash)
-            if row is None or row.status != ACTIVE:
-                raise NoNumber("individual_number")
-            await self.repo.record_access(conn, at=self.clock.now(), actor=str(caller), action="sector_code.issue",
-                                          subject_ref=self._ref(row.resident_code_hash), purpose="符号の生成",
-                                          details={"agency": agency_code})
+            active = row if row is not None and row.status == ACTIVE else None
+            # The linkage network's role (SERVICE_ROLE, allow-listed as `service:linkage`) or an operator: the
+            # 符号 names no municipality, so no register's tenancy applies beyond "the number is active".
+            basis = grant(caller, None if active is None else Holding(active.municipality_code),
+                          permits=(Basis.SERVICE_ROLE, Basis.OPERATOR), unknown=lambda: NoNumber("individual_number"))
+            assert active is not None
+            await self._log(conn, caller, basis, action="sector_code.issue",
+                            subject_ref=self._ref(active.resident_code_hash), purpose="符号の生成", at=self.clock.now(),
+                            details={"agency": agency_code})
         return self.keys.sector_code(agency_code, individual_number)
 
 

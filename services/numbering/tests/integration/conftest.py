@@ -9,13 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
-import nats
 import pytest
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.db import create_async_engine, migrate
-from mynumber_runtime.embedded import free_port
-from mynumber_runtime.grpc_server import client_channel
-from mynumber_runtime.settings import DatabaseSettings, GrpcSettings, NatsSettings
+from mynumber_runtime.settings import DatabaseSettings
+from mynumber_runtime.testing.identities import grpc_channel, grpc_server_settings, nats_connect, nats_settings
 from numbering.__main__ import MIGRATIONS, serve
 from numbering.settings import NumberingSettings
 
@@ -35,7 +33,7 @@ class Running:
     def channel(self, caller: str | None = f"municipality:{MUNICIPALITY}") -> grpc.aio.Channel:
         # Kept: a grpc.aio channel closes itself when garbage-collected, under a stub still in use.
         if caller not in self.channels:
-            self.channels[caller] = client_channel(self.target, caller=caller)
+            self.channels[caller] = grpc_channel(caller, self.target)
         return self.channels[caller]
 
     def stub(self, caller: str | None = f"municipality:{MUNICIPALITY}") -> pb_grpc.NumberingServiceStub:
@@ -48,8 +46,8 @@ def make_settings(tmp: Path, database_url: str, nats_url: str, region: int = 1) 
         keys.write_text(os.urandom(32).hex())
         events_key.write_text(os.urandom(32).hex())
     return NumberingSettings(
-        database=DatabaseSettings(url=database_url), nats=NatsSettings(url=nats_url),
-        grpc=GrpcSettings(listen=f"127.0.0.1:{free_port()}", insecure_local=True),
+        database=DatabaseSettings(url=database_url), nats=nats_settings("numbering", nats_url),
+        grpc=grpc_server_settings("service:numbering"),
         region_digit=region, keys_file=keys, events_key_file=events_key)
 
 
@@ -86,6 +84,6 @@ async def db(database_url: str) -> AsyncIterator[object]:
 
 @pytest.fixture
 async def js(nats_url: str) -> AsyncIterator[object]:
-    nc = await nats.connect(nats_url)
+    nc = await nats_connect("operator", nats_url)
     yield nc.jetstream()
     await nc.close()

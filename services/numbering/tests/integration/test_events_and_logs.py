@@ -17,11 +17,11 @@ from cryptography.exceptions import InvalidTag
 from mynumber.numbering.v1 import events_pb2 as ev
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+from mynumber_codes import ResidentCodeRule
 from mynumber_runtime.embedded import free_port
-from mynumber_runtime.grpc_server import client_channel
 from mynumber_runtime.streams import stream_name
+from mynumber_runtime.testing.identities import grpc_channel, nats_connect
 from numbering import events
-from numbering.codes import ResidentCodeRule
 from stdnum.jp import in_
 
 from .conftest import MUNICIPALITY, make_settings
@@ -31,7 +31,7 @@ RULE = ResidentCodeRule()
 
 
 async def read_events(nats_url: str, subject: str) -> list[bytes]:
-    nc = await nats.connect(nats_url)
+    nc = await nats_connect("operator", nats_url)
     js = nc.jetstream()
     sub = await js.pull_subscribe(subject, stream=stream_name("numbering"))
     out = []
@@ -103,14 +103,18 @@ async def test_no_valid_number_appears_in_any_log_line_the_service_wrote(tmp_pat
     log_file = tmp_path / "numbering.log"
     port = free_port()
     env = dict(os.environ, NUMBERING_DATABASE__URL=settings.database.url, NUMBERING_NATS__URL=nats_url,
-               NUMBERING_GRPC__LISTEN=f"127.0.0.1:{port}", NUMBERING_GRPC__INSECURE_LOCAL="true",
+               NUMBERING_NATS__USER="numbering", NUMBERING_NATS__PASSWORD_FILE=str(settings.nats.password_file),
+               NUMBERING_GRPC__LISTEN=f"127.0.0.1:{port}",
+               NUMBERING_GRPC__TLS_CERT_FILE=str(settings.grpc.tls_cert_file),
+               NUMBERING_GRPC__TLS_KEY_FILE=str(settings.grpc.tls_key_file),
+               NUMBERING_GRPC__TLS_CLIENT_CA_FILE=str(settings.grpc.tls_client_ca_file),
                NUMBERING_KEYS_FILE=str(settings.keys_file), NUMBERING_EVENTS_KEY_FILE=str(settings.events_key_file),
                NUMBERING_LOG_FILE=str(log_file), NUMBERING_LOG_LEVEL="DEBUG",
                NUMBERING_REGION_NAME=f"t{uuid.uuid4().hex[:6]}")
     proc = subprocess.Popen([sys.executable, "-m", "numbering", "--migrate"], env=env, stderr=subprocess.DEVNULL)
     issued: list[str] = []
     try:
-        async with client_channel(f"127.0.0.1:{port}", caller=f"municipality:{MUNICIPALITY}") as ch:
+        async with grpc_channel(f"municipality:{MUNICIPALITY}", f"127.0.0.1:{port}") as ch:
             await asyncio.wait_for(ch.channel_ready(), 60)
             stub = pb_grpc.NumberingServiceStub(ch)
             codes = [new_code() for _ in range(50)]

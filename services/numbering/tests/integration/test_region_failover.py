@@ -11,12 +11,12 @@ import psycopg
 import pytest
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+from mynumber_codes import ResidentCodeRule
 from mynumber_runtime.db import migrate
 from mynumber_runtime.embedded import EmbeddedNats, EmbeddedPostgres
-from mynumber_runtime.grpc_server import client_channel
+from mynumber_runtime.testing.identities import grpc_channel, session_nats_secrets
 from mynumber_runtime.testing.servers import scratch_dir
 from numbering.__main__ import MIGRATIONS, serve
-from numbering.codes import ResidentCodeRule
 from stdnum.jp import in_
 
 from .conftest import make_settings
@@ -39,7 +39,7 @@ def servers():
     standby = primary.standby(root / "west-standby").start()
     # Synchronous replication: a commit returns only once the standby has the WAL, so promotion loses nothing.
     primary.require_synchronous_standby()
-    nats = EmbeddedNats(root / "nats").start()
+    nats = EmbeddedNats(root / "nats", secrets=session_nats_secrets()).start()
     try:
         yield primary, standby, nats
     finally:
@@ -54,7 +54,7 @@ async def test_east_dies_and_the_promoted_standby_in_the_west_has_every_committe
     east = make_settings(tmp_path, primary.url, nats.url, region=1)
     stop, task = await start_service(east)
     codes = [RULE.make(f"{b:010d}") for b in range(3_000_000, 3_000_120)]
-    async with client_channel(east.grpc.listen, caller=f"municipality:{MUNICIPALITY}") as ch:
+    async with grpc_channel(f"municipality:{MUNICIPALITY}", east.grpc.listen) as ch:
         stub = pb_grpc.NumberingServiceStub(ch)
 
         async def bulk():
@@ -83,7 +83,7 @@ async def test_east_dies_and_the_promoted_standby_in_the_west_has_every_committe
     west.region_name = "west"
     stop, task = await start_service(west)
     try:
-        async with client_channel(west.grpc.listen, caller=f"municipality:{MUNICIPALITY}") as ch:
+        async with grpc_channel(f"municipality:{MUNICIPALITY}", west.grpc.listen) as ch:
             stub = pb_grpc.NumberingServiceStub(ch)
             after = {c: (await stub.LookupNumber(pb.LookupNumberRequest(municipality_code=MUNICIPALITY,
                                                                         resident_code=c))).individual_number

@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+from mynumber_codes import ResidentCodeRule
 from mynumber_runtime.db import create_async_engine, migrate
 from mynumber_runtime.embedded import EmbeddedNats
-from mynumber_runtime.grpc_server import client_channel
+from mynumber_runtime.testing.identities import grpc_channel, session_nats_secrets
 from mynumber_runtime.testing.servers import scratch_dir
 from numbering.__main__ import MIGRATIONS, serve
-from numbering.codes import ResidentCodeRule
 from stdnum.jp import in_
 
 from .conftest import make_settings
@@ -27,7 +27,8 @@ RULE = ResidentCodeRule()
 async def regions(tmp_path, new_database):
     """Two databases, two NATS servers, two services; the same numbering secret file."""
     root = scratch_dir("mynumber-regions-")
-    nats_servers = [EmbeddedNats(root / name, server_name=name).start() for name in ("east", "west")]
+    nats_servers = [EmbeddedNats(root / name, server_name=name, secrets=session_nats_secrets()).start()
+                    for name in ("east", "west")]
     running = []
     try:
         for digit, (name, nats) in enumerate(zip(("east", "west"), nats_servers, strict=True), start=1):
@@ -50,7 +51,7 @@ async def regions(tmp_path, new_database):
 
 
 async def number_and_change(settings, municipality: str, bodies: range) -> list[str]:
-    async with client_channel(settings.grpc.listen, caller=f"municipality:{municipality}") as ch:
+    async with grpc_channel(f"municipality:{municipality}", settings.grpc.listen) as ch:
         stub = pb_grpc.NumberingServiceStub(ch)
         codes = [RULE.make(f"{b:010d}") for b in bodies]
 

@@ -1,7 +1,7 @@
 """Validation of a bulk chunk happens before any database work, per item."""
 
+from mynumber_codes import ResidentCodeRule
 from mynumber_runtime.identity import Caller
-from numbering.codes import ResidentCodeRule
 
 from .test_numbers import service
 

@@ -3,9 +3,9 @@
 import datetime as dt
 
 import numpy as np
+from mynumber_codes import ResidentCodeRule
 from mynumber_runtime.clock import FixedClock
 from mynumber_runtime.crypto import FieldSealer
-from numbering.codes import ResidentCodeRule
 from numbering.events import EventSealer
 from numbering.keys import NumberingKeys
 from numbering.service import NumberingService

@@ -1,5 +1,7 @@
-"""`mynumber`: talks to the platform's services over gRPC (mTLS with the operator's certificate, or plain TCP on a
-local run). Numbers printed here go to the operator's own terminal, never to a log."""
+"""`mynumber`: talks to the platform's services over gRPC, always mTLS: with the operator's own certificate
+(`--tls-ca/--tls-cert/--tls-key`), or on a local run as the identity named by `--as` (a certificate from the local
+dev CA that `make run` made in the data folder). Numbers printed here go to the operator's own terminal, never to a
+log."""
 
 from __future__ import annotations
 
@@ -16,48 +18,133 @@ import click
 import grpc
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+from mynumber_runtime.devca import Credentials, DevCA
+from mynumber_runtime.errors import DomainError
 from mynumber_runtime.grpc_server import client_channel, error_reason
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from mynumber_cli.register_file import Row, check_register, parse_register
 
 T = TypeVar("T")
 err = Console(stderr=True)
 REASONS = {"on-request": pb.CHANGE_REASON_LEAKED_ON_REQUEST, "ex-officio": pb.CHANGE_REASON_LEAKED_EX_OFFICIO}
 
 
+NUMBERING_PORT = 50051
+
+
+def default_target() -> str:
+    """numbering on this machine, moved by the same offset as `make run` moves it."""
+    return f"127.0.0.1:{NUMBERING_PORT + int(os.environ.get('MYNUMBER_PORT_OFFSET') or 0)}"
+
+
+def default_data_dir() -> Path:
+    """`make run`'s data folder: MYNUMBER_DATA_DIR, else the checkout's `var` (whatever the current folder)."""
+    if env := os.environ.get("MYNUMBER_DATA_DIR"):
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[4]  # tools/cli/src/mynumber_cli/main.py in the checkout
+    if (checkout / "tools" / "devstack").is_dir():
+        return checkout / "var"
+    return Path("var")
+
+
 class Ctx:
-    def __init__(self, target: str, caller: str, ca: Path | None, cert: Path | None, key: Path | None,
-                 timeout: float) -> None:
-        self.target, self.caller, self.ca, self.cert, self.key, self.timeout = target, caller, ca, cert, key, timeout
+    def __init__(self, target: str, identity: str | None, data_dir: Path, ca: Path | None, cert: Path | None,
+                 key: Path | None, timeout: float) -> None:
+        self.target, self.identity, self.data_dir, self.timeout = target, identity, data_dir, timeout
+        self.ca, self.cert, self.key = ca, cert, key
+
+    def credentials(self) -> Credentials:
+        tls = (self.ca, self.cert, self.key)
+        if self.identity and any(tls):
+            raise click.UsageError("give either --as (local dev CA) or --tls-ca/--tls-cert/--tls-key, not both")
+        if self.ca and self.cert and self.key:
+            return Credentials(self.ca, self.cert, self.key)
+        if any(tls):
+            raise click.UsageError("--tls-ca, --tls-cert and --tls-key go together")
+        if not self.identity:
+            raise click.UsageError("say who you act as: --as <kind>:<id> (e.g. --as municipality:131016) on a "
+                                   "local run, or --tls-ca/--tls-cert/--tls-key with your own certificate")
+        ca = DevCA(self.data_dir / "devca")
+        if not ca.ca_file.exists():
+            raise click.UsageError(f"no local dev CA in {ca.directory}: start the platform (`make run`) first, or "
+                                   "point MYNUMBER_DATA_DIR at its data folder")
+        try:
+            return ca.issue(self.identity)  # issued once, reused while valid
+        except (DomainError, ValueError) as e:
+            raise click.BadParameter(str(e), param_hint="--as") from None
 
     def channel(self) -> grpc.aio.Channel:
-        return client_channel(self.target, caller=self.caller, ca_file=self.ca, cert_file=self.cert,
-                              key_file=self.key)
+        c = self.credentials()
+        return client_channel(self.target, ca_file=c.ca_file, cert_file=c.cert_file, key_file=c.key_file)
+
+
+class CliError(click.ClickException):
+    """Any failure the CLI reports: one line on stderr, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        err.print(f"[red]error[/red] {escape(self.message)}", highlight=False, soft_wrap=True)
 
 
 def _run(call: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(call())  # type: ignore[arg-type]
     except grpc.aio.AioRpcError as e:
-        reason = error_reason(e) or e.code().name
-        err.print(f"[red]error[/red] {reason}: {e.details()}")
-        sys.exit(2 if e.code() == grpc.StatusCode.INVALID_ARGUMENT else 1)
+        raise CliError(_rpc_error(e)) from None
 
 
-@click.group()
-@click.option("--target", envvar="MYNUMBER_NUMBERING_TARGET", default="127.0.0.1:50051", show_default=True,
-              help="numbering service address")
-@click.option("--caller", envvar="MYNUMBER_CALLER", default="operator:local", show_default=True,
-              help="caller identity on local (plain TCP) runs; ignored with mTLS, where the certificate names it")
+def _rpc_error(e: grpc.aio.AioRpcError) -> str:
+    if e.code() == grpc.StatusCode.UNAVAILABLE:
+        return "UNAVAILABLE: cannot reach the service (is the platform running? `make run`)"
+    if e.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return "DEADLINE_EXCEEDED: the service did not answer in time (--timeout)"
+    # The platform's messages name the field and the rule, never a value (the services' own rule).
+    details = " ".join((e.details() or "").split())
+    return f"{error_reason(e) or e.code().name}: {details}"
+
+
+class OneLineErrors(click.Group):
+    """The top-level error handler: whatever goes wrong below a command is one line and exit code 2. An
+    unexpected exception's text is not shown (it might hold a value from the file); its kind is."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except grpc.aio.AioRpcError as e:
+            raise CliError(_rpc_error(e)) from None
+        except OSError as e:
+            where = f" ({Path(e.filename).name})" if e.filename else ""
+            raise CliError(f"{e.strerror or type(e).__name__}{where}") from None
+        except KeyboardInterrupt:
+            raise CliError("interrupted") from None
+        except Exception as e:
+            raise CliError(f"unexpected {type(e).__name__}; nothing more is shown, to keep file contents out of "
+                           "the terminal") from None
+
+
+@click.group(cls=OneLineErrors)
+@click.option("--target", envvar="MYNUMBER_NUMBERING_TARGET", default=default_target,
+              show_default="127.0.0.1:50051 + MYNUMBER_PORT_OFFSET", help="numbering service address")
+@click.option("--as", "identity", envvar="MYNUMBER_AS", metavar="KIND:ID",
+              help="act as this identity on a local run (e.g. municipality:131016): a client certificate from the "
+                   "local dev CA of the data folder")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=default_data_dir,
+              show_default="MYNUMBER_DATA_DIR, else the checkout's var", help="`make run`'s data folder (for --as)")
 @click.option("--tls-ca", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_CA")
 @click.option("--tls-cert", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_CERT")
 @click.option("--tls-key", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_KEY")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="deadline of one call, seconds")
 @click.pass_context
-def cli(ctx: click.Context, target: str, caller: str, tls_ca: Path | None, tls_cert: Path | None,
-        tls_key: Path | None, timeout: float) -> None:
+def cli(ctx: click.Context, target: str, identity: str | None, data_dir: Path, tls_ca: Path | None,
+        tls_cert: Path | None, tls_key: Path | None, timeout: float) -> None:
     """Operate the My Number platform."""
-    ctx.obj = Ctx(target, caller, tls_ca, tls_cert, tls_key, timeout)
+    ctx.obj = Ctx(target, identity, data_dir, tls_ca, tls_cert, tls_key, timeout)
 
 
 @cli.command()
@@ -77,17 +164,12 @@ def assign(c: Ctx, municipality_code: str, resident_code: str) -> None:
     click.echo(f"{r.individual_number}\t{'assigned' if r.newly_assigned else 'already assigned'}")
 
 
-def _read_register(path: Path) -> Iterator[tuple[int, str, str]]:
-    """Rows of `municipality_code,resident_code` (a header line is skipped); yields (line, municipality, code)."""
-    with path.open(newline="", encoding="utf-8") as f:
-        for line_no, row in enumerate(csv.reader(f), start=1):
-            if not row or (line_no == 1 and not row[0].strip().isdigit()):
-                continue
-            yield line_no, row[0].strip(), (row[1].strip() if len(row) > 1 else "")
-
-
-def _count_rows(path: Path) -> int:
-    return sum(1 for _ in _read_register(path))
+def _rows(path: Path) -> Iterator[Row]:
+    """The rows of a register already checked by check_register (so every item is a Row)."""
+    with path.open("rb") as f:
+        for item in parse_register(f):
+            if isinstance(item, Row):
+                yield item
 
 
 @cli.command("bulk-assign")
@@ -96,20 +178,31 @@ def _count_rows(path: Path) -> int:
 @click.option("--chunk", type=int, default=5000, show_default=True, help="residents per stream message")
 @click.pass_obj
 def bulk_assign(c: Ctx, register: Path, out: Path | None, chunk: int) -> None:
-    """Number a whole register (CSV: municipality_code,resident_code) through the bulk stream, with progress."""
-    total = _count_rows(register)
+    """Number a whole register (CSV: municipality_code,resident_code) through the bulk stream, with progress.
+
+    A file with malformed lines is refused before anything is sent, each bad line named with its field and rule
+    (never its content): numbering is idempotent, so the fixed file can simply be sent again."""
+    with register.open("rb") as f:
+        checked = check_register(f)
+    if checked.error_count:
+        for e in checked.errors:
+            err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+        more = checked.error_count - len(checked.errors)
+        raise CliError(f"{register.name}: {checked.error_count} malformed line(s)"
+                       + (f" ({more} more not shown)" if more else "") + "; nothing was sent")
+    total = checked.rows
     lines: list[int] = []
 
     async def requests() -> AsyncIterator[pb.AssignNumbersRequest]:
         # A chunk holds one municipality's residents: cut at the chunk size or where the municipality changes.
         municipality, batch = "", list[str]()
-        for line_no, m, code in _read_register(register):
-            if batch and (m != municipality or len(batch) == chunk):
+        for row in _rows(register):
+            if batch and (row.municipality_code != municipality or len(batch) == chunk):
                 yield pb.AssignNumbersRequest(municipality_code=municipality, resident_codes=batch)
                 batch = []
-            municipality = m
-            lines.append(line_no)
-            batch.append(code)
+            municipality = row.municipality_code
+            lines.append(row.line)
+            batch.append(row.resident_code)
         if batch:
             yield pb.AssignNumbersRequest(municipality_code=municipality, resident_codes=batch)
 

@@ -5,7 +5,6 @@ as a child process with readable logs. Ctrl-C stops everything; a restart keeps 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -15,7 +14,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mynumber_runtime.devca import Credentials, DevCA
 from mynumber_runtime.embedded import EmbeddedNats, EmbeddedPostgres
+from mynumber_runtime.nats_identity import OPERATOR, NatsSecrets
+
+from mynumber_devstack.ports import NATS_BASE_PORT, PG_BASE_PORT, Port, PortInUse, PortInvalid, ensure_free
+from mynumber_devstack.processes import ServerProcess, ServiceProcess
+from mynumber_devstack.supervisor import Supervisor, one_line
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,6 @@ SERVICES = [
 ]
 
 COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
-RESET = "\033[0m"
 
 
 def ensure_secret(path: Path, nbytes: int = 32) -> Path:
@@ -66,36 +70,10 @@ def ensure_secret(path: Path, nbytes: int = 32) -> Path:
     return path
 
 
-def _pump(name: str, color: str, stream: object, sink: object) -> None:
-    width = max(len(s.name) for s in SERVICES)
-    for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
-        line = raw.decode(errors="replace").rstrip()
-        try:
-            entry = json.loads(line)
-            extra = {k: v for k, v in entry.items() if k not in {"ts", "level", "service", "logger", "msg",
-                                                                 "trace_id", "span_id"}}
-            line = f"{entry.get('level', ''):<7} {entry.get('msg', '')}" + (f"  {extra}" if extra else "")
-        except (json.JSONDecodeError, AttributeError):
-            pass
-        sink.write(f"{color}{name:>{width}}{RESET} | {line}\n")  # type: ignore[attr-defined]
-        sink.flush()  # type: ignore[attr-defined]
-
-
-def prepare(spec: ServiceSpec, argv: list[str], env: dict[str, str], color: str) -> None:
-    """Run a service's preparation step to its end, its output shown like the service's own."""
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _pump(spec.name, color, proc.stdout, sys.stdout)
-    finally:
-        # Not cut short by Ctrl-C (its own session): a key ceremony stopped halfway could leave a key in the HSM
-        # that no CA record names. It takes seconds.
-        code = proc.wait()
-    if code != 0:
-        raise RuntimeError(f"{spec.name} {spec.prepare[0]} failed with exit code {code}")
-
-
-def wait_serving(target: str, name: str, procs: list[subprocess.Popen[bytes]], timeout: float = 120) -> None:
-    """Until the service's health check (real checks: database, NATS) answers SERVING."""
+def wait_serving(target: str, name: str, procs: list[subprocess.Popen[bytes]], client: Credentials,
+                 timeout: float = 120) -> None:
+    """Until the service's health check (real checks: database, NATS) answers SERVING, asked over mTLS as
+    `client` (the service port serves nothing else)."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -103,7 +81,9 @@ def wait_serving(target: str, name: str, procs: list[subprocess.Popen[bytes]], t
     # gRPC backs off reconnecting (1 s, then longer) while nothing listens yet; a slow starter would look slower still.
     fast_retry = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
                   ("grpc.max_reconnect_backoff_ms", 200)]
-    with grpc.insecure_channel(target, options=fast_retry) as ch:
+    creds = grpc.ssl_channel_credentials(client.ca_file.read_bytes(), client.key_file.read_bytes(),
+                                         client.cert_file.read_bytes())
+    with grpc.secure_channel(target, creds, options=fast_retry) as ch:
         stub = health_pb2_grpc.HealthStub(ch)
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in procs):
@@ -118,8 +98,26 @@ def wait_serving(target: str, name: str, procs: list[subprocess.Popen[bytes]], t
     raise TimeoutError(f"{name} did not become healthy at {target}")
 
 
+def service_ports(spec: ServiceSpec, port_offset: int, http_offset: int) -> list[Port]:
+    ports = [Port(spec.grpc_port + port_offset, f"{spec.name} gRPC")]
+    if spec.http_port:
+        ports.append(Port(spec.http_port + http_offset, f"{spec.name} HTTP"))
+    return ports
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the platform as Ctrl-C does, at any point of the start or run
+
+
 def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0, http_offset: int | None = None) -> int:
     http_offset = port_offset if http_offset is None else http_offset
+    pg_ports, nats_ports = [Port(pg_port, "PostgreSQL")], [Port(nats_port, "NATS")]
+    # Every port checked before anything starts: a taken port is one line naming it, and nothing half-started.
+    ensure_free([*pg_ports, *nats_ports, *(p for s in SERVICES for p in service_ports(s, port_offset, http_offset))])
+    # Both set here: a launcher started in the background of a script inherits SIGINT ignored, and then Python
+    # would not turn it into KeyboardInterrupt.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o755)  # the embedded PostgreSQL runs as its own user when we are root
     secrets = data_dir / "secrets"
@@ -127,81 +125,95 @@ def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0, http
     ensure_secret(secrets / "print.key")  # notice: seals a DV victim's 居所 for the print vendor's label line
     ensure_secret(secrets / "jpki-hsm.pin")  # jpki: the SoftHSM token's user PIN (serve and the ceremony log in)
     ensure_secret(secrets / "jpki-hsm.so-pin")  # jpki: the token's security officer PIN (the ceremony makes it)
-    print(f"data folder: {data_dir}", flush=True)
-    pg = EmbeddedPostgres(data_dir / "pg", port=pg_port).start()
-    nats = EmbeddedNats(data_dir / "nats", port=nats_port).start()
-    print(f"postgres: {pg.url}\nnats:     {nats.url}", flush=True)
-    procs: list[subprocess.Popen[bytes]] = []
-    stopping = threading.Event()
+    # Real identities, as in production: every service serves mTLS with a certificate from the local dev CA (made
+    # on the first start) and connects to NATS as its own user, allowed to publish only its own events.
+    dev_ca = DevCA(data_dir / "devca")
+    nats_secrets = NatsSecrets(secrets / "nats")
+    nats_secrets.password_file(OPERATOR)  # for SRE tools (stream reports, dead-letter replay)
+    launcher = dev_ca.issue("operator:devstack")  # asks the services' health
+    print(f"data folder: {data_dir}\ndev CA:   {dev_ca.ca_file}", flush=True)
+    pg = EmbeddedPostgres(data_dir / "pg", port=pg_port)
+    nats = EmbeddedNats(data_dir / "nats", port=nats_port, secrets=nats_secrets)
+    servers = [ServerProcess("postgres", pg, ports=pg_ports, banner=f"postgres: {pg.url}"),
+               ServerProcess("nats", nats, ports=nats_ports, banner=f"nats:     {nats.url}")]
+    services: list[ServiceProcess] = []
+    width = max(len(s.name) for s in SERVICES)
+    for i, spec in enumerate(SERVICES):
+        p = spec.env_prefix
+        tls = dev_ca.issue(f"service:{spec.name}", server=True)  # its server and its client identity
+        env = dict(os.environ)
+        env.update({
+            f"{p}DATABASE__URL": pg.url, f"{p}NATS__URL": nats.url,
+            f"{p}NATS__USER": spec.name, f"{p}NATS__PASSWORD_FILE": str(nats_secrets.password_file(spec.name)),
+            f"{p}GRPC__LISTEN": f"127.0.0.1:{spec.grpc_port + port_offset}",
+            f"{p}GRPC__TLS_CERT_FILE": str(tls.cert_file), f"{p}GRPC__TLS_KEY_FILE": str(tls.key_file),
+            f"{p}GRPC__TLS_CLIENT_CA_FILE": str(tls.ca_file),
+            f"{p}KEYS_FILE": str(ensure_secret(secrets / f"{spec.name}.key")),  # each service its own
+            f"{p}EVENTS_KEY_FILE": str(events_key),
+            f"{p}LOG_FILE": str(data_dir / "logs" / f"{spec.name}.log"),
+            **{k: spec.fill(v, data_dir, http_offset) for k, v in spec.extra_env},
+        })
+        module = [sys.executable, "-m", spec.module]
+        services.append(ServiceProcess(
+            spec.name, module + [spec.fill(a, data_dir, http_offset) for a in spec.args], env=env,
+            prepare=module + [spec.fill(a, data_dir, http_offset) for a in spec.prepare] if spec.prepare else None,
+            ports=service_ports(spec, port_offset, http_offset), color=COLORS[i % len(COLORS)], sink=sys.stdout,
+            width=width))
+    supervisor = Supervisor[ServerProcess | ServiceProcess](
+        [*servers, *services], say=lambda line: print(f"devstack: {line}", flush=True))
     try:
-        for i, spec in enumerate(SERVICES):
-            p = spec.env_prefix
-            env = dict(os.environ)
-            env.update({
-                f"{p}DATABASE__URL": pg.url, f"{p}NATS__URL": nats.url,
-                f"{p}GRPC__LISTEN": f"127.0.0.1:{spec.grpc_port + port_offset}", f"{p}GRPC__INSECURE_LOCAL": "true",
-                f"{p}KEYS_FILE": str(ensure_secret(secrets / f"{spec.name}.key")),  # each service its own
-                f"{p}EVENTS_KEY_FILE": str(events_key),
-                f"{p}LOG_FILE": str(data_dir / "logs" / f"{spec.name}.log"),
-                **{k: spec.fill(v, data_dir, http_offset) for k, v in spec.extra_env},
-            })
-            color = COLORS[i % len(COLORS)]
-            module = [sys.executable, "-m", spec.module]
-            if spec.prepare:
-                prepare(spec, module + [spec.fill(a, data_dir, http_offset) for a in spec.prepare], env, color)
-            proc = subprocess.Popen(module + [spec.fill(a, data_dir, http_offset) for a in spec.args], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-            procs.append(proc)
-            threading.Thread(target=_pump, args=(spec.name, color, proc.stderr, sys.stdout), daemon=True).start()
-            http = f" http http://127.0.0.1:{spec.http_port + http_offset}" if spec.http_port else ""
-            print(f"{spec.name}: grpc 127.0.0.1:{spec.grpc_port + port_offset}{http} (pid {proc.pid})", flush=True)
+        supervisor.start_all(on_started=lambda child: print(child.banner(), flush=True))
         for spec in SERVICES:
-            wait_serving(f"127.0.0.1:{spec.grpc_port + port_offset}", spec.name, procs)
-        print("\nready. try:  .venv/bin/mynumber assign 131016 12345678903   (Ctrl-C stops everything)\n", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-        while not stopping.is_set():
-            for spec, proc in zip(SERVICES, procs, strict=True):
-                if proc.poll() is not None:
-                    print(f"{spec.name} exited with code {proc.returncode}; stopping the platform")
-                    stopping.set()
-            stopping.wait(0.5)
+            wait_serving(f"127.0.0.1:{spec.grpc_port + port_offset}", spec.name,
+                         [s.proc for s in services if s.proc is not None], launcher)
+        print(f"\nready. try:  {cli_hint(port_offset)} --as municipality:131016 assign 131016 12345678903"
+              "   (Ctrl-C stops everything)\n", flush=True)
+        # From here on a child that exits is started again (back-off, one line each) until Ctrl-C or SIGTERM.
+        supervisor.run(threading.Event())
     except KeyboardInterrupt:
         pass
     finally:
-        print("\nstopping services ...")
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        nats.stop()
-        pg.stop()
-        print("stopped.")
+        print("\nstopping services ...", flush=True)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        supervisor.stop_all()
+        print("stopped.", flush=True)
     return 0
+
+
+def cli_hint(port_offset: int) -> str:
+    """The CLI command as the user should type it on this platform: the CLI reads the same offset."""
+    return f"MYNUMBER_PORT_OFFSET={port_offset} .venv/bin/mynumber" if port_offset else ".venv/bin/mynumber"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="mynumber_devstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="start the local platform in the foreground")
-    r.add_argument("--data-dir", type=Path, default=Path(os.environ.get("MYNUMBER_DATA_DIR", "var")))
-    r.add_argument("--pg-port", type=int, default=int(os.environ.get("MYNUMBER_PG_PORT", "55432")))
-    r.add_argument("--nats-port", type=int, default=int(os.environ.get("MYNUMBER_NATS_PORT", "54222")))
-    r.add_argument("--port-offset", type=int, default=int(os.environ.get("MYNUMBER_PORT_OFFSET", "0")),
-                   help="added to every service's gRPC port (run two platforms side by side)")
-    r.add_argument("--http-port-offset", type=int, default=_env_int("MYNUMBER_HTTP_PORT_OFFSET"),
+    env = os.environ.get
+    # String defaults go through `type` too: a malformed variable is a usage error (exit 2), not a traceback.
+    r.add_argument("--data-dir", type=Path, default=Path(env("MYNUMBER_DATA_DIR", "var")))
+    r.add_argument("--port-offset", type=int, default=env("MYNUMBER_PORT_OFFSET") or "0",
+                   help="added to every port: PostgreSQL, NATS, every gRPC port (run two platforms side by side)")
+    r.add_argument("--http-port-offset", type=int, default=env("MYNUMBER_HTTP_PORT_OFFSET") or None,
                    help="added to every service's HTTP port (default: the --port-offset)")
+    r.add_argument("--pg-port", type=int, default=env("MYNUMBER_PG_PORT") or None,
+                   help=f"PostgreSQL's port, exactly (default: {PG_BASE_PORT} + the offset)")
+    r.add_argument("--nats-port", type=int, default=env("MYNUMBER_NATS_PORT") or None,
+                   help=f"NATS's port, exactly (default: {NATS_BASE_PORT} + the offset)")
     args = parser.parse_args()
     time.tzset()
-    sys.exit(run(args.data_dir.resolve(), args.pg_port, args.nats_port, args.port_offset, args.http_port_offset))
-
-
-def _env_int(name: str) -> int | None:
-    value = os.environ.get(name)
-    return int(value) if value else None
+    pg_port = PG_BASE_PORT + args.port_offset if args.pg_port is None else args.pg_port
+    nats_port = NATS_BASE_PORT + args.port_offset if args.nats_port is None else args.nats_port
+    try:
+        code = run(args.data_dir.resolve(), pg_port, nats_port, args.port_offset, args.http_port_offset)
+    except (PortInUse, PortInvalid) as e:
+        print(f"devstack: {e}", file=sys.stderr, flush=True)
+        code = 2
+    except Exception as e:  # the launcher's last word is one line; the servers' own logs are in the data folder
+        print(f"devstack: could not run the platform: {one_line(e)}", file=sys.stderr, flush=True)
+        code = 1
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,16 @@ class ResidenceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESIDENCE_KIND_EVACUEE: _ClassVar[ResidenceKind]
     RESIDENCE_KIND_DV_VICTIM: _ClassVar[ResidenceKind]
 
+class MailAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MAIL_ACTION_UNSPECIFIED: _ClassVar[MailAction]
+    MAIL_ACTION_NOTHING_IN_TRANSIT: _ClassVar[MailAction]
+    MAIL_ACTION_REROUTED: _ClassVar[MailAction]
+    MAIL_ACTION_RECALLED: _ClassVar[MailAction]
+    MAIL_ACTION_ALREADY_DELIVERED: _ClassVar[MailAction]
+    MAIL_ACTION_HELD_AT_OFFICE: _ClassVar[MailAction]
+    MAIL_ACTION_RECALL_AT_POST_OFFICE: _ClassVar[MailAction]
+
 class PrintStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PRINT_STATUS_UNSPECIFIED: _ClassVar[PrintStatus]
@@ -33,6 +43,13 @@ SEX_FEMALE: Sex
 RESIDENCE_KIND_UNSPECIFIED: ResidenceKind
 RESIDENCE_KIND_EVACUEE: ResidenceKind
 RESIDENCE_KIND_DV_VICTIM: ResidenceKind
+MAIL_ACTION_UNSPECIFIED: MailAction
+MAIL_ACTION_NOTHING_IN_TRANSIT: MailAction
+MAIL_ACTION_REROUTED: MailAction
+MAIL_ACTION_RECALLED: MailAction
+MAIL_ACTION_ALREADY_DELIVERED: MailAction
+MAIL_ACTION_HELD_AT_OFFICE: MailAction
+MAIL_ACTION_RECALL_AT_POST_OFFICE: MailAction
 PRINT_STATUS_UNSPECIFIED: PrintStatus
 PRINT_STATUS_PRINTED: PrintStatus
 PRINT_STATUS_POSTED: PrintStatus
@@ -70,12 +87,26 @@ class SubmitMailingListRequest(_message.Message):
     def __init__(self, municipality_code: _Optional[str] = ..., households: _Optional[_Iterable[_Union[Household, _Mapping]]] = ...) -> None: ...
 
 class SubmitMailingListResponse(_message.Message):
-    __slots__ = ("residents", "envelopes_prepared")
+    __slots__ = ("residents", "envelopes_prepared", "refused")
     RESIDENTS_FIELD_NUMBER: _ClassVar[int]
     ENVELOPES_PREPARED_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
     residents: int
     envelopes_prepared: int
-    def __init__(self, residents: _Optional[int] = ..., envelopes_prepared: _Optional[int] = ...) -> None: ...
+    refused: _containers.RepeatedCompositeFieldContainer[RefusedMember]
+    def __init__(self, residents: _Optional[int] = ..., envelopes_prepared: _Optional[int] = ..., refused: _Optional[_Iterable[_Union[RefusedMember, _Mapping]]] = ...) -> None: ...
+
+class RefusedMember(_message.Message):
+    __slots__ = ("household_index", "member_index", "field", "reason")
+    HOUSEHOLD_INDEX_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_INDEX_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    household_index: int
+    member_index: int
+    field: str
+    reason: str
+    def __init__(self, household_index: _Optional[int] = ..., member_index: _Optional[int] = ..., field: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class RegisterResidenceRequest(_message.Message):
     __slots__ = ("municipality_code", "resident_code", "kind", "address", "postal_code", "documents", "hold_at_office")
@@ -96,10 +127,16 @@ class RegisterResidenceRequest(_message.Message):
     def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., postal_code: _Optional[str] = ..., documents: _Optional[_Iterable[str]] = ..., hold_at_office: _Optional[bool] = ...) -> None: ...
 
 class RegisterResidenceResponse(_message.Message):
-    __slots__ = ("destination",)
+    __slots__ = ("destination", "mail_action", "rerouted_mailing_ids", "recalled_mailing_ids")
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    MAIL_ACTION_FIELD_NUMBER: _ClassVar[int]
+    REROUTED_MAILING_IDS_FIELD_NUMBER: _ClassVar[int]
+    RECALLED_MAILING_IDS_FIELD_NUMBER: _ClassVar[int]
     destination: str
-    def __init__(self, destination: _Optional[str] = ...) -> None: ...
+    mail_action: MailAction
+    rerouted_mailing_ids: _containers.RepeatedScalarFieldContainer[str]
+    recalled_mailing_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, destination: _Optional[str] = ..., mail_action: _Optional[_Union[MailAction, str]] = ..., rerouted_mailing_ids: _Optional[_Iterable[str]] = ..., recalled_mailing_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetResidenceRequest(_message.Message):
     __slots__ = ("municipality_code", "resident_code")
@@ -162,20 +199,22 @@ class ExportPrintBatchRequest(_message.Message):
     def __init__(self, municipality_codes: _Optional[_Iterable[str]] = ..., with_pdfs: _Optional[bool] = ...) -> None: ...
 
 class ExportPrintBatchResponse(_message.Message):
-    __slots__ = ("batch_id", "path", "envelopes", "records", "sha256", "pdf_paths")
+    __slots__ = ("batch_id", "path", "envelopes", "records", "sha256", "pdf_paths", "recalls")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     ENVELOPES_FIELD_NUMBER: _ClassVar[int]
     RECORDS_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
     PDF_PATHS_FIELD_NUMBER: _ClassVar[int]
+    RECALLS_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     path: str
     envelopes: int
     records: int
     sha256: str
     pdf_paths: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, batch_id: _Optional[str] = ..., path: _Optional[str] = ..., envelopes: _Optional[int] = ..., records: _Optional[int] = ..., sha256: _Optional[str] = ..., pdf_paths: _Optional[_Iterable[str]] = ...) -> None: ...
+    recalls: int
+    def __init__(self, batch_id: _Optional[str] = ..., path: _Optional[str] = ..., envelopes: _Optional[int] = ..., records: _Optional[int] = ..., sha256: _Optional[str] = ..., pdf_paths: _Optional[_Iterable[str]] = ..., recalls: _Optional[int] = ...) -> None: ...
 
 class ReportPrintStatusRequest(_message.Message):
     __slots__ = ("batch_id", "status")
@@ -236,7 +275,7 @@ class ResolveReturnedMailResponse(_message.Message):
     def __init__(self, steps: _Optional[_Iterable[str]] = ..., new_mailing_id: _Optional[str] = ...) -> None: ...
 
 class RecordMoveRequest(_message.Message):
-    __slots__ = ("municipality_code", "resident_code", "kind", "new_address", "new_postal_code", "new_household_id", "former_household_may_receive", "preference", "member")
+    __slots__ = ("municipality_code", "resident_code", "kind", "new_address", "new_postal_code", "new_household_id", "former_household_may_receive", "preference", "member", "destination_municipality_code")
     MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -246,6 +285,7 @@ class RecordMoveRequest(_message.Message):
     FORMER_HOUSEHOLD_MAY_RECEIVE_FIELD_NUMBER: _ClassVar[int]
     PREFERENCE_FIELD_NUMBER: _ClassVar[int]
     MEMBER_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     municipality_code: str
     resident_code: str
     kind: str
@@ -255,7 +295,8 @@ class RecordMoveRequest(_message.Message):
     former_household_may_receive: bool
     preference: str
     member: Member
-    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[str] = ..., new_address: _Optional[str] = ..., new_postal_code: _Optional[str] = ..., new_household_id: _Optional[str] = ..., former_household_may_receive: _Optional[bool] = ..., preference: _Optional[str] = ..., member: _Optional[_Union[Member, _Mapping]] = ...) -> None: ...
+    destination_municipality_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[str] = ..., new_address: _Optional[str] = ..., new_postal_code: _Optional[str] = ..., new_household_id: _Optional[str] = ..., former_household_may_receive: _Optional[bool] = ..., preference: _Optional[str] = ..., member: _Optional[_Union[Member, _Mapping]] = ..., destination_municipality_code: _Optional[str] = ...) -> None: ...
 
 class RecordMoveResponse(_message.Message):
     __slots__ = ("steps", "new_mailing_id")

@@ -108,7 +108,8 @@ class NoticeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RegisterResidence(self, request, context):
-        """Register a 居所 for an evacuee or a DV victim (seed 別紙 1 and 2), with the documents received.
+        """Register a 居所 for an evacuee or a DV victim (seed 別紙 1 and 2), with the documents received. An envelope
+        already prepared is re-routed; one already at the vendor or in the post is recalled (see MailAction).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -129,7 +130,8 @@ class NoticeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExportPrintBatch(self, request, context):
-        """J-LIS operator: write the print batch (records + PDFs) of every prepared envelope.
+        """J-LIS operator: write the print batch (records + PDFs) of every prepared envelope, with the recall
+        instructions for envelopes recalled since the last batch.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -157,7 +159,8 @@ class NoticeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordMove(self, request, context):
-        """Municipality: a resident moved (転居 or 転入) after numbering (seed flow chart ①).
+        """Municipality: a resident moved after numbering (seed flow chart ①): 転居 within the municipality, 転出
+        recorded by the former municipality naming the destination, then 転入 recorded by that destination.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

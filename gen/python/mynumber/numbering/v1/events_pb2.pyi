@@ -61,3 +61,15 @@ class ResidentCodeChanged(_message.Message):
     sealed_identity: bytes
     changed_at: _timestamp_pb2.Timestamp
     def __init__(self, municipality_code: _Optional[str] = ..., sealed_identity: _Optional[bytes] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class NumberMoved(_message.Message):
+    __slots__ = ("from_municipality_code", "to_municipality_code", "sealed_identity", "moved_at")
+    FROM_MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    TO_MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    SEALED_IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    MOVED_AT_FIELD_NUMBER: _ClassVar[int]
+    from_municipality_code: str
+    to_municipality_code: str
+    sealed_identity: bytes
+    moved_at: _timestamp_pb2.Timestamp
+    def __init__(self, from_municipality_code: _Optional[str] = ..., to_municipality_code: _Optional[str] = ..., sealed_identity: _Optional[bytes] = ..., moved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

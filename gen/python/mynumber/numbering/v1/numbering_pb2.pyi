@@ -176,6 +176,52 @@ class ListNumberHistoryResponse(_message.Message):
     records: _containers.RepeatedCompositeFieldContainer[NumberRecord]
     def __init__(self, records: _Optional[_Iterable[_Union[NumberRecord, _Mapping]]] = ...) -> None: ...
 
+class RecordMoveOutRequest(_message.Message):
+    __slots__ = ("municipality_code", "resident_code", "destination_municipality_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_code: str
+    destination_municipality_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., destination_municipality_code: _Optional[str] = ...) -> None: ...
+
+class RecordMoveOutResponse(_message.Message):
+    __slots__ = ("moved_out_at",)
+    MOVED_OUT_AT_FIELD_NUMBER: _ClassVar[int]
+    moved_out_at: _timestamp_pb2.Timestamp
+    def __init__(self, moved_out_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RecordMoveInRequest(_message.Message):
+    __slots__ = ("municipality_code", "resident_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+
+class RecordMoveInResponse(_message.Message):
+    __slots__ = ("individual_number", "moved_in_at")
+    INDIVIDUAL_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    MOVED_IN_AT_FIELD_NUMBER: _ClassVar[int]
+    individual_number: str
+    moved_in_at: _timestamp_pb2.Timestamp
+    def __init__(self, individual_number: _Optional[str] = ..., moved_in_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CancelMoveOutRequest(_message.Message):
+    __slots__ = ("municipality_code", "resident_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+
+class CancelMoveOutResponse(_message.Message):
+    __slots__ = ("cancelled_at",)
+    CANCELLED_AT_FIELD_NUMBER: _ClassVar[int]
+    cancelled_at: _timestamp_pb2.Timestamp
+    def __init__(self, cancelled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class IssueSectorCodeRequest(_message.Message):
     __slots__ = ("agency_code", "individual_number")
     AGENCY_CODE_FIELD_NUMBER: _ClassVar[int]

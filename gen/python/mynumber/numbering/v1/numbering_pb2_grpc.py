@@ -27,8 +27,10 @@ if _version_not_supported:
 
 class NumberingServiceStub:
     """NumberingService is 付番: it turns a 住民票コード into a 12-digit 個人番号 (番号法 第8条), keeps the registry of
-    every number ever issued, and changes numbers after a leak (番号法 第7条2項). Callers: municipalities, for their
-    own residents only, and platform operators.
+    every number ever issued, and changes numbers after a leak (番号法 第7条2項). Callers: municipalities, for the
+    people their register holds only, and platform operators (audited). A person is held by one municipality at a
+    time and changes holder only through the move flow: 転出 recorded by the holder, then 転入 by the destination.
+    A refusal for "held by another municipality" is the same as for "unknown" (no existence oracle).
     """
 
     def __init__(self, channel):
@@ -67,12 +69,29 @@ class NumberingServiceStub:
                 request_serializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.ListNumberHistoryRequest.SerializeToString,
                 response_deserializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.ListNumberHistoryResponse.FromString,
                 _registered_method=True)
+        self.RecordMoveOut = channel.unary_unary(
+                '/mynumber.numbering.v1.NumberingService/RecordMoveOut',
+                request_serializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveOutRequest.SerializeToString,
+                response_deserializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveOutResponse.FromString,
+                _registered_method=True)
+        self.RecordMoveIn = channel.unary_unary(
+                '/mynumber.numbering.v1.NumberingService/RecordMoveIn',
+                request_serializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveInRequest.SerializeToString,
+                response_deserializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveInResponse.FromString,
+                _registered_method=True)
+        self.CancelMoveOut = channel.unary_unary(
+                '/mynumber.numbering.v1.NumberingService/CancelMoveOut',
+                request_serializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.CancelMoveOutRequest.SerializeToString,
+                response_deserializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.CancelMoveOutResponse.FromString,
+                _registered_method=True)
 
 
 class NumberingServiceServicer:
     """NumberingService is 付番: it turns a 住民票コード into a 12-digit 個人番号 (番号法 第8条), keeps the registry of
-    every number ever issued, and changes numbers after a leak (番号法 第7条2項). Callers: municipalities, for their
-    own residents only, and platform operators.
+    every number ever issued, and changes numbers after a leak (番号法 第7条2項). Callers: municipalities, for the
+    people their register holds only, and platform operators (audited). A person is held by one municipality at a
+    time and changes holder only through the move flow: 転出 recorded by the holder, then 転入 by the destination.
+    A refusal for "held by another municipality" is the same as for "unknown" (no existence oracle).
     """
 
     def AssignNumber(self, request, context):
@@ -119,6 +138,28 @@ class NumberingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordMoveOut(self, request, context):
+        """RecordMoveOut records a 転出: the holding municipality names the destination municipality, which may then
+        record the 転入. The person stays with the former municipality until then.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordMoveIn(self, request, context):
+        """RecordMoveIn records the 転入 by the destination a pending 転出 names: the destination becomes the holder.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelMoveOut(self, request, context):
+        """CancelMoveOut withdraws a pending 転出 (the former municipality, before the 転入 is recorded).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NumberingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -152,6 +193,21 @@ def add_NumberingServiceServicer_to_server(servicer, server):
                     request_deserializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.ListNumberHistoryRequest.FromString,
                     response_serializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.ListNumberHistoryResponse.SerializeToString,
             ),
+            'RecordMoveOut': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordMoveOut,
+                    request_deserializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveOutRequest.FromString,
+                    response_serializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveOutResponse.SerializeToString,
+            ),
+            'RecordMoveIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordMoveIn,
+                    request_deserializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveInRequest.FromString,
+                    response_serializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveInResponse.SerializeToString,
+            ),
+            'CancelMoveOut': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelMoveOut,
+                    request_deserializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.CancelMoveOutRequest.FromString,
+                    response_serializer=mynumber_dot_numbering_dot_v1_dot_numbering__pb2.CancelMoveOutResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'mynumber.numbering.v1.NumberingService', rpc_method_handlers)
@@ -162,8 +218,10 @@ def add_NumberingServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class NumberingService:
     """NumberingService is 付番: it turns a 住民票コード into a 12-digit 個人番号 (番号法 第8条), keeps the registry of
-    every number ever issued, and changes numbers after a leak (番号法 第7条2項). Callers: municipalities, for their
-    own residents only, and platform operators.
+    every number ever issued, and changes numbers after a leak (番号法 第7条2項). Callers: municipalities, for the
+    people their register holds only, and platform operators (audited). A person is held by one municipality at a
+    time and changes holder only through the move flow: 転出 recorded by the holder, then 転入 by the destination.
+    A refusal for "held by another municipality" is the same as for "unknown" (no existence oracle).
     """
 
     @staticmethod
@@ -328,10 +386,91 @@ class NumberingService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def RecordMoveOut(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mynumber.numbering.v1.NumberingService/RecordMoveOut',
+            mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveOutRequest.SerializeToString,
+            mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveOutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordMoveIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mynumber.numbering.v1.NumberingService/RecordMoveIn',
+            mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveInRequest.SerializeToString,
+            mynumber_dot_numbering_dot_v1_dot_numbering__pb2.RecordMoveInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelMoveOut(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mynumber.numbering.v1.NumberingService/CancelMoveOut',
+            mynumber_dot_numbering_dot_v1_dot_numbering__pb2.CancelMoveOutRequest.SerializeToString,
+            mynumber_dot_numbering_dot_v1_dot_numbering__pb2.CancelMoveOutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class SectorCodeServiceStub:
     """SectorCodeService issues 符号, the per-agency pseudonyms of the information-linkage network. Split from
-    NumberingService because its callers (linkage agencies) must reach nothing else.
+    NumberingService because its callers (the 情報提供ネットワークシステム, `service:linkage`) must reach nothing else.
     """
 
     def __init__(self, channel):
@@ -349,7 +488,7 @@ class SectorCodeServiceStub:
 
 class SectorCodeServiceServicer:
     """SectorCodeService issues 符号, the per-agency pseudonyms of the information-linkage network. Split from
-    NumberingService because its callers (linkage agencies) must reach nothing else.
+    NumberingService because its callers (the 情報提供ネットワークシステム, `service:linkage`) must reach nothing else.
     """
 
     def IssueSectorCode(self, request, context):
@@ -377,7 +516,7 @@ def add_SectorCodeServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class SectorCodeService:
     """SectorCodeService issues 符号, the per-agency pseudonyms of the information-linkage network. Split from
-    NumberingService because its callers (linkage agencies) must reach nothing else.
+    NumberingService because its callers (the 情報提供ネットワークシステム, `service:linkage`) must reach nothing else.
     """
 
     @staticmethod

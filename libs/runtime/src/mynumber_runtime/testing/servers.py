@@ -1,5 +1,6 @@
-"""Where the tests get their servers: URLs from the environment, testcontainers when a Docker engine answers,
-else embedded servers started here (never a server left running by hand)."""
+"""Where the tests get their servers: URLs from the environment, else PostgreSQL from testcontainers when a Docker
+engine answers, else embedded servers started here (never a server left running by hand). NATS is always ours:
+its authorization (one user per service) is generated for the session."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from mynumber_runtime.embedded import EmbeddedNats, EmbeddedPostgres
 
 ENV_POSTGRES = "MYNUMBER_TEST_POSTGRES_URL"
 ENV_NATS = "MYNUMBER_TEST_NATS_URL"
+ENV_NATS_SECRETS = "MYNUMBER_TEST_NATS_SECRETS_DIR"
 
 
 def docker_available() -> bool:
@@ -56,20 +58,23 @@ def postgres_server() -> Iterator[str]:
 
 @contextlib.contextmanager
 def nats_server() -> Iterator[str]:
-    if url := os.environ.get(ENV_NATS):
-        yield url
-        return
-    if docker_available():
-        from testcontainers.core.container import DockerContainer
-        from testcontainers.core.waiting_utils import wait_for_logs
+    """Always a server whose users and permissions are the platform's (`nats_identity`), so every test connects as
+    the service it plays. An external one (MYNUMBER_TEST_NATS_URL) must come with its users' password files in
+    MYNUMBER_TEST_NATS_SECRETS_DIR (`make run` keeps them in `<data>/secrets/nats`)."""
+    from mynumber_runtime.nats_identity import NatsSecrets
+    from mynumber_runtime.testing import identities
 
-        with DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222) as c:
-            wait_for_logs(c, "Server is ready")
-            yield f"nats://{c.get_container_host_ip()}:{c.get_exposed_port(4222)}"
+    if url := os.environ.get(ENV_NATS):
+        secrets_dir = os.environ.get(ENV_NATS_SECRETS)
+        if not secrets_dir:
+            raise RuntimeError(f"{ENV_NATS} needs {ENV_NATS_SECRETS}: the folder of its users' password files")
+        identities._state["nats"] = NatsSecrets(Path(secrets_dir))
+        yield url
         return
     root = scratch_dir("mynumber-nats-")
     try:
-        with EmbeddedNats(root) as nats:
+        with EmbeddedNats(root, secrets=identities.session_nats_secrets(),
+                          users=identities.session_nats_users()) as nats:
             yield nats.url
     finally:
         shutil.rmtree(root, ignore_errors=True)

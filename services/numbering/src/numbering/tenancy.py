@@ -1,0 +1,104 @@
+"""Numbering's one tenancy rule: every read or write of a person goes through `admit` (or, for a bulk chunk whose
+facts are loaded at once, `decide`), which builds numbering's `Holding` of the person and asks the runtime's
+`grant`. Nothing else in numbering decides who may reach a person.
+
+- The holder is the registry row's municipality (the register that holds the person: 住基法 第5条-第7条); a
+  pending 転出 adds its destination, which may record the 転入 (and nothing else) on `Basis.TENNYU_DESTINATION`.
+- A municipality caller acts only for itself (the request's municipality_code is its own: checked at the edge).
+  An operator acts under `Basis.OPERATOR` for the municipality the request names, within what that municipality
+  could do itself: an operator never reaches a person through a municipality that does not hold them.
+- A refusal is the caller's `refusal()` error whatever the cause (unknown code, retired code, another register's
+  person): the same status, reason and message, after the same queries. It is recorded in the access log (in a
+  transaction of its own, since the request's transaction rolls back) with basis "none", so the person's
+  access record shows the attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from mynumber_runtime.clock import Clock
+from mynumber_runtime.errors import DomainError
+from mynumber_runtime.identity import Caller
+from mynumber_runtime.tenancy import Basis, Holding, grant
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from numbering.repository import NumberRepository, NumberRow, Person
+
+# Methods and the bases each permits. No method permits SAME_PREFECTURE (住基法 第30条の10 provision is not a
+# numbering method) or RESIDENCE_FOR_HOME (居所 flows belong to notice and issuance).
+ASSIGN = (Basis.OWN_REGISTER, Basis.OPERATOR)
+READ = (Basis.OWN_REGISTER, Basis.OPERATOR)
+CHANGE = (Basis.OWN_REGISTER, Basis.OPERATOR)
+MOVE_OUT = (Basis.OWN_REGISTER, Basis.OPERATOR)  # the former municipality records and withdraws a 転出
+# Only the destination the 転出 names records the 転入; the holder is admitted only to be told there is none.
+MOVE_IN = (Basis.TENNYU_DESTINATION, Basis.OWN_REGISTER, Basis.OPERATOR)
+REFUSED = "none"
+
+
+def holding_of(person: Person | None) -> Holding | None:
+    if person is None or person.row is None:
+        return None
+    return Holding(municipality_code=person.row.municipality_code, moving_to=person.moving_to)
+
+
+def decide(caller: Caller, acting_municipality: str, person: Person | None, *, permits: Collection[Basis],
+           refusal: Callable[[], DomainError]) -> Basis:
+    """The basis on which `caller`, acting for `acting_municipality`, may act on `person`; else `refusal()`."""
+    holding = holding_of(person)
+    basis = grant(caller, holding, permits=permits, unknown=refusal)
+    if basis is Basis.OPERATOR:
+        # The operator stands in for the named municipality: it must be one that could act itself.
+        grant(Caller("municipality", acting_municipality), holding,
+              permits=[b for b in permits if b is not Basis.OPERATOR], unknown=refusal)
+    return basis
+
+
+@dataclass(frozen=True)
+class Admitted:
+    row: NumberRow
+    moving_to: str | None
+    basis: Basis
+
+
+class Tenancy:
+    def __init__(self, *, repo: NumberRepository, clock: Clock) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    async def load(self, conn: AsyncConnection, code_hash: bytes, *, lock: bool = False) -> Person:
+        return (await self.repo.people(conn, [code_hash], lock=lock))[code_hash]
+
+    async def admit(self, conn: AsyncConnection, caller: Caller, acting_municipality: str, code_hash: bytes, *,
+                    action: str, permits: Collection[Basis], refusal: Callable[[], DomainError],
+                    lock: bool = False) -> Admitted:
+        """Load the person's holding and grant, or record the refusal and raise it."""
+        person = await self.load(conn, code_hash, lock=lock)
+        basis = self.check(caller, acting_municipality, person, code_hash, action=action, permits=permits,
+                           refusal=refusal)
+        assert person.row is not None  # grant refuses a person with no row
+        return Admitted(person.row, person.moving_to, basis)
+
+    def check(self, caller: Caller, acting_municipality: str, person: Person, code_hash: bytes, *, action: str,
+              permits: Collection[Basis], refusal: Callable[[], DomainError]) -> Basis:
+        try:
+            return decide(caller, acting_municipality, person, permits=permits, refusal=refusal)
+        except DomainError as e:
+            raise Refused(e, action=action, subject_ref=code_hash.hex()) from None
+
+    async def record_refusal(self, caller: Caller, refused: Refused) -> None:
+        async with self.repo.begin() as conn:
+            await self.repo.record_access(conn, at=self.clock.now(), actor=str(caller),
+                                          action=f"{refused.action}.refused", subject_ref=refused.subject_ref,
+                                          purpose="refused: no basis", details={"basis": REFUSED})
+
+
+class Refused(Exception):
+    """A tenancy refusal on its way out of the request's transaction, to be recorded and then raised."""
+
+    def __init__(self, error: DomainError, *, action: str, subject_ref: str) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.action = action
+        self.subject_ref = subject_ref
