@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import grpc
-import nats
 import pytest
 import sqlalchemy as sa
 from jpki import events
@@ -18,6 +17,7 @@ from mynumber_runtime import deadletters
 from mynumber_runtime.consumer import IdempotentConsumer
 from mynumber_runtime.grpc_server import error_reason
 from mynumber_runtime.streams import ensure_stream
+from mynumber_runtime.testing.identities import nats_connect
 
 from .conftest import Ca, card_key, channel, issue_pair, resident, spki
 
@@ -256,9 +256,10 @@ async def _consume(ca: Ca, nats_url: str, durable: str, payloads: list[tuple[str
                    ) -> tuple[IdempotentConsumer, dict[str, str]]:
     """Publish `payloads` (message id, data), run a consumer over them; the consumer and the dead letters it
     parked (message id -> reason)."""
-    nc = await nats.connect(nats_url)
+    # As in production: jpki consumes, the resident service publishes, the operator purges and reads dead letters.
+    nc, resident_nc, operator_nc = [await nats_connect(u, nats_url) for u in ("jpki", "resident", "operator")]
     try:
-        js = nc.jetstream()
+        js, operator_js = nc.jetstream(), operator_nc.jetstream()
         stream = await ensure_stream(js, events.RESIDENT_SERVICE)
         consumer = IdempotentConsumer(js=js, engine=ca.service.repo.engine, table=m.processed_events, stream=stream,
                                       durable=durable, filter_subject=events.RESIDENT_FACTS_CHANGED,
@@ -266,21 +267,23 @@ async def _consume(ca: Ca, nats_url: str, durable: str, payloads: list[tuple[str
                                           bytes.fromhex(ca.settings.events_key_file.read_text()))), service="jpki")
         # Only this test's events: the stream is shared by this run's tests, whose consumers start from the
         # beginning, so it is emptied before and after.
-        await js.purge_stream(stream)
+        await operator_js.purge_stream(stream)
         for msg_id, data in payloads:
-            await js.publish(events.RESIDENT_FACTS_CHANGED, data, headers={"Nats-Msg-Id": msg_id})
+            await resident_nc.jetstream().publish(events.RESIDENT_FACTS_CHANGED, data,
+                                                  headers={"Nats-Msg-Id": msg_id})
         for _ in range(20):
             await consumer.run_once(timeout=0.5)
             if consumer.handled + consumer.duplicates + consumer.dead_lettered >= len(payloads):
                 break
-        await js.purge_stream(stream)
+        await operator_js.purge_stream(stream)
         ids = {p[0] for p in payloads}
         # str(): nats-py hands back a header value with non-ASCII text (a rule naming 住民票コード) as an
         # email.header.Header, not a str (runtime deadletters.letters passes it through).
-        letters = {str(x.original_msg_id): str(x.reason) async for x in deadletters.letters(js, "jpki")
+        letters = {str(x.original_msg_id): str(x.reason) async for x in deadletters.letters(operator_js, "jpki")
                    if x.original_msg_id in ids}
     finally:
-        await nc.close()
+        for c in (nc, resident_nc, operator_nc):
+            await c.close()
     return consumer, letters
 
 
