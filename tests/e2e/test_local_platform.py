@@ -90,8 +90,10 @@ def mynumber(ports: dict[str, int], data: Path, *args: str, identity: str = "mun
     """The operator tool as a user runs it: from another folder, the target from MYNUMBER_PORT_OFFSET, acting as
     `identity` with a certificate from the platform's dev CA (found through MYNUMBER_DATA_DIR)."""
     env = dict(os.environ, MYNUMBER_PORT_OFFSET=str(ports["offset"]), MYNUMBER_DATA_DIR=str(data))
-    return subprocess.run([str(BIN / "mynumber"), "--as", identity, *args], capture_output=True, text=True,
-                          timeout=120, check=check, env=env, cwd="/")
+    done = subprocess.run([str(BIN / "mynumber"), "--as", identity, *args], capture_output=True, text=True,
+                          timeout=120, env=env, cwd="/")
+    assert not check or done.returncode == 0, f"mynumber {args[0]} exited {done.returncode}: {done.stderr[-2000:]}"
+    return done
 
 
 def jpki_http(ports: dict[str, int]) -> str:
@@ -250,7 +252,9 @@ def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path
         assert [h.split("\t")[:2] for h in history] == [[changed, "active"], [first[0], "retired"]]
         moved = mynumber(ports, data, "change-resident-code", "131016", "12345678903", "98765432103").stdout.split()
         assert moved == [changed, "kept"]
-        assert len(mynumber(ports, data, "sector-code", "AG-01", changed, identity="agency:AG-01").stdout.strip()) == 32
+        # 符号 come from numbering only to the linkage network (番号法 第21条), never to an agency directly.
+        sector = mynumber(ports, data, "sector-code", "AG-01", changed, identity="service:linkage")
+        assert len(sector.stdout.strip()) == 32
         refused = mynumber(ports, data, "assign", "131016", "12345678904", check=False)
         assert refused.returncode == 2 and "resident_code" in refused.stderr and "check digit" in refused.stderr
         cas = check_jpki(ports, data)

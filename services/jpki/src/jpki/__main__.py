@@ -43,10 +43,10 @@ async def _ceremony(settings: JpkiSettings, args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: JpkiSettings, stop: asyncio.Event) -> int:
+    from mynumber_runtime import operators
     from mynumber_runtime.consumer import IdempotentConsumer
     from mynumber_runtime.db import migrate
     from mynumber_runtime.grpc_server import PlatformServer
-    from mynumber_runtime import operators
     from mynumber_runtime.host import host, nats_check
     from mynumber_runtime.nats_identity import connect_nats
     from mynumber_runtime.outbox import OutboxRelay
