@@ -252,6 +252,12 @@ def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path
         assert [h.split("\t")[:2] for h in history] == [[changed, "active"], [first[0], "retired"]]
         moved = mynumber(ports, data, "change-resident-code", "131016", "12345678903", "98765432103").stdout.split()
         assert moved == [changed, "kept"]
+        # 住基法 第30条の10: 中央区 is given 千代田区's resident's number only when it names the basis and a case.
+        neighbour = mynumber(ports, data, "lookup", "131024", "98765432103", "--same-prefecture-case", "c-1",
+                             identity="municipality:131024")
+        assert neighbour.stdout.split()[0] == changed
+        plain = mynumber(ports, data, "lookup", "131024", "98765432103", identity="municipality:131024", check=False)
+        assert plain.returncode == 2 and changed not in plain.stdout + plain.stderr
         # 符号 come from numbering only to the linkage network (番号法 第21条), never to an agency directly.
         sector = mynumber(ports, data, "sector-code", "AG-01", changed, identity="service:linkage")
         assert len(sector.stdout.strip()) == 32

@@ -13,6 +13,7 @@ from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.errors import DomainError, InvalidArgument
 from mynumber_runtime.grpc_server import ServiceBinding
 from mynumber_runtime.identity import current_caller
+from mynumber_runtime.tenancy import Basis
 
 from numbering.service import BulkTotals, ChunkResult, NumberingService, PreparedChunk
 
@@ -91,7 +92,10 @@ class NumberingServicer(pb_grpc.NumberingServiceServicer):
 
     async def LookupNumber(self, request: pb.LookupNumberRequest, context: grpc.aio.ServicerContext
                            ) -> pb.LookupNumberResponse:
-        a = await self.service.lookup(current_caller(), request.municipality_code, request.resident_code)
+        if request.basis not in _LOOKUP_BASES:
+            raise InvalidArgument("basis", "a LookupBasis value")
+        a = await self.service.lookup(current_caller(), request.municipality_code, request.resident_code,
+                                      basis=_LOOKUP_BASES[request.basis], case_reference=request.case_reference)
         return pb.LookupNumberResponse(individual_number=a.individual_number, assigned_at=_ts(a.assigned_at))
 
     async def ListNumberHistory(self, request: pb.ListNumberHistoryRequest, context: grpc.aio.ServicerContext
@@ -138,6 +142,8 @@ class SectorCodeServicer(pb_grpc.SectorCodeServiceServicer):
 # of kind `municipality` (each for itself) and J-LIS operators (`operator`, acting under Basis.OPERATOR for the
 # municipality the request names, audited). No platform service calls these: notice and issuance learn numbers
 # from the `number.*` events, never by asking; store terminals and agencies reach nothing here.
+_LOOKUP_BASES = {pb.LOOKUP_BASIS_UNSPECIFIED: Basis.OWN_REGISTER, pb.LOOKUP_BASIS_OWN_REGISTER: Basis.OWN_REGISTER,
+                 pb.LOOKUP_BASIS_SAME_PREFECTURE: Basis.SAME_PREFECTURE}
 MUNICIPAL = ("municipality", "operator")
 NUMBERING_ALLOW = {
     "AssignNumber": MUNICIPAL,

@@ -99,6 +99,9 @@ class BulkTotals:
     failed: int = 0
 
 
+_CASE_REFERENCE = re.compile(r"[A-Za-z0-9-]{1,32}")
+
+
 def _municipality(value: str, field: str) -> None:
     """A 団体コード that names a real municipality (JIS X 0402 list; a prefecture holds no register)."""
     validate_municipality_code(value, field, kinds=MUNICIPAL_KINDS)
@@ -493,20 +496,37 @@ class NumberingService:
 
     # --- reads ---------------------------------------------------------------------------------------------
 
-    async def lookup(self, caller: Caller, municipality_code: str, resident_code: str) -> Assignment:
+    async def lookup(self, caller: Caller, municipality_code: str, resident_code: str, *,
+                     basis: Basis = Basis.OWN_REGISTER, case_reference: str = "") -> Assignment:
+        """The person's current number. `basis` SAME_PREFECTURE is 住基法 第30条の10: a municipality caller asks
+        for a person of another municipality of its prefecture, naming its case (`case_reference`)."""
         _municipality(municipality_code, "municipality_code")
         validate_resident_code(resident_code, "resident_code", self.code_rule)
+        permits, purpose, details = tenancy.READ, "個人番号の確認", self._acting(caller, municipality_code)
+        if basis is Basis.SAME_PREFECTURE:
+            if caller.kind != "municipality":
+                raise PermissionDenied("only a municipality asks for provision under 住基法 第30条の10")
+            if not _CASE_REFERENCE.fullmatch(case_reference):
+                raise InvalidArgument("case_reference", "1-32 characters of A-Z, a-z, 0-9 and '-', required with "
+                                                        "the same-prefecture basis")
+            permits, purpose = tenancy.SAME_PREFECTURE_READ, "住基法第30条の10 本人確認情報の提供"
+            details = {"case_reference": case_reference}
+        elif basis is not Basis.OWN_REGISTER:
+            raise InvalidArgument("basis", "own register or same prefecture")
+        elif case_reference:
+            raise InvalidArgument("case_reference", "only with the same-prefecture basis")
         authorize_municipality(caller, municipality_code)
-        return await self._refusals_recorded(caller, self._lookup(caller, municipality_code, resident_code))
+        return await self._refusals_recorded(caller, self._lookup(caller, municipality_code, resident_code,
+                                                                  permits=permits, purpose=purpose, details=details))
 
-    async def _lookup(self, caller: Caller, municipality_code: str, resident_code: str) -> Assignment:
+    async def _lookup(self, caller: Caller, municipality_code: str, resident_code: str, *,
+                      permits: Sequence[Basis], purpose: str, details: dict[str, Any]) -> Assignment:
         code_hash = self.keys.lookup(resident_code.encode())
         async with self.repo.begin() as conn:
             held = await self.tenancy.admit(conn, caller, municipality_code, code_hash, action="number.lookup",
-                                            permits=tenancy.READ, refusal=NoNumber)
+                                            permits=permits, refusal=NoNumber)
             await self._log(conn, caller, held.basis, action="number.lookup", subject_ref=self._ref(code_hash),
-                            purpose="個人番号の確認", at=self.clock.now(),
-                            details=self._acting(caller, municipality_code))
+                            purpose=purpose, at=self.clock.now(), details=details)
         return Assignment(self._open(held.row)[0], False, held.row.issued_at)
 
     async def history(self, caller: Caller, municipality_code: str, resident_code: str) -> list[HistoryEntry]:

@@ -26,10 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from numbering.repository import NumberRepository, NumberRow, Person
 
-# Methods and the bases each permits. No method permits SAME_PREFECTURE (住基法 第30条の10 provision is not a
-# numbering method) or RESIDENCE_FOR_HOME (居所 flows belong to notice and issuance).
+# Methods and the bases each permits. No method permits RESIDENCE_FOR_HOME (居所 flows belong to notice and
+# issuance).
 ASSIGN = (Basis.OWN_REGISTER, Basis.OPERATOR)
 READ = (Basis.OWN_REGISTER, Basis.OPERATOR)
+# 住基法 第30条の10: a look-up (read only, never history or writes) that names this basis and a case; the person's
+# own municipality asking this way is granted as OWN_REGISTER. Not for operators (they act for one municipality).
+SAME_PREFECTURE_READ = (Basis.OWN_REGISTER, Basis.SAME_PREFECTURE)
 CHANGE = (Basis.OWN_REGISTER, Basis.OPERATOR)
 MOVE_OUT = (Basis.OWN_REGISTER, Basis.OPERATOR)  # the former municipality records and withdraws a 転出
 # Only the destination the 転出 names records the 転入; the holder is admitted only to be told there is none.

@@ -168,3 +168,53 @@ async def test_an_operator_acts_for_the_municipality_it_names_and_no_other(numbe
                                                                        resident_code=code)))
     assert wrong == await refused(operator.LookupNumber(pb.LookupNumberRequest(
         municipality_code=MUNICIPALITY, resident_code=new_code())))
+
+
+NEIGHBOUR = "131024"  # 中央区: the same prefecture (東京都) as MUNICIPALITY
+
+
+def provision(code: str, *, caller_municipality: str = NEIGHBOUR, case: str = "case-7") -> pb.LookupNumberRequest:
+    return pb.LookupNumberRequest(municipality_code=caller_municipality, resident_code=code,
+                                  basis=pb.LOOKUP_BASIS_SAME_PREFECTURE, case_reference=case)
+
+
+async def test_same_prefecture_provision_is_granted_only_when_named_and_is_logged_with_its_case(numbering, db):
+    code = new_code()
+    number = (await numbering.stub(OWN).AssignNumber(req(code))).individual_number
+    neighbour = numbering.stub(f"municipality:{NEIGHBOUR}")
+    # Without naming 住基法 第30条の10 a neighbour is refused like anyone else...
+    plain = await refused(neighbour.LookupNumber(pb.LookupNumberRequest(municipality_code=NEIGHBOUR,
+                                                                        resident_code=code)))
+    assert plain == await refused(neighbour.LookupNumber(pb.LookupNumberRequest(
+        municipality_code=NEIGHBOUR, resident_code=new_code())))
+    # ...naming it and a case, the number is provided and the access log says on what basis, for which case.
+    before = len(await access_entries(db, "number.lookup"))
+    assert (await neighbour.LookupNumber(provision(code))).individual_number == number
+    entries = (await access_entries(db, "number.lookup"))[before:]
+    assert entries == [(f"municipality:{NEIGHBOUR}", "number.lookup",
+                        {"basis": "juki_30_10_same_prefecture", "case_reference": "case-7"})]
+
+
+async def test_same_prefecture_provision_never_reaches_another_prefecture_and_reveals_nothing(numbering):
+    code, _ = await others_resident(numbering)  # 大阪市's resident
+    neighbour = numbering.stub(f"municipality:{NEIGHBOUR}")
+    theirs = await refused(neighbour.LookupNumber(provision(code)))
+    assert theirs == await refused(neighbour.LookupNumber(provision(new_code())))
+    assert theirs[0] == grpc.StatusCode.NOT_FOUND
+
+
+async def test_same_prefecture_provision_needs_a_case_and_a_municipality_caller(numbering):
+    code = new_code()
+    await numbering.stub(OWN).AssignNumber(req(code))
+    neighbour = numbering.stub(f"municipality:{NEIGHBOUR}")
+    for case in ("", "x" * 33, "ケース1", "a b"):
+        status, _, message = await refused(neighbour.LookupNumber(provision(code, case=case)))
+        assert status == grpc.StatusCode.INVALID_ARGUMENT and message.startswith("case_reference")
+    status, _, message = await refused(numbering.stub(OWN).LookupNumber(pb.LookupNumberRequest(
+        municipality_code=MUNICIPALITY, resident_code=code, case_reference="case-7")))
+    assert status == grpc.StatusCode.INVALID_ARGUMENT and message.startswith("case_reference")
+    status, _, _ = await refused(numbering.stub("operator:sre-tanaka").LookupNumber(provision(code)))
+    assert status == grpc.StatusCode.PERMISSION_DENIED
+    status, _, message = await refused(neighbour.LookupNumber(pb.LookupNumberRequest(
+        municipality_code=NEIGHBOUR, resident_code=code, basis=7)))
+    assert status == grpc.StatusCode.INVALID_ARGUMENT and message.startswith("basis")

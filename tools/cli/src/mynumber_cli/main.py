@@ -254,9 +254,14 @@ def bulk_assign(c: Ctx, register: Path, out: Path | None, chunk: int) -> None:
 @click.argument("municipality_code")
 @click.argument("resident_code")
 @click.option("--history", is_flag=True, help="list every number the person has held")
+@click.option("--same-prefecture-case", "case", metavar="CASE",
+              help="住基法 第30条の10: ask for a person of another municipality of your prefecture, for this case "
+                   "reference (1-32 of A-Z, a-z, 0-9, '-'; recorded in the person's access log)")
 @click.pass_obj
-def lookup(c: Ctx, municipality_code: str, resident_code: str, history: bool) -> None:
-    """Show a resident's current number (or history)."""
+def lookup(c: Ctx, municipality_code: str, resident_code: str, history: bool, case: str | None) -> None:
+    """Show a resident's current number (or history). MUNICIPALITY_CODE is your own municipality's."""
+    if case is not None and history:
+        raise click.UsageError("--history is for your own residents only, not with --same-prefecture-case")
 
     async def call() -> Any:
         async with c.channel() as ch:
@@ -264,8 +269,10 @@ def lookup(c: Ctx, municipality_code: str, resident_code: str, history: bool) ->
             if history:
                 return await stub.ListNumberHistory(pb.ListNumberHistoryRequest(
                     municipality_code=municipality_code, resident_code=resident_code), timeout=c.timeout)
+            basis = pb.LOOKUP_BASIS_SAME_PREFECTURE if case is not None else pb.LOOKUP_BASIS_OWN_REGISTER
             return await stub.LookupNumber(pb.LookupNumberRequest(
-                municipality_code=municipality_code, resident_code=resident_code), timeout=c.timeout)
+                municipality_code=municipality_code, resident_code=resident_code, basis=basis,
+                case_reference=case or ""), timeout=c.timeout)
 
     r = _run(call)
     if history:

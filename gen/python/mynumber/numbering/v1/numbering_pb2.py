@@ -25,17 +25,19 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%mynumber/numbering/v1/numbering.proto\x12\x15mynumber.numbering.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n\x13\x41ssignNumberRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\"z\n\x14\x41ssignNumberResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12\x16\n\x0enewly_assigned\x18\x02 \x01(\x08\x12/\n\x0b\x61ssigned_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x14\x41ssignNumbersRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x16\n\x0eresident_codes\x18\x02 \x03(\t\"J\n\tItemError\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"\\\n\x0c\x42ulkProgress\x12\x10\n\x08received\x18\x01 \x01(\x04\x12\x10\n\x08\x61ssigned\x18\x02 \x01(\x04\x12\x18\n\x10\x61lready_assigned\x18\x03 \x01(\x04\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x04\"\xc9\x01\n\x15\x41ssignNumbersResponse\x12\x13\n\x0b\x66irst_index\x18\x01 \x01(\x04\x12\x1a\n\x12individual_numbers\x18\x02 \x03(\t\x12\x16\n\x0enewly_assigned\x18\x03 \x03(\x08\x12\x30\n\x06\x65rrors\x18\x04 \x03(\x0b\x32 .mynumber.numbering.v1.ItemError\x12\x35\n\x08progress\x18\x05 \x01(\x0b\x32#.mynumber.numbering.v1.BulkProgress\"\x93\x01\n\x13\x43hangeNumberRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\x12\x33\n\x06reason\x18\x03 \x01(\x0e\x32#.mynumber.numbering.v1.ChangeReason\x12\x15\n\rreason_detail\x18\x04 \x01(\t\"a\n\x14\x43hangeNumberResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12.\n\nchanged_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"l\n\x19\x43hangeResidentCodeRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x19\n\x11old_resident_code\x18\x02 \x01(\t\x12\x19\n\x11new_resident_code\x18\x03 \x01(\t\"g\n\x1a\x43hangeResidentCodeResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12.\n\nchanged_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x13LookupNumberRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\"b\n\x14LookupNumberResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12/\n\x0b\x61ssigned_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x18ListNumberHistoryRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\"\x92\x02\n\x0cNumberRecord\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32#.mynumber.numbering.v1.NumberStatus\x12-\n\tissued_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nretired_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x0eretired_reason\x18\x05 \x01(\x0e\x32#.mynumber.numbering.v1.ChangeReason\x12\x16\n\x0eissuing_region\x18\x06 \x01(\r\"Q\n\x19ListNumberHistoryResponse\x12\x34\n\x07records\x18\x01 \x03(\x0b\x32#.mynumber.numbering.v1.NumberRecord\"o\n\x14RecordMoveOutRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\x12%\n\x1d\x64\x65stination_municipality_code\x18\x03 \x01(\t\"I\n\x15RecordMoveOutResponse\x12\x30\n\x0cmoved_out_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x13RecordMoveInRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\"b\n\x14RecordMoveInResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12/\n\x0bmoved_in_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x14\x43\x61ncelMoveOutRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\"I\n\x15\x43\x61ncelMoveOutResponse\x12\x30\n\x0c\x63\x61ncelled_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x16IssueSectorCodeRequest\x12\x13\n\x0b\x61gency_code\x18\x01 \x01(\t\x12\x19\n\x11individual_number\x18\x02 \x01(\t\".\n\x17IssueSectorCodeResponse\x12\x13\n\x0bsector_code\x18\x01 \x01(\t*b\n\x0cNumberStatus\x12\x1d\n\x19NUMBER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14NUMBER_STATUS_ACTIVE\x10\x01\x12\x19\n\x15NUMBER_STATUS_RETIRED\x10\x02*w\n\x0c\x43hangeReason\x12\x1d\n\x19\x43HANGE_REASON_UNSPECIFIED\x10\x00\x12#\n\x1f\x43HANGE_REASON_LEAKED_ON_REQUEST\x10\x01\x12#\n\x1f\x43HANGE_REASON_LEAKED_EX_OFFICIO\x10\x02\x32\xf1\x07\n\x10NumberingService\x12g\n\x0c\x41ssignNumber\x12*.mynumber.numbering.v1.AssignNumberRequest\x1a+.mynumber.numbering.v1.AssignNumberResponse\x12n\n\rAssignNumbers\x12+.mynumber.numbering.v1.AssignNumbersRequest\x1a,.mynumber.numbering.v1.AssignNumbersResponse(\x01\x30\x01\x12g\n\x0c\x43hangeNumber\x12*.mynumber.numbering.v1.ChangeNumberRequest\x1a+.mynumber.numbering.v1.ChangeNumberResponse\x12y\n\x12\x43hangeResidentCode\x12\x30.mynumber.numbering.v1.ChangeResidentCodeRequest\x1a\x31.mynumber.numbering.v1.ChangeResidentCodeResponse\x12g\n\x0cLookupNumber\x12*.mynumber.numbering.v1.LookupNumberRequest\x1a+.mynumber.numbering.v1.LookupNumberResponse\x12v\n\x11ListNumberHistory\x12/.mynumber.numbering.v1.ListNumberHistoryRequest\x1a\x30.mynumber.numbering.v1.ListNumberHistoryResponse\x12j\n\rRecordMoveOut\x12+.mynumber.numbering.v1.RecordMoveOutRequest\x1a,.mynumber.numbering.v1.RecordMoveOutResponse\x12g\n\x0cRecordMoveIn\x12*.mynumber.numbering.v1.RecordMoveInRequest\x1a+.mynumber.numbering.v1.RecordMoveInResponse\x12j\n\rCancelMoveOut\x12+.mynumber.numbering.v1.CancelMoveOutRequest\x1a,.mynumber.numbering.v1.CancelMoveOutResponse2\x85\x01\n\x11SectorCodeService\x12p\n\x0fIssueSectorCode\x12-.mynumber.numbering.v1.IssueSectorCodeRequest\x1a..mynumber.numbering.v1.IssueSectorCodeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%mynumber/numbering/v1/numbering.proto\x12\x15mynumber.numbering.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n\x13\x41ssignNumberRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\"z\n\x14\x41ssignNumberResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12\x16\n\x0enewly_assigned\x18\x02 \x01(\x08\x12/\n\x0b\x61ssigned_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x14\x41ssignNumbersRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x16\n\x0eresident_codes\x18\x02 \x03(\t\"J\n\tItemError\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"\\\n\x0c\x42ulkProgress\x12\x10\n\x08received\x18\x01 \x01(\x04\x12\x10\n\x08\x61ssigned\x18\x02 \x01(\x04\x12\x18\n\x10\x61lready_assigned\x18\x03 \x01(\x04\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x04\"\xc9\x01\n\x15\x41ssignNumbersResponse\x12\x13\n\x0b\x66irst_index\x18\x01 \x01(\x04\x12\x1a\n\x12individual_numbers\x18\x02 \x03(\t\x12\x16\n\x0enewly_assigned\x18\x03 \x03(\x08\x12\x30\n\x06\x65rrors\x18\x04 \x03(\x0b\x32 .mynumber.numbering.v1.ItemError\x12\x35\n\x08progress\x18\x05 \x01(\x0b\x32#.mynumber.numbering.v1.BulkProgress\"\x93\x01\n\x13\x43hangeNumberRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\x12\x33\n\x06reason\x18\x03 \x01(\x0e\x32#.mynumber.numbering.v1.ChangeReason\x12\x15\n\rreason_detail\x18\x04 \x01(\t\"a\n\x14\x43hangeNumberResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12.\n\nchanged_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"l\n\x19\x43hangeResidentCodeRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x19\n\x11old_resident_code\x18\x02 \x01(\t\x12\x19\n\x11new_resident_code\x18\x03 \x01(\t\"g\n\x1a\x43hangeResidentCodeResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12.\n\nchanged_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x92\x01\n\x13LookupNumberRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\x12\x31\n\x05\x62\x61sis\x18\x03 \x01(\x0e\x32\".mynumber.numbering.v1.LookupBasis\x12\x16\n\x0e\x63\x61se_reference\x18\x04 \x01(\t\"b\n\x14LookupNumberResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12/\n\x0b\x61ssigned_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x18ListNumberHistoryRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\"\x92\x02\n\x0cNumberRecord\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32#.mynumber.numbering.v1.NumberStatus\x12-\n\tissued_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nretired_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x0eretired_reason\x18\x05 \x01(\x0e\x32#.mynumber.numbering.v1.ChangeReason\x12\x16\n\x0eissuing_region\x18\x06 \x01(\r\"Q\n\x19ListNumberHistoryResponse\x12\x34\n\x07records\x18\x01 \x03(\x0b\x32#.mynumber.numbering.v1.NumberRecord\"o\n\x14RecordMoveOutRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\x12%\n\x1d\x64\x65stination_municipality_code\x18\x03 \x01(\t\"I\n\x15RecordMoveOutResponse\x12\x30\n\x0cmoved_out_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x13RecordMoveInRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\"b\n\x14RecordMoveInResponse\x12\x19\n\x11individual_number\x18\x01 \x01(\t\x12/\n\x0bmoved_in_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x14\x43\x61ncelMoveOutRequest\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x15\n\rresident_code\x18\x02 \x01(\t\"I\n\x15\x43\x61ncelMoveOutResponse\x12\x30\n\x0c\x63\x61ncelled_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x16IssueSectorCodeRequest\x12\x13\n\x0b\x61gency_code\x18\x01 \x01(\t\x12\x19\n\x11individual_number\x18\x02 \x01(\t\".\n\x17IssueSectorCodeResponse\x12\x13\n\x0bsector_code\x18\x01 \x01(\t*b\n\x0cNumberStatus\x12\x1d\n\x19NUMBER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14NUMBER_STATUS_ACTIVE\x10\x01\x12\x19\n\x15NUMBER_STATUS_RETIRED\x10\x02*w\n\x0c\x43hangeReason\x12\x1d\n\x19\x43HANGE_REASON_UNSPECIFIED\x10\x00\x12#\n\x1f\x43HANGE_REASON_LEAKED_ON_REQUEST\x10\x01\x12#\n\x1f\x43HANGE_REASON_LEAKED_EX_OFFICIO\x10\x02*l\n\x0bLookupBasis\x12\x1c\n\x18LOOKUP_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n\x19LOOKUP_BASIS_OWN_REGISTER\x10\x01\x12 \n\x1cLOOKUP_BASIS_SAME_PREFECTURE\x10\x02\x32\xf1\x07\n\x10NumberingService\x12g\n\x0c\x41ssignNumber\x12*.mynumber.numbering.v1.AssignNumberRequest\x1a+.mynumber.numbering.v1.AssignNumberResponse\x12n\n\rAssignNumbers\x12+.mynumber.numbering.v1.AssignNumbersRequest\x1a,.mynumber.numbering.v1.AssignNumbersResponse(\x01\x30\x01\x12g\n\x0c\x43hangeNumber\x12*.mynumber.numbering.v1.ChangeNumberRequest\x1a+.mynumber.numbering.v1.ChangeNumberResponse\x12y\n\x12\x43hangeResidentCode\x12\x30.mynumber.numbering.v1.ChangeResidentCodeRequest\x1a\x31.mynumber.numbering.v1.ChangeResidentCodeResponse\x12g\n\x0cLookupNumber\x12*.mynumber.numbering.v1.LookupNumberRequest\x1a+.mynumber.numbering.v1.LookupNumberResponse\x12v\n\x11ListNumberHistory\x12/.mynumber.numbering.v1.ListNumberHistoryRequest\x1a\x30.mynumber.numbering.v1.ListNumberHistoryResponse\x12j\n\rRecordMoveOut\x12+.mynumber.numbering.v1.RecordMoveOutRequest\x1a,.mynumber.numbering.v1.RecordMoveOutResponse\x12g\n\x0cRecordMoveIn\x12*.mynumber.numbering.v1.RecordMoveInRequest\x1a+.mynumber.numbering.v1.RecordMoveInResponse\x12j\n\rCancelMoveOut\x12+.mynumber.numbering.v1.CancelMoveOutRequest\x1a,.mynumber.numbering.v1.CancelMoveOutResponse2\x85\x01\n\x11SectorCodeService\x12p\n\x0fIssueSectorCode\x12-.mynumber.numbering.v1.IssueSectorCodeRequest\x1a..mynumber.numbering.v1.IssueSectorCodeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'mynumber.numbering.v1.numbering_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NUMBERSTATUS']._serialized_start=2450
-  _globals['_NUMBERSTATUS']._serialized_end=2548
-  _globals['_CHANGEREASON']._serialized_start=2550
-  _globals['_CHANGEREASON']._serialized_end=2669
+  _globals['_NUMBERSTATUS']._serialized_start=2526
+  _globals['_NUMBERSTATUS']._serialized_end=2624
+  _globals['_CHANGEREASON']._serialized_start=2626
+  _globals['_CHANGEREASON']._serialized_end=2745
+  _globals['_LOOKUPBASIS']._serialized_start=2747
+  _globals['_LOOKUPBASIS']._serialized_end=2855
   _globals['_ASSIGNNUMBERREQUEST']._serialized_start=97
   _globals['_ASSIGNNUMBERREQUEST']._serialized_end=168
   _globals['_ASSIGNNUMBERRESPONSE']._serialized_start=170
@@ -56,34 +58,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHANGERESIDENTCODEREQUEST']._serialized_end=1100
   _globals['_CHANGERESIDENTCODERESPONSE']._serialized_start=1102
   _globals['_CHANGERESIDENTCODERESPONSE']._serialized_end=1205
-  _globals['_LOOKUPNUMBERREQUEST']._serialized_start=1207
-  _globals['_LOOKUPNUMBERREQUEST']._serialized_end=1278
-  _globals['_LOOKUPNUMBERRESPONSE']._serialized_start=1280
-  _globals['_LOOKUPNUMBERRESPONSE']._serialized_end=1378
-  _globals['_LISTNUMBERHISTORYREQUEST']._serialized_start=1380
-  _globals['_LISTNUMBERHISTORYREQUEST']._serialized_end=1456
-  _globals['_NUMBERRECORD']._serialized_start=1459
-  _globals['_NUMBERRECORD']._serialized_end=1733
-  _globals['_LISTNUMBERHISTORYRESPONSE']._serialized_start=1735
-  _globals['_LISTNUMBERHISTORYRESPONSE']._serialized_end=1816
-  _globals['_RECORDMOVEOUTREQUEST']._serialized_start=1818
-  _globals['_RECORDMOVEOUTREQUEST']._serialized_end=1929
-  _globals['_RECORDMOVEOUTRESPONSE']._serialized_start=1931
-  _globals['_RECORDMOVEOUTRESPONSE']._serialized_end=2004
-  _globals['_RECORDMOVEINREQUEST']._serialized_start=2006
-  _globals['_RECORDMOVEINREQUEST']._serialized_end=2077
-  _globals['_RECORDMOVEINRESPONSE']._serialized_start=2079
-  _globals['_RECORDMOVEINRESPONSE']._serialized_end=2177
-  _globals['_CANCELMOVEOUTREQUEST']._serialized_start=2179
-  _globals['_CANCELMOVEOUTREQUEST']._serialized_end=2251
-  _globals['_CANCELMOVEOUTRESPONSE']._serialized_start=2253
-  _globals['_CANCELMOVEOUTRESPONSE']._serialized_end=2326
-  _globals['_ISSUESECTORCODEREQUEST']._serialized_start=2328
-  _globals['_ISSUESECTORCODEREQUEST']._serialized_end=2400
-  _globals['_ISSUESECTORCODERESPONSE']._serialized_start=2402
-  _globals['_ISSUESECTORCODERESPONSE']._serialized_end=2448
-  _globals['_NUMBERINGSERVICE']._serialized_start=2672
-  _globals['_NUMBERINGSERVICE']._serialized_end=3681
-  _globals['_SECTORCODESERVICE']._serialized_start=3684
-  _globals['_SECTORCODESERVICE']._serialized_end=3817
+  _globals['_LOOKUPNUMBERREQUEST']._serialized_start=1208
+  _globals['_LOOKUPNUMBERREQUEST']._serialized_end=1354
+  _globals['_LOOKUPNUMBERRESPONSE']._serialized_start=1356
+  _globals['_LOOKUPNUMBERRESPONSE']._serialized_end=1454
+  _globals['_LISTNUMBERHISTORYREQUEST']._serialized_start=1456
+  _globals['_LISTNUMBERHISTORYREQUEST']._serialized_end=1532
+  _globals['_NUMBERRECORD']._serialized_start=1535
+  _globals['_NUMBERRECORD']._serialized_end=1809
+  _globals['_LISTNUMBERHISTORYRESPONSE']._serialized_start=1811
+  _globals['_LISTNUMBERHISTORYRESPONSE']._serialized_end=1892
+  _globals['_RECORDMOVEOUTREQUEST']._serialized_start=1894
+  _globals['_RECORDMOVEOUTREQUEST']._serialized_end=2005
+  _globals['_RECORDMOVEOUTRESPONSE']._serialized_start=2007
+  _globals['_RECORDMOVEOUTRESPONSE']._serialized_end=2080
+  _globals['_RECORDMOVEINREQUEST']._serialized_start=2082
+  _globals['_RECORDMOVEINREQUEST']._serialized_end=2153
+  _globals['_RECORDMOVEINRESPONSE']._serialized_start=2155
+  _globals['_RECORDMOVEINRESPONSE']._serialized_end=2253
+  _globals['_CANCELMOVEOUTREQUEST']._serialized_start=2255
+  _globals['_CANCELMOVEOUTREQUEST']._serialized_end=2327
+  _globals['_CANCELMOVEOUTRESPONSE']._serialized_start=2329
+  _globals['_CANCELMOVEOUTRESPONSE']._serialized_end=2402
+  _globals['_ISSUESECTORCODEREQUEST']._serialized_start=2404
+  _globals['_ISSUESECTORCODEREQUEST']._serialized_end=2476
+  _globals['_ISSUESECTORCODERESPONSE']._serialized_start=2478
+  _globals['_ISSUESECTORCODERESPONSE']._serialized_end=2524
+  _globals['_NUMBERINGSERVICE']._serialized_start=2858
+  _globals['_NUMBERINGSERVICE']._serialized_end=3867
+  _globals['_SECTORCODESERVICE']._serialized_start=3870
+  _globals['_SECTORCODESERVICE']._serialized_end=4003
 # @@protoc_insertion_point(module_scope)

@@ -21,12 +21,21 @@ class ChangeReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHANGE_REASON_UNSPECIFIED: _ClassVar[ChangeReason]
     CHANGE_REASON_LEAKED_ON_REQUEST: _ClassVar[ChangeReason]
     CHANGE_REASON_LEAKED_EX_OFFICIO: _ClassVar[ChangeReason]
+
+class LookupBasis(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOOKUP_BASIS_UNSPECIFIED: _ClassVar[LookupBasis]
+    LOOKUP_BASIS_OWN_REGISTER: _ClassVar[LookupBasis]
+    LOOKUP_BASIS_SAME_PREFECTURE: _ClassVar[LookupBasis]
 NUMBER_STATUS_UNSPECIFIED: NumberStatus
 NUMBER_STATUS_ACTIVE: NumberStatus
 NUMBER_STATUS_RETIRED: NumberStatus
 CHANGE_REASON_UNSPECIFIED: ChangeReason
 CHANGE_REASON_LEAKED_ON_REQUEST: ChangeReason
 CHANGE_REASON_LEAKED_EX_OFFICIO: ChangeReason
+LOOKUP_BASIS_UNSPECIFIED: LookupBasis
+LOOKUP_BASIS_OWN_REGISTER: LookupBasis
+LOOKUP_BASIS_SAME_PREFECTURE: LookupBasis
 
 class AssignNumberRequest(_message.Message):
     __slots__ = ("municipality_code", "resident_code")
@@ -131,12 +140,16 @@ class ChangeResidentCodeResponse(_message.Message):
     def __init__(self, individual_number: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class LookupNumberRequest(_message.Message):
-    __slots__ = ("municipality_code", "resident_code")
+    __slots__ = ("municipality_code", "resident_code", "basis", "case_reference")
     MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    CASE_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     municipality_code: str
     resident_code: str
-    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+    basis: LookupBasis
+    case_reference: str
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., basis: _Optional[_Union[LookupBasis, str]] = ..., case_reference: _Optional[str] = ...) -> None: ...
 
 class LookupNumberResponse(_message.Message):
     __slots__ = ("individual_number", "assigned_at")

@@ -125,7 +125,8 @@ class NumberingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def LookupNumber(self, request, context):
-        """LookupNumber returns the person's current number for a 住民票コード.
+        """LookupNumber returns the person's current number for a 住民票コード: to the municipality whose register holds
+        the person, or, under 住基法 第30条の10 and naming a case, to another municipality of the same prefecture.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
