@@ -150,6 +150,26 @@ class CertificateStatus:
 
 
 @dataclass(frozen=True)
+class CertificateFilter:
+    """An operator's selection of issued certificates (every given field must hold)."""
+
+    kind: CaKind | None = None
+    municipality_code: str | None = None
+    card_id: str | None = None
+    status: str | None = None
+    issued_from: dt.datetime | None = None
+    issued_before: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    status: CertificateStatus
+    card_id: str
+    municipality_code: str
+    issued_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class Verifier:
     id: str
     kind: str
@@ -431,6 +451,28 @@ class JpkiService:
         self._granted(caller, row)
         assert row is not None
         return _status_of(row)
+
+    async def list_certificates(self, selection: CertificateFilter, *, caller: Caller, limit: int,
+                                after: tuple[str, str] | None = None) -> tuple[list[Listed], tuple[str, str] | None]:
+        """A page of issued certificates for a J-LIS operator (an incident's selection), and the key of the next
+        page. Recorded in the audit log with the filter: who looked at which certificates, and why is theirs."""
+        if caller.kind != "operator":
+            raise PermissionDenied("only J-LIS operators list certificates")
+        f = selection
+        async with self.repo.begin() as conn:
+            rows = await self.repo.list_certificates(
+                conn, ca_kind=f.kind, municipality_code=f.municipality_code, card_id=f.card_id, status=f.status,
+                issued_from=f.issued_from, issued_before=f.issued_before, after=after, limit=limit + 1)
+            await self.repo.audit(conn, at=self.now(), actor=str(caller), action="certificates.listed",
+                                  subject_ref="-", details={
+                                      "ca": f.kind, "municipality_code": f.municipality_code, "card_id": f.card_id,
+                                      "status": f.status, "page": len(rows[:limit]),
+                                      "issued_from": f.issued_from.isoformat() if f.issued_from else None,
+                                      "issued_before": f.issued_before.isoformat() if f.issued_before else None})
+        page = [Listed(dataclasses.replace(_status_of(r), cert_der=None), r.card_id, r.municipality_code,
+                       r.created_at) for r in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return page, (None if last is None else (last.ca_kind, last.serial_hex))
 
     def _check_cause(self, kind: CaKind, cause: RevocationCause, caller: Caller) -> None:
         # Both are about the request alone, so they are answered before the certificate is looked up: otherwise
