@@ -260,8 +260,9 @@ async def test_fuzz_generate_crls_and_verify_audit_chain(grpc_target: str, kind:
                 pb.GenerateCrlsResponse))
 
 
-timestamps = st.one_of(st.none(), st.builds(Timestamp, seconds=st.one_of(
-    st.integers(-2**63, 2**63 - 1), st.integers(-62_135_596_801, 253_402_300_800)), nanos=st.integers(-2**31, 2**31 - 1)))
+timestamps = st.one_of(st.none(), st.builds(
+    Timestamp, seconds=st.one_of(st.integers(-2**63, 2**63 - 1), st.integers(-62_135_596_801, 253_402_300_800)),
+    nanos=st.integers(-2**31, 2**31 - 1)))
 LIST_FIELDS = frozenset({"ca", "municipality_code", "card_id", "state", "issued_from", "issued_before", "page_size",
                          "page_token"})
 
