@@ -25,9 +25,10 @@ test-unit:
 # Every workspace package's source is type-checked: a new package is in by being there (gen/python is generated).
 MYPY_SOURCES := $(sort $(wildcard libs/*/src services/*/src tools/*/src))
 
-lint:  ## ruff and mypy (strict) on our code
+lint:  ## ruff and mypy (strict) on our code; the services' image requirements follow requirements.txt
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy $(MYPY_SOURCES)
+	$(PY) scripts/service_requirements.py --check
 
 proto:  ## regenerate gen/python from proto/ (after buf lint)
 	$(VENV)/bin/buf lint proto
