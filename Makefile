@@ -27,7 +27,7 @@ MYPY_SOURCES := $(sort $(wildcard libs/*/src services/*/src tools/*/src))
 
 lint:  ## ruff and mypy (strict) on our code; the services' image requirements follow requirements.txt
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy $(MYPY_SOURCES)
+	$(VENV)/bin/mypy $(MYPY_SOURCES) $(wildcard scripts/*.py)
 	$(PY) scripts/service_requirements.py --check
 
 proto:  ## regenerate gen/python from proto/ (after buf lint)
