@@ -1,10 +1,11 @@
 """Writes services/<svc>/requirements.txt: what a service's image installs from the package index.
 
-That is the closure of the service's declared dependencies (its pyproject.toml, then each dependency's own metadata
-as installed in this venv: extras followed, environment markers evaluated for this interpreter, a package's `test`
-and other unrequested extras not), without the workspace packages (those are installed from source), each pinned
-by its line(s) in the root requirements.txt. So no test or lint tool gets into an image, and the files follow the
-root pins: run this after `make setup` picked up a new requirements.txt.
+That is the closure of the service's declared dependencies (the pyproject.toml of the service and of each workspace
+package it needs, then each third-party dependency's metadata as installed in this venv: extras followed, environment
+markers evaluated for this interpreter, a package's `test` and other unrequested extras not), without the workspace
+packages (those are installed from source), each pinned by its line(s) in the root requirements.txt. So no test or
+lint tool gets into an image, and the files follow the root pins: run this after `make setup` picked up a new
+requirements.txt, or after a pyproject.toml's dependencies changed.
 
     python scripts/service_requirements.py            # rewrite every services/*/requirements.txt
     python scripts/service_requirements.py --check    # exit 1 if one is not what it would write (make lint)
@@ -48,6 +49,16 @@ def workspace_packages(root: Path = ROOT) -> dict[str, str]:
     return found
 
 
+def declared(folder: Path) -> list[str]:
+    """A workspace package's dependencies as its pyproject.toml declares them (the source, not an installed copy of
+    its metadata that may predate an edit), optional ones marked with their extra as wheel metadata would be."""
+    project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+    requires = list(project.get("dependencies", []))
+    for extra, deps in project.get("optional-dependencies", {}).items():
+        requires += [f"{dep}; extra == {extra!r}" for dep in deps]
+    return requires
+
+
 def _wanted(req: Requirement, extras: frozenset[str]) -> bool:
     if req.marker is None:
         return True
@@ -71,10 +82,13 @@ def closure(service: str, root: Path = ROOT) -> Closure:
             continue
         seen.add((name, extras))
         (used if name in workspace else third_party).add(name)
-        try:
-            requires = metadata.requires(name) or []
-        except metadata.PackageNotFoundError:
-            raise SystemExit(f"{name} (needed by {service}) is not installed here: run `make setup` first") from None
+        if name in workspace:
+            requires = declared(root / workspace[name])
+        else:
+            try:
+                requires = metadata.requires(name) or []
+            except metadata.PackageNotFoundError:
+                raise SystemExit(f"{name} (needed by {service}) is not installed here: run `make setup`") from None
         for line in requires:
             req = Requirement(line)
             if _wanted(req, extras):
