@@ -66,6 +66,9 @@ class BatchFormatError(ValueError):
     pass
 
 
+Record = tuple[str, ...]
+
+
 class _MNB1(csv.Dialect):
     """MNB1's fields: `|`-separated, no quoting, `\\` escapes a `|` or a `\\` inside a value."""
 
@@ -75,40 +78,44 @@ class _MNB1(csv.Dialect):
     escapechar = "\\"
     doublequote = False
     skipinitialspace = False
-    # The writer escapes a line break inside a value with the escape character (`\\` + LF); MNB1 keeps one record
-    # per line and writes `\\n` instead: the one mapping `_record` and `_fields` add around the csv module.
+    # The csv module escapes a line break inside a value as `\` + LF; MNB1 keeps one record per line and writes
+    # `\n` instead: the one mapping `_text` and `_fields` add around the module.
     lineterminator = "\n"
     strict = True
 
 
-class _RecordWriter:
-    """One MNB1 record (line, without its terminator) from its fields. A `\\r` in a value is dropped."""
-
-    def __init__(self) -> None:
-        self._buf = io.StringIO()
-        self._csv = csv.writer(self._buf, _MNB1)
-
-    def __call__(self, *fields: str) -> str:
-        self._buf.seek(0)
-        self._buf.truncate()
-        self._csv.writerow([f.replace("\r", "") if "\r" in f else f for f in fields])
-        # Every line break left before the terminator is an escaped one (`\\` + LF): it becomes `\\n`.
-        return self._buf.getvalue()[:-1].replace("\n", "n")
+# An escape sequence (pairs read left to right, so `\\n` is an escaped `\` and an `n`). In the csv module's output
+# every `\` starts one: it escapes each `\` of a value.
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_WRITTEN = {"\n": "\\n", "\r": ""}  # an escaped line break as `\n`; a carriage return is dropped
 
 
-_record = _RecordWriter()
+def _text(records: Iterable[Record]) -> str:
+    """MNB1 lines (each ending in LF) of records, written by the csv module."""
+    buf = io.StringIO()
+    csv.writer(buf, _MNB1).writerows(records)
+    text = buf.getvalue()
+    if "\\" in text:
+        text = _ESCAPE.sub(lambda m: _WRITTEN.get(m[1], m[0]), text)
+    # A carriage return the module left unescaped (it escapes only its line terminator's characters).
+    return text.replace("\r", "") if "\r" in text else text
 
 
-def envelope_lines(e: Envelope) -> list[str]:
+def envelope_records(e: Envelope) -> list[Record]:
     label = base64.b64encode(e.sealed_label).decode() if e.sealed_label else ""
-    lines = [_record("ENV", e.mailing_id, e.municipality_code, e.kind, "簡易書留", "転送不要", e.destination,
-                     e.postal_code, e.address, e.addressee, label, str(len(e.cards)))]
+    records: list[Record] = [("ENV", e.mailing_id, e.municipality_code, e.kind, "簡易書留", "転送不要", e.destination,
+                              e.postal_code, e.address, e.addressee, label, str(len(e.cards)))]
     for seq, c in enumerate(e.cards):
-        lines.append(_record(
+        records.append((
             "CRD", e.mailing_id, str(seq), c.document, c.application_id,
             qr_payload(c.application_id) if c.application_id else "", grouped_number(c.number), c.name,
             c.address, c.birth_date, SEX.get(c.sex, "")))
-    return lines
+    return records
+
+
+def envelope_lines(e: Envelope) -> list[str]:
+    """An envelope's ENV and CRD lines, as the batch file holds them (without their line ends)."""
+    return _text(envelope_records(e)).split("\n")[:-1]
 
 
 class BatchWriter:
@@ -129,24 +136,24 @@ class BatchWriter:
         self._f.write(data)
 
     def add(self, envelopes: Iterable[Envelope]) -> None:
-        chunk: list[str] = []
+        chunk: list[Record] = []
         for e in envelopes:
-            lines = envelope_lines(e)
-            self.records += len(lines)
+            records = envelope_records(e)
+            self.records += len(records)
             self.envelopes += 1
-            chunk.extend(lines)
+            chunk.extend(records)
             if len(chunk) >= 4096:
-                self._write("\n".join(chunk) + "\n")
+                self._write(_text(chunk))
                 chunk.clear()
         if chunk:
-            self._write("\n".join(chunk) + "\n")
+            self._write(_text(chunk))
 
     def add_recalls(self, recalls: Iterable[Recall]) -> None:
-        lines = [_record("RCL", r.mailing_id, r.municipality_code, r.stage, r.address, r.postal_code, r.batch_id)
-                 for r in recalls]
-        if lines:
-            self.records += len(lines)
-            self._write("\n".join(lines) + "\n")
+        records = [("RCL", r.mailing_id, r.municipality_code, r.stage, r.address, r.postal_code, r.batch_id)
+                   for r in recalls]
+        if records:
+            self.records += len(records)
+            self._write(_text(records))
 
     def finish(self) -> str:
         """Write the trailer; the file stays `.part` until publish()."""
@@ -191,10 +198,6 @@ def write_batch(out_dir: Path | str, batch_id: str, created_at: dt.datetime, env
         pdfs.append(render_batch(out / f"{batch_id}.pdf", envelopes))
     return BatchResult(batch_id=batch_id, path=path, envelopes=len(envelopes), records=records, sha256=sha,
                        pdf_paths=pdfs)
-
-
-# An escape sequence in a line (pairs read left to right, so `\\\\n` is a `\\` and an `n`).
-_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 def _fields(line: str) -> list[str]:

@@ -69,8 +69,8 @@ def _head(body: Municipality, bodies: Mapping[str, Municipality]) -> str:
         if len(cities) != 1:
             raise ValueError(f"no designated city found for the ward {body.code}")
         body = cities[0]
-    title = HEAD_TITLES[body.kind]
-    if not body.name.endswith(title[0]):
+    title = HEAD_TITLES.get(body.kind, "")
+    if not title or not body.name.endswith(title[0]):
         raise ValueError(f"the name of {body.code} does not end in {title[0]} as its kind says")
     return body.name + "長"
 
