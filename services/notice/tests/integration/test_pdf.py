@@ -65,24 +65,30 @@ def title_of(path: Path) -> str:
     return next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Title:"))
 
 
+def fonts(path: Path) -> list[tuple[str, str]]:
+    """(font name, emb) of every row pdffonts lists: columns cut by the dashes of its rule line (a name may hold
+    spaces)."""
+    out = subprocess.run([required("pdffonts"), str(path)], check=True, capture_output=True, text=True).stdout
+    header, rule, *rows = out.splitlines()
+    assert header.split()[:6] == ["name", "type", "encoding", "emb", "sub", "uni"] and set(rule) <= {"-", " "}
+    spans, start = [], 0
+    for dashes in rule.split(" "):
+        spans.append((start, start + len(dashes)))
+        start += len(dashes) + 1
+    (name_from, name_to), (emb_from, emb_to) = spans[0], spans[3]
+    return [(row[name_from:name_to].strip(), row[emb_from:emb_to].strip()) for row in rows]
+
+
 def test_every_font_of_a_print_batch_is_embedded(tmp_path):
     pdf = render_batch(tmp_path / "b.pdf", [envelope(policy.NOTICE_CARD), envelope(policy.NOTIFICATION_LETTER),
                                             Envelope("r", "271004", "initial", "residence_restricted", "", "", "",
                                                      b"x", [CardRecord("", policy.NOTICE_CARD, "123456789018",
                                                                        "試験 花子", "大阪府大阪市北区1-1",
                                                                        "2001-02-03", 2)])])
-    out = subprocess.run([required("pdffonts"), str(pdf)], check=True, capture_output=True, text=True).stdout
-    header, rule, *rows = out.splitlines()
-    assert header.split()[:6] == ["name", "type", "encoding", "emb", "sub", "uni"] and set(rule) <= {"-", " "}
-    # Columns by the dashes of the rule line: a font name may hold spaces, so split by position.
-    spans, start = [], 0
-    for dashes in rule.split(" "):
-        spans.append((start, start + len(dashes)))
-        start += len(dashes) + 1
-    emb = spans[3]
+    rows = fonts(pdf)
     assert rows, "the PDF names no font at all"
-    assert {row[emb[0]:emb[1]].strip() for row in rows} == {"yes"}, out
-    assert {row.split("+", 1)[-1].split()[0] for row in rows} == {"IPAMincho", "IPAGothic"}, out
+    assert {emb for _, emb in rows} == {"yes"}, rows
+    assert {name.split("+", 1)[-1] for name, _ in rows} == {"IPAMincho", "IPAGothic"}, rows
 
 
 def test_a_missing_font_file_stops_the_pdf_with_one_line_naming_the_file_and_the_package(tmp_path, monkeypatch):

@@ -19,6 +19,7 @@ from notice.export import read_batch
 from notice.offices import RULE_NO_OFFICE
 
 from .conftest import MUNICIPALITY, OPERATOR, START, new_code
+from .test_pdf import fonts
 
 LAST_CARD = dt.datetime(2020, 5, 24, 14, 59, tzinfo=dt.UTC)  # 2020-05-24 23:59 JST
 FIRST_LETTER = dt.datetime(2020, 5, 24, 15, 0, tzinfo=dt.UTC)  # 2020-05-25 00:00 JST
@@ -48,6 +49,7 @@ async def test_the_printed_document_follows_the_day_of_numbering_on_either_side_
     assert (env[3], crd[3]) == (kind, document)
     text = pdf_text(batch.pdf_paths[0])
     assert shown in text and not_shown not in text and "発行者 千代田区長" in text
+    assert {emb for _, emb in fonts(Path(batch.pdf_paths[0]))} == {"yes"}  # what the print shop receives
 
 
 async def test_a_mailing_list_of_a_municipality_without_an_office_is_refused_and_nothing_is_stored(notice):
