@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+from mynumber_events.numbering import NUMBER_ASSIGNED, EventSealer
 from mynumber_runtime.clock import Clock, SystemClock
 from mynumber_runtime.consumer import IdempotentConsumer
 from mynumber_runtime.crypto import FieldSealer, KeyedHash, derive_key
@@ -19,7 +20,6 @@ from mynumber_runtime.outbox import OutboxRelay
 from mynumber_runtime.settings import read_hex_secret
 from mynumber_runtime.streams import ensure_stream, open_stream
 from nats.aio.msg import Msg
-from numbering.events import NUMBER_ASSIGNED, EventSealer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from notice.events import decode_number_assigned

@@ -11,10 +11,10 @@ from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.notice.v1 import events_pb2 as ev
 from mynumber.numbering.v1 import events_pb2 as numbering_ev
+from mynumber_events.numbering import EventSealer, open_number_assigned
 from mynumber_runtime.consumer import PoisonEvent
 from mynumber_runtime.errors import InvalidArgument
 from mynumber_runtime.streams import subject
-from numbering.events import EventSealer, open_number_assigned
 
 from notice.validation import validate_individual_number, validate_municipality, validate_resident_code
 

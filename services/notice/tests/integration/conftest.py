@@ -18,6 +18,7 @@ from mynumber.notice.v1 import events_pb2 as ev
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber.notice.v1 import notice_pb2_grpc as pb_grpc
 from mynumber_codes import ResidentCodeRule, individual_number_check_digit
+from mynumber_events.numbering import NUMBER_ASSIGNED, EventSealer, number_assigned
 from mynumber_runtime.clock import FixedClock
 from mynumber_runtime.db import migrate
 from mynumber_runtime.settings import DatabaseSettings
@@ -26,7 +27,6 @@ from mynumber_runtime.testing.identities import grpc_channel, grpc_server_settin
 from notice.__main__ import MIGRATIONS, serve
 from notice.service import NoticeService
 from notice.settings import NoticeSettings
-from numbering.events import NUMBER_ASSIGNED, EventSealer, number_assigned
 
 MUNICIPALITY = "131016"  # 千代田区
 OTHER = "271004"  # 大阪市

@@ -7,12 +7,12 @@ from pathlib import Path
 import grpc
 import pytest
 from mynumber.notice.v1 import notice_pb2 as pb
+from mynumber_events.numbering import NUMBER_ASSIGNED, number_assigned
 from mynumber_runtime.grpc_server import error_reason
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.testing.identities import nats_connect
 from notice.codes import application_id_valid, grouped_number
 from notice.export import read_batch
-from numbering.events import NUMBER_ASSIGNED, number_assigned
 
 from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, Person, new_code, new_number, wait_events
 

@@ -8,9 +8,9 @@ import os
 
 import pytest
 from mynumber_codes import ResidentCodeRule, individual_number_check_digit
+from mynumber_events.numbering import EventSealer, number_assigned
 from mynumber_runtime.consumer import PoisonEvent
 from notice.events import decode_number_assigned
-from numbering.events import EventSealer, number_assigned
 
 AT = dt.datetime(2015, 10, 5, tzinfo=dt.UTC)
 CODE = ResidentCodeRule().make("1234567890")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from mynumber_codes import ResidentCodeRule
+from mynumber_events.numbering import EventSealer
 from mynumber_runtime.clock import SystemClock
 from mynumber_runtime.db import create_async_engine
 from mynumber_runtime.grpc_server import PlatformServer
@@ -18,7 +19,6 @@ from mynumber_runtime.outbox import OutboxRelay
 from mynumber_runtime.settings import read_hex_secret
 from mynumber_runtime.streams import ensure_stream
 
-from numbering.events import EventSealer
 from numbering.grpc_api import bindings
 from numbering.keys import NumberingKeys
 from numbering.models import data_keys, outbox

@@ -18,6 +18,7 @@ from mynumber_codes import (
     validate_resident_code,
     validate_text,
 )
+from mynumber_events import numbering as events
 from mynumber_runtime.clock import Clock
 from mynumber_runtime.crypto import FieldSealer
 from mynumber_runtime.errors import DomainError, InvalidArgument, PermissionDenied
@@ -25,7 +26,7 @@ from mynumber_runtime.identity import Caller
 from mynumber_runtime.tenancy import Basis, Holding, grant
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from numbering import events, tenancy
+from numbering import tenancy
 from numbering.errors import (
     MoveOutPending,
     NoNumber,

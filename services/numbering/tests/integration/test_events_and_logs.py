@@ -18,10 +18,10 @@ from mynumber.numbering.v1 import events_pb2 as ev
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_codes import ResidentCodeRule
+from mynumber_events import numbering as events
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.streams import stream_name
 from mynumber_runtime.testing.identities import grpc_channel, nats_connect
-from numbering import events
 from stdnum.jp import in_
 
 from .conftest import MUNICIPALITY, make_settings

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from mynumber.numbering.v1 import events_pb2 as ev
 from mynumber.numbering.v1 import numbering_pb2 as pb
-from numbering import events
+from mynumber_events import numbering as events
 from numbering.models import access_log
 
 from .conftest import MUNICIPALITY, OTHER_MUNICIPALITY

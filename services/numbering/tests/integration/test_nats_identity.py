@@ -9,10 +9,10 @@ import nats
 import pytest
 import sqlalchemy as sa
 from mynumber.numbering.v1 import events_pb2 as ev
+from mynumber_events import numbering as events
 from mynumber_runtime.outbox import message_id
 from mynumber_runtime.streams import stream_name
 from mynumber_runtime.testing.identities import nats_connect
-from numbering import events
 from numbering.models import outbox
 from sqlalchemy.engine import make_url
 

@@ -4,9 +4,9 @@ import datetime as dt
 
 import numpy as np
 from mynumber_codes import ResidentCodeRule
+from mynumber_events.numbering import EventSealer
 from mynumber_runtime.clock import FixedClock
 from mynumber_runtime.crypto import FieldSealer
-from numbering.events import EventSealer
 from numbering.keys import NumberingKeys
 from numbering.service import NumberingService
 from stdnum.jp import in_

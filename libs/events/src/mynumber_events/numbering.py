@@ -1,4 +1,6 @@
-"""Events of the numbering service, with personal data sealed under the platform event key."""
+"""The numbering service's events: subjects, and the codecs of their payloads, whose personal data is sealed under
+the platform event key. The producer (numbering) builds them; consumers (notice, ...) open them with the same code,
+without depending on the numbering package."""
 
 from __future__ import annotations
 
