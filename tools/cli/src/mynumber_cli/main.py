@@ -28,15 +28,20 @@ REASONS = {"on-request": pb.CHANGE_REASON_LEAKED_ON_REQUEST, "ex-officio": pb.CH
 
 @click.group(cls=OneLineErrors)
 @click.option("--target", envvar="MYNUMBER_NUMBERING_TARGET", default=default_target,
-              show_default="127.0.0.1:50051 + MYNUMBER_PORT_OFFSET", help="numbering service address")
+              show_default="127.0.0.1:50051 + MYNUMBER_PORT_OFFSET",
+              help="numbering service address (notice and jpki: MYNUMBER_NOTICE_TARGET, MYNUMBER_JPKI_TARGET, else "
+                   "the same offset)")
 @click.option("--as", "identity", envvar="MYNUMBER_AS", metavar="KIND:ID",
               help="act as this identity on a local run (e.g. municipality:131016): a client certificate from the "
                    "local dev CA of the data folder")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=default_data_dir,
               show_default="MYNUMBER_DATA_DIR, else the checkout's var", help="`make run`'s data folder (for --as)")
-@click.option("--tls-ca", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_CA")
-@click.option("--tls-cert", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_CERT")
-@click.option("--tls-key", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_KEY")
+@click.option("--tls-ca", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_CA",
+              help="the platform's CA certificate (PEM), to use your own certificate instead of --as")
+@click.option("--tls-cert", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_CERT",
+              help="your client certificate (PEM): its identity is who you act as")
+@click.option("--tls-key", type=click.Path(path_type=Path), envvar="MYNUMBER_TLS_KEY",
+              help="the key of --tls-cert (PEM)")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="deadline of one call, seconds")
 @click.pass_context
 def cli(ctx: click.Context, target: str, identity: str | None, data_dir: Path, tls_ca: Path | None,
@@ -249,5 +254,14 @@ def synth_register(municipality_code: str, count: int, seed: int | None) -> None
         out.writerow([municipality_code, code])
 
 
+
+
+@cli.group("numbering")
+def numbering_group() -> None:
+    """付番: the numbering service's commands (also available at the top level, as `mynumber assign ...`)."""
+
+
+for _command in (assign, bulk_assign, lookup, change_number, change_resident_code, sector_code, synth_register):
+    numbering_group.add_command(_command)
 cli.add_command(jpki_cmds.jpki)
 cli.add_command(notice_cmds.notice)
