@@ -6,6 +6,7 @@ Pure: no I/O beyond reading the package's own data (the JIS X 0402 list). Every 
 
 from mynumber_codes.bulk import split_valid
 from mynumber_codes.dates import EARLIEST_DATE, LATEST_DATE, validate_date
+from mynumber_codes.eras import ERAS, Era, era_of
 from mynumber_codes.individual_number import (
     individual_number_check_digit,
     individual_numbers,
@@ -28,12 +29,15 @@ __all__ = [
     "ADDRESS_MAX_CHARS",
     "DEFAULT_RESIDENT_CODE_RULE",
     "EARLIEST_DATE",
+    "ERAS",
     "KINDS",
     "LATEST_DATE",
     "MUNICIPAL_KINDS",
     "NAME_MAX_CHARS",
+    "Era",
     "Municipality",
     "ResidentCodeRule",
+    "era_of",
     "individual_number_check_digit",
     "individual_numbers",
     "municipalities",

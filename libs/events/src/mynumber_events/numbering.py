@@ -7,22 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.numbering.v1 import events_pb2 as ev
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber_runtime.crypto import SubjectSealer
 from mynumber_runtime.streams import subject
+from mynumber_runtime.timestamps import timestamp as _ts
 
 NUMBER_ASSIGNED = subject("numbering", "number", "assigned")
 NUMBER_CHANGED = subject("numbering", "number", "changed")
 RESIDENT_CODE_CHANGED = subject("numbering", "resident_code", "changed")
 NUMBER_MOVED = subject("numbering", "number", "moved")
-
-
-def _ts(at: dt.datetime) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(at)
-    return t
 
 
 class EventSealer(SubjectSealer):

@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.jpki.v1 import events_pb2 as jev
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.resident.v1 import events_pb2 as rev
 from mynumber_runtime.consumer import PoisonEvent
 from mynumber_runtime.crypto import SubjectSealer
 from mynumber_runtime.streams import subject
+from mynumber_runtime.timestamps import timestamp as ts
 from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,12 +38,6 @@ CAUSE = {
     "suspension": pb.REVOCATION_CAUSE_SUSPENSION,
     "facts_changed": pb.REVOCATION_CAUSE_FACTS_CHANGED,
 }
-
-
-def ts(at: dt.datetime) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(at)
-    return t
 
 
 def certificate_issued(kind: str, serial: int, card_id: str, municipality_code: str, not_before: dt.datetime,

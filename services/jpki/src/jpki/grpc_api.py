@@ -6,17 +6,16 @@ signs anything: a refusal names the field and the rule and costs no signature.""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Collection
 from typing import Any
 
 from cryptography import x509
-from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
 from mynumber_runtime.grpc_server import ServiceBinding
 from mynumber_runtime.identity import current_caller
+from mynumber_runtime.timestamps import datetime_of, timestamp
 
 from jpki import events, profiles
 from jpki import validation as v
@@ -46,17 +45,6 @@ VERIFIER_KIND = {"signature_verifier": pb.VERIFIER_KIND_SIGNATURE_VERIFIER,
 VERIFIER_KIND_FROM_PB = {code: name for name, code in VERIFIER_KIND.items()}
 
 
-# google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
-_TS_SECONDS = range(-62_135_596_800, 253_402_300_800)
-
-
-def _time(t: Timestamp, field: str) -> dt.datetime:
-    if t.seconds not in _TS_SECONDS or not 0 <= t.nanos < 1_000_000_000:
-        raise InvalidArgument(field, "a Timestamp from 0001-01-01 to 9999-12-31")
-    at: dt.datetime = t.ToDatetime(tzinfo=dt.UTC)
-    return at
-
-
 def _kind(value: int, field: str = "ca") -> CaKind:
     kind = KIND_FROM_PB.get(value)  # type: ignore[call-overload]
     if kind is None:
@@ -66,9 +54,9 @@ def _kind(value: int, field: str = "ca") -> CaKind:
 
 def _status(s: CertificateStatus) -> pb.CertificateStatus:
     out = pb.CertificateStatus(ca=events.CA_KIND[s.kind], serial_hex=format(s.serial, "x"), state=STATE[s.status],
-                               not_after=events.ts(s.not_after))
+                               not_after=timestamp(s.not_after))
     if s.revoked_at is not None:
-        out.revoked_at.CopyFrom(events.ts(s.revoked_at))
+        out.revoked_at.CopyFrom(timestamp(s.revoked_at))
     if s.cause:
         out.cause = events.CAUSE[s.cause]
     return out
@@ -76,9 +64,9 @@ def _status(s: CertificateStatus) -> pb.CertificateStatus:
 
 def _verifier(ver: Verifier) -> pb.Verifier:
     out = pb.Verifier(verifier_id=ver.id, kind=VERIFIER_KIND[ver.kind], organization=ver.organization,
-                      filing_ref=ver.filing_ref, registered_at=events.ts(ver.registered_at))
+                      filing_ref=ver.filing_ref, registered_at=timestamp(ver.registered_at))
     if ver.deregistered_at is not None:
-        out.deregistered_at.CopyFrom(events.ts(ver.deregistered_at))
+        out.deregistered_at.CopyFrom(timestamp(ver.deregistered_at))
     return out
 
 
@@ -123,8 +111,8 @@ class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
                                ) -> pb.IssueCertificateResponse:
         issued = await self.service.issue(issue_request(request), caller=current_caller())
         return pb.IssueCertificateResponse(serial_hex=format(issued.serial, "x"), certificate=issued.cert_der,
-                                           not_before=events.ts(issued.not_before),
-                                           not_after=events.ts(issued.not_after))
+                                           not_before=timestamp(issued.not_before),
+                                           not_after=timestamp(issued.not_after))
 
     async def RevokeCertificate(self, request: pb.RevokeCertificateRequest, context: Any
                                 ) -> pb.RevokeCertificateResponse:
@@ -182,15 +170,15 @@ class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
             if request.municipality_code else None,
             card_id=v.validate_card_id(request.card_id) if request.card_id else None,
             status=STATE_FROM_PB.get(request.state),
-            issued_from=_time(request.issued_from, "issued_from") if request.HasField("issued_from") else None,
-            issued_before=_time(request.issued_before, "issued_before") if request.HasField("issued_before")
+            issued_from=datetime_of(request.issued_from, "issued_from") if request.HasField("issued_from") else None,
+            issued_before=datetime_of(request.issued_before, "issued_before") if request.HasField("issued_before")
             else None)
         page, next_key = await self.service.list_certificates(selection, caller=current_caller(), limit=size,
                                                               after=after)
         return pb.ListCertificatesResponse(
             certificates=[pb.CertificateSummary(status=_status(x.status), card_id=x.card_id,
                                                 municipality_code=x.municipality_code,
-                                                issued_at=events.ts(x.issued_at)) for x in page],
+                                                issued_at=timestamp(x.issued_at)) for x in page],
             next_page_token="" if next_key is None else f"{next_key[0]}:{next_key[1]}")
 
     async def VerifyAuditChain(self, request: pb.VerifyAuditChainRequest, context: Any
@@ -227,7 +215,7 @@ class CertificateStatusServicer(pb_grpc.CertificateStatusServiceServicer):
         if serial <= 0 or serial.bit_length() > 160:
             raise InvalidArgument("certificate", "its serial number must be positive and at most 20 octets")
         s = await self.service.status(kind, serial)
-        return pb.CheckCertificateStatusResponse(status=_status(s), checked_at=events.ts(self.service.now()))
+        return pb.CheckCertificateStatusResponse(status=_status(s), checked_at=timestamp(self.service.now()))
 
 
 class VerifierRegistryServicer(pb_grpc.VerifierRegistryServiceServicer):

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from mynumber_codes import era_of
+from mynumber_codes.eras import FIRST_DAY
+from mynumber_runtime.clock import JST
 
 from jpki import validation
 from jpki.errors import InvalidArgument
-
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 class CaKind(enum.StrEnum):
@@ -52,14 +53,6 @@ BIRTHDAYS_OF_VALIDITY = 5
 ADDRESS_MAX_CHARS = 200
 NAME_MAX_CHARS = 100
 
-# 元号 codes of the birth-date value `EYYYYMMDD` (domain.md §4.3), with each era's first day.
-ERAS = (
-    (dt.date(2019, 5, 1), "5"),   # 令和
-    (dt.date(1989, 1, 8), "4"),   # 平成
-    (dt.date(1926, 12, 25), "3"),  # 昭和
-    (dt.date(1912, 7, 30), "2"),  # 大正
-    (dt.date(1868, 10, 23), "1"),  # 明治
-)
 
 
 def ca_name(kind: CaKind) -> x509.Name:
@@ -160,7 +153,7 @@ class BasicFacts:
             raise InvalidArgument("facts.address", f"must be at most {ADDRESS_MAX_CHARS} characters")
         if self.sex not in (1, 2, 3):
             raise InvalidArgument("facts.sex", "must be 1 (男), 2 (女) or 3 (不明)")
-        if not ERAS[-1][0] <= self.birth_date <= today:
+        if not FIRST_DAY <= self.birth_date <= today:
             raise InvalidArgument("facts.birth_date", "must lie between 1868-10-23 (明治) and today")
         for field, text, marks in (("facts.name_substitutes", self.name, self.name_substitutes),
                                    ("facts.address_substitutes", self.address, self.address_substitutes)):
@@ -173,7 +166,8 @@ class BasicFacts:
 
 def birth_date_value(d: dt.date) -> str:
     """`EYYYYMMDD`: 元号 code, then the Gregorian date (e.g. 昭和 1980-12-31 -> `319801231`)."""
-    code = next((c for start, c in ERAS if d >= start), "0")
+    era = era_of(d)
+    code = era.code if era is not None else "0"
     return f"{code}{d:%Y%m%d}"
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
-from mynumber_runtime.clock import Clock
+from mynumber_codes.eras import FIRST_DAY
+from mynumber_runtime.clock import JST, Clock
 from mynumber_runtime.crypto import FieldSealer, KeyedHash
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.tenancy import Basis, Holding, grant
@@ -331,8 +332,8 @@ class JpkiService:
         req.partition.validate()
         v.validate_der(req.public_key_der, "public_key", max_bytes=v.MAX_KEY_DER, required=False)
         v.validate_der(req.csr_der, "csr", max_bytes=v.MAX_CSR_DER, required=False)
-        today = now.astimezone(profiles.JST).date()
-        if not profiles.ERAS[-1][0] <= req.birth_date <= today:
+        today = now.astimezone(JST).date()
+        if not FIRST_DAY <= req.birth_date <= today:
             raise InvalidArgument("birth_date", "must lie between 1868-10-23 and today")
         if req.card_expiry <= today:
             raise InvalidArgument("card_expiry", "must be a day after today (no certificate outlives the card)")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber.notice.v1 import notice_pb2_grpc as pb_grpc
 from mynumber_runtime.grpc_server import ServiceBinding
 from mynumber_runtime.identity import current_caller
+from mynumber_runtime.timestamps import maybe_timestamp as _ts
 
 from notice.errors import InvalidArgument
 from notice.service import HouseholdIn, MemberIn, NoticeService
@@ -37,14 +36,6 @@ OPERATOR = ("operator",)
 # - The print vendor reports progress of a batch: J-LIS staff enter it, or the vendor's transfer agent with its
 #   own platform certificate (`service:print-vendor`); it names batches only, never a resident.
 PRINT_VENDOR = ("operator", "service:print-vendor")
-
-
-def _ts(at: dt.datetime | None) -> Timestamp | None:
-    if at is None:
-        return None
-    t = Timestamp()
-    t.FromDatetime(at)
-    return t
 
 
 def _member(m: pb.Member) -> MemberIn:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import segno
+from mynumber_codes import era_of
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -61,18 +62,13 @@ def document_title(documents: set[str]) -> str:
     return "・".join([*(held or [TITLES[NOTICE_CARD]]), FORM])
 
 
-# The first day of each era, newest first.
-ERAS = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和"),
-        (dt.date(1912, 7, 30), "大正"))
-
-
 def _wareki(iso: str) -> str:
     born = dt.date.fromisoformat(iso)
-    for first, name in ERAS:
-        if born >= first:
-            n = born.year - first.year + 1
-            return f"{name}{'元' if n == 1 else n}年{born.month}月{born.day}日生"
-    return f"{born.year}年{born.month}月{born.day}日生"
+    era = era_of(born)
+    if era is None:
+        return f"{born.year}年{born.month}月{born.day}日生"
+    n = era.year_of(born)
+    return f"{era.name}{'元' if n == 1 else n}年{born.month}月{born.day}日生"
 
 
 def _qr(c: Canvas, payload: str, x: float, y: float, size: float) -> None:

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import AsyncIterator
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.errors import DomainError, InvalidArgument
 from mynumber_runtime.grpc_server import ServiceBinding
 from mynumber_runtime.identity import current_caller
 from mynumber_runtime.tenancy import Basis
+from mynumber_runtime.timestamps import maybe_timestamp as _ts
 
 from numbering.service import BulkTotals, ChunkResult, NumberingService, PreparedChunk
-
-
-def _ts(at: dt.datetime | None) -> Timestamp | None:
-    if at is None:
-        return None
-    t = Timestamp()
-    t.FromDatetime(at)
-    return t
 
 
 def _item_error(index: int, e: DomainError) -> pb.ItemError:

@@ -19,6 +19,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
+from mynumber_runtime.clock import JST
 from mynumber_runtime.grpc_server import error_reason
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -63,7 +64,7 @@ def _time_option(value: dt.datetime | None) -> Timestamp | None:
         return None
     t = Timestamp()
     # click.DateTime gives a naive time: the operator means JST, the platform's civil time.
-    t.FromDatetime(value.replace(tzinfo=dt.timezone(dt.timedelta(hours=9))) if value.tzinfo is None else value)
+    t.FromDatetime(value.replace(tzinfo=JST) if value.tzinfo is None else value)
     return t
 
 
