@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -18,14 +20,31 @@ import grpc
 import pytest
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
-from mynumber_runtime.embedded import free_port
-from mynumber_runtime.testing.identities import grpc_channel
+from mynumber_runtime.testing.identities import credentials, grpc_channel
 from prometheus_client.parser import text_string_to_metric_families
 
 from .conftest import MUNICIPALITY, make_settings
 from .test_numbering_api import new_code, req
 
 ASSIGN = "/mynumber.numbering.v1.NumberingService/AssignNumber"
+GRPC_BASE, METRICS_BASE = 50051, 9451  # `make run`'s numbering ports, which `mynumber status` adds the offset to
+
+
+def free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_offset() -> int:
+    """An offset that puts numbering's gRPC and metrics ports on free ports (as `make run` with that offset)."""
+    for offset in random.sample(range(1000, 9000), 200):
+        if free(GRPC_BASE + offset) and free(METRICS_BASE + offset):
+            return offset
+    raise RuntimeError("no free offset")
 
 
 def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -42,15 +61,17 @@ def value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: st
 
 
 class Service:
-    def __init__(self, grpc_port: int, metrics_port: int, log_file, proc: subprocess.Popen[bytes]) -> None:
-        self.grpc_port, self.metrics_port, self.log_file, self.proc = grpc_port, metrics_port, log_file, proc
+    def __init__(self, offset: int, log_file, proc: subprocess.Popen[bytes]) -> None:
+        self.offset, self.log_file, self.proc = offset, log_file, proc
+        self.grpc_port, self.metrics_port = GRPC_BASE + offset, METRICS_BASE + offset
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, new_database, nats_url) -> Iterator[Service]:
     tmp = tmp_path_factory.mktemp("numbering-metrics")
     settings = make_settings(tmp, new_database(), nats_url)
-    grpc_port, metrics_port, log_file = free_port(), free_port(), tmp / "numbering.log"
+    offset, log_file = pick_offset(), tmp / "numbering.log"
+    grpc_port, metrics_port = GRPC_BASE + offset, METRICS_BASE + offset
     env = dict(os.environ, NUMBERING_DATABASE__URL=settings.database.url, NUMBERING_NATS__URL=nats_url,
                NUMBERING_NATS__USER="numbering", NUMBERING_NATS__PASSWORD_FILE=str(settings.nats.password_file),
                NUMBERING_GRPC__LISTEN=f"127.0.0.1:{grpc_port}",
@@ -62,7 +83,7 @@ def service(tmp_path_factory, new_database, nats_url) -> Iterator[Service]:
                NUMBERING_LOG_FILE=str(log_file), NUMBERING_REGION_NAME=f"t{uuid.uuid4().hex[:6]}")
     proc = subprocess.Popen([sys.executable, "-m", "numbering", "--migrate"], env=env, stderr=subprocess.DEVNULL)
     try:
-        yield Service(grpc_port, metrics_port, log_file, proc)
+        yield Service(offset, log_file, proc)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
@@ -154,3 +175,39 @@ async def test_every_rpc_leaves_one_log_line_without_personal_data(service):
         assert len(e["trace_id"]) == 32 and set(e) >= {"rpc_method", "caller_kind", "outcome", "duration_ms"}
     text = service.log_file.read_text(encoding="utf-8")
     assert number not in text and code not in text and MUNICIPALITY not in text.replace('"municipality"', "")
+
+
+def mynumber(offset: int, *args: str) -> subprocess.CompletedProcess[str]:
+    """`mynumber` as an operator types it, with a certificate of its own (here from the tests' CA)."""
+    c = credentials("operator:sre")
+    return subprocess.run([sys.executable, "-c", "from mynumber_cli.main import cli; cli()",
+                           "--tls-ca", str(c.ca_file), "--tls-cert", str(c.cert_file), "--tls-key", str(c.key_file),
+                           *args], env=dict(os.environ, MYNUMBER_PORT_OFFSET=str(offset)), capture_output=True,
+                          text=True, timeout=60)
+
+
+async def test_status_shows_health_and_the_counts_of_a_running_service(service):
+    async with await channel_to(service) as ch:
+        await pb_grpc.NumberingServiceStub(ch).AssignNumber(req(new_code()))
+
+    def counted() -> subprocess.CompletedProcess[str]:
+        run = mynumber(service.offset, "status", "--service", "numbering")
+        assert run.returncode == 0, run.stderr
+        return run
+
+    run = await eventually(counted)
+    lines = run.stdout.splitlines()
+    assert lines[0].split()[:2] == ["numbering", "SERVING"]
+    assert f"127.0.0.1:{service.grpc_port}" in lines[0] and f"127.0.0.1:{service.metrics_port}" in lines[0]
+    figures = {line[:20].strip(): line[20:].strip() for line in lines[1:]}
+    active = int(figures["numbers"].split("active ")[1].split(",")[0])
+    assert active >= 1 and figures["outbox backlog"].isdigit()
+    assert int(figures["rpc calls"].split()[0]) >= 1
+
+
+def test_status_of_a_service_that_is_not_running_is_one_line_and_exit_2():
+    run = mynumber(pick_offset(), "status", "--service", "numbering")
+    assert run.returncode == 2
+    assert run.stdout.split()[:2] == ["numbering", "UNAVAILABLE"]
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+    assert "numbering UNAVAILABLE" in run.stderr

@@ -349,3 +349,6 @@ def synth_register(municipality_code: str, count: int, seed: int | None) -> None
     out.writerow(["municipality_code", "resident_code"])
     for code in resident_codes(rng, count):
         out.writerow([municipality_code, code])
+
+
+from mynumber_cli import status as _status  # noqa: E402, F401 - registers `mynumber status` (status.py)
