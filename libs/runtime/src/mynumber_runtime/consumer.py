@@ -307,6 +307,11 @@ class IdempotentConsumer:
         log.warning("consumer %s: event at %s #%d dead-lettered: %s", self.durable, md.stream, md.sequence.stream,
                     deadletters.clean_reason(reason))
 
+    async def refresh_lag(self) -> None:
+        """The backlog from the server now (the host's metrics loop calls it: a handler that hangs holds this
+        consumer's own loop, and its backlog must still show growing)."""
+        await self._refresh_lag(force=True)
+
     async def _refresh_lag(self, *, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._lag_at < self.lag_refresh_s:

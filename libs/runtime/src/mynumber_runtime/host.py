@@ -69,7 +69,8 @@ async def host(name: str, server: PlatformServer, *, loops: Sequence[Loop] = (),
         # Unhealthy while its handler keeps failing: the events wait, and someone is told (issue 9).
         server.checks.setdefault(f"consumer {c.durable}", c.check)
     metrics = metrics or MetricsSettings()
-    gauges = gauges or Snapshots(interval_s=metrics.refresh_interval_s)
+    if gauges is None:
+        gauges = Snapshots(interval_s=metrics.refresh_interval_s)
     _platform_gauges(name, gauges, relays, consumers)
     metrics_server = MetricsServer(metrics) if metrics.listen else None
     port = await server.start()
@@ -103,6 +104,8 @@ def _platform_gauges(name: str, gauges: Snapshots, relays: Sequence[OutboxRelay]
             return {(("mynumber.service", name),): float(sum([await r.backlog() for r in relays]))}
 
         gauges.add("mynumber.outbox.backlog", backlog, description="outbox rows not yet published to NATS")
+    for c in consumers:
+        gauges.also(c.refresh_lag)  # mynumber.consumer.pending stays current while a handler hangs
     if consumers and "mynumber.deadletters" not in gauges:
         js = consumers[0].js
 

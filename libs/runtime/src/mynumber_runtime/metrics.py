@@ -95,6 +95,7 @@ class Snapshots:
         self._fetch: dict[str, Fetch] = {}
         self.values: dict[str, dict[Labels, float]] = {}
         self._failing: set[str] = set()
+        self._chores: list[Callable[[], Awaitable[None]]] = []
         self.refreshes = 0
 
     def add(self, name: str, fetch: Fetch, *, description: str = "", unit: str = "") -> None:
@@ -103,13 +104,18 @@ class Snapshots:
         self._fetch[name] = fetch
         _gauge(name, description, unit)
 
+    def also(self, chore: Callable[[], Awaitable[None]]) -> None:
+        """Run `chore()` on every refresh too: it updates values an existing instrument reads (e.g. a consumer's
+        backlog, which its own loop cannot refresh while a handler is stuck). Its failures are its own business."""
+        self._chores.append(chore)
+
     def __contains__(self, name: str) -> bool:
         return name in self._fetch
 
-    def __len__(self) -> int:
-        return len(self._fetch)
-
     async def refresh(self) -> None:
+        for chore in self._chores:
+            with contextlib.suppress(Exception):
+                await chore()
         for name, fetch in self._fetch.items():
             try:
                 self.values[name] = dict(await fetch())
