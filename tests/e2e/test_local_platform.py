@@ -213,6 +213,12 @@ def check_metrics(ports: dict[str, int], data: Path) -> None:
     assert total(numbering, "mynumber_numbering_bulk_items_total", outcome="assigned") == 3000
     assert total(jpki, "rpc_server_calls_total", rpc_grpc_status="OK", mynumber_caller_kind="service") >= 1
     assert any(n == "mynumber_consumer_pending" for n, _, _ in notice)
+    # The database-fed gauges follow within their refresh interval (2 s under `make run`).
+    deadline = time.monotonic() + 30
+    while not (total(scrape(9451), "mynumber_numbering_numbers", status="active") >= 3001
+               and total(scrape(9454), "mynumber_jpki_certificates", ca_kind="auth", status="good") >= 1):
+        assert time.monotonic() < deadline, "the database-fed gauges never showed the numbers and the certificate"
+        time.sleep(0.5)
     status = mynumber(ports, data, "status", identity="operator:e2e")
     assert [line.split()[:2] for line in status.stdout.splitlines() if not line.startswith(" ")] == [
         ["numbering", "SERVING"], ["notice", "SERVING"], ["jpki", "SERVING"]]

@@ -152,6 +152,8 @@ def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0, http
             f"{p}GRPC__TLS_CERT_FILE": str(tls.cert_file), f"{p}GRPC__TLS_KEY_FILE": str(tls.key_file),
             f"{p}GRPC__TLS_CLIENT_CA_FILE": str(tls.ca_file),
             f"{p}METRICS__LISTEN": f"127.0.0.1:{spec.metrics_port + port_offset}",
+            # A small local database: counts a few seconds old, not the production default's 15 s.
+            f"{p}METRICS__REFRESH_INTERVAL_S": "2",
             f"{p}KEYS_FILE": str(ensure_secret(secrets / f"{spec.name}.key")),  # each service its own
             f"{p}EVENTS_KEY_FILE": str(events_key),
             f"{p}LOG_FILE": str(data_dir / "logs" / f"{spec.name}.log"),
