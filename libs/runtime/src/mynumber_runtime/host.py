@@ -73,11 +73,13 @@ async def host(name: str, server: PlatformServer, *, loops: Sequence[Loop] = (),
         gauges = Snapshots(interval_s=metrics.refresh_interval_s)
     _platform_gauges(name, gauges, relays, consumers)
     metrics_server = MetricsServer(metrics) if metrics.listen else None
-    port = await server.start()
+    # Metrics first: whoever sees the gRPC port answer can scrape too (tests, `mynumber status` right after start).
+    metrics_port = await metrics_server.start() if metrics_server else None
     try:
-        metrics_port = await metrics_server.start() if metrics_server else None
+        port = await server.start()
     except BaseException:
-        await server.stop(0)
+        if metrics_server is not None:
+            await metrics_server.stop()
         raise
     tasks = [asyncio.create_task(loop(stop)) for loop in [*loops, gauges.run]]
     log.info("%s serving", name, extra={"port": port, "metrics_port": metrics_port, **log_extra})
