@@ -3,7 +3,9 @@
 It adds: the standard health service fed by real checks, reflection, and one interceptor that
 identifies the caller (by its mTLS client certificate, and by nothing else), enforces the per-method allow-list,
 applies a default deadline, opens a trace span, and maps typed domain errors to status codes with a
-machine-readable reason (`x-error-reason` trailer). Internal details never reach a caller.
+machine-readable reason (`x-error-reason` trailer). Internal details never reach a caller. Every RPC it sees is
+counted and timed by method, status code and caller kind (`rpc.server.calls`, `rpc.server.duration`) and leaves one
+log line (logger `mynumber_runtime.rpc`) with those, its duration and its trace id: docs/operations.md.
 """
 
 from __future__ import annotations
