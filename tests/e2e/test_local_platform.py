@@ -27,6 +27,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
@@ -147,9 +148,9 @@ def fetch_crl(url: str, token: str, issuer: x509.Certificate) -> x509.Certificat
     return crl
 
 
-def http_uris(cert: x509.Certificate) -> list[str]:
+def distribution_points(cert: x509.Certificate) -> list[x509.GeneralName]:
     dps = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    return [n.value for dp in dps for n in dp.full_name or [] if isinstance(n, x509.UniformResourceIdentifier)]
+    return [n for dp in dps for n in dp.full_name or []]
 
 
 def check_jpki(ports: dict[str, int], data: Path) -> dict[str, bytes]:
@@ -168,8 +169,10 @@ def check_jpki(ports: dict[str, int], data: Path) -> dict[str, bytes]:
         assert (status, ctype) == (200, "application/pkix-cert")
         cas[kind] = der
         ca = x509.load_der_x509_certificate(der)
-        [arl_url] = http_uris(ca)
-        assert arl_url == f"{base}/arl/{kind}.crl"  # JPKI_HTTP__PUBLIC_BASE_URL is where the platform serves
+        # As on the real CA certificates, the distribution point is the CA's own name; where the ARL is served is
+        # given to registered verifiers out of band (JPKI_HTTP__PUBLIC_BASE_URL).
+        assert distribution_points(ca) == [x509.DirectoryName(ca.subject)]
+        arl_url = f"{base}/arl/{kind}.crl"
         assert fetch(arl_url)[0] == 401
         arl = fetch_crl(arl_url, token, ca)
         assert arl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value.only_contains_ca_certs
@@ -187,8 +190,10 @@ def check_jpki(ports: dict[str, int], data: Path) -> dict[str, bytes]:
     cert.verify_directly_issued_by(auth_ca)
     jpki_call(ports, data, pb_grpc.CertificateAuthorityServiceStub, "GenerateCrls",
               pb.GenerateCrlsRequest(ca=pb.CA_KIND_AUTH), "operator:e2e")
-    [crl_url] = http_uris(cert)
-    assert crl_url == f"{base}/crl/auth/131016.crl"
+    [dp] = distribution_points(cert)
+    assert isinstance(dp, x509.DirectoryName) and dp.value.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == \
+        "千代田区"
+    crl_url = f"{base}/crl/auth/131016.crl"
     assert cert.serial_number not in {r.serial_number for r in fetch_crl(crl_url, token, auth_ca)}
     return cas
 

@@ -156,7 +156,8 @@ def personalise(
     for which in (JpkiKey.AUTH, JpkiKey.SIGN):
         pub = s.generate_key_pair(which)
         cert, ca = certify(which, pub)
-        if cert.public_key().public_numbers() != pub.public_numbers():  # type: ignore[union-attr]
+        certified = cert.public_key()
+        if not isinstance(certified, rsa.RSAPublicKey) or certified.public_numbers() != pub.public_numbers():
             raise ValueError("certify: the certificate is not for the key generated on the card")
         s.write_file(AID_JPKI, which.cert_ef, cert.public_bytes(Encoding.DER))
         s.write_file(AID_JPKI, which.ca_ef, ca.public_bytes(Encoding.DER))

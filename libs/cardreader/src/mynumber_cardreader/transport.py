@@ -15,6 +15,14 @@ class Transport(Protocol):
         ...
 
 
+class PcscConnection(Protocol):
+    """What this module uses of pyscard's `CardConnection` (pyscard ships no type information)."""
+
+    def getATR(self) -> list[int]: ...
+
+    def transmit(self, command: list[int]) -> tuple[list[int], int, int]: ...
+
+
 def _pcsc_readers() -> list[Any]:
     """pyscard's reader objects (honours PCSCLITE_CSOCK_NAME)."""
     from smartcard.Exceptions import ListReadersException
@@ -35,7 +43,7 @@ def list_readers() -> list[str]:
 class PcscTransport:
     """A connection to the card in one PC/SC reader, through pyscard, T=1."""
 
-    def __init__(self, connection: object, reader: str) -> None:
+    def __init__(self, connection: PcscConnection, reader: str) -> None:
         self._conn = connection
         self.reader = reader
 
@@ -67,13 +75,13 @@ class PcscTransport:
 
     @property
     def atr(self) -> bytes:
-        return bytes(self._conn.getATR())  # type: ignore[attr-defined]
+        return bytes(self._conn.getATR())
 
     def transmit(self, apdu: bytes) -> bytes:
         from smartcard.Exceptions import CardConnectionException
 
         try:
-            data, sw1, sw2 = self._conn.transmit(list(apdu))  # type: ignore[attr-defined]
+            data, sw1, sw2 = self._conn.transmit(list(apdu))
         except CardConnectionException as e:
             raise CardReaderError(f"transmit failed: {e}") from e
         return bytes(data) + bytes([sw1, sw2])

@@ -6,10 +6,13 @@ signs anything: a refusal names the field and the rule and costs no signature.""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Collection
 from typing import Any
 
 from cryptography import x509
+from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
 from mynumber_runtime.grpc_server import ServiceBinding
@@ -21,6 +24,7 @@ from jpki.errors import InvalidArgument, PermissionDenied, UnknownVerifier
 from jpki.profiles import CaKind
 from jpki.service import (
     VERIFIER_SCOPE,
+    CertificateFilter,
     CertificateStatus,
     IssueRequest,
     JpkiService,
@@ -32,11 +36,25 @@ KIND_FROM_PB = {pb.CA_KIND_SIGN: CaKind.SIGN, pb.CA_KIND_AUTH: CaKind.AUTH}
 CAUSE_FROM_PB = {code: RevocationCause(name) for name, code in events.CAUSE.items()}
 STATE = {"good": pb.CERTIFICATE_STATE_GOOD, "hold": pb.CERTIFICATE_STATE_HOLD,
          "revoked": pb.CERTIFICATE_STATE_REVOKED}
+STATE_FROM_PB = {code: name for name, code in STATE.items()}
+# A next_page_token: the last listed certificate's key, "<ca>:<serial hex>".
+PAGE_TOKEN = re.compile(r"(sign|auth):([0-9a-f]{1,40})")
 VERIFIER_KIND = {"signature_verifier": pb.VERIFIER_KIND_SIGNATURE_VERIFIER,
                  "user_verifier": pb.VERIFIER_KIND_USER_VERIFIER,
                  "platform_operator": pb.VERIFIER_KIND_PLATFORM_OPERATOR,
                  "platform_service": pb.VERIFIER_KIND_PLATFORM_SERVICE}
 VERIFIER_KIND_FROM_PB = {code: name for name, code in VERIFIER_KIND.items()}
+
+
+# google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+_TS_SECONDS = range(-62_135_596_800, 253_402_300_800)
+
+
+def _time(t: Timestamp, field: str) -> dt.datetime:
+    if t.seconds not in _TS_SECONDS or not 0 <= t.nanos < 1_000_000_000:
+        raise InvalidArgument(field, "a Timestamp from 0001-01-01 to 9999-12-31")
+    at: dt.datetime = t.ToDatetime(tzinfo=dt.UTC)
+    return at
 
 
 def _kind(value: int, field: str = "ca") -> CaKind:
@@ -145,6 +163,36 @@ class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
         made = await self.service.generate_due_crls(force=True, kinds=kinds, actor=str(current_caller()))
         return pb.GenerateCrlsResponse(generated=made)
 
+    async def ListCertificates(self, request: pb.ListCertificatesRequest, context: Any
+                               ) -> pb.ListCertificatesResponse:
+        size = request.page_size or 100
+        if not 1 <= size <= 1000:
+            raise InvalidArgument("page_size", "1-1000 (0 means 100)")
+        after = None
+        if request.page_token:
+            token = PAGE_TOKEN.fullmatch(request.page_token)
+            if token is None:
+                raise InvalidArgument("page_token", "must be a next_page_token this method returned")
+            after = (token[1], token[2])
+        if request.state and request.state not in STATE_FROM_PB:
+            raise InvalidArgument("state", "a CertificateState value")
+        selection = CertificateFilter(
+            kind=None if request.ca == pb.CA_KIND_UNSPECIFIED else _kind(request.ca),
+            municipality_code=v.validate_municipality_code(request.municipality_code, "municipality_code").code
+            if request.municipality_code else None,
+            card_id=v.validate_card_id(request.card_id) if request.card_id else None,
+            status=STATE_FROM_PB.get(request.state),
+            issued_from=_time(request.issued_from, "issued_from") if request.HasField("issued_from") else None,
+            issued_before=_time(request.issued_before, "issued_before") if request.HasField("issued_before")
+            else None)
+        page, next_key = await self.service.list_certificates(selection, caller=current_caller(), limit=size,
+                                                              after=after)
+        return pb.ListCertificatesResponse(
+            certificates=[pb.CertificateSummary(status=_status(x.status), card_id=x.card_id,
+                                                municipality_code=x.municipality_code,
+                                                issued_at=events.ts(x.issued_at)) for x in page],
+            next_page_token="" if next_key is None else f"{next_key[0]}:{next_key[1]}")
+
     async def VerifyAuditChain(self, request: pb.VerifyAuditChainRequest, context: Any
                                ) -> pb.VerifyAuditChainResponse:
         ok, entries, bad, problem = await self.service.verify_audit()
@@ -238,6 +286,8 @@ def bindings(service: JpkiService, *, issuing_services: frozenset[str] = frozens
         "GetCertificate": issuers + municipal + operator,
         "GenerateCrls": operator,
         "VerifyAuditChain": operator,
+        # An incident's selection (which cards, which municipality, which days): J-LIS operators only.
+        "ListCertificates": operator,
     }
     return [
         ServiceBinding(pb.DESCRIPTOR.services_by_name["CertificateAuthorityService"].full_name,

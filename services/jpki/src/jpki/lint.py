@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -56,6 +57,14 @@ class Linter:
     def precertificate(self, builder: x509.CertificateBuilder) -> x509.Certificate:
         """The linting certificate: the TBS content signed with the throwaway key (recorded before signing)."""
         return builder.sign(self._throwaway, hashes.SHA256())
+
+    def self_signed_precertificate(self, build: Callable[[rsa.RSAPublicKey], x509.CertificateBuilder]
+                                   ) -> x509.Certificate:
+        """The linting certificate of a self-signed CA: the same profile around the throwaway key, so that it is
+        self-signed as the real one will be (a CA certificate under someone else's signature would need an
+        AuthorityKeyIdentifier, which the real J-LIS CA certificates, like ours, do not carry: RFC 5280 §4.2.1.1
+        lets a self-signed certificate omit it)."""
+        return build(self._throwaway.public_key()).sign(self._throwaway, hashes.SHA256())
 
     def check_certificate(self, cert: x509.Certificate, *, kind: profiles.CaKind | None = None) -> None:
         from cryptography.hazmat.primitives.serialization import Encoding

@@ -71,10 +71,18 @@ def ca_name(kind: CaKind) -> x509.Name:
     ])
 
 
-def jpki_service_name() -> x509.Name:
-    """`C=JP, O=公的個人認証サービス`: the CA's SubjectAltName and every certificate's IssuerAltName."""
+# The Japanese name of each CA, as the 3rd part of its SubjectAltName (domain.md §4.1, read from the DER).
+CA_UNIT_JA = {CaKind.SIGN: "公的個人認証サービス署名用", CaKind.AUTH: "公的個人認証サービス利用者証明用"}
+
+
+def jpki_service_name(kind: CaKind) -> x509.Name:
+    """`C=JP, O=公的個人認証サービス, OU=公的個人認証サービス署名用 (利用者証明用), OU=地方公共団体情報システム機構`:
+    the CA's SubjectAltName and every certificate's IssuerAltName, the four parts of the real DER (OpenSSL's text
+    output shows only two)."""
     return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "公的個人認証サービス")])
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "公的個人認証サービス"),
+                      x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, CA_UNIT_JA[kind]),
+                      x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "地方公共団体情報システム機構")])
 
 
 def crl_dp_name(kind: CaKind, prefecture: str, municipality: str) -> x509.Name:
@@ -89,12 +97,18 @@ def crl_dp_name(kind: CaKind, prefecture: str, municipality: str) -> x509.Name:
     ])
 
 
+# The CPS qualifier of each end-entity policy. 署名用: what real certificates carry (a strict public parser that
+# works with physical cards rejects other forms, domain.md §4.2). 利用者証明用: its own CA's page (domain.md §4.1),
+# not the signing CPS; the real value is not public (UNCONFIRMED, docs/jpki.md).
+CPS = {CaKind.SIGN: "http://www.jpki.go.jp/cps.html", CaKind.AUTH: "https://www.jpki.go.jp/ca/ca_rules4.html"}
+
+
 @dataclass(frozen=True)
 class Urls:
-    """Where relying parties fetch revocation data; the path scheme is served by http_api."""
+    """Where relying parties fetch revocation data (given to registered verifiers out of band, as J-LIS does: no
+    certificate names them); the path scheme is served by http_api."""
 
     base: str  # e.g. http://jpki.example:8080
-    cps: str = "https://www.jpki.go.jp/ca/pdf/sign_cps.pdf"
 
     def crl(self, kind: CaKind, partition: str) -> str:
         return f"{self.base}/crl/{kind}/{partition}.crl"
@@ -233,7 +247,29 @@ def certificate_not_after(*, issued_at: dt.datetime, birth_date: dt.date, card_e
     return end
 
 
+def ca_not_after(issued_at: dt.datetime, years: int = 10) -> dt.datetime:
+    """Ten calendar years ending 23:59:59 JST of the day before the anniversary, as the real CA certificates run
+    (2023-07-16 09:50 JST -> 2033-07-15 23:59:59 JST, domain.md §4.1)."""
+    start = issued_at.astimezone(JST).date()
+    try:
+        anniversary = start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        anniversary = dt.date(start.year + years, 3, 1)
+    return end_of_day_jst(anniversary - dt.timedelta(days=1))
+
+
+# End-entity certificates start this much before they are issued, so that a verifier whose clock lags a little
+# accepts a certificate issued a moment ago (Boulder backdates an hour too); never before the CA's own start.
+BACKDATE = dt.timedelta(hours=1)
+
+
+def end_entity_not_before(issued_at: dt.datetime, ca_cert: x509.Certificate) -> dt.datetime:
+    return max(issued_at - BACKDATE, ca_cert.not_valid_before_utc)
+
+
 # --- builders ------------------------------------------------------------------------------------------------
+# Extension order is part of the profile: the real certificates end with the SubjectKeyIdentifier, and a public
+# JPKI client hashes the body up to the SKI and rebuilds the tail, so nothing may follow it (domain.md §4.1).
 
 def _aki(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -241,42 +277,46 @@ def _aki(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
 
 
 def ca_certificate(*, kind: CaKind, public_key: rsa.RSAPublicKey, serial: int, not_before: dt.datetime,
-                   not_after: dt.datetime, urls: Urls) -> x509.CertificateBuilder:
-    """A self-signed JPKI CA certificate in the shape of the real ones (domain.md §4.1)."""
+                   not_after: dt.datetime) -> x509.CertificateBuilder:
+    """A self-signed JPKI CA certificate in the shape of the real ones (domain.md §4.1), extension for extension
+    and in their order: KeyUsage, SubjectAltName, BasicConstraints, CRLDistributionPoints (the CA's own DN: the
+    ARL), SubjectKeyIdentifier last; no AuthorityKeyIdentifier, no AIA."""
     name = ca_name(kind)
     return (
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(public_key).serial_number(serial)
         .not_valid_before(not_before).not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=True,
                                      crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False)
-        .add_extension(x509.SubjectAlternativeName([x509.DirectoryName(jpki_service_name())]), critical=False)
-        # The ARL: the real CA certificates name their own DN; we add where it is served over HTTP.
+        .add_extension(x509.SubjectAlternativeName([x509.DirectoryName(jpki_service_name(kind))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            full_name=[x509.DirectoryName(name), x509.UniformResourceIdentifier(urls.arl(kind))],
-            relative_name=None, reasons=None, crl_issuer=None)]), critical=False)
+            full_name=arl_distribution_point(kind), relative_name=None, reasons=None, crl_issuer=None)]),
+            critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
 
 
-def _dp(kind: CaKind, partition: Partition, urls: Urls) -> list[x509.GeneralName]:
-    return [x509.DirectoryName(crl_dp_name(kind, partition.prefecture, partition.municipality)),
-            x509.UniformResourceIdentifier(urls.crl(kind, partition.municipality_code))]
+def arl_distribution_point(kind: CaKind) -> list[x509.GeneralName]:
+    """The ARL's distribution point: the CA's own DN, in the CA certificate and in the ARL's IDP."""
+    return [x509.DirectoryName(ca_name(kind))]
 
 
-def crl_distribution_point(kind: CaKind, partition: Partition, urls: Urls) -> list[x509.GeneralName]:
-    """The full name of a partition's distribution point: identical in the certificate and in the CRL's IDP."""
-    return _dp(kind, partition, urls)
+def crl_distribution_point(kind: CaKind, partition: Partition) -> list[x509.GeneralName]:
+    """The full name of a partition's distribution point: the DirName alone, as the real certificates carry it
+    (where it is served is given to verifiers out of band), identical in the certificate and in the CRL's IDP."""
+    return [x509.DirectoryName(crl_dp_name(kind, partition.prefecture, partition.municipality))]
 
 
 def end_entity_certificate(*, kind: CaKind, ca_cert: x509.Certificate, public_key: rsa.RSAPublicKey, serial: int,
                            not_before: dt.datetime, not_after: dt.datetime, partition: Partition, subject_id: str,
-                           facts: BasicFacts | None, urls: Urls, policy_critical: bool = True,
-                           include_ocsp_url: bool = True) -> x509.CertificateBuilder:
-    """署名用 / 利用者証明用 end-entity certificate (domain.md §4.2)."""
+                           facts: BasicFacts | None, policy_critical: bool = True,
+                           ocsp_url: str | None = None) -> x509.CertificateBuilder:
+    """署名用 / 利用者証明用 end-entity certificate (domain.md §4.2): KeyUsage, certificatePolicies, the 4 facts
+    (署名用), IssuerAltName, CRLDistributionPoints (DirName), AuthorityKeyIdentifier, SubjectKeyIdentifier last.
+    No AIA unless `ocsp_url` is given (real certificates have none: OCSP is for registered verifiers, given out of
+    band; a generic client that finds a URL queries it without a token and may hard-fail on `unauthorized`)."""
     if (kind is CaKind.SIGN) != (facts is not None):
         raise ValueError("the signing certificate carries the 4 facts; the authentication certificate none")
     subject = x509.Name([
@@ -294,22 +334,22 @@ def end_entity_certificate(*, kind: CaKind, ca_cert: x509.Certificate, public_ke
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=sign, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                      crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.CertificatePolicies([x509.PolicyInformation(POLICY[kind], [urls.cps])]),
+        .add_extension(x509.CertificatePolicies([x509.PolicyInformation(POLICY[kind], [CPS[kind]])]),
                        critical=policy_critical)
-        .add_extension(x509.IssuerAlternativeName([x509.DirectoryName(jpki_service_name())]), critical=False)
-        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            full_name=_dp(kind, partition, urls), relative_name=None, reasons=None, crl_issuer=None)]),
-            critical=False)
-        .add_extension(_aki(ca_cert), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
     if facts is not None:
         b = b.add_extension(san_for(facts), critical=False)
-    if include_ocsp_url:
-        # Not observed on real cards (domain.md §4.2, UNCONFIRMED); our verifiers find the responder here.
+    b = (
+        b.add_extension(x509.IssuerAlternativeName([x509.DirectoryName(jpki_service_name(kind))]), critical=False)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=crl_distribution_point(kind, partition), relative_name=None, reasons=None, crl_issuer=None)]),
+            critical=False)
+        .add_extension(_aki(ca_cert), critical=False)
+    )
+    if ocsp_url is not None:
         b = b.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
-            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp()))]), critical=False)
-    return b
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+    return b.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
 
 
 def ocsp_signer_certificate(*, kind: CaKind, ca_cert: x509.Certificate, public_key: rsa.RSAPublicKey,
@@ -330,7 +370,7 @@ def ocsp_signer_certificate(*, kind: CaKind, ca_cert: x509.Certificate, public_k
                                      crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
         .add_extension(x509.OCSPNoCheck(), critical=False)
+        .add_extension(x509.IssuerAlternativeName([x509.DirectoryName(jpki_service_name(kind))]), critical=False)
         .add_extension(_aki(ca_cert), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(x509.IssuerAlternativeName([x509.DirectoryName(jpki_service_name())]), critical=False)
     )

@@ -121,6 +121,30 @@ class JpkiRepository(Repository):
             c.holder_ref == holder_ref, c.ca_kind == ca_kind, c.status.in_([m.GOOD, m.HOLD])).with_for_update()
         )).all())
 
+    async def list_certificates(self, conn: AsyncConnection, *, ca_kind: str | None, municipality_code: str | None,
+                                card_id: str | None, status: str | None, issued_from: dt.datetime | None,
+                                issued_before: dt.datetime | None, after: tuple[str, str] | None, limit: int
+                                ) -> list[Row]:
+        """Issued certificates (never pending or failed rows) matching every given filter, in (ca, serial) order
+        after the key `after`."""
+        c = m.certificates.c
+        q = sa.select(m.certificates).where(c.status.in_([m.GOOD, m.HOLD, m.REVOKED]))
+        if ca_kind is not None:
+            q = q.where(c.ca_kind == ca_kind)
+        if municipality_code is not None:
+            q = q.where(c.municipality_code == municipality_code)
+        if card_id is not None:
+            q = q.where(c.card_id == card_id)
+        if status is not None:
+            q = q.where(c.status == status)
+        if issued_from is not None:
+            q = q.where(c.created_at >= issued_from)
+        if issued_before is not None:
+            q = q.where(c.created_at < issued_before)
+        if after is not None:
+            q = q.where(sa.tuple_(c.ca_kind, c.serial_hex) > sa.tuple_(sa.literal(after[0]), sa.literal(after[1])))
+        return _rows((await conn.execute(q.order_by(c.ca_kind, c.serial_hex).limit(limit))).all())
+
     async def set_status(self, conn: AsyncConnection, ca_kind: str, serial_hex: str, **values: Any) -> None:
         await conn.execute(sa.update(m.certificates).where(
             m.certificates.c.ca_kind == ca_kind, m.certificates.c.serial_hex == serial_hex).values(**values))

@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import hashlib
 import json
 import logging
@@ -150,6 +151,26 @@ class CertificateStatus:
 
 
 @dataclass(frozen=True)
+class CertificateFilter:
+    """An operator's selection of issued certificates (every given field must hold)."""
+
+    kind: CaKind | None = None
+    municipality_code: str | None = None
+    card_id: str | None = None
+    status: str | None = None
+    issued_from: dt.datetime | None = None
+    issued_before: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Listed:
+    status: CertificateStatus
+    card_id: str
+    municipality_code: str
+    issued_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class Verifier:
     id: str
     kind: str
@@ -176,15 +197,17 @@ class Tuning:
     ocsp_validity: dt.timedelta = dt.timedelta(days=1)
     ocsp_signer_life: dt.timedelta = dt.timedelta(days=30)
     auth_policy_critical: bool = True
-    include_ocsp_url: bool = True
+    include_ocsp_url: bool = False
     ca_validity_years: int = 10
     full_crl_interval: dt.timedelta = dt.timedelta(hours=1)
     delta_crl_interval: dt.timedelta = dt.timedelta(minutes=5)
 
 
 def _serial() -> int:
-    # 159 random bits (well above the 64 the profile asks for), positive, at most 20 octets (RFC 5280 §4.1.2.2).
-    return x509.random_serial_number()
+    # 63 CSPRNG bits under a fixed top bit: unpredictable (the defence against chosen-prefix collisions), 64 bits
+    # long (jpki.lint), at most 9 octets in DER: a client keeping serials in a 64-bit integer reads them. The real
+    # J-LIS CA certificates carry small serials (1, 108816929); their end-entity serials are not public.
+    return (1 << 63) | secrets.randbits(63)
 
 
 @dataclass
@@ -232,11 +255,12 @@ class JpkiService:
                                                "extractable": False})
                 key = self.hsm.key(label)
                 serial = _serial()
-                years = self.tuning.ca_validity_years
-                end = profiles.end_of_day_jst((at.astimezone(profiles.JST) + dt.timedelta(days=365 * years)).date())
-                builder = profiles.ca_certificate(kind=kind, public_key=key.public_key(), serial=serial,
-                                                  not_before=at, not_after=end, urls=self.urls)
-                self.linter.check_certificate(self.linter.precertificate(builder))
+                end = profiles.ca_not_after(at, self.tuning.ca_validity_years)
+                build = functools.partial(profiles.ca_certificate, kind=kind, serial=serial, not_before=at,
+                                          not_after=end)
+                builder = build(public_key=key.public_key())
+                self.linter.check_certificate(self.linter.self_signed_precertificate(
+                    lambda public_key: build(public_key=public_key)))  # noqa: B023 - called here, at once
                 cert = await asyncio.to_thread(builder.sign, key, hashes.SHA256())
                 der = cert.public_bytes(Encoding.DER)
                 await self.repo.add_ca(conn, kind=kind, generation=gen, serial_hex=serial_hex(serial), cert_der=der,
@@ -352,12 +376,12 @@ class JpkiService:
         not_after = profiles.certificate_not_after(issued_at=now, birth_date=req.birth_date,
                                                    card_expiry=req.card_expiry, cap=cap)
         serial = _serial()
+        not_before = profiles.end_entity_not_before(now, auth.cert)
         builder = profiles.end_entity_certificate(
-            kind=req.kind, ca_cert=auth.cert, public_key=card_key.public_key, serial=serial, not_before=now,
+            kind=req.kind, ca_cert=auth.cert, public_key=card_key.public_key, serial=serial, not_before=not_before,
             not_after=not_after, partition=req.partition, subject_id=secrets.token_hex(10).upper(),
-            facts=req.facts, urls=self.urls,
-            policy_critical=True if req.kind is CaKind.SIGN else self.tuning.auth_policy_critical,
-            include_ocsp_url=self.tuning.include_ocsp_url)
+            facts=req.facts, policy_critical=True if req.kind is CaKind.SIGN else self.tuning.auth_policy_critical,
+            ocsp_url=self.urls.ocsp() if self.tuning.include_ocsp_url else None)
         precert = await asyncio.to_thread(self.linter.precertificate, builder)
         sh = serial_hex(serial)
         try:
@@ -377,7 +401,7 @@ class JpkiService:
             await self.repo.record_pending(
                 conn, ca_kind=req.kind, serial_hex=sh, card_id=req.card_id, holder_ref=holder,
                 municipality_code=req.partition.municipality_code, subject_id=precert.subject.rfc4514_string(),
-                modulus_hash=card_key.modulus_hash, not_before=now, not_after=not_after,
+                modulus_hash=card_key.modulus_hash, not_before=not_before, not_after=not_after,
                 request_sealed=self.sealer.seal(_request_json(req), b"jpki.certificates.request_sealed"),
                 tbs_der=precert.public_bytes(Encoding.DER), status_changed_at=now, created_at=now)
             await self.repo.audit(conn, at=now, actor=actor, action="issuance.recorded", subject_ref=sh,
@@ -405,7 +429,7 @@ class JpkiService:
             await self.repo.add_event(conn, *events.certificate_issued(req.kind, serial, req.card_id,
                                                                        req.partition.municipality_code, now,
                                                                        not_after))
-        return Issued(req.kind, serial, der, now, not_after)
+        return Issued(req.kind, serial, der, not_before, not_after)
 
     # --- status and revocation -------------------------------------------------------------------------------
     async def status(self, kind: CaKind, serial: int) -> CertificateStatus:
@@ -431,6 +455,28 @@ class JpkiService:
         self._granted(caller, row)
         assert row is not None
         return _status_of(row)
+
+    async def list_certificates(self, selection: CertificateFilter, *, caller: Caller, limit: int,
+                                after: tuple[str, str] | None = None) -> tuple[list[Listed], tuple[str, str] | None]:
+        """A page of issued certificates for a J-LIS operator (an incident's selection), and the key of the next
+        page. Recorded in the audit log with the filter: who looked at which certificates, and why is theirs."""
+        if caller.kind != "operator":
+            raise PermissionDenied("only J-LIS operators list certificates")
+        f = selection
+        async with self.repo.begin() as conn:
+            rows = await self.repo.list_certificates(
+                conn, ca_kind=f.kind, municipality_code=f.municipality_code, card_id=f.card_id, status=f.status,
+                issued_from=f.issued_from, issued_before=f.issued_before, after=after, limit=limit + 1)
+            await self.repo.audit(conn, at=self.now(), actor=str(caller), action="certificates.listed",
+                                  subject_ref="-", details={
+                                      "ca": f.kind, "municipality_code": f.municipality_code, "card_id": f.card_id,
+                                      "status": f.status, "page": len(rows[:limit]),
+                                      "issued_from": f.issued_from.isoformat() if f.issued_from else None,
+                                      "issued_before": f.issued_before.isoformat() if f.issued_before else None})
+        page = [Listed(dataclasses.replace(_status_of(r), cert_der=None), r.card_id, r.municipality_code,
+                       r.created_at) for r in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return page, (None if last is None else (last.ca_kind, last.serial_hex))
 
     def _check_cause(self, kind: CaKind, cause: RevocationCause, caller: Caller) -> None:
         # Both are about the request alone, so they are answered before the certificate is looked up: otherwise
@@ -619,7 +665,7 @@ class JpkiService:
             der = await asyncio.to_thread(
                 crlmod.build, ca_cert=auth.cert, key=auth.key, number=number, this_update=now,
                 next_update=now + validity, entries=entries,
-                scope=profiles.crl_distribution_point(kind, partition, self.urls),
+                scope=profiles.crl_distribution_point(kind, partition),
                 base_number=int(base.number) if (delta and base is not None) else None,
                 freshest=[x509.UniformResourceIdentifier(self.urls.delta_crl(kind, code))])
             await asyncio.to_thread(self.linter.check_crl, der, authority=False)
@@ -639,8 +685,7 @@ class JpkiService:
             entries = [crlmod.Entry(int(r.serial_hex, 16), r.revoked_at, REASON_BY_CODE.get(r.revocation_reason))
                        for r in await self.repo.all_cas(conn, kind) if r.revoked_at is not None]
             number = await self.repo.next_crl_number(conn)
-            scope: list[x509.GeneralName] = [x509.DirectoryName(auth.cert.subject),
-                                             x509.UniformResourceIdentifier(self.urls.arl(kind))]
+            scope = profiles.arl_distribution_point(kind)
             der = await asyncio.to_thread(crlmod.build, ca_cert=auth.cert, key=auth.key, number=number,
                                           this_update=now, next_update=now + self.tuning.crl_validity,
                                           entries=entries, scope=scope, authority=True)

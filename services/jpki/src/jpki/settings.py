@@ -45,6 +45,7 @@ class JpkiSettings(ServiceSettings):
     ocsp_signer_days: int = 30
     # certificatePolicies is critical on the 署名用 certificate (domain.md §4.2); for 利用者証明用 UNCONFIRMED.
     auth_policy_critical: bool = True
-    # The AIA OCSP URL is not seen on real cards (UNCONFIRMED); our verifiers use it.
-    include_ocsp_url: bool = True
+    # Real certificates name no OCSP responder (AIA): registered verifiers are given its address out of band. On
+    # only for a deployment whose verifiers cannot be told (generic clients then query it without a token).
+    include_ocsp_url: bool = False
     ca_validity_years: int = 10

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from jpki import profiles
 from jpki.profiles import CaKind
 from jpki.service import RevocationCause
@@ -153,8 +154,7 @@ async def test_pyhanko_validates_with_crl_and_with_ocsp_and_rejects_revoked(ca: 
     await ca.service.generate_crl(CaKind.SIGN, "131016", delta=False)
     await ca.service.generate_crl(CaKind.SIGN, "131016", delta=True)
     await ca.refresh()
-    root = ax509.Certificate.load(ca.service.authority(CaKind.SIGN).cert.public_bytes(
-        __import__("cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]).Encoding.DER))
+    root = ax509.Certificate.load(ca.service.authority(CaKind.SIGN).cert.public_bytes(Encoding.DER))
     _, _, crl_der = await fetch(ca, "/crl/sign/131016.crl", ca.token)
     # The full CRL names its delta (FreshestCRL): a careful validator insists on having both.
     _, _, delta_der = await fetch(ca, "/crl/sign/131016-delta.crl", ca.token)
@@ -166,7 +166,17 @@ async def test_pyhanko_validates_with_crl_and_with_ocsp_and_rejects_revoked(ca: 
     with pytest.raises(RevokedError):
         await CertificateValidator(ax509.Certificate.load(bad.cert_der), validation_context=crl_ctx
                                    ).async_validate_usage({"digital_signature"})
-    # OCSP fetched live from our responder (the AIA URL in the certificate), with the verifier's token.
+    # OCSP through pyhanko's own fetcher, with the verifier's token. pyhanko asks OCSP only for a certificate that
+    # names a responder (AIA), which real JPKI certificates do not (verifiers get the address out of band, as
+    # `openssl ocsp -url` does above): these two come from a CA with the `include_ocsp_url` option on.
+    ca.service.tuning.include_ocsp_url = True
+    try:
+        _, good = await issue_pair(ca, "card-pyhanko-3", resident_code="10000000043")
+        _, bad = await issue_pair(ca, "card-pyhanko-4", resident_code="10000000044")
+    finally:
+        ca.service.tuning.include_ocsp_url = False
+    await ca.service.revoke(CaKind.SIGN, bad.serial, RevocationCause.RECORD_ERROR, caller=OPERATOR)
+    await ca.refresh()
     import requests
     from pyhanko_certvalidator.fetchers.api import Fetchers
     from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend

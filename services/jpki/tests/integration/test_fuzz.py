@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as cocsp
 from cryptography.x509.oid import NameOID
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jpki import ocsp
@@ -257,6 +258,23 @@ async def test_fuzz_generate_crls_and_verify_audit_chain(grpc_target: str, kind:
             check_status("GenerateCrls", frozenset({"ca"}), [], await call(
                 ch, "CertificateAuthorityService/GenerateCrls", pb.GenerateCrlsRequest(ca=kind),
                 pb.GenerateCrlsResponse))
+
+
+timestamps = st.one_of(st.none(), st.builds(
+    Timestamp, seconds=st.one_of(st.integers(-2**63, 2**63 - 1), st.integers(-62_135_596_801, 253_402_300_800)),
+    nanos=st.integers(-2**31, 2**31 - 1)))
+LIST_FIELDS = frozenset({"ca", "municipality_code", "card_id", "state", "issued_from", "issued_before", "page_size",
+                         "page_token"})
+
+
+@fuzz(300)
+@given(req=st.builds(pb.ListCertificatesRequest, ca=enums, municipality_code=texts, card_id=texts, state=enums,
+                     issued_from=timestamps, issued_before=timestamps, page_size=st.integers(-2**31, 2**31 - 1),
+                     page_token=st.one_of(texts, st.from_regex(r"(sign|auth):[0-9a-f]{1,44}", fullmatch=True))))
+async def test_fuzz_list_certificates(grpc_target: str, req: pb.ListCertificatesRequest) -> None:
+    async with channel(grpc_target, OPERATOR) as ch:
+        check_status("ListCertificates", LIST_FIELDS, _strings(req), await call(
+            ch, "CertificateAuthorityService/ListCertificates", req, pb.ListCertificatesResponse))
 
 
 @fuzz(500)

@@ -186,8 +186,7 @@ async def test_lint_refuses_a_non_conforming_certificate_before_the_hsm_signs(ca
             kind=CaKind.AUTH, ca_cert=ca.service.authority(CaKind.AUTH).cert, public_key=card_key().public_key(),
             serial=serial, not_before=dt.datetime.now(dt.UTC),
             not_after=dt.datetime.now(dt.UTC) + dt.timedelta(days=30),
-            partition=profiles.Partition("131016", "東京都", "千代田区"), subject_id="X", facts=None,
-            urls=ca.service.urls)
+            partition=profiles.Partition("131016", "東京都", "千代田区"), subject_id="X", facts=None)
 
     # The same profile with a proper serial passes, so the refusal below is about the serial alone.
     ca.service.linter.check_certificate(ca.service.linter.precertificate(builder(x509.random_serial_number())),

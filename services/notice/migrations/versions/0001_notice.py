@@ -4,28 +4,28 @@ Revision ID: 0001
 Revises:
 """
 
+# Plain Alembic operations, frozen once written: a revision never imports the live models (or the runtime's table
+# builders), so that a later change to them cannot change what this revision did. Constraint names are spelt out
+# as the schema's naming convention (mynumber_runtime.db.NAMING_CONVENTION) made them; a check constraint's name
+# goes through op.f(), else Alembic applies the convention to it a second time (ck_<table>_ck_<table>_...).
+
 import sqlalchemy as sa
 from alembic import op
-from mynumber_runtime.audit import audit_table
-from mynumber_runtime.consumer import processed_events_table
-from mynumber_runtime.db import make_metadata
-from mynumber_runtime.keystore import data_keys_table
-from mynumber_runtime.outbox import outbox_table
-from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, JSONB
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
+S = "notice"
 
-# Frozen when revision 0002 changed models.define(): later changes go in later revisions, never here.
-def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
-    """The tables as revision 0001 created them (a frozen copy of models.define() at that revision)."""
-    residents = sa.Table(
-        "residents", metadata,
-        sa.Column("resident_hash", BYTEA, primary_key=True),
-        # From the mailing list or the number.assigned event, whichever came first.
+
+def upgrade() -> None:
+    op.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {S}"))
+    op.create_table(
+        "residents",
+        sa.Column("resident_hash", BYTEA, nullable=False),
         sa.Column("municipality_code", sa.CHAR(6), nullable=False),
         sa.Column("household_id", sa.Text),
         # JSON {resident_code, name, birth_date, sex}: from the mailing list.
@@ -33,47 +33,45 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         # The 12-digit 個人番号: from number.assigned.
         sa.Column("sealed_number", BYTEA),
         sa.Column("number_assigned_at", sa.DateTime(timezone=True)),
-        # none, mailed, delivered, returned, held_at_office, handed_over, return_registered
         sa.Column("card_status", sa.Text, nullable=False, server_default="none"),
         sa.Column("current_mailing_id", sa.Text),
-        # A move decided while the card was still on its way (chart ①-3): what to do when it comes back
-        # ("new_issue" or "endorse"), and the new address (JSON {address, postal_code}).
         sa.Column("pending_action", sa.Text),
         sa.Column("sealed_pending_address", BYTEA),
+        sa.PrimaryKeyConstraint("resident_hash", name="pk_residents"),
+        schema=S,
     )
-    sa.Index("ix_residents_unmailed", residents.c.municipality_code,
-             postgresql_where=residents.c.card_status == "none")
-    households = sa.Table(
-        "households", metadata,
-        sa.Column("municipality_code", sa.CHAR(6), primary_key=True),
-        sa.Column("household_id", sa.Text, primary_key=True),
-        # JSON {address, postal_code}
+    op.create_index("ix_residents_unmailed", "residents", ["municipality_code"], schema=S,
+                    postgresql_where=sa.text("card_status = 'none'"))
+    op.create_table(
+        "households",
+        sa.Column("municipality_code", sa.CHAR(6), nullable=False),
+        sa.Column("household_id", sa.Text, nullable=False),
         sa.Column("sealed_address", BYTEA, nullable=False),
+        sa.PrimaryKeyConstraint("municipality_code", "household_id", name="pk_households"),
+        schema=S,
     )
-    residences = sa.Table(
-        "residences", metadata,
-        sa.Column("resident_hash", BYTEA, primary_key=True),
-        # The home municipality that registered it: the only one that may read a DV victim's 居所.
+    op.create_table(
+        "residences",
+        sa.Column("resident_hash", BYTEA, nullable=False),
         sa.Column("municipality_code", sa.CHAR(6), nullable=False),
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("sealed_address", BYTEA, nullable=False),
         sa.Column("documents", ARRAY(sa.Text), nullable=False),
         sa.Column("hold_at_office", sa.Boolean, nullable=False),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("kind IN ('evacuee', 'dv_victim')", name="kind_known"),
-        sa.CheckConstraint("NOT hold_at_office OR kind = 'dv_victim'", name="hold_only_dv"),
+        sa.PrimaryKeyConstraint("resident_hash", name="pk_residences"),
+        sa.CheckConstraint("kind IN ('evacuee', 'dv_victim')", name=op.f("ck_residences_kind_known")),
+        sa.CheckConstraint("NOT hold_at_office OR kind = 'dv_victim'", name=op.f("ck_residences_hold_only_dv")),
+        schema=S,
     )
-    mailings = sa.Table(
-        "mailings", metadata,
-        sa.Column("mailing_id", sa.Text, primary_key=True),
+    op.create_table(
+        "mailings",
+        sa.Column("mailing_id", sa.Text, nullable=False),
         sa.Column("municipality_code", sa.CHAR(6), nullable=False),
         sa.Column("household_id", sa.Text, nullable=False),
-        # initial, resend, reissue, municipal_resend, notification_letter
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False),
-        # address, residence, residence_restricted (DV), office
         sa.Column("destination", sa.Text, nullable=False),
-        # JSON {address, postal_code, addressee}
         sa.Column("sealed_destination", BYTEA, nullable=False),
         sa.Column("return_reason", sa.Text),
         sa.Column("returned_at", sa.DateTime(timezone=True)),
@@ -82,59 +80,101 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("fee_yen", sa.Integer, nullable=False, server_default="0"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("mailing_id", name="pk_mailings"),
         sa.CheckConstraint("return_reason IS NULL OR return_reason IN ('あて所なし', '受取拒否', '保管期間経過')",
-                           name="return_reason_known"),
+                           name=op.f("ck_mailings_return_reason_known")),
+        schema=S,
     )
-    sa.Index("ix_mailings_prepared", mailings.c.mailing_id, postgresql_where=mailings.c.status == "prepared")
-    sa.Index("ix_mailings_municipality", mailings.c.municipality_code)
-    mailing_items = sa.Table(
-        "mailing_items", metadata,
-        sa.Column("mailing_id", sa.Text, sa.ForeignKey("mailings.mailing_id"), primary_key=True),
-        sa.Column("resident_hash", BYTEA, primary_key=True),
+    op.create_index("ix_mailings_prepared", "mailings", ["mailing_id"], schema=S,
+                    postgresql_where=sa.text("status = 'prepared'"))
+    op.create_index("ix_mailings_municipality", "mailings", ["municipality_code"], schema=S)
+    op.create_table(
+        "mailing_items",
+        sa.Column("mailing_id", sa.Text, nullable=False),
+        sa.Column("resident_hash", BYTEA, nullable=False),
         sa.Column("seq", sa.SmallInteger, nullable=False),
-        # notice_card / notification_letter
         sa.Column("document", sa.Text, nullable=False),
-        # NULL: a card without the application form (seed: 申請書のない通知カードのみ).
-        # A municipal resend of the same physical card repeats it.
         sa.Column("application_id", sa.CHAR(23)),
-        # JSON snapshot of what is printed: number, name, address, birth_date, sex.
         sa.Column("sealed_card", BYTEA, nullable=False),
+        sa.PrimaryKeyConstraint("mailing_id", "resident_hash", name="pk_mailing_items"),
+        sa.ForeignKeyConstraint(["mailing_id"], [f"{S}.mailings.mailing_id"],
+                                name="fk_mailing_items_mailing_id_mailings"),
+        schema=S,
     )
-    sa.Index("ix_mailing_items_resident", mailing_items.c.resident_hash)
-    sa.Index("ix_mailing_items_application_id", mailing_items.c.application_id)
-    endorsements = sa.Table(
-        "endorsements", metadata,
-        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    op.create_index("ix_mailing_items_resident", "mailing_items", ["resident_hash"], schema=S)
+    op.create_index("ix_mailing_items_application_id", "mailing_items", ["application_id"], schema=S)
+    op.create_table(
+        "endorsements",
+        sa.Column("id", sa.BigInteger, sa.Identity(), nullable=False),
         sa.Column("resident_hash", BYTEA, nullable=False),
         sa.Column("municipality_code", sa.CHAR(6), nullable=False),
         sa.Column("sealed_address", BYTEA, nullable=False),
         sa.Column("endorsed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_endorsements"),
+        schema=S,
     )
-    batches = sa.Table(
-        "batches", metadata,
-        sa.Column("batch_id", sa.Text, primary_key=True),
+    op.create_table(
+        "batches",
+        sa.Column("batch_id", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("envelopes", sa.Integer, nullable=False),
         sa.Column("records", sa.Integer, nullable=False),
         sa.Column("sha256", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("batch_id", name="pk_batches"),
+        schema=S,
     )
-    return {
-        "residents": residents, "households": households, "residences": residences, "mailings": mailings,
-        "mailing_items": mailing_items, "endorsements": endorsements, "batches": batches,
-        "outbox": outbox_table(metadata), "processed_events": processed_events_table(metadata),
-        "data_keys": data_keys_table(metadata),
-        # Who read or changed whose data (マイナポータル access records), hash-chained.
-        "access_log": audit_table(metadata, "access_log"),
-    }
-
-
-def upgrade() -> None:
-    op.execute(sa.text("CREATE SCHEMA IF NOT EXISTS notice"))
-    md = make_metadata("notice")
-    define(md)
-    md.create_all(op.get_bind())
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger, sa.Identity(), nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox"),
+        schema=S,
+    )
+    op.create_index("ix_outbox_unpublished", "outbox", ["id"], schema=S,
+                    postgresql_where=sa.text("published_at IS NULL"))
+    op.create_table(
+        "processed_events",
+        sa.Column("consumer", sa.Text, nullable=False),
+        sa.Column("event_id", sa.Text, nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.PrimaryKeyConstraint("consumer", "event_id", name="pk_processed_events"),
+        schema=S,
+    )
+    # key_id is a single-column integer key, so it gets a SERIAL default as in the other services' data_keys (the
+    # application always gives the id; the sequence is unused but is part of the schema as it stands).
+    op.create_table(
+        "data_keys",
+        sa.Column("key_id", sa.SmallInteger, nullable=False),
+        sa.Column("wrapped_key", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.PrimaryKeyConstraint("key_id", name="pk_data_keys"),
+        sa.CheckConstraint("key_id BETWEEN 1 AND 255", name=op.f("ck_data_keys_key_id_range")),
+        schema=S,
+    )
+    # Who read or changed whose data (マイナポータル access records), hash-chained.
+    op.create_table(
+        "access_log",
+        sa.Column("seq", sa.BigInteger, autoincrement=False, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("subject_ref", sa.Text, nullable=False),
+        sa.Column("purpose", sa.Text, nullable=False),
+        sa.Column("details", JSONB, nullable=False),
+        sa.Column("prev_hash", sa.LargeBinary, nullable=False),
+        sa.Column("hash", sa.LargeBinary, nullable=False),
+        sa.PrimaryKeyConstraint("seq", name="pk_access_log"),
+        schema=S,
+    )
+    op.create_index("ix_access_log_subject_ref", "access_log", ["subject_ref"], schema=S)
 
 
 def downgrade() -> None:
-    op.execute(sa.text("DROP SCHEMA notice CASCADE"))
+    # Table by table, not DROP SCHEMA: the schema also holds Alembic's version table, which must outlive this step.
+    for table in ("access_log", "data_keys", "processed_events", "outbox", "batches", "endorsements",
+                  "mailing_items", "mailings", "residences", "households", "residents"):
+        op.drop_table(table, schema=S)

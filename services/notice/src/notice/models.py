@@ -18,8 +18,8 @@ SCHEMA = "notice"
 
 
 def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
-    """The tables as the migrations leave them (revision 0001 keeps its own frozen copy; 0002 adds the moves,
-    the per-municipality 居所 and the recall columns)."""
+    """The tables as the migrations leave them (0002 adds the moves, the per-municipality 居所 and the recall
+    columns); tests/integration/test_migrations.py checks that they agree."""
     residents = sa.Table(
         "residents", metadata,
         sa.Column("resident_hash", BYTEA, primary_key=True),

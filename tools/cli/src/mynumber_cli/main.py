@@ -10,122 +10,20 @@ import csv
 import os
 import random
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-import grpc
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
-from mynumber_runtime.devca import Credentials, DevCA
-from mynumber_runtime.errors import DomainError
-from mynumber_runtime.grpc_server import client_channel, error_reason
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from mynumber_cli import jpki_cmds, notice_cmds, status
+from mynumber_cli.base import CliError, Ctx, OneLineErrors, default_data_dir, default_target, err, run_call
 from mynumber_cli.register_file import Row, check_register, parse_register
 
-T = TypeVar("T")
-err = Console(stderr=True)
 REASONS = {"on-request": pb.CHANGE_REASON_LEAKED_ON_REQUEST, "ex-officio": pb.CHANGE_REASON_LEAKED_EX_OFFICIO}
-
-
-NUMBERING_PORT = 50051
-
-
-def default_target() -> str:
-    """numbering on this machine, moved by the same offset as `make run` moves it."""
-    return f"127.0.0.1:{NUMBERING_PORT + int(os.environ.get('MYNUMBER_PORT_OFFSET') or 0)}"
-
-
-def default_data_dir() -> Path:
-    """`make run`'s data folder: MYNUMBER_DATA_DIR, else the checkout's `var` (whatever the current folder)."""
-    if env := os.environ.get("MYNUMBER_DATA_DIR"):
-        return Path(env)
-    checkout = Path(__file__).resolve().parents[4]  # tools/cli/src/mynumber_cli/main.py in the checkout
-    if (checkout / "tools" / "devstack").is_dir():
-        return checkout / "var"
-    return Path("var")
-
-
-class Ctx:
-    def __init__(self, target: str, identity: str | None, data_dir: Path, ca: Path | None, cert: Path | None,
-                 key: Path | None, timeout: float) -> None:
-        self.target, self.identity, self.data_dir, self.timeout = target, identity, data_dir, timeout
-        self.ca, self.cert, self.key = ca, cert, key
-
-    def credentials(self) -> Credentials:
-        tls = (self.ca, self.cert, self.key)
-        if self.identity and any(tls):
-            raise click.UsageError("give either --as (local dev CA) or --tls-ca/--tls-cert/--tls-key, not both")
-        if self.ca and self.cert and self.key:
-            return Credentials(self.ca, self.cert, self.key)
-        if any(tls):
-            raise click.UsageError("--tls-ca, --tls-cert and --tls-key go together")
-        if not self.identity:
-            raise click.UsageError("say who you act as: --as <kind>:<id> (e.g. --as municipality:131016) on a "
-                                   "local run, or --tls-ca/--tls-cert/--tls-key with your own certificate")
-        ca = DevCA(self.data_dir / "devca")
-        if not ca.ca_file.exists():
-            raise click.UsageError(f"no local dev CA in {ca.directory}: start the platform (`make run`) first, or "
-                                   "point MYNUMBER_DATA_DIR at its data folder")
-        try:
-            return ca.issue(self.identity)  # issued once, reused while valid
-        except (DomainError, ValueError) as e:
-            raise click.BadParameter(str(e), param_hint="--as") from None
-
-    def channel(self) -> grpc.aio.Channel:
-        c = self.credentials()
-        return client_channel(self.target, ca_file=c.ca_file, cert_file=c.cert_file, key_file=c.key_file)
-
-
-class CliError(click.ClickException):
-    """Any failure the CLI reports: one line on stderr, exit code 2, no traceback."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        err.print(f"[red]error[/red] {escape(self.message)}", highlight=False, soft_wrap=True)
-
-
-def _run(call: Callable[[], Awaitable[T]]) -> T:
-    try:
-        return asyncio.run(call())  # type: ignore[arg-type]
-    except grpc.aio.AioRpcError as e:
-        raise CliError(_rpc_error(e)) from None
-
-
-def _rpc_error(e: grpc.aio.AioRpcError) -> str:
-    if e.code() == grpc.StatusCode.UNAVAILABLE:
-        return "UNAVAILABLE: cannot reach the service (is the platform running? `make run`)"
-    if e.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return "DEADLINE_EXCEEDED: the service did not answer in time (--timeout)"
-    # The platform's messages name the field and the rule, never a value (the services' own rule).
-    details = " ".join((e.details() or "").split())
-    return f"{error_reason(e) or e.code().name}: {details}"
-
-
-class OneLineErrors(click.Group):
-    """The top-level error handler: whatever goes wrong below a command is one line and exit code 2. An
-    unexpected exception's text is not shown (it might hold a value from the file); its kind is."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except grpc.aio.AioRpcError as e:
-            raise CliError(_rpc_error(e)) from None
-        except OSError as e:
-            where = f" ({Path(e.filename).name})" if e.filename else ""
-            raise CliError(f"{e.strerror or type(e).__name__}{where}") from None
-        except KeyboardInterrupt:
-            raise CliError("interrupted") from None
-        except Exception as e:
-            raise CliError(f"unexpected {type(e).__name__}; nothing more is shown, to keep file contents out of "
-                           "the terminal") from None
 
 
 @click.group(cls=OneLineErrors)
@@ -160,7 +58,7 @@ def assign(c: Ctx, municipality_code: str, resident_code: str) -> None:
                 pb.AssignNumberRequest(municipality_code=municipality_code, resident_code=resident_code),
                 timeout=c.timeout)
 
-    r = _run(call)
+    r = run_call(call)
     click.echo(f"{r.individual_number}\t{'assigned' if r.newly_assigned else 'already assigned'}")
 
 
@@ -243,7 +141,7 @@ def bulk_assign(c: Ctx, register: Path, out: Path | None, chunk: int) -> None:
                 sink.close()
         return last
 
-    p = _run(call)
+    p = run_call(call)
     click.echo(f"received {p.received}, assigned {p.assigned}, already assigned {p.already_assigned}, "
                f"refused {p.failed}")
     if p.failed:
@@ -274,7 +172,7 @@ def lookup(c: Ctx, municipality_code: str, resident_code: str, history: bool, ca
                 municipality_code=municipality_code, resident_code=resident_code, basis=basis,
                 case_reference=case or ""), timeout=c.timeout)
 
-    r = _run(call)
+    r = run_call(call)
     if history:
         for rec in r.records:
             status = pb.NumberStatus.Name(rec.status).removeprefix("NUMBER_STATUS_").lower()
@@ -301,7 +199,7 @@ def change_number(c: Ctx, municipality_code: str, resident_code: str, reason: st
                 municipality_code=municipality_code, resident_code=resident_code, reason=REASONS[reason],
                 reason_detail=detail), timeout=c.timeout)
 
-    click.echo(_run(call).individual_number)
+    click.echo(run_call(call).individual_number)
 
 
 @cli.command("change-resident-code")
@@ -318,7 +216,7 @@ def change_resident_code(c: Ctx, municipality_code: str, old_resident_code: str,
                 municipality_code=municipality_code, old_resident_code=old_resident_code,
                 new_resident_code=new_resident_code), timeout=c.timeout)
 
-    click.echo(f"{_run(call).individual_number}\tkept")
+    click.echo(f"{run_call(call).individual_number}\tkept")
 
 
 @cli.command("sector-code")
@@ -333,7 +231,7 @@ def sector_code(c: Ctx, agency_code: str, individual_number: str) -> None:
             return await pb_grpc.SectorCodeServiceStub(ch).IssueSectorCode(pb.IssueSectorCodeRequest(
                 agency_code=agency_code, individual_number=individual_number), timeout=c.timeout)
 
-    click.echo(_run(call).sector_code)
+    click.echo(run_call(call).sector_code)
 
 
 @cli.command("synth-register")
@@ -351,4 +249,6 @@ def synth_register(municipality_code: str, count: int, seed: int | None) -> None
         out.writerow([municipality_code, code])
 
 
-from mynumber_cli import status as _status  # noqa: E402, F401 - registers `mynumber status` (status.py)
+cli.add_command(jpki_cmds.jpki)
+cli.add_command(notice_cmds.notice)
+cli.add_command(status.status)

@@ -12,7 +12,7 @@ The check digits and whether the municipality is real are the numbering service'
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -22,7 +22,8 @@ MAX_FIELD_CHARS = 64
 FIELDS = ("municipality_code", "resident_code")
 DIGITS = {"municipality_code": 6, "resident_code": 11}
 # Header lines we recognise (compared stripped and case-folded): ours and the usual Japanese column names.
-HEADERS = {("municipality_code", "resident_code"), ("団体コード", "住民票コード"), ("市区町村コード", "住民票コード")}
+HEADERS: set[tuple[str, ...]] = {("municipality_code", "resident_code"), ("団体コード", "住民票コード"),
+                                 ("市区町村コード", "住民票コード")}
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,16 @@ class LineError:
         return f"line {self.line}: {self.field}: {self.rule}"
 
 
-def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, bytes without the line end), or None for a line over MAX_LINE_BYTES (read past in chunks, so
-    a gigabyte without a newline never sits in memory)."""
+def _lines(stream: IO[bytes], max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes without the line end), or None for a line over `max_line_bytes` (read past in chunks,
+    so a gigabyte without a newline never sits in memory)."""
     number = 0
     while True:
-        chunk = stream.readline(MAX_LINE_BYTES + 2)  # + "\r\n"
+        chunk = stream.readline(max_line_bytes + 2)  # + "\r\n"
         if not chunk:
             return
         number += 1
-        if len(chunk.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+        if len(chunk.rstrip(b"\r\n")) > max_line_bytes:
             while not chunk.endswith(b"\n"):
                 chunk = stream.readline(64 * 1024)
                 if not chunk:
@@ -70,11 +71,13 @@ def _fields(text: str) -> list[str] | None:
         return None
 
 
-def parse_register(stream: IO[bytes]) -> Iterator[Row | LineError]:
-    """Every non-blank line of the file, in order: a Row, or the first LineError of that line."""
-    for number, raw in _lines(stream):
+def csv_records(stream: IO[bytes], *, max_line_bytes: int, headers: Collection[tuple[str, ...]]
+                ) -> Iterator[tuple[int, list[str]] | LineError]:
+    """Every non-blank line of a CSV file as (line number, stripped fields), or the LineError that stops it: the
+    mechanics every file of the CLI shares (BOM, UTF-8, NUL, size, quoting, an optional first-line header)."""
+    for number, raw in _lines(stream, max_line_bytes):
         if raw is None:
-            yield LineError(number, "line", f"longer than {MAX_LINE_BYTES} bytes")
+            yield LineError(number, "line", f"longer than {max_line_bytes} bytes")
             continue
         if number == 1 and raw.startswith(BOM):
             raw = raw[len(BOM):]
@@ -93,8 +96,18 @@ def parse_register(stream: IO[bytes]) -> Iterator[Row | LineError]:
             yield LineError(number, "line", "malformed CSV quoting")
             continue
         fields = [f.strip() for f in fields]
-        if number == 1 and tuple(f.casefold() for f in fields) in HEADERS:
+        if number == 1 and tuple(f.casefold() for f in fields) in headers:
             continue
+        yield number, fields
+
+
+def parse_register(stream: IO[bytes]) -> Iterator[Row | LineError]:
+    """Every non-blank line of the file, in order: a Row, or the first LineError of that line."""
+    for item in csv_records(stream, max_line_bytes=MAX_LINE_BYTES, headers=HEADERS):
+        if isinstance(item, LineError):
+            yield item
+            continue
+        number, fields = item
         if len(fields) != len(FIELDS):
             yield LineError(number, "line", f"expected {len(FIELDS)} fields ({','.join(FIELDS)}), got {len(fields)}")
             continue

@@ -21,7 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from mynumber_runtime.grpc_server import client_channel
 from prometheus_client.parser import text_string_to_metric_families
 
-from mynumber_cli.main import CliError, Ctx, cli
+from mynumber_cli.base import GRPC_PORTS, CliError, Ctx, service_target
 
 # Who the CLI is when asked for status on a local run without --as: an operator (health and /metrics need no
 # particular grant; the certificate only proves the caller is one of ours).
@@ -35,9 +35,10 @@ class ServicePorts:
     metrics_port: int
 
 
-# The base ports of `make run` (tools/devstack/src/mynumber_devstack/__main__.py SERVICES), before the offset.
-SERVICES = (ServicePorts("numbering", 50051, 9451), ServicePorts("notice", 50053, 9453),
-            ServicePorts("jpki", 50054, 9454))
+# `/metrics` of each service under `make run` (tools/devstack/src/mynumber_devstack/__main__.py SERVICES), before
+# MYNUMBER_PORT_OFFSET moves them as it moves the gRPC ports (base.GRPC_PORTS).
+METRICS_PORTS = {"numbering": 9451, "notice": 9453, "jpki": 9454}
+SERVICES = tuple(ServicePorts(name, port, METRICS_PORTS[name]) for name, port in GRPC_PORTS.items())
 
 Samples = list[tuple[str, dict[str, str], float]]
 
@@ -104,9 +105,11 @@ def report(name: str, samples: Samples) -> list[tuple[str, str]]:
     return rows
 
 
-async def _one(c: Ctx, svc: ServicePorts, host: str, offset: int) -> tuple[list[str], str | None]:
+async def _one(c: Ctx, svc: ServicePorts, host: str | None, offset: int) -> tuple[list[str], str | None]:
     """The lines for one service, and what is wrong with it (None when it serves and shows its metrics)."""
-    target, metrics = f"{host}:{svc.grpc_port + offset}", f"{host}:{svc.metrics_port + offset}"
+    # gRPC where the other commands find it (MYNUMBER_<SVC>_TARGET, else `make run`'s port); metrics beside it.
+    target = f"{host}:{svc.grpc_port + offset}" if host else service_target(svc.name)
+    metrics = f"{target.rpartition(':')[0]}:{svc.metrics_port + offset}"
     health = await _health(c, target)
     lines = [f"{svc.name:<10} {health:<16} gRPC {target}  metrics http://{metrics}/metrics"]
     problem = None if health == "SERVING" else f"{svc.name} {health}"
@@ -120,12 +123,13 @@ async def _one(c: Ctx, svc: ServicePorts, host: str, offset: int) -> tuple[list[
     return lines, problem
 
 
-@cli.command()
+@click.command()
 @click.option("--service", "names", multiple=True, type=click.Choice([s.name for s in SERVICES]),
               help="only this service (repeatable; default: all)")
-@click.option("--host", default="127.0.0.1", show_default=True, help="where the services listen")
+@click.option("--host", default=None, help="where the services listen (default: 127.0.0.1, or each service's "
+                                           "MYNUMBER_<SERVICE>_TARGET)")
 @click.pass_obj
-def status(c: Ctx, names: tuple[str, ...], host: str) -> None:
+def status(c: Ctx, names: tuple[str, ...], host: str | None) -> None:
     """Health and counts of every service (exit 2 when one is not serving or cannot be reached)."""
     if not (c.identity or c.ca or c.cert or c.key):
         c.identity = DEFAULT_IDENTITY

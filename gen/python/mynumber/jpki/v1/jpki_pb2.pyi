@@ -230,6 +230,46 @@ class VerifyAuditChainResponse(_message.Message):
     problem: str
     def __init__(self, ok: _Optional[bool] = ..., entries: _Optional[int] = ..., first_bad_seq: _Optional[int] = ..., problem: _Optional[str] = ...) -> None: ...
 
+class ListCertificatesRequest(_message.Message):
+    __slots__ = ("ca", "municipality_code", "card_id", "state", "issued_from", "issued_before", "page_size", "page_token")
+    CA_FIELD_NUMBER: _ClassVar[int]
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    CARD_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_FROM_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ca: CaKind
+    municipality_code: str
+    card_id: str
+    state: CertificateState
+    issued_from: _timestamp_pb2.Timestamp
+    issued_before: _timestamp_pb2.Timestamp
+    page_size: int
+    page_token: str
+    def __init__(self, ca: _Optional[_Union[CaKind, str]] = ..., municipality_code: _Optional[str] = ..., card_id: _Optional[str] = ..., state: _Optional[_Union[CertificateState, str]] = ..., issued_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class CertificateSummary(_message.Message):
+    __slots__ = ("status", "card_id", "municipality_code", "issued_at")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CARD_ID_FIELD_NUMBER: _ClassVar[int]
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    status: CertificateStatus
+    card_id: str
+    municipality_code: str
+    issued_at: _timestamp_pb2.Timestamp
+    def __init__(self, status: _Optional[_Union[CertificateStatus, _Mapping]] = ..., card_id: _Optional[str] = ..., municipality_code: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListCertificatesResponse(_message.Message):
+    __slots__ = ("certificates", "next_page_token")
+    CERTIFICATES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    certificates: _containers.RepeatedCompositeFieldContainer[CertificateSummary]
+    next_page_token: str
+    def __init__(self, certificates: _Optional[_Iterable[_Union[CertificateSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class CheckCertificateStatusRequest(_message.Message):
     __slots__ = ("certificate",)
     CERTIFICATE_FIELD_NUMBER: _ClassVar[int]

@@ -75,6 +75,11 @@ class CertificateAuthorityServiceStub:
                 request_serializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.VerifyAuditChainRequest.SerializeToString,
                 response_deserializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.VerifyAuditChainResponse.FromString,
                 _registered_method=True)
+        self.ListCertificates = channel.unary_unary(
+                '/mynumber.jpki.v1.CertificateAuthorityService/ListCertificates',
+                request_serializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesRequest.SerializeToString,
+                response_deserializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesResponse.FromString,
+                _registered_method=True)
 
 
 class CertificateAuthorityServiceServicer:
@@ -137,6 +142,14 @@ class CertificateAuthorityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCertificates(self, request, context):
+        """ListCertificates lists issued certificates matching a filter, a page at a time (J-LIS operators: the
+        selection of a mass revocation after an incident, which revokes each with RevokeCertificate).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CertificateAuthorityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -179,6 +192,11 @@ def add_CertificateAuthorityServiceServicer_to_server(servicer, server):
                     servicer.VerifyAuditChain,
                     request_deserializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.VerifyAuditChainRequest.FromString,
                     response_serializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.VerifyAuditChainResponse.SerializeToString,
+            ),
+            'ListCertificates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCertificates,
+                    request_deserializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesRequest.FromString,
+                    response_serializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -398,6 +416,33 @@ class CertificateAuthorityService:
             '/mynumber.jpki.v1.CertificateAuthorityService/VerifyAuditChain',
             mynumber_dot_jpki_dot_v1_dot_jpki__pb2.VerifyAuditChainRequest.SerializeToString,
             mynumber_dot_jpki_dot_v1_dot_jpki__pb2.VerifyAuditChainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCertificates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mynumber.jpki.v1.CertificateAuthorityService/ListCertificates',
+            mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesRequest.SerializeToString,
+            mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesResponse.FromString,
             options,
             channel_credentials,
             insecure,
