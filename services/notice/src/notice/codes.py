@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+from stdnum import luhn
+
 # domain.md §6 [S77]: the 交付申請書 carries a 23-digit 申請書ID not derivable to the 個人番号. We draw 22 random
 # digits from the OS CSPRNG (~73 bits: unguessable) and append a Luhn check digit to catch typing errors at the
 # counter; it is never computed from the number or the 住民票コード.
@@ -13,15 +15,8 @@ QR_PREFIX = "MYNA-APPLY:1:"
 
 
 def luhn_digit(body: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
+    """The Luhn check digit of ASCII digits (python-stdnum's, the reference implementation)."""
+    return str(luhn.calc_check_digit(body))
 
 
 def new_application_id() -> str:
@@ -30,8 +25,8 @@ def new_application_id() -> str:
 
 
 def application_id_valid(value: str) -> bool:
-    return (len(value) == APPLICATION_ID_DIGITS and value.isdigit()
-            and luhn_digit(value[:-1]) == value[-1])
+    return (isinstance(value, str) and len(value) == APPLICATION_ID_DIGITS and value.isascii() and value.isdigit()
+            and luhn.is_valid(value))
 
 
 def qr_payload(application_id: str) -> str:

@@ -20,42 +20,23 @@ label sealed (AES-256-GCM, base64, the mailing id as associated data) under the 
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
 import hashlib
-import os
+import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from notice.codes import grouped_number, qr_payload
+from notice.pdf import render_batch
+from notice.records import SEX, CardRecord, Envelope, private_file
+
+__all__ = ["FORMAT", "SEX", "BatchFormatError", "BatchResult", "BatchWriter", "CardRecord", "Envelope", "Recall",
+           "envelope_lines", "private_file", "read_batch", "write_batch", "write_records"]
 
 FORMAT = "MNB1"
-SEX = {1: "男", 2: "女"}
-
-
-@dataclass(frozen=True)
-class CardRecord:
-    application_id: str
-    document: str
-    number: str
-    name: str
-    address: str
-    birth_date: str
-    sex: int
-
-
-@dataclass(frozen=True)
-class Envelope:
-    mailing_id: str
-    municipality_code: str
-    kind: str
-    destination: str
-    postal_code: str
-    address: str
-    addressee: str
-    sealed_label: bytes
-    cards: Sequence[CardRecord]
 
 
 @dataclass(frozen=True)
@@ -85,27 +66,56 @@ class BatchFormatError(ValueError):
     pass
 
 
-def private_file(path: Path, buffering: int = -1) -> BinaryIO:
-    """A new file only its owner can read: it holds personal data from the first byte."""
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb", buffering=buffering)
+Record = tuple[str, ...]
 
 
-def _esc(value: str) -> str:
-    if "|" in value or "\\" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "\\n").replace("\r", "")
-    return value
+class _MNB1(csv.Dialect):
+    """MNB1's fields: `|`-separated, no quoting, `\\` escapes a `|` or a `\\` inside a value."""
+
+    delimiter = "|"
+    quoting = csv.QUOTE_NONE
+    quotechar = None
+    escapechar = "\\"
+    doublequote = False
+    skipinitialspace = False
+    # The csv module escapes a line break inside a value as `\` + LF; MNB1 keeps one record per line and writes
+    # `\n` instead: the one mapping `_text` and `_fields` add around the module.
+    lineterminator = "\n"
+    strict = True
+
+
+# An escape sequence (pairs read left to right, so `\\n` is an escaped `\` and an `n`). In the csv module's output
+# every `\` starts one: it escapes each `\` of a value.
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_WRITTEN = {"\n": "\\n", "\r": ""}  # an escaped line break as `\n`; a carriage return is dropped
+
+
+def _text(records: Iterable[Record]) -> str:
+    """MNB1 lines (each ending in LF) of records, written by the csv module."""
+    buf = io.StringIO()
+    csv.writer(buf, _MNB1).writerows(records)
+    text = buf.getvalue()
+    if "\\" in text:
+        text = _ESCAPE.sub(lambda m: _WRITTEN.get(m[1], m[0]), text)
+    # A carriage return the module left unescaped (it escapes only its line terminator's characters).
+    return text.replace("\r", "") if "\r" in text else text
+
+
+def envelope_records(e: Envelope) -> list[Record]:
+    label = base64.b64encode(e.sealed_label).decode() if e.sealed_label else ""
+    records: list[Record] = [("ENV", e.mailing_id, e.municipality_code, e.kind, "簡易書留", "転送不要", e.destination,
+                              e.postal_code, e.address, e.addressee, label, str(len(e.cards)))]
+    for seq, c in enumerate(e.cards):
+        records.append((
+            "CRD", e.mailing_id, str(seq), c.document, c.application_id,
+            qr_payload(c.application_id) if c.application_id else "", grouped_number(c.number), c.name,
+            c.address, c.birth_date, SEX.get(c.sex, "")))
+    return records
 
 
 def envelope_lines(e: Envelope) -> list[str]:
-    label = base64.b64encode(e.sealed_label).decode() if e.sealed_label else ""
-    lines = ["|".join(("ENV", e.mailing_id, e.municipality_code, e.kind, "簡易書留", "転送不要", e.destination,
-                       e.postal_code, _esc(e.address), _esc(e.addressee), label, str(len(e.cards))))]
-    for seq, c in enumerate(e.cards):
-        lines.append("|".join((
-            "CRD", e.mailing_id, str(seq), c.document, c.application_id,
-            qr_payload(c.application_id) if c.application_id else "", grouped_number(c.number), _esc(c.name),
-            _esc(c.address), c.birth_date, SEX.get(c.sex, ""))))
-    return lines
+    """An envelope's ENV and CRD lines, as the batch file holds them (without their line ends)."""
+    return _text(envelope_records(e)).split("\n")[:-1]
 
 
 class BatchWriter:
@@ -126,24 +136,24 @@ class BatchWriter:
         self._f.write(data)
 
     def add(self, envelopes: Iterable[Envelope]) -> None:
-        chunk: list[str] = []
+        chunk: list[Record] = []
         for e in envelopes:
-            lines = envelope_lines(e)
-            self.records += len(lines)
+            records = envelope_records(e)
+            self.records += len(records)
             self.envelopes += 1
-            chunk.extend(lines)
+            chunk.extend(records)
             if len(chunk) >= 4096:
-                self._write("\n".join(chunk) + "\n")
+                self._write(_text(chunk))
                 chunk.clear()
         if chunk:
-            self._write("\n".join(chunk) + "\n")
+            self._write(_text(chunk))
 
     def add_recalls(self, recalls: Iterable[Recall]) -> None:
-        lines = ["|".join(("RCL", r.mailing_id, r.municipality_code, r.stage, _esc(r.address), r.postal_code,
-                           r.batch_id)) for r in recalls]
-        if lines:
-            self.records += len(lines)
-            self._write("\n".join(lines) + "\n")
+        records = [("RCL", r.mailing_id, r.municipality_code, r.stage, r.address, r.postal_code, r.batch_id)
+                   for r in recalls]
+        if records:
+            self.records += len(records)
+            self._write(_text(records))
 
     def finish(self) -> str:
         """Write the trailer; the file stays `.part` until publish()."""
@@ -185,30 +195,21 @@ def write_batch(out_dir: Path | str, batch_id: str, created_at: dt.datetime, env
     records, sha = write_records(path, batch_id, created_at, envelopes, len(envelopes))
     pdfs: list[Path] = []
     if with_pdfs:
-        from notice.pdf import render_batch
-
         pdfs.append(render_batch(out / f"{batch_id}.pdf", envelopes))
     return BatchResult(batch_id=batch_id, path=path, envelopes=len(envelopes), records=records, sha256=sha,
                        pdf_paths=pdfs)
 
 
-def _split(line: str) -> list[str]:
-    out, cur, i = [], [], 0
-    while i < len(line):
-        ch = line[i]
-        if ch == "\\" and i + 1 < len(line):
-            nxt = line[i + 1]
-            cur.append("\n" if nxt == "n" else nxt)
-            i += 2
-            continue
-        if ch == "|":
-            out.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    out.append("".join(cur))
-    return out
+def _fields(line: str) -> list[str]:
+    """One record's fields: `\\n` back to the escaped line break the csv module reads, then the csv module."""
+    escaped = _ESCAPE.sub(lambda m: "\\\n" if m[1] == "n" else m[0], line)
+    try:
+        rows = list(csv.reader(io.StringIO(escaped), _MNB1))
+    except csv.Error as e:
+        raise BatchFormatError("a record is malformed") from e
+    if len(rows) != 1:
+        raise BatchFormatError("a record is malformed")
+    return rows[0]
 
 
 def read_batch(path: Path) -> list[list[str]]:
@@ -220,10 +221,11 @@ def read_batch(path: Path) -> list[list[str]]:
     _, count, sha = trailer.decode().split("|")
     if hashlib.sha256(body + b"\n").hexdigest() != sha:
         raise BatchFormatError("checksum mismatch")
-    lines = (body + b"\n").decode().splitlines()
+    # Records end at "\n" only (str.splitlines would also break at U+2028 and the like inside a value).
+    lines = body.decode().split("\n")
     if not lines or not lines[0].startswith(f"HDR|{FORMAT}|"):
         raise BatchFormatError("the file has no MNB1 header")
-    records = [_split(x) for x in lines[1:]]
+    records = [_fields(x) for x in lines[1:]]
     if len(records) != int(count):
         raise BatchFormatError("record count mismatch")
     return records

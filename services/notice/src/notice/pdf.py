@@ -1,25 +1,41 @@
-"""PDFs a person would recognise: per person one A4 sheet, the 通知カード on top and the 個人番号カード交付申請書
-below it on the same sheet (domain.md §6), with the envelope's address label for the first member."""
+"""PDFs a person would recognise and a print shop accepts: per person one A4 sheet, the 通知カード (numbered before
+2020-05-25) or the 個人番号通知書 (from then on) on top and the 個人番号カード交付申請書 below it on the same sheet
+(domain.md §6), with the envelope's address label; issued by the municipality's head (notice.offices). Every font
+is embedded (the IPA TrueType fonts, as subsets)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
-from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
+import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from notice.codes import grouped_number, qr_payload
-from notice.export import SEX, Envelope, private_file
+from notice.offices import municipal_office
+from notice.policy import NOTICE_CARD, NOTIFICATION_LETTER
+from notice.records import SEX, CardRecord, Envelope, private_file
 
-MINCHO, GOTHIC = "HeiseiMin-W3", "HeiseiKakuGo-W5"
-_registered = False
+__all__ = ["FONTS", "FontMissing", "PdfBatch", "document_title", "register_fonts", "render_batch"]
 
+MINCHO, GOTHIC = "IPAMincho", "IPAGothic"
+# A print shop takes a PDF only with every font embedded: the IPA TrueType fonts (IPA Font License) as Debian
+# installs them, embedded by reportlab as subsets. Never a font the PDF only names (a CID font such as
+# HeiseiMin-W3): the shop's RIP would substitute one of its own.
+FONTS = {MINCHO: (Path("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf"), "fonts-ipafont-mincho"),
+         GOTHIC: (Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"), "fonts-ipafont-gothic")}
+TITLES = {NOTICE_CARD: "通知カード", NOTIFICATION_LETTER: "個人番号通知書"}
+FORM = "個人番号カード交付申請書"
+
+
+class FontMissing(RuntimeError):
+    """A font file the PDF embeds is not installed: no PDF is made without it."""
 
 
 def _postal(code: str) -> str:
@@ -28,12 +44,21 @@ def _postal(code: str) -> str:
         return ""
     return f"〒{code}" if "-" in code else f"〒{code[:3]}-{code[3:]}"
 
-def _fonts() -> None:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(MINCHO))
-        pdfmetrics.registerFont(UnicodeCIDFont(GOTHIC))
-        _registered = True
+
+@functools.cache
+def register_fonts() -> None:
+    """Register the embedded fonts once per process (a missing file is not cached: installing it is enough)."""
+    for name, (path, package) in FONTS.items():
+        if not path.is_file():
+            raise FontMissing(f"notice PDF: font file {path} is missing; install the Debian package {package} "
+                              f"(apt-get install {package})")
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+
+
+def document_title(documents: set[str]) -> str:
+    """The PDF's title: what its sheets hold (通知カード before 2020-05-25, 個人番号通知書 from then on)."""
+    held = [TITLES[d] for d in (NOTICE_CARD, NOTIFICATION_LETTER) if d in documents]
+    return "・".join([*(held or [TITLES[NOTICE_CARD]]), FORM])
 
 
 # The first day of each era, newest first.
@@ -51,44 +76,37 @@ def _wareki(iso: str) -> str:
 
 
 def _qr(c: Canvas, payload: str, x: float, y: float, size: float) -> None:
-    """The QR code drawn as one path. One fixed mask pattern (0) instead of trying all eight: any mask gives a
-    valid code, and mask selection was 30 % of a page's rendering time (bench/notice)."""
-    qr = QRCode(None, QRErrorCorrectLevel.M)
-    qr.addData(payload)
-    qr.version = qr.calculate_version()
-    qr.makeImpl(False, 0)
-    n = qr.getModuleCount()
+    """The QR code (segno, level M) drawn as one path, one rectangle per run of dark modules in a row. One fixed
+    mask pattern (0) instead of trying all eight: any mask gives a valid code, and mask selection was 30 % of a
+    page's rendering time (bench/notice)."""
+    qr = segno.make_qr(payload, error="m", mask=0, boost_error=False)
+    rows = qr.matrix
+    n = len(rows)
     cell = size / (n + 8)  # 4-module quiet zone each side
     path = c.beginPath()
-    for row in range(n):
-        for col in range(n):
-            if qr.modules[row][col]:
-                path.rect(x + (col + 4) * cell, y + size - (row + 5) * cell, cell, cell)
+    for r, row in enumerate(rows):
+        col = 0
+        while col < n:
+            if not row[col]:
+                col += 1
+                continue
+            run = col
+            while run < n and row[run]:
+                run += 1
+            path.rect(x + (col + 4) * cell, y + size - (r + 5) * cell, (run - col) * cell, cell)
+            col = run
     c.drawPath(path, stroke=0, fill=1)
 
 
-def _page(c: Canvas, e: Envelope, seq: int) -> None:
-    card = e.cards[seq]
-    w, h = A4
-    # Address label (window envelope): 簡易書留・転送不要.
-    c.setFont(GOTHIC, 9)
-    c.drawString(20 * mm, h - 15 * mm, "簡易書留　転送不要　　地方公共団体情報システム機構（J-LIS）")
-    c.setFont(MINCHO, 11)
-    if e.destination == "residence_restricted":
-        c.drawString(25 * mm, h - 25 * mm, "（宛名は別添の封緘ラベルにより印字）")
-    else:
-        c.drawString(25 * mm, h - 25 * mm, _postal(e.postal_code))
-        c.drawString(25 * mm, h - 31 * mm, e.address)
-        c.setFont(MINCHO, 13)
-        c.drawString(25 * mm, h - 38 * mm, e.addressee)
-    # The 通知カード: 85.6 x 54 mm, pale green like the real one.
-    x0, y0, cw, ch = 20 * mm, h - 115 * mm, 85.6 * mm, 54 * mm
+def _notice_card(c: Canvas, card: CardRecord, municipality_code: str, issuer: str, top: float) -> None:
+    """The 通知カード (issued until 2020-05-24): 85.6 x 54 mm, pale green like the real one, with 個人番号, 氏名, 住所,
+    生年月日 and 性別 (domain.md §6)."""
+    x0, y0, cw, ch = 20 * mm, top - 54 * mm, 85.6 * mm, 54 * mm
     c.setFillColorRGB(0.88, 0.96, 0.90)
     c.roundRect(x0, y0, cw, ch, 3 * mm, stroke=1, fill=1)
     c.setFillColorRGB(0, 0, 0)
-    title = "個人番号通知書" if card.document == "notification_letter" else "通知カード"
     c.setFont(GOTHIC, 10)
-    c.drawString(x0 + 4 * mm, y0 + ch - 7 * mm, title)
+    c.drawString(x0 + 4 * mm, y0 + ch - 7 * mm, TITLES[NOTICE_CARD])
     c.setFont(GOTHIC, 7)
     c.drawString(x0 + 4 * mm, y0 + ch - 13 * mm, "個人番号")
     c.setFont(GOTHIC, 14)
@@ -103,7 +121,53 @@ def _page(c: Canvas, e: Envelope, seq: int) -> None:
     c.drawString(x0 + 4 * mm, y0 + ch - 41 * mm, _wareki(card.birth_date))
     c.drawString(x0 + 50 * mm, y0 + ch - 41 * mm, SEX.get(card.sex, ""))
     c.setFont(MINCHO, 6)
-    c.drawString(x0 + 4 * mm, y0 + 4 * mm, f"団体コード {e.municipality_code}　発行者 市区町村長")
+    c.drawString(x0 + 4 * mm, y0 + 4 * mm, f"団体コード {municipality_code}　発行者 {issuer}")
+
+
+def _notification_letter(c: Canvas, card: CardRecord, municipality_code: str, issuer: str, top: float) -> None:
+    """The 個人番号通知書 (from 2020-05-25): a letter, not a card, with 氏名, 生年月日 and 個人番号; it proves
+    neither the number nor the person (domain.md §6, [S75])."""
+    x0, y0, cw, ch = 20 * mm, top - 54 * mm, 170 * mm, 54 * mm
+    c.rect(x0, y0, cw, ch, stroke=1, fill=0)
+    c.setFont(GOTHIC, 14)
+    c.drawString(x0 + 4 * mm, y0 + ch - 9 * mm, TITLES[NOTIFICATION_LETTER])
+    c.setFont(MINCHO, 9)
+    c.drawString(x0 + 4 * mm, y0 + ch - 16 * mm, "あなたの個人番号（マイナンバー）をお知らせします。")
+    c.setFont(GOTHIC, 8)
+    c.drawString(x0 + 4 * mm, y0 + ch - 23 * mm, "個人番号")
+    c.setFont(GOTHIC, 14)
+    c.drawString(x0 + 22 * mm, y0 + ch - 23 * mm, grouped_number(card.number))
+    c.setFont(MINCHO, 8)
+    c.drawString(x0 + 4 * mm, y0 + ch - 30 * mm, "氏名")
+    c.setFont(MINCHO, 11)
+    c.drawString(x0 + 22 * mm, y0 + ch - 30 * mm, card.name)
+    c.setFont(MINCHO, 8)
+    c.drawString(x0 + 4 * mm, y0 + ch - 37 * mm, "生年月日")
+    c.drawString(x0 + 22 * mm, y0 + ch - 37 * mm, _wareki(card.birth_date))
+    c.setFont(MINCHO, 7)
+    c.drawString(x0 + 4 * mm, y0 + ch - 44 * mm,
+                 "この通知書は、個人番号を証明する書類や身分証明書として利用することはできません。")
+    c.setFont(MINCHO, 6)
+    c.drawString(x0 + 4 * mm, y0 + 4 * mm, f"団体コード {municipality_code}　発行者 {issuer}")
+
+
+def _page(c: Canvas, e: Envelope, seq: int, issuer: str) -> None:
+    card = e.cards[seq]
+    w, h = A4
+    # Address label (window envelope): 簡易書留・転送不要.
+    c.setFont(GOTHIC, 9)
+    c.drawString(20 * mm, h - 15 * mm, "簡易書留　転送不要　　地方公共団体情報システム機構（J-LIS）")
+    c.setFont(MINCHO, 11)
+    if e.destination == "residence_restricted":
+        c.drawString(25 * mm, h - 25 * mm, "（宛名は別添の封緘ラベルにより印字）")
+    else:
+        c.drawString(25 * mm, h - 25 * mm, _postal(e.postal_code))
+        c.drawString(25 * mm, h - 31 * mm, e.address)
+        c.setFont(MINCHO, 13)
+        c.drawString(25 * mm, h - 38 * mm, e.addressee)
+    # What the person is sent follows the data (policy.document_for_new_number at numbering), never the batch.
+    draw = _notification_letter if card.document == NOTIFICATION_LETTER else _notice_card
+    draw(c, card, e.municipality_code, issuer, h - 61 * mm)
     # Perforation between card and form.
     c.setDash(2, 2)
     c.line(10 * mm, h - 125 * mm, w - 10 * mm, h - 125 * mm)
@@ -137,21 +201,27 @@ class PdfBatch:
     """One PDF for a batch, envelopes added in chunks."""
 
     def __init__(self, path: Path) -> None:
-        _fonts()
+        register_fonts()  # before any file exists: a missing font leaves nothing behind
         self.path = path
         self._tmp = path.with_name(path.name + ".part")
         self._f = private_file(self._tmp)
-        self._c = Canvas(self._f, pagesize=A4, pageCompression=1)
-        self._c.setTitle("通知カード・個人番号カード交付申請書")
+        # The initial font too: a canvas otherwise starts every page in Helvetica, a font it never embeds.
+        self._c = Canvas(self._f, pagesize=A4, pageCompression=1, initialFontName=MINCHO)
+        self._documents: set[str] = set()
 
     def add(self, envelopes: Sequence[Envelope]) -> None:
         for e in envelopes:
+            # The issuer is the municipality's head (千代田区長); a municipality without an office on file is
+            # refused (FAILED_PRECONDITION municipality_code) before anything of it is printed.
+            issuer = municipal_office(e.municipality_code).head
             for seq in range(len(e.cards)):
-                _page(self._c, e, seq)
+                _page(self._c, e, seq, issuer)
                 self._c.showPage()
+                self._documents.add(e.cards[seq].document)
 
     def finish(self) -> None:
         """Write the file; it stays `.part` until publish()."""
+        self._c.setTitle(document_title(self._documents))
         self._c.save()
         self._f.close()
 
@@ -170,5 +240,9 @@ class PdfBatch:
 
 def render_batch(path: Path, envelopes: Sequence[Envelope]) -> Path:
     pdf = PdfBatch(path)
-    pdf.add(envelopes)
+    try:
+        pdf.add(envelopes)
+    except BaseException:
+        pdf.abort()
+        raise
     return pdf.close()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+# python-dateutil ships no type information (its stubs would be one more dev pin); the one use below is typed.
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from mynumber_runtime.clock import JST
 
 # Seed p.「通知カードの再送期間」: H27.12.31 までは通知カードを無料で再送; H28.1月以降は再交付扱い（有料）.
@@ -52,10 +54,7 @@ def resend_terms(at: dt.datetime, *, after_return_registration: bool = False) ->
 
 
 def hold_until(returned_at: dt.datetime) -> dt.datetime:
-    """Three calendar months after the return (JST), same day-of-month or the month's last day."""
-    local = returned_at.astimezone(JST)
-    month = local.month - 1 + RETURN_HOLD_MONTHS
-    year, month = local.year + month // 12, month % 12 + 1
-    nxt = dt.date(year + (month // 12), month % 12 + 1, 1)
-    last = (nxt - dt.timedelta(days=1)).day
-    return local.replace(year=year, month=month, day=min(local.day, last)).astimezone(dt.UTC)
+    """Three calendar months after the return (JST), same day-of-month or the month's last day (relativedelta's
+    month arithmetic: 11/30 + 3 months = the last day of February)."""
+    until: dt.datetime = returned_at.astimezone(JST) + relativedelta(months=RETURN_HOLD_MONTHS)
+    return until.astimezone(dt.UTC)

@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from notice.errors import (
     unknown_resident,
 )
 from notice.export import BatchResult, BatchWriter, CardRecord, Envelope, Recall
+from notice.offices import load_offices, municipal_office
 from notice.pdf import PdfBatch
 from notice.repository import NoticeRepository, Row
 from notice.tenancy import PERMITS, holding_of
@@ -122,15 +123,24 @@ def _check_caller_municipality(caller: Caller, municipality_code: str, field: st
     return code
 
 
+def _check_mailing_municipality(caller: Caller, municipality_code: str) -> str:
+    """As `_check_caller_municipality`, for a request that can start mail: the municipality must also be one notice
+    holds an office for (its head issues the notice; a card held at the office goes to its address). Refused here,
+    before anything is stored, so no envelope is ever prepared that could not be printed or addressed."""
+    code = _check_caller_municipality(caller, municipality_code)
+    municipal_office(code)
+    return code
+
+
 class NoticeService:
     def __init__(self, *, repo: NoticeRepository, sealer: FieldSealer, hasher: KeyedHash, clock: Clock,
-                 print_sealer: FieldSealer, office_addresses: Mapping[str, str] | None = None) -> None:
+                 print_sealer: FieldSealer) -> None:
         self.repo = repo
         self.sealer = sealer
         self.hash = hasher
         self.clock = clock
         self.print_sealer = print_sealer
-        self.office_addresses = dict(office_addresses or {})
+        load_offices()  # a malformed office table fails the start, not the first export
 
     # --- sealing helpers ------------------------------------------------------------------------------------
     def _seal(self, value: Any, aad: bytes) -> bytes:
@@ -161,14 +171,15 @@ class NoticeService:
         return r, basis
 
     def office_address(self, municipality_code: str) -> dict[str, str]:
-        # 別紙 2 (2) ②: 住所地市区町村の役所・役場の所在地を入力 ※居所情報は入力しない.
-        return {"address": self.office_addresses.get(municipality_code, f"団体コード{municipality_code} 役所 留置"),
-                "postal_code": ""}
+        # 別紙 2 (2) ②: 住所地市区町村の役所・役場の所在地を入力 ※居所情報は入力しない. The office's real address and
+        # postal code (notice.offices), never a placeholder.
+        office = municipal_office(municipality_code)
+        return {"address": office.mailing_address, "postal_code": office.postal_code}
 
     # --- mailing list and numbers ---------------------------------------------------------------------------
     async def submit_mailing_list(self, caller: Caller, municipality_code: str,
                                   households: Sequence[HouseholdIn]) -> ListOutcome:
-        municipality_code = _check_caller_municipality(caller, municipality_code)
+        municipality_code = _check_mailing_municipality(caller, municipality_code)
         if not households:
             raise InvalidArgument("households", "at least one household is required")
         # The whole list is checked before anything is stored: a malformed item refuses the request.
@@ -315,6 +326,9 @@ class NoticeService:
                 bodies = sorted({m.municipality_code for m in ms} | {m.municipality_code for m in recalls})
                 for code in bodies:
                     grant(caller, Holding(code), permits=PERMITS["batch.export"], unknown=not_your_municipality)
+                    # Its head and office print on every sheet and recall: refused before any file is written
+                    # (the lists were refused without an office; this guards a row removed since).
+                    municipal_office(code, "municipality_codes")
                 # File work and PDF rendering run in a worker thread: the event loop keeps serving calls.
                 await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
                 writer = await asyncio.to_thread(BatchWriter, out / f"{batch_id}.mnb", batch_id, now, len(ms))
@@ -822,6 +836,8 @@ class NoticeService:
         if kind == "tenshutsu":
             return await self._record_tenshutsu(caller, municipality_code, resident_code,
                                                 destination_municipality_code)
+        # A 転居 or 転入 may resend the card from here (a 転出 mails nothing: it is recorded whatever the 転入先).
+        municipal_office(municipality_code)
         new_household_id = validate_household_id(new_household_id, "new_household_id")
         moved_to = (validate_address_pair(new_address, new_postal_code, "new_address", "new_postal_code")
                     if new_address or new_postal_code else None)

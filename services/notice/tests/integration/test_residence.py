@@ -103,9 +103,12 @@ async def test_a_dv_victims_card_held_at_the_office_never_sends_the_residence_an
     assert m.destination == "office"
     records, raw, batch = await export(notice)
     (env,) = [r for r in records if r[0] == "ENV" and r[1] == m.mailing_id]
-    assert env[6] == "office" and "役所" in env[8] and env[10] == ""
+    # 別紙 2 (2): addressed to the office itself, its real postal code and address (千代田区役所), never a
+    # placeholder or 〒000-0000.
+    assert env[6:9] == ["office", "102-8688", "東京都千代田区九段南1-2-1 千代田区役所"] and env[10] == ""
     text = pdf_text(batch.pdf_paths[0])
-    assert place.encode() not in raw and "役所 留置" in text and place not in text
+    assert "〒102-8688" in text and "東京都千代田区九段南1-2-1 千代田区役所" in text and "000-0000" not in text
+    assert place.encode() not in raw and place not in text
     assert place.encode() not in await all_notice_event_bytes(notice.nats_url)
     assert not [r for r in caplog.records if place in r.getMessage() or place in str(r.__dict__)]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from notice.codes import application_id_valid, grouped_number, new_application_id, qr_payload
-from notice.export import BatchFormatError, CardRecord, Envelope, read_batch, write_batch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from notice.codes import application_id_valid, grouped_number, luhn_digit, new_application_id, qr_payload
+from notice.export import BatchFormatError, CardRecord, Envelope, envelope_lines, read_batch, write_batch
 
 
 def test_application_ids_are_23_digits_with_a_check_digit_and_never_repeat():
@@ -15,6 +17,16 @@ def test_application_ids_are_23_digits_with_a_check_digit_and_never_repeat():
     one = next(iter(ids))
     assert not application_id_valid(one[:-1] + str((int(one[-1]) + 1) % 10))
     assert qr_payload(one) == "MYNA-APPLY:1:" + one
+
+
+@pytest.mark.parametrize(("body", "digit"), [("7992739871", "3"), ("4992739871", "6"), ("0", "0"), ("1", "8")])
+def test_the_check_digit_is_luhn_s(body, digit):
+    assert luhn_digit(body) == digit
+
+
+def test_an_application_id_in_full_width_digits_is_not_valid():
+    one = new_application_id()
+    assert not application_id_valid(one.translate(str.maketrans("0123456789", "０１２３４５６７８９")))
 
 
 def test_the_number_is_shown_in_groups_of_four():
@@ -45,3 +57,26 @@ def test_a_tampered_or_truncated_batch_file_is_rejected(tmp_path, tamper, messag
     r.path.write_bytes(tamper(r.path.read_bytes()))
     with pytest.raises(BatchFormatError, match=message):
         read_batch(r.path)
+
+
+def test_separators_and_line_breaks_inside_a_value_are_escaped_exactly_as_mnb1_says():
+    """`\\|`, `\\\\`, `\\n`; a carriage return is dropped; one record stays one line."""
+    (env, crd) = envelope_lines(envelope("a|b\\c\nd\re\\"))
+    assert env.split("|", 8)[8] == "a\\|b\\\\c\\nde\\\\|試験 様||1"
+    assert "\n" not in env and "\n" not in crd and "\r" not in env
+
+
+# Any text a value may hold (the edge refuses control characters, the file must not care), `\r` aside.
+values = st.text(st.characters(blacklist_characters="\r", blacklist_categories=("Cs",)), max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(address=values, name=values)
+def test_any_value_round_trips_through_the_batch_file(tmp_path_factory, address, name):
+    e = Envelope("m1", "131016", "initial", "address", "100-0001", address, name, b"",
+                 [CardRecord("", "notice_card", "123456789018", name, address, "1980-04-01", 2)])
+    r = write_batch(tmp_path_factory.mktemp("b"), "b3", dt.datetime(2015, 10, 5, tzinfo=dt.UTC), [e],
+                    with_pdfs=False)
+    env, crd = read_batch(r.path)
+    assert (env[8], env[9], crd[7], crd[8], crd[10]) == (address, name, name, address, "女")
+    assert r.path.read_bytes().count(b"\n") == 4  # HDR, ENV, CRD, TRL: one line each

@@ -33,6 +33,11 @@ def test_new_numbers_get_a_notification_letter_from_2020_05_25_jst():
     (dt.datetime(2015, 10, 20, 1, 0, tzinfo=UTC), dt.datetime(2016, 1, 20, 1, 0, tzinfo=UTC)),
     # 11/30 JST + 3 months = the last day of February (2016 is a leap year).
     (dt.datetime(2015, 11, 30, 3, 0, tzinfo=UTC), dt.datetime(2016, 2, 29, 3, 0, tzinfo=UTC)),
+    # 11/30 15:00 UTC is 12/1 in Japan: the months are counted on the JST day (-> 3/1 JST, not 2/29).
+    (dt.datetime(2015, 11, 30, 15, 0, tzinfo=UTC), dt.datetime(2016, 2, 29, 15, 0, tzinfo=UTC)),
+    # 1/31 + 3 months = 4/30; across a year: 11/15 -> 2/15.
+    (dt.datetime(2016, 1, 30, 15, 0, tzinfo=UTC), dt.datetime(2016, 4, 29, 15, 0, tzinfo=UTC)),
+    (dt.datetime(2016, 11, 15, 1, 0, tzinfo=UTC), dt.datetime(2017, 2, 15, 1, 0, tzinfo=UTC)),
 ])
 def test_returned_mail_is_held_three_calendar_months(returned, until):
     assert policy.hold_until(returned) == until

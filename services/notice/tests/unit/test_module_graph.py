@@ -1,0 +1,65 @@
+"""notice's modules import one another one way only: no cycle, not even through an import inside a function (the
+batch writer and the PDF once imported each other, export.py lazily). Read from the sources with ast."""
+
+from __future__ import annotations
+
+import ast
+from importlib import resources
+from pathlib import Path
+
+import notice
+
+
+def imports() -> dict[str, set[str]]:
+    root = Path(str(resources.files(notice)))
+    graph: dict[str, set[str]] = {}
+    for path in root.glob("*.py"):
+        module = f"notice.{path.stem}"
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "notice":  # from notice import events, policy
+                    found |= {f"notice.{a.name}" for a in node.names}
+                elif node.module.startswith("notice."):
+                    found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.startswith("notice.")}
+        graph[module] = found - {module}
+    return graph
+
+
+def cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle, or []: depth-first search with the path on the stack."""
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> list[str]:
+        if module in path:
+            return [*path[path.index(module):], module]
+        if module in done:
+            return []
+        for target in sorted(graph.get(module, ())):
+            found = visit(target, [*path, module])
+            if found:
+                return found
+        done.add(module)
+        return []
+
+    for module in sorted(graph):
+        found = visit(module, [])
+        if found:
+            return found
+    return []
+
+
+def test_the_pdf_and_the_batch_file_share_a_module_instead_of_importing_each_other():
+    graph = imports()
+    assert "notice.export" not in graph["notice.pdf"]
+    assert {"notice.records"} <= graph["notice.pdf"] & graph["notice.export"]
+
+
+def test_no_notice_module_imports_itself_back():
+    assert cycle(imports()) == []
+
+
+def test_the_cycle_finder_finds_one():
+    assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
