@@ -5,8 +5,9 @@
 2. render the chart for east, west, east+dev and east's failover release;
 3. check that the chart's NATS users (files/nats-users.json) are the runtime's table;
 4. validate every rendered document: Kubernetes kinds with kubernetes-validate in strict mode against a pinned
-   Kubernetes version (unknown fields fail), CloudNativePG `Cluster` with our own JSON schema
-   (charts/schemas/); a kind that neither knows fails, so nothing reaches a cluster unchecked;
+   Kubernetes version (unknown fields fail), CloudNativePG `Cluster` and Prometheus Operator `ServiceMonitor`
+   with our own JSON schemas (charts/schemas/); a kind that neither knows fails, so nothing reaches a cluster
+   unchecked;
 5. print documents per kind, and exit 1 with every problem listed on any failure.
 
 No network: no chart repository, no cluster, no schema download (kubernetes-validate bundles its schemas).
@@ -46,6 +47,7 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
 # CRDs that kubernetes-validate has no schema for: apiVersion -> kind -> our schema file.
 CRD_SCHEMAS: dict[str, dict[str, Path]] = {
     "postgresql.cnpg.io/v1": {"Cluster": HERE / "schemas" / "cnpg-cluster.schema.json"},
+    "monitoring.coreos.com/v1": {"ServiceMonitor": HERE / "schemas" / "servicemonitor.schema.json"},
 }
 LINT_WARNING = 2  # helm-python-sdk severities: 1 info, 2 warning, 3 error; --strict fails on warnings
 

@@ -322,9 +322,12 @@ def test_gateway_reaches_every_service_and_jpki_http_is_open(report: Any, region
     assert any("from" not in r and r["ports"] == [{"port": 8080, "protocol": "TCP"}] for r in jpki_rules)
     gateway_rules = one(report, region, "NetworkPolicy", "gateway")["spec"]["ingress"]
     assert any("from" not in r and r["ports"] == [{"port": 8443, "protocol": "TCP"}] for r in gateway_rules)
-    # numbering and notice are reachable from the gateway only, never from outside.
+    # numbering and notice are reachable from the gateway only, never from outside (and, on the metrics port
+    # only, from the scraper: test_each_service_serves_metrics_on_its_own_port_reachable_by_the_scraper_only).
     assert all("from" in r for r in one(report, region, "NetworkPolicy", "numbering")["spec"]["ingress"])
-    assert one(report, region, "NetworkPolicy", "notice")["spec"]["ingress"] == [
+    metrics_port = {"port": 9464, "protocol": "TCP"}
+    assert [r for r in one(report, region, "NetworkPolicy", "notice")["spec"]["ingress"]
+            if r["ports"] != [metrics_port]] == [
         {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway",
                                                    "app.kubernetes.io/instance": "mynumber"}}}],
          "ports": [{"port": 50053, "protocol": "TCP"}]}]
@@ -513,9 +516,9 @@ def test_jpki_responder_scales_out_jpki_image_http_only_behind_its_own_service(r
     assert service["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}]
     assert service["selector"].items() <= labels.items()
     assert not service["selector"].items() <= jpki["spec"]["template"]["metadata"]["labels"].items()
-    # jpki's own Service keeps serving CRL/OCSP over HTTP beside gRPC.
+    # jpki's own Service keeps serving CRL/OCSP over HTTP beside gRPC (and its metrics).
     jpki_ports = {p["name"]: p["port"] for p in one(report, region, "Service", "jpki")["spec"]["ports"]}
-    assert jpki_ports == {"grpc": 50051, "http": 8080}
+    assert jpki_ports == {"grpc": 50051, "http": 8080, "metrics": 9464}
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -817,3 +820,58 @@ async def _until(condition: Callable[[], object]) -> None:
 
     while not condition():
         await asyncio.sleep(0.01)
+
+
+# --- metrics (docs/operations.md) --------------------------------------------------------------------------------
+
+METRICS_SERVICES = ("numbering", "notice", "jpki")  # their images run mynumber_runtime.host, which serves /metrics
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_each_service_serves_metrics_on_its_own_port_reachable_by_the_scraper_only(report: Any, region: str) -> None:
+    values = check.load_values(check.CHART, ("values.yaml", f"values-{region}.yaml"))
+    port, scraper = values["metrics"]["port"], values["metrics"]["scraper"]
+    for name in METRICS_SERVICES:
+        d = one(report, region, "Deployment", name)
+        assert {"name": "metrics", "containerPort": port, "protocol": "TCP"} in container(d)["ports"]
+        assert env_of(d)[f"{values['services'][name]['envPrefix']}_METRICS__LISTEN"] == f"0.0.0.0:{port}"
+        service = one(report, region, "Service", name)
+        assert {"name": "metrics", "port": port, "targetPort": "metrics", "protocol": "TCP"} in \
+            service["spec"]["ports"]
+        rules = [r for r in one(report, region, "NetworkPolicy", name)["spec"]["ingress"]
+                 if {"port": port, "protocol": "TCP"} in r["ports"]]
+        assert rules == [{"from": [{"namespaceSelector": {"matchLabels": {
+                              "kubernetes.io/metadata.name": scraper["namespace"]}},
+                                    "podSelector": {"matchLabels": scraper["podLabels"]}}],
+                          "ports": [{"port": port, "protocol": "TCP"}]}], name
+        monitor = one(report, region, "ServiceMonitor", name)["spec"]
+        assert monitor["selector"]["matchLabels"] == service["spec"]["selector"]
+        assert monitor["namespaceSelector"] == {"matchNames": [check.NAMESPACE]}
+        assert [(e["port"], e["path"], e["scheme"]) for e in monitor["endpoints"]] == [("metrics", "/metrics", "http")]
+    # What serves no /metrics gets no port, no ServiceMonitor: the gateway (not built here), the HTTP responder.
+    assert {d["metadata"]["name"] for d in docs(report, region, "ServiceMonitor")} == set(METRICS_SERVICES)
+    for name in ("gateway", "jpki-responder"):
+        assert "metrics" not in {p["name"] for p in container(one(report, region, "Deployment", name))["ports"]}
+
+
+def test_service_monitors_only_when_switched_on_and_dev_has_none(report: Any) -> None:
+    assert docs(report, "east+dev", "ServiceMonitor") == []
+    defaults = check.load_values(check.CHART, ("values.yaml",))
+    assert defaults["metrics"]["serviceMonitor"]["enabled"] is False  # needs the Prometheus Operator's CRD
+    # The metrics port itself does not depend on the switch.
+    assert "metrics" in {p["name"] for p in container(one(report, "east+dev", "Deployment", "numbering"))["ports"]}
+
+
+def test_a_service_monitor_with_an_unknown_field_fails_its_crd_schema(chart_copy: Path) -> None:
+    replace_in(chart_copy / "templates" / "_helpers.tpl", "      scrapeTimeout: {{ $sm.scrapeTimeout }}",
+               "      scrapeTimout: {{ $sm.scrapeTimeout }}")
+    result = check.run(chart_copy, {"east": ("values-east.yaml",)})
+    assert any("ServiceMonitor/numbering" in p and "scrapeTimout" in p for p in result.problems), result.problems
+
+
+def test_the_pods_metrics_setting_is_what_the_service_reads(report: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from numbering.settings import NumberingSettings
+
+    settings = settings_of(one(report, "east", "Deployment", "numbering"), "numbering", NumberingSettings,
+                           "NUMBERING_", monkeypatch)
+    assert settings.metrics.listen == "0.0.0.0:9464"

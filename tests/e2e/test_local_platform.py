@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 import shutil
 import signal
 import socket
@@ -49,6 +50,14 @@ def free_offset(base: int, count: int) -> int:
         if first + count <= 65536 and all(_bindable(port) for port in rest):
             return first - base
     raise AssertionError(f"no {count} free loopback ports in a row")
+
+
+def platform_offset() -> int:
+    """An offset under which every gRPC port (50051-50054) and every metrics port (9451-9454) is free now."""
+    for offset in random.sample(range(1000, 15000), 200):
+        if all(_bindable(base + offset + i) for base in (50051, 9451) for i in range(4)):
+            return offset
+    raise AssertionError("no offset with free gRPC and metrics ports")
 
 
 def _bindable(port: int) -> bool:
@@ -189,6 +198,37 @@ def check_jpki(ports: dict[str, int], data: Path) -> dict[str, bytes]:
     return cas
 
 
+def check_metrics(ports: dict[str, int], data: Path) -> None:
+    """Every service's /metrics on loopback, as Prometheus scrapes it, shows the calls just made; `mynumber status`
+    reads the same figures."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape(metrics_port: int) -> list[tuple[str, dict[str, str], float]]:
+        status, ctype, body = fetch(f"http://127.0.0.1:{metrics_port + ports['offset']}/metrics")
+        assert (status, ctype) == (200, "text/plain"), (metrics_port, status)
+        return [(x.name, x.labels, x.value) for f in text_string_to_metric_families(body.decode()) for x in f.samples]
+
+    def total(samples: list[tuple[str, dict[str, str], float]], name: str, **labels: str) -> float:
+        return sum(v for n, ls, v in samples if n == name and labels.items() <= ls.items())
+
+    numbering, notice, jpki = scrape(9451), scrape(9453), scrape(9454)
+    assign = "/mynumber.numbering.v1.NumberingService/AssignNumber"
+    assert total(numbering, "rpc_server_calls_total", rpc_method=assign, rpc_grpc_status="OK") >= 1
+    assert total(numbering, "rpc_server_calls_total", rpc_method=assign, rpc_grpc_status="INVALID_ARGUMENT") >= 1
+    assert total(numbering, "mynumber_numbering_bulk_items_total", outcome="assigned") == 3000
+    assert total(jpki, "rpc_server_calls_total", rpc_grpc_status="OK", mynumber_caller_kind="service") >= 1
+    assert any(n == "mynumber_consumer_pending" for n, _, _ in notice)
+    # The database-fed gauges follow within their refresh interval (2 s under `make run`).
+    deadline = time.monotonic() + 30
+    while not (total(scrape(9451), "mynumber_numbering_numbers", status="active") >= 3001
+               and total(scrape(9454), "mynumber_jpki_certificates", ca_kind="auth", status="good") >= 1):
+        assert time.monotonic() < deadline, "the database-fed gauges never showed the numbers and the certificate"
+        time.sleep(0.5)
+    status = mynumber(ports, data, "status", identity="operator:e2e")
+    assert [line.split()[:2] for line in status.stdout.splitlines() if not line.startswith(" ")] == [
+        ["numbering", "SERVING"], ["notice", "SERVING"], ["jpki", "SERVING"]]
+
+
 def check_identities(ports: dict[str, int], data: Path) -> None:
     """Real identities on the local platform: no plain TCP, no identity from metadata, no anonymous NATS client."""
     numbering = f"127.0.0.1:{50051 + ports['offset']}"
@@ -238,7 +278,7 @@ def data() -> Iterator[Path]:
 
 
 def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path):
-    ports = {"pg": free_port(), "nats": free_port(), "offset": free_offset(50051, 4),
+    ports = {"pg": free_port(), "nats": free_port(), "offset": platform_offset(),
              "http_offset": free_offset(8054, 1)}
     proc, banner = start(data, ports)
     try:
@@ -270,6 +310,7 @@ def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path
         assert refused.returncode == 2 and "resident_code" in refused.stderr and "check digit" in refused.stderr
         cas = check_jpki(ports, data)
         check_identities(ports, data)
+        check_metrics(ports, data)
     finally:
         out = stop(proc)
     assert proc.returncode == 0 and "stopped." in out

@@ -11,6 +11,8 @@ Two optional shapes of a block:
   resources) is its own.
 - `httpOnly: true`: no gRPC at all (no gRPC/health ports, no mTLS files); `httpPort` serves and `healthPath` on it
   answers the HTTP readiness and liveness probes.
+`metrics: true`: the service serves /metrics on `metrics.port` (a `metrics` port on the container and the
+Service), reachable by the scraper only, with a ServiceMonitor when `metrics.serviceMonitor.enabled`.
 `persistentVolumes` (name -> claim) gives a service writable storage that outlives its pods (the root file system
 is read-only): one PersistentVolumeClaim each, mounted at `mountPath`, with `<PREFIX>_<setting>` pointing at it.
 */}}
@@ -164,6 +166,9 @@ spec:
             {{- if $svc.restPort }}
             - {name: https, containerPort: {{ $svc.restPort }}, protocol: TCP}
             {{- end }}
+            {{- if $svc.metrics }}
+            - {name: metrics, containerPort: {{ $root.Values.metrics.port }}, protocol: TCP}
+            {{- end }}
           env:
             - {name: {{ $p }}_REGION_NAME, value: {{ $region | quote }}}
             - {name: {{ $p }}_REGION_DIGIT, value: {{ $digit | quote }}}
@@ -177,6 +182,10 @@ spec:
             {{- else }}
             # No gRPC in this pod: an empty listen address overrides the image's preset and needs no mTLS files.
             - {name: {{ $p }}_GRPC__LISTEN, value: ""}
+            {{- end }}
+            {{- if $svc.metrics }}
+            # Plain HTTP GET /metrics on the pod's address, for the scraper (the NetworkPolicy admits only it).
+            - {name: {{ $p }}_METRICS__LISTEN, value: "0.0.0.0:{{ $root.Values.metrics.port }}"}
             {{- end }}
             {{- if $svc.database }}
             # The URL (with its password) comes from the Secret CNPG writes for the database owner.
@@ -304,6 +313,36 @@ spec:
     {{- if $svc.restPort }}
     - {name: https, port: {{ $svc.restPort }}, targetPort: https, protocol: TCP}
     {{- end }}
+    {{- if $svc.metrics }}
+    - {name: metrics, port: {{ $root.Values.metrics.port }}, targetPort: metrics, protocol: TCP}
+    {{- end }}
+{{- if and $svc.metrics $root.Values.metrics.serviceMonitor.enabled }}
+{{- $sm := $root.Values.metrics.serviceMonitor }}
+---
+# Prometheus Operator: scrape every pod behind this Service on its metrics port (docs/operations.md).
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "mynumber.labels" $ctx | nindent 4 }}
+    {{- include "mynumber.selector" $ctx | nindent 4 }}
+    {{- with $sm.labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "mynumber.selector" $ctx | nindent 6 }}
+  namespaceSelector:
+    matchNames: [{{ $root.Release.Namespace | quote }}]
+  endpoints:
+    - port: metrics
+      path: /metrics
+      scheme: http
+      interval: {{ $sm.interval }}
+      scrapeTimeout: {{ $sm.scrapeTimeout }}
+{{- end }}
 {{- if or (gt (int $svc.replicas) 1) $svc.autoscaling.enabled }}
 ---
 apiVersion: policy/v1
@@ -385,7 +424,8 @@ spec:
 
 {{/*
 One allow-policy per service (the namespace default-denies everything, templates/networkpolicy.yaml):
-ingress on the gRPC port only from the listed callers, public ports from anywhere, egress only to the
+ingress on the gRPC port only from the listed callers, the metrics port only from the scraper, public ports from
+anywhere, egress only to the
 service's own PostgreSQL, to NATS, and to the services it calls.
 */}}
 {{- define "mynumber.networkPolicies" -}}
@@ -426,7 +466,19 @@ spec:
     - ports:
         - {port: {{ $svc.httpPort }}, protocol: TCP}
     {{- end }}
-    {{- if not (or $svc.callers $svc.restPort $svc.httpPort) }} []{{ end }}
+    {{- if $svc.metrics }}
+    # The metrics scraper (Prometheus), on the metrics port only.
+    - from:
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ $root.Values.metrics.scraper.namespace }}
+          podSelector:
+            matchLabels:
+              {{- toYaml $root.Values.metrics.scraper.podLabels | nindent 14 }}
+      ports:
+        - {port: {{ $root.Values.metrics.port }}, protocol: TCP}
+    {{- end }}
+    {{- if not (or $svc.callers $svc.restPort $svc.httpPort $svc.metrics) }} []{{ end }}
   egress:
     {{- if $svc.database }}
     - to:

@@ -107,6 +107,8 @@ _handled = _meter.create_counter("mynumber.consumer.handled", description="event
 _duplicates = _meter.create_counter("mynumber.consumer.duplicates", description="redeliveries found already handled")
 _failures = _meter.create_counter("mynumber.consumer.failures", description="handling attempts that failed")
 _dead_lettered = _meter.create_counter("mynumber.consumer.dead_lettered", description="events parked as poison")
+_redeliveries = _meter.create_counter("mynumber.consumer.redeliveries",
+                                      description="deliveries of an event after its first (retries, lost acks)")
 _live: weakref.WeakSet[IdempotentConsumer] = weakref.WeakSet()
 
 
@@ -156,6 +158,7 @@ class IdempotentConsumer:
         self.duplicates = 0
         self.failures = 0
         self.dead_lettered = 0
+        self.redeliveries = 0
         self.pending = 0
         self._lag_at = 0.0
         self._failing_since: float | None = None
@@ -270,6 +273,9 @@ class IdempotentConsumer:
         md = msg.metadata
         key = (md.stream, md.sequence.stream)
         self.pending = md.num_pending
+        if md.num_delivered > 1:
+            self.redeliveries += 1
+            _redeliveries.add(1, self.labels)
         try:
             try:
                 await self.handle(msg)
@@ -300,6 +306,11 @@ class IdempotentConsumer:
         _dead_lettered.add(1, self.labels)
         log.warning("consumer %s: event at %s #%d dead-lettered: %s", self.durable, md.stream, md.sequence.stream,
                     deadletters.clean_reason(reason))
+
+    async def refresh_lag(self) -> None:
+        """The backlog from the server now (the host's metrics loop calls it: a handler that hangs holds this
+        consumer's own loop, and its backlog must still show growing)."""
+        await self._refresh_lag(force=True)
 
     async def _refresh_lag(self, *, force: bool = False) -> None:
         now = time.monotonic()

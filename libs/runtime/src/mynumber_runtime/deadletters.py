@@ -116,5 +116,16 @@ async def letter(js: JetStreamContext, service: str, letter_id: int) -> DeadLett
     return _letter(service, letter_id, dict(raw.headers or {}), raw.data or b"")
 
 
+async def counts(js: JetStreamContext, service: str) -> dict[str, int]:
+    """How many letters each of a service's consumers has parked, by durable name (the `mynumber.deadletters`
+    gauge; one stream-info call, no message read)."""
+    prefix = f"mynumber.deadletter.{service}."
+    try:
+        info = await js.stream_info(DEADLETTER_STREAM, subjects_filter=prefix + ">")
+    except NotFoundError:
+        return {}
+    return {subject.removeprefix(prefix): int(n) for subject, n in (info.state.subjects or {}).items()}
+
+
 async def remove(js: JetStreamContext, letter: DeadLetter) -> None:
     await js.delete_msg(DEADLETTER_STREAM, letter.id)

@@ -3,7 +3,9 @@
 It adds: the standard health service fed by real checks, reflection, and one interceptor that
 identifies the caller (by its mTLS client certificate, and by nothing else), enforces the per-method allow-list,
 applies a default deadline, opens a trace span, and maps typed domain errors to status codes with a
-machine-readable reason (`x-error-reason` trailer). Internal details never reach a caller.
+machine-readable reason (`x-error-reason` trailer). Internal details never reach a caller. Every RPC it sees is
+counted and timed by method, status code and caller kind (`rpc.server.calls`, `rpc.server.duration`) and leaves one
+log line (logger `mynumber_runtime.rpc`) with those, its duration and its trace id: docs/operations.md.
 """
 
 from __future__ import annotations
@@ -30,14 +32,21 @@ from mynumber_runtime.identity import (
     reset_current_caller,
     set_current_caller,
 )
+from mynumber_runtime.metrics import DURATION_BUCKETS_S
 from mynumber_runtime.requests import RequestLimits, check_request, lenient
 from mynumber_runtime.settings import GrpcSettings, read_secret
 from mynumber_runtime.telemetry import meter
 
 log = logging.getLogger(__name__)
+# One line per RPC (method, caller kind, outcome, duration, trace id): never a request field (logs.py redacts too).
+rpc_log = logging.getLogger("mynumber_runtime.rpc")
 _tracer = trace.get_tracer(__name__)
-_rpc_counter = meter(__name__).create_counter("rpc.server.calls", description="RPCs by method and status code")
-_rpc_duration = meter(__name__).create_histogram("rpc.server.duration", unit="s")
+_meter = meter(__name__)
+# Labels: the method (a fixed set: only registered methods reach here), the status code and the caller's KIND
+# (municipality, service, operator ...), never its id: bounded cardinality and nothing about a person.
+_rpc_counter = _meter.create_counter("rpc.server.calls", description="RPCs by method, status code and caller kind")
+_rpc_duration = _meter.create_histogram("rpc.server.duration", unit="s", description="RPC duration",
+                                        explicit_bucket_boundaries_advisory=DURATION_BUCKETS_S)
 
 REASON_KEY = "x-error-reason"
 OPEN_SERVICES = ("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection")
@@ -95,12 +104,14 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
         interceptor = self
         limits = self.limits.get(method.lstrip("/").split("/", 1)[0], RequestLimits())
 
-        async def _enter(context: grpc.aio.ServicerContext) -> tuple[Caller, Any]:
+        async def _enter(context: grpc.aio.ServicerContext, call: _Call) -> Any:
             caller = interceptor._identify(context)
+            call.caller_kind = caller.kind
             interceptor._authorize(method, caller)
-            return caller, set_current_caller(caller)
+            return set_current_caller(caller)
 
-        async def _fail(context: grpc.aio.ServicerContext, exc: BaseException, span: trace.Span) -> None:
+        async def _fail(context: grpc.aio.ServicerContext, exc: BaseException, span: trace.Span,
+                        call: _Call) -> None:
             if isinstance(exc, DomainError):
                 code, message, reason = exc.code, exc.message, exc.reason
             elif isinstance(exc, TimeoutError):
@@ -111,7 +122,7 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
                 code, message, reason = grpc.StatusCode.INTERNAL, "internal error", "INTERNAL"
             span.set_status(Status(StatusCode.ERROR, reason))
             span.set_attribute("rpc.grpc.status_code", code.value[0])
-            _rpc_counter.add(1, {"rpc.method": method, "rpc.grpc.status": code.name})
+            call.code, call.reason = code, reason
             await context.abort(code, message, trailing_metadata=((REASON_KEY, reason),))
 
         def _span(context: grpc.aio.ServicerContext) -> trace.Span:
@@ -128,24 +139,25 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 span = _span(context)
-                started = time.perf_counter()
+                call = _Call(method)
                 with trace.use_span(span, end_on_exit=True):
                     token = None
                     try:
-                        caller, token = await _enter(context)
-                        span.set_attribute("mynumber.caller.kind", caller.kind)
+                        token = await _enter(context, call)
+                        span.set_attribute("mynumber.caller.kind", call.caller_kind)
                         request = _guarded(request, limits, handler.request_streaming)
                         async with asyncio.timeout(_deadline(context)):
-                            response = await behavior(request, context)
+                            return await behavior(request, context)
+                    except asyncio.CancelledError:
+                        call.code = grpc.StatusCode.CANCELLED
+                        raise
                     except Exception as exc:
-                        await _fail(context, exc, span)
+                        await _fail(context, exc, span, call)
                         raise  # unreachable: abort raises
                     finally:
                         if token is not None:
                             reset_current_caller(token)
-                        _rpc_duration.record(time.perf_counter() - started, {"rpc.method": method})
-                    _rpc_counter.add(1, {"rpc.method": method, "rpc.grpc.status": "OK"})
-                    return response
+                        call.done()
 
             make = grpc.stream_unary_rpc_method_handler if handler.request_streaming else \
                 grpc.unary_unary_rpc_method_handler
@@ -157,25 +169,53 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
         async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             # Long bulk streams are bounded by the client's deadline, not by the unary default.
             span = _span(context)
+            call = _Call(method)
             with trace.use_span(span, end_on_exit=True):
                 token = None
                 try:
-                    caller, token = await _enter(context)
-                    span.set_attribute("mynumber.caller.kind", caller.kind)
+                    token = await _enter(context, call)
+                    span.set_attribute("mynumber.caller.kind", call.caller_kind)
                     request = _guarded(request, limits, handler.request_streaming)
                     async for item in stream_behavior(request, context):
                         yield item
+                except (asyncio.CancelledError, GeneratorExit):
+                    call.code = grpc.StatusCode.CANCELLED
+                    raise
                 except Exception as exc:
-                    await _fail(context, exc, span)
+                    await _fail(context, exc, span, call)
                 finally:
                     if token is not None:
                         reset_current_caller(token)
-                _rpc_counter.add(1, {"rpc.method": method, "rpc.grpc.status": "OK"})
+                    call.done()
 
         make_s = grpc.stream_stream_rpc_method_handler if handler.request_streaming else \
             grpc.unary_stream_rpc_method_handler
         return make_s(streaming, request_deserializer=lenient(handler.request_deserializer),
                       response_serializer=handler.response_serializer)
+
+
+class _Call:
+    """What one RPC's metrics and log line say: method, caller kind, outcome and duration, nothing from the
+    request. Recorded once, inside the RPC's span (so the log line carries its trace id)."""
+
+    __slots__ = ("caller_kind", "code", "method", "reason", "started")
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.caller_kind = "unidentified"  # until the certificate names it (a refused caller stays so)
+        self.code = grpc.StatusCode.OK
+        self.reason = ""
+        self.started = time.perf_counter()
+
+    def done(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        labels = {"rpc.method": self.method, "rpc.grpc.status": self.code.name,
+                  "mynumber.caller.kind": self.caller_kind}
+        _rpc_counter.add(1, labels)
+        _rpc_duration.record(elapsed, labels)
+        rpc_log.info("rpc %s %s", self.method, self.code.name,
+                     extra={"rpc_method": self.method, "caller_kind": self.caller_kind, "outcome": self.code.name,
+                            "reason": self.reason or None, "duration_ms": round(elapsed * 1000, 3)})
 
 
 def _guarded(request: Any, limits: RequestLimits, streaming: bool) -> Any:

@@ -132,6 +132,13 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.idle_interval_s)
 
+    async def backlog(self) -> int:
+        """Rows not yet published (the `mynumber.outbox.backlog` gauge): the partial index keeps this cheap."""
+        t = self.table
+        async with self.engine.connect() as conn:
+            n = await conn.scalar(sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None)))
+        return int(n or 0)
+
     async def prune(self, older_than_s: float = 7 * 86400) -> int:
         """Published rows are kept a while for audit and replay, then dropped."""
         t = self.table

@@ -72,6 +72,17 @@ class GrpcSettings(BaseModel):
         return self
 
 
+class MetricsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Plain HTTP serving `GET /metrics` (Prometheus text format): no personal data behind it, but loopback unless
+    # told otherwise (the chart listens on the pod's address for the scrape). Port 0: any free port (said in the
+    # "serving" log line); `make run` gives each service its own. Empty: no metrics listener.
+    listen: str = "127.0.0.1:0"
+    # Seconds between the queries behind the database-fed gauges (rows in the outbox, numbers issued, ...).
+    refresh_interval_s: float = 15.0
+
+
 class ServiceSettings(BaseSettings):
     """Base of every service's settings; a service sets `env_prefix` (e.g. "NUMBERING_")."""
 
@@ -81,6 +92,8 @@ class ServiceSettings(BaseSettings):
     nats: NatsSettings = Field(default_factory=NatsSettings)
     # No gRPC unless told where to listen, with the mTLS files (`<PREFIX>GRPC__LISTEN`, `..._TLS_CERT_FILE`, ...).
     grpc: GrpcSettings = Field(default_factory=lambda: GrpcSettings(listen=""))
+    # `<PREFIX>METRICS__LISTEN`: where /metrics is served (metrics.py).
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     # The region this instance runs in (east/west): names the origin of its events.
     region_name: str = "east"
     log_level: str = "INFO"

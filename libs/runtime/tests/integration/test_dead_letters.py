@@ -13,22 +13,23 @@ from mynumber_runtime.db import create_async_engine, make_metadata
 from mynumber_runtime.deadletters import H_CONSUMER, H_REASON, H_SEQUENCE, H_STREAM, H_SUBJECT, letters
 from mynumber_runtime.grpc_server import PlatformServer
 from mynumber_runtime.host import host
+from mynumber_runtime.metrics import Snapshots, exposition
+from mynumber_runtime.settings import MetricsSettings
 from mynumber_runtime.streams import DEADLETTER_STREAM
 from mynumber_runtime.testing.identities import RUNTIME_TEST_USER, grpc_server_settings, nats_connect
 from nats.js.api import StreamConfig
-from opentelemetry import metrics
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.dialects.postgresql import insert
 
-_reader = InMemoryMetricReader()
 
-
-@pytest.fixture(scope="module")
-def metric_reader():
-    # The global provider can be set once per process; instruments made before it was set follow it.
-    metrics.set_meter_provider(MeterProvider(metric_readers=[_reader]))
-    return _reader
+def samples(text: str, service: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """A /metrics exposition's samples of one service, by name."""
+    out: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(text):
+        for x in family.samples:
+            if x.labels.get("mynumber_service") == service:
+                out.setdefault(x.name, []).append((x.labels, x.value))
+    return out
 
 
 @pytest.fixture
@@ -194,7 +195,7 @@ async def test_replaying_an_unknown_letter_is_one_line_and_status_2(world):
     assert err.getvalue() == f"{w['service']} dead-letters: no dead letter {10**9} for {w['service']}\n"
 
 
-async def test_a_handler_that_keeps_failing_makes_the_service_unhealthy_and_keeps_the_event(world, metric_reader):
+async def test_a_handler_that_keeps_failing_makes_the_service_unhealthy_and_keeps_the_event(world):
     w = world
     await w["js"].publish(w["subject"], b"k", headers={"Nats-Msg-Id": "h.1"})
     state = {"down": True}
@@ -229,15 +230,79 @@ async def test_a_handler_that_keeps_failing_makes_the_service_unhealthy_and_keep
         stop.set()
         await hosting
     assert await effects(w) == {"k": 1}
-    points = {}
-    for rm in metric_reader.get_metrics_data().resource_metrics:
-        for sm in rm.scope_metrics:
-            for m in sm.metrics:
-                for p in m.data.data_points:
-                    if p.attributes.get("mynumber.service") == w["service"]:
-                        points.setdefault(m.name, []).append(p)
-    assert sum(p.value for p in points["mynumber.consumer.failures"]) >= 3
-    assert sum(p.value for p in points["mynumber.consumer.handled"]) == 1
-    assert "mynumber.consumer.pending" in points and "mynumber.consumer.healthy" in points
-    labels = {k for ps in points.values() for p in ps for k in p.attributes}
-    assert labels <= {"mynumber.service", "messaging.consumer.group.name", "error.type"}
+    points = samples(exposition().decode(), w["service"])
+    assert sum(v for _, v in points["mynumber_consumer_failures_total"]) >= 3
+    assert sum(v for _, v in points["mynumber_consumer_handled_total"]) == 1
+    assert sum(v for _, v in points["mynumber_consumer_redeliveries_total"]) >= 3
+    assert "mynumber_consumer_pending" in points and "mynumber_consumer_healthy" in points
+    labels = {k for ps in points.values() for ls, _ in ps for k in ls}
+    assert labels <= {"mynumber_service", "messaging_consumer_group_name", "error_type"}
+
+
+async def test_dead_letters_consumer_backlog_and_redeliveries_move_on_the_services_metrics_endpoint(world):
+    """Scraped over HTTP as Prometheus does: the dead-letter gauge counts what was parked, the backlog what waits,
+    the redelivery counter the retries of an event whose handling failed once."""
+    import asyncio
+    import urllib.request
+
+    from mynumber_runtime.embedded import free_port
+
+    w = world
+    js = w["js"]
+    failed_once: set[bytes] = set()
+    release = asyncio.Event()
+
+    async def handle(conn, msg):
+        if msg.data.startswith(b"bad"):
+            raise PoisonEvent("payload: kind not known")
+        if msg.data.startswith(b"flaky") and msg.data not in failed_once:
+            failed_once.add(msg.data)
+            raise ConnectionError("downstream unavailable")
+        if msg.data.startswith(b"slow"):
+            await release.wait()  # holds the consumer: what is published after it waits
+
+    consumer = make_consumer(w, handle, lag_refresh_s=0.05)
+    port = free_port()
+    stop, ready = asyncio.Event(), asyncio.Event()
+    hosting = asyncio.create_task(host(
+        w["service"], PlatformServer(grpc_server_settings("service:runtimetest"), []), loops=[consumer.run],
+        stop=stop, ready=ready, metrics=MetricsSettings(listen=f"127.0.0.1:{port}"),
+        gauges=Snapshots(interval_s=0.05)))
+    await ready.wait()
+
+    def scrape() -> dict[str, list[tuple[dict[str, str], float]]]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            return samples(r.read().decode(), w["service"])
+
+    async def until(check) -> dict[str, list[tuple[dict[str, str], float]]]:
+        for _ in range(200):
+            got = await asyncio.to_thread(scrape)
+            if check(got):
+                return got
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"metrics never matched: {got}")
+
+    def total(got, name: str) -> float:
+        return sum(v for _, v in got.get(name, []))
+
+    try:
+        await until(lambda m: total(m, "mynumber_deadletters") == 0 and "mynumber_deadletters" in m)
+        await js.publish(w["subject"], b"bad-1", headers={"Nats-Msg-Id": "m.1"})
+        await js.publish(w["subject"], b"flaky-2", headers={"Nats-Msg-Id": "m.2"})
+        got = await until(lambda m: total(m, "mynumber_deadletters") == 1
+                          and total(m, "mynumber_consumer_redeliveries_total") >= 1
+                          and total(m, "mynumber_consumer_handled_total") == 1)
+        [(labels, _)] = got["mynumber_deadletters"]
+        assert labels["messaging_consumer_group_name"] == "things"
+        await js.publish(w["subject"], b"slow-3", headers={"Nats-Msg-Id": "m.3"})
+        for i in range(4, 9):
+            await js.publish(w["subject"], f"later-{i}".encode(), headers={"Nats-Msg-Id": f"m.{i}"})
+        await until(lambda m: total(m, "mynumber_consumer_pending") >= 5)
+        release.set()
+        await until(lambda m: total(m, "mynumber_consumer_pending") == 0)
+    finally:
+        release.set()
+        stop.set()
+        await asyncio.wait_for(hosting, 30)
+    with pytest.raises(OSError):  # the metrics listener stopped with the service
+        scrape()

@@ -48,6 +48,7 @@ async def _serve(settings: JpkiSettings, stop: asyncio.Event) -> int:
     from mynumber_runtime.db import migrate
     from mynumber_runtime.grpc_server import PlatformServer
     from mynumber_runtime.host import host, nats_check
+    from mynumber_runtime.metrics import Snapshots, labelled
     from mynumber_runtime.nats_identity import connect_nats
     from mynumber_runtime.outbox import OutboxRelay
     from mynumber_runtime.streams import ensure_stream, open_stream
@@ -82,7 +83,11 @@ async def _serve(settings: JpkiSettings, stop: asyncio.Event) -> int:
         http = await start_http(service, settings.http.listen_host, settings.http.listen_port,
                                 poll_interval_s=settings.ocsp_status_delay_s / 2)
         cleanup.insert(0, http.close)
-    await host("jpki", server, loops=[Background(service).run, consumer.run, relay.run], cleanup=cleanup, stop=stop)
+    gauges = Snapshots(interval_s=settings.metrics.refresh_interval_s)
+    gauges.add("mynumber.jpki.certificates", labelled(("ca_kind", "status"), service.repo.count_certificates),
+               description="certificates by CA kind and status")
+    await host("jpki", server, loops=[Background(service).run, consumer.run, relay.run], cleanup=cleanup, stop=stop,
+               metrics=settings.metrics, gauges=gauges)
     return 0
 
 
@@ -169,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "token_label", None):
         settings.hsm.token_label = args.token_label
     configure_logging("jpki", level=settings.log_level, file=settings.log_file)
-    configure_telemetry("jpki", otlp_endpoint=settings.otlp_endpoint, console=settings.trace_console)
+    configure_telemetry("jpki", otlp_endpoint=settings.otlp_endpoint, console=settings.trace_console,
+                        region=settings.region_name)
     try:
         return _run(settings, args)
     except (DomainError, HsmError, OSError) as e:

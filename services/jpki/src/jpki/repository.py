@@ -24,6 +24,16 @@ def _rows(rows: Sequence[Any]) -> list[Row]:
 
 
 class JpkiRepository(Repository):
+    # --- metrics (one grouped count every refresh interval, never per scrape: mynumber_runtime.metrics) --------
+
+    async def count_certificates(self) -> dict[tuple[str, str], int]:
+        """Certificates by (CA kind, status): pending, good, hold, revoked, failed."""
+        c = m.certificates
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(c.c.ca_kind, c.c.status, sa.func.count())
+                                       .group_by(c.c.ca_kind, c.c.status))).all()
+        return {(str(kind), str(status)): int(n) for kind, status, n in rows}
+
     # --- CAs and responders ---------------------------------------------------------------------------------
     async def add_ca(self, conn: AsyncConnection, *, kind: str, generation: int, serial_hex: str, cert_der: bytes,
                      key_label: str, at: dt.datetime) -> None:

@@ -15,6 +15,7 @@ from mynumber_runtime.db import create_async_engine
 from mynumber_runtime.grpc_server import PlatformServer
 from mynumber_runtime.host import host, nats_check, service_main
 from mynumber_runtime.keystore import load_sealer
+from mynumber_runtime.metrics import Snapshots, labelled
 from mynumber_runtime.nats_identity import connect_nats
 from mynumber_runtime.outbox import OutboxRelay
 from mynumber_runtime.settings import read_hex_secret
@@ -64,8 +65,11 @@ async def serve(settings: NoticeSettings, *, ready: asyncio.Event | None = None,
     server = PlatformServer(settings.grpc, bindings(service, export_dir=settings.export_dir),
                             checks={"database": repo.ping, "nats": nats_check(nc)})
     relay = OutboxRelay.for_region(settings.region_name, engine=engine, table=outbox, js=js)
+    gauges = Snapshots(interval_s=settings.metrics.refresh_interval_s)
+    gauges.add("mynumber.notice.envelopes", labelled("state", repo.count_envelopes),
+               description="envelopes (mailings) by state")
     await host("notice", server, loops=[relay.run, consumer.run], cleanup=[nc.drain, engine.dispose], ready=ready,
-               stop=stop, log=log)
+               stop=stop, log=log, metrics=settings.metrics, gauges=gauges)
 
 
 def main() -> None:

@@ -32,6 +32,15 @@ Rows = Sequence[Row]
 
 
 class NoticeRepository(Repository):
+    # --- metrics (one grouped count every refresh interval, never per scrape: mynumber_runtime.metrics) --------
+
+    async def count_envelopes(self) -> dict[str, int]:
+        """Envelopes (mailings) by status: prepared, exported, printed, posted, returned, recalled, ..."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(mailings.c.status, sa.func.count()).group_by(mailings.c.status))
+                    ).all()
+        return {str(status): int(n) for status, n in rows}
+
     # --- residents and households -------------------------------------------------------------------------
     async def upsert_households(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
         if rows:

@@ -14,6 +14,7 @@ from mynumber_runtime.db import create_async_engine
 from mynumber_runtime.grpc_server import PlatformServer
 from mynumber_runtime.host import host, nats_check, service_main
 from mynumber_runtime.keystore import load_sealer
+from mynumber_runtime.metrics import Snapshots, labelled
 from mynumber_runtime.nats_identity import connect_nats
 from mynumber_runtime.outbox import OutboxRelay
 from mynumber_runtime.settings import read_hex_secret
@@ -48,8 +49,11 @@ async def serve(settings: NumberingSettings, *, ready: asyncio.Event | None = No
     server = PlatformServer(settings.grpc, bindings(service, chunk_limit=settings.bulk_chunk_limit),
                             checks={"database": repo.ping, "nats": nats_check(nc)})
     relay = OutboxRelay.for_region(settings.region_name, engine=engine, table=outbox, js=js)
+    gauges = Snapshots(interval_s=settings.metrics.refresh_interval_s)
+    gauges.add("mynumber.numbering.numbers", labelled("status", repo.count_numbers),
+               description="numbers in the registry by status")
     await host("numbering", server, loops=[relay.run], cleanup=[nc.drain, engine.dispose], ready=ready, stop=stop,
-               log=log, region_digit=settings.region_digit)
+               log=log, metrics=settings.metrics, gauges=gauges, region_digit=settings.region_digit)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.errors import DomainError, InvalidArgument
 from mynumber_runtime.grpc_server import ServiceBinding
 from mynumber_runtime.identity import current_caller
+from mynumber_runtime.telemetry import meter
 from mynumber_runtime.tenancy import Basis
 from mynumber_runtime.timestamps import maybe_timestamp as _ts
 
@@ -20,6 +21,18 @@ from numbering.service import BulkTotals, ChunkResult, NumberingService, Prepare
 def _item_error(index: int, e: DomainError) -> pb.ItemError:
     return pb.ItemError(index=index, reason=e.reason, field=getattr(e, "field", ""),
                         message=getattr(e, "rule", e.message))
+
+
+# Bulk throughput (docs/operations.md): residents of bulk streams by outcome; rate() of it is numbers per second.
+_bulk_items = meter(__name__).create_counter("mynumber.numbering.bulk.items",
+                                             description="residents of bulk assignment streams, by outcome")
+
+
+def _count_bulk(before: tuple[int, int, int], totals: BulkTotals) -> None:
+    for outcome, was, now in zip(("assigned", "already_assigned", "failed"), before,
+                                 (totals.assigned, totals.already_assigned, totals.failed), strict=True):
+        if now > was:
+            _bulk_items.add(now - was, {"outcome": outcome})
 
 
 def _chunk_response(r: ChunkResult, totals: BulkTotals) -> pb.AssignNumbersResponse:
@@ -64,7 +77,10 @@ class NumberingServicer(pb_grpc.NumberingServiceServicer):
         producer = asyncio.create_task(prepare())
         try:
             while (chunk := await prepared.get()) is not None:
-                yield _chunk_response(await self.service.write_chunk(caller, chunk, totals), totals)
+                before = (totals.assigned, totals.already_assigned, totals.failed)
+                result = await self.service.write_chunk(caller, chunk, totals)
+                _count_bulk(before, totals)
+                yield _chunk_response(result, totals)
             await producer  # re-raises a failure of the reading side (e.g. an oversized chunk)
         finally:
             producer.cancel()

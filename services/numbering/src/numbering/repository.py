@@ -99,6 +99,15 @@ def _code_in(column: sa.ColumnElement[bytes], hashes: Sequence[bytes]) -> sa.Col
 
 
 class NumberRepository(Repository):
+    # --- metrics (one grouped count every refresh interval, never per scrape: mynumber_runtime.metrics) --------
+
+    async def count_numbers(self) -> dict[str, int]:
+        """Numbers in the registry by status (active, retired)."""
+        names = {ACTIVE: "active", RETIRED: "retired"}
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(numbers.c.status, sa.func.count()).group_by(numbers.c.status))).all()
+        return {names.get(int(status), str(status)): int(n) for status, n in rows}
+
     # --- reads ---------------------------------------------------------------------------------------------
 
     async def people(self, conn: AsyncConnection, hashes: Sequence[bytes], *, lock: bool = False

@@ -19,7 +19,7 @@ from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from mynumber_cli import jpki_cmds, notice_cmds
+from mynumber_cli import jpki_cmds, notice_cmds, status
 from mynumber_cli.base import CliError, Ctx, OneLineErrors, default_data_dir, default_target, err, run_call
 from mynumber_cli.register_file import Row, check_register, parse_register
 
@@ -265,3 +265,4 @@ for _command in (assign, bulk_assign, lookup, change_number, change_resident_cod
     numbering_group.add_command(_command)
 cli.add_command(jpki_cmds.jpki)
 cli.add_command(notice_cmds.notice)
+cli.add_command(status.status)

@@ -32,6 +32,8 @@ class ServiceSpec:
     module: str
     env_prefix: str
     grpc_port: int
+    # `/metrics` (Prometheus text), moved by the same offset as the gRPC port (`mynumber status` finds it so).
+    metrics_port: int
     extra_env: tuple[tuple[str, str], ...] = ()
     args: tuple[str, ...] = ("--migrate",)
     # Run to completion (same module and env) before the service starts, on every start: so it must be idempotent.
@@ -45,10 +47,10 @@ class ServiceSpec:
 
 # Every service built so far.
 SERVICES = [
-    ServiceSpec("numbering", "numbering", "NUMBERING_", 50051),
-    ServiceSpec("notice", "notice", "NOTICE_", 50053,
+    ServiceSpec("numbering", "numbering", "NUMBERING_", 50051, 9451),
+    ServiceSpec("notice", "notice", "NOTICE_", 50053, 9453,
                 (("NOTICE_PRINT_KEY_FILE", "{data}/secrets/print.key"), ("NOTICE_EXPORT_DIR", "{data}/notice/export"))),
-    ServiceSpec("jpki", "jpki", "JPKI_", 50054,
+    ServiceSpec("jpki", "jpki", "JPKI_", 50054, 9454,
                 (("JPKI_HSM__USER_PIN_FILE", "{data}/secrets/jpki-hsm.pin"),
                  ("JPKI_HSM__SOFTHSM_DATA_DIR", "{data}/jpki"),  # the token, so a restart keeps the CA keys
                  ("JPKI_HTTP__LISTEN_HOST", "127.0.0.1"), ("JPKI_HTTP__LISTEN_PORT", "{http_port}"),
@@ -102,6 +104,7 @@ def service_ports(spec: ServiceSpec, port_offset: int, http_offset: int) -> list
     ports = [Port(spec.grpc_port + port_offset, f"{spec.name} gRPC")]
     if spec.http_port:
         ports.append(Port(spec.http_port + http_offset, f"{spec.name} HTTP"))
+    ports.append(Port(spec.metrics_port + port_offset, f"{spec.name} metrics"))
     return ports
 
 
@@ -148,6 +151,9 @@ def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0, http
             f"{p}GRPC__LISTEN": f"127.0.0.1:{spec.grpc_port + port_offset}",
             f"{p}GRPC__TLS_CERT_FILE": str(tls.cert_file), f"{p}GRPC__TLS_KEY_FILE": str(tls.key_file),
             f"{p}GRPC__TLS_CLIENT_CA_FILE": str(tls.ca_file),
+            f"{p}METRICS__LISTEN": f"127.0.0.1:{spec.metrics_port + port_offset}",
+            # A small local database: counts a few seconds old, not the production default's 15 s.
+            f"{p}METRICS__REFRESH_INTERVAL_S": "2",
             f"{p}KEYS_FILE": str(ensure_secret(secrets / f"{spec.name}.key")),  # each service its own
             f"{p}EVENTS_KEY_FILE": str(events_key),
             f"{p}LOG_FILE": str(data_dir / "logs" / f"{spec.name}.log"),
@@ -194,7 +200,8 @@ def main() -> None:
     # String defaults go through `type` too: a malformed variable is a usage error (exit 2), not a traceback.
     r.add_argument("--data-dir", type=Path, default=Path(env("MYNUMBER_DATA_DIR", "var")))
     r.add_argument("--port-offset", type=int, default=env("MYNUMBER_PORT_OFFSET") or "0",
-                   help="added to every port: PostgreSQL, NATS, every gRPC port (run two platforms side by side)")
+                   help="added to every port: PostgreSQL, NATS, every gRPC and metrics port (run two platforms side "
+                        "by side)")
     r.add_argument("--http-port-offset", type=int, default=env("MYNUMBER_HTTP_PORT_OFFSET") or None,
                    help="added to every service's HTTP port (default: the --port-offset)")
     r.add_argument("--pg-port", type=int, default=env("MYNUMBER_PG_PORT") or None,

@@ -1,6 +1,6 @@
 """Every port `make run` listens on, from one offset, and the check that each is free before anything starts.
 
-`MYNUMBER_PORT_OFFSET` moves all of them (PostgreSQL, NATS, every gRPC port; the HTTP ports follow
+`MYNUMBER_PORT_OFFSET` moves all of them (PostgreSQL, NATS, every gRPC and metrics port; the HTTP ports follow
 `MYNUMBER_HTTP_PORT_OFFSET`, which defaults to the same offset): a second platform with its own offset shares
 nothing with the first. Without that, a second platform attached to the first one's PostgreSQL and died decrypting
 rows written under the other platform's keys (`InvalidUnwrap`).

@@ -96,7 +96,9 @@ class ServiceProcess:
 
     def banner(self) -> str:
         http = "".join(f" http http://127.0.0.1:{p.number}" for p in self.ports if p.purpose.endswith(" HTTP"))
-        return f"{self.name}: grpc 127.0.0.1:{self.ports[0].number}{http} (pid {self.pid})"
+        metrics = "".join(f" metrics http://127.0.0.1:{p.number}/metrics" for p in self.ports
+                          if p.purpose.endswith(" metrics"))
+        return f"{self.name}: grpc 127.0.0.1:{self.ports[0].number}{http}{metrics} (pid {self.pid})"
 
     def _prepare(self, argv: list[str]) -> None:
         proc = subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
