@@ -8,11 +8,11 @@ import urllib.request
 from collections.abc import AsyncIterator
 
 import pytest
+from mynumber_events.numbering import NUMBER_ASSIGNED, EventSealer
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.settings import MetricsSettings
 from mynumber_runtime.testing.identities import nats_connect
 from notice.__main__ import serve
-from numbering.events import NUMBER_ASSIGNED, EventSealer
 from prometheus_client.parser import text_string_to_metric_families
 
 from .conftest import START, Running, make_settings
