@@ -98,25 +98,17 @@ CPS = {CaKind.SIGN: "http://www.jpki.go.jp/cps.html", CaKind.AUTH: "https://www.
 
 @dataclass(frozen=True)
 class Urls:
-    """Where relying parties fetch revocation data (given to registered verifiers out of band, as J-LIS does: no
-    certificate names them); the path scheme is served by http_api."""
+    """Where relying parties fetch revocation data (`/crl/<ca>/<code>.crl`, `/arl/<ca>.crl`, `/ocsp`, served by
+    http_api): given to registered verifiers out of band, as J-LIS does, so no certificate names them. Only the
+    delta CRL's address (a full CRL's FreshestCRL) and, with `include_ocsp_url`, the responder's are written."""
 
     base: str  # e.g. http://jpki.example:8080
-
-    def crl(self, kind: CaKind, partition: str) -> str:
-        return f"{self.base}/crl/{kind}/{partition}.crl"
 
     def delta_crl(self, kind: CaKind, partition: str) -> str:
         return f"{self.base}/crl/{kind}/{partition}-delta.crl"
 
-    def arl(self, kind: CaKind) -> str:
-        return f"{self.base}/arl/{kind}.crl"
-
     def ocsp(self) -> str:
         return f"{self.base}/ocsp"
-
-    def ca_cert(self, kind: CaKind) -> str:
-        return f"{self.base}/ca/{kind}.cer"
 
 
 @dataclass(frozen=True)

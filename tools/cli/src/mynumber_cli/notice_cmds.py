@@ -53,7 +53,10 @@ def submit(c: Ctx, municipality_code: str, mailing_list: Path) -> None:
     errors: list[LineError] = []
     with mailing_list.open("rb") as f:
         for item in parse_mailing_list(f):
-            (errors if isinstance(item, LineError) else households).append(item)  # type: ignore[arg-type]
+            if isinstance(item, LineError):
+                errors.append(item)
+            else:
+                households.append(item)
     if errors:
         for e in errors[:20]:
             err.print(str(e), markup=False, highlight=False, soft_wrap=True)
