@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +31,7 @@ from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
 from mynumber.numbering.v1 import numbering_pb2 as npb
 from mynumber.numbering.v1 import numbering_pb2_grpc as npb_grpc
+from mynumber_devstack.__main__ import free_offsets
 from mynumber_runtime.devca import DevCA
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.testing.servers import scratch_dir
@@ -40,33 +39,6 @@ from stdnum.jp import in_
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
-
-
-def free_offset(base: int, count: int) -> int:
-    """An offset that puts the ports base .. base+count-1 on loopback ports that are free now."""
-    for _ in range(20):
-        first = free_port()
-        rest = range(first + 1, first + count)
-        if first + count <= 65536 and all(_bindable(port) for port in rest):
-            return first - base
-    raise AssertionError(f"no {count} free loopback ports in a row")
-
-
-def platform_offset() -> int:
-    """An offset under which every gRPC port (50051-50054) and every metrics port (9451-9454) is free now."""
-    for offset in random.sample(range(1000, 15000), 200):
-        if all(_bindable(base + offset + i) for base in (50051, 9451) for i in range(4)):
-            return offset
-    raise AssertionError("no offset with free gRPC and metrics ports")
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def start(data: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[str], str]:
@@ -278,8 +250,8 @@ def data() -> Iterator[Path]:
 
 
 def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path):
-    ports = {"pg": free_port(), "nats": free_port(), "offset": platform_offset(),
-             "http_offset": free_offset(8054, 1)}
+    offset, http_offset = free_offsets()
+    ports = {"pg": free_port(), "nats": free_port(), "offset": offset, "http_offset": http_offset}
     proc, banner = start(data, ports)
     try:
         assert f"jpki: grpc 127.0.0.1:{50054 + ports['offset']} http {jpki_http(ports)} " in banner

@@ -14,7 +14,6 @@ import csv
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ import psycopg
 import pytest
 from mynumber.notice.v1 import notice_pb2 as npb
 from mynumber.notice.v1 import notice_pb2_grpc as npb_grpc
+from mynumber_devstack.__main__ import free_offsets
 from mynumber_runtime.devca import DevCA
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.grpc_server import client_channel
@@ -39,31 +39,13 @@ RESIDENTS = 20_000
 KILL_AFTER = 2_000  # numbers written before PostgreSQL is killed: well inside the bulk
 
 
-def _bindable(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_offset(base: int, count: int) -> int:
-    """An offset that puts base .. base+count-1 on loopback ports that are free now."""
-    for _ in range(20):
-        first = free_port()
-        if first + count <= 65536 and all(_bindable(p) for p in range(first + 1, first + count)):
-            return first - base
-    raise AssertionError(f"no {count} free loopback ports in a row")
-
-
 class Platform:
     """The devstack launcher as a child, its output collected line by line."""
 
     def __init__(self, data: Path) -> None:
         self.data = data
-        self.ports = {"pg": free_port(), "nats": free_port(), "offset": free_offset(50051, 4),
-                      "http_offset": free_offset(8054, 1)}
+        offset, http_offset = free_offsets()  # every service port (gRPC, metrics, HTTP) free
+        self.ports = {"pg": free_port(), "nats": free_port(), "offset": offset, "http_offset": http_offset}
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mynumber_devstack", "run", "--data-dir", str(data),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -18,7 +19,15 @@ from mynumber_runtime.devca import Credentials, DevCA
 from mynumber_runtime.embedded import EmbeddedNats, EmbeddedPostgres
 from mynumber_runtime.nats_identity import OPERATOR, NatsSecrets
 
-from mynumber_devstack.ports import NATS_BASE_PORT, PG_BASE_PORT, Port, PortInUse, PortInvalid, ensure_free
+from mynumber_devstack.ports import (
+    NATS_BASE_PORT,
+    PG_BASE_PORT,
+    Port,
+    PortInUse,
+    PortInvalid,
+    ensure_free,
+    in_use,
+)
 from mynumber_devstack.processes import ServerProcess, ServiceProcess
 from mynumber_devstack.supervisor import Supervisor, one_line
 
@@ -54,7 +63,7 @@ SERVICES = [
                 (("JPKI_HSM__USER_PIN_FILE", "{data}/secrets/jpki-hsm.pin"),
                  ("JPKI_HSM__SOFTHSM_DATA_DIR", "{data}/jpki"),  # the token, so a restart keeps the CA keys
                  ("JPKI_HTTP__LISTEN_HOST", "127.0.0.1"), ("JPKI_HTTP__LISTEN_PORT", "{http_port}"),
-                 ("JPKI_HTTP__PUBLIC_BASE_URL", "http://127.0.0.1:{http_port}")),  # written into every certificate
+                 ("JPKI_HTTP__PUBLIC_BASE_URL", "http://127.0.0.1:{http_port}")),  # the delta CRLs' address
                 args=("serve",),  # serve migrates by itself
                 prepare=("ceremony", "--so-pin-file", "{data}/secrets/jpki-hsm.so-pin", "--out", "{data}/jpki/ca"),
                 http_port=8054),
@@ -106,6 +115,17 @@ def service_ports(spec: ServiceSpec, port_offset: int, http_offset: int) -> list
         ports.append(Port(spec.http_port + http_offset, f"{spec.name} HTTP"))
     ports.append(Port(spec.metrics_port + port_offset, f"{spec.name} metrics"))
     return ports
+
+
+def free_offsets(*, tries: int = 200) -> tuple[int, int]:
+    """A port offset and an HTTP port offset under which every service port `make run` would open (gRPC, metrics,
+    HTTP) is free now: for a second platform on a busy machine, e.g. the tests'."""
+    for _ in range(tries):
+        offset, http_offset = random.randrange(1000, 15000), random.randrange(1000, 50000)
+        if all(0 < p.number < 65536 and not in_use(p.number)
+               for spec in SERVICES for p in service_ports(spec, offset, http_offset)):
+            return offset, http_offset
+    raise RuntimeError(f"no offset with every service port free in {tries} tries")
 
 
 def _interrupt(*_: object) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from mynumber_devstack.__main__ import free_offsets
 from mynumber_devstack.ports import NATS_BASE_PORT, PG_BASE_PORT, Port, in_use
 from mynumber_devstack.processes import ServerProcess, ServiceProcess, group_members
 from mynumber_devstack.supervisor import Backoff, Supervisor
@@ -91,11 +92,17 @@ def test_the_offset_moves_postgres_and_nats_so_a_second_platform_is_told_the_por
         assert "Traceback" not in done.stderr
 
 
-def test_a_grpc_port_taken_by_another_program_is_named_with_its_service(listener, tmp_path):
-    port = listener.getsockname()[1]
-    offset = port - 50053  # notice's gRPC port
-    done = launcher("--data-dir", str(tmp_path / "data"), "--pg-port", str(free_port()), "--nats-port",
-                    str(free_port()), "--port-offset", str(offset), "--http-port-offset", "0")
+def test_a_grpc_port_taken_by_another_program_is_named_with_its_service(tmp_path):
+    # notice's gRPC port taken, under an offset that keeps every other port of the platform valid and free (a
+    # random ephemeral port could push the metrics ports, 9451+, below 1, which is refused first).
+    offset, _ = free_offsets()
+    port = 50053 + offset
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", port))
+    listener.listen()
+    with listener:
+        done = launcher("--data-dir", str(tmp_path / "data"), "--pg-port", str(free_port()), "--nats-port",
+                        str(free_port()), "--port-offset", str(offset), "--http-port-offset", "0")
     assert done.returncode == 2 and f"port {port} (notice gRPC) is already in use" in done.stderr
 
 
