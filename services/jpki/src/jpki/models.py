@@ -16,13 +16,13 @@ from mynumber_runtime.keystore import data_keys_table
 from mynumber_runtime.outbox import outbox_table
 from sqlalchemy.dialects.postgresql import BYTEA
 
+from jpki.states import CertificateState, check_constraint
+
 SCHEMA = "jpki"
 metadata = make_metadata(SCHEMA)
 
-# Certificate states. PENDING: serial and request recorded, not yet signed (Boulder's issuance cycle);
-# FAILED: recorded but the signature never happened; HOLD: certificateHold, removable.
-PENDING, GOOD, HOLD, REVOKED, FAILED = "pending", "good", "hold", "revoked", "failed"
-CERT_STATES = (PENDING, GOOD, HOLD, REVOKED, FAILED)
+# Certificate states and their moves: jpki.states (one transition table; the CHECK below is generated from it).
+PENDING, GOOD, HOLD, REVOKED, FAILED = (s.value for s in CertificateState)
 
 cas = sa.Table(
     "cas",
@@ -85,7 +85,7 @@ certificates = sa.Table(
     sa.Column("hold_released_at", sa.DateTime(timezone=True)),
     sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("status IN ('pending', 'good', 'hold', 'revoked', 'failed')", name="status_known"),
+    sa.CheckConstraint(check_constraint(), name="status_known"),
     sa.CheckConstraint("(status IN ('good', 'hold', 'revoked')) = (cert_der IS NOT NULL)", name="signed_has_der"),
     sa.CheckConstraint("status NOT IN ('hold', 'revoked') OR revoked_at IS NOT NULL", name="revoked_has_time"),
     sa.UniqueConstraint("modulus_hash", name="uq_certificates_modulus_hash"),

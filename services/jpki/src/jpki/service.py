@@ -29,7 +29,7 @@ from mynumber_runtime.tenancy import Basis, Holding, grant
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jpki import crl as crlmod
-from jpki import events, ocsp, profiles
+from jpki import events, ocsp, profiles, states
 from jpki import models as m
 from jpki import validation as v
 from jpki.errors import (
@@ -46,6 +46,7 @@ from jpki.keycheck import load_card_key
 from jpki.lint import Linter
 from jpki.profiles import CaKind
 from jpki.repository import JpkiRepository, Row
+from jpki.states import Move
 
 log = logging.getLogger(__name__)
 
@@ -503,13 +504,9 @@ class JpkiService:
         status: str = r.status
         kind = CaKind(r.ca_kind)
         sh: str = r.serial_hex
-        if status == m.REVOKED:
-            raise FailedPrecondition("serial: the certificate is already revoked", reason="ALREADY_REVOKED")
-        if status == m.HOLD and cause is RevocationCause.SUSPENSION:
-            raise FailedPrecondition("serial: the certificate is already on hold", reason="ALREADY_ON_HOLD")
+        new_status = states.move(status, Move.HOLD if cause is RevocationCause.SUSPENSION else Move.REVOKE)
         now = self.now()
         reason = REASON_FOR[cause]
-        new_status = m.HOLD if cause is RevocationCause.SUSPENSION else m.REVOKED
         # A hold that becomes permanent keeps its original date (RFC 5280 §5.3.1, certificateHold).
         revoked_at = r.revoked_at if status == m.HOLD else now
         auth = self.authority(kind)
@@ -538,13 +535,12 @@ class JpkiService:
 
     async def _release_row(self, conn: AsyncConnection, row: Row, *, actor: str, basis: str) -> CertificateStatus:
         r = row
-        if r.status != m.HOLD:
-            raise FailedPrecondition("serial: only a certificate on hold can be resumed", reason="NOT_ON_HOLD")
+        new_status = states.move(r.status, Move.RELEASE)
         kind, sh = CaKind(r.ca_kind), r.serial_hex
         now = self.now()
         auth = self.authority(kind)
         response = await asyncio.to_thread(self._sign_ocsp, auth, int(sh, 16), ocsp.Status(good=True), now)
-        await self.repo.set_status(conn, kind, sh, status=m.GOOD, hold_released_at=now, status_changed_at=now)
+        await self.repo.set_status(conn, kind, sh, status=new_status, hold_released_at=now, status_changed_at=now)
         await self._store_ocsp(conn, auth, sh, response, good=True, revoked_at=None, reason=None, at=now)
         await self.repo.audit(conn, at=now, actor=actor, action="certificate.hold_released", subject_ref=sh,
                               details={"ca": kind, "basis": basis})
