@@ -200,7 +200,7 @@ class CertificateStatusServicer(pb_grpc.CertificateStatusServiceServicer):
             # ValueError when the field is read, so both are read here.
             cert = x509.load_der_x509_certificate(request.certificate)
             issuer, serial = cert.issuer, cert.serial_number
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):  # InvalidVersion: a version field other than v1/v3
             raise InvalidArgument("certificate", "must be a DER X.509 certificate") from None
         kind = next((k for k, a in self.service.authorities.items() if a.cert.subject == issuer), None)
         if kind is None:

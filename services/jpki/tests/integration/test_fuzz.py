@@ -447,3 +447,17 @@ def test_fuzz_figures_add_up_to_thousands_of_cases() -> None:
           f"{FIGURES['http']} HTTP cases:", dict(sorted(FIGURES.items())))
     assert grpc_cases >= 3000 and FIGURES["http"] >= 400, FIGURES
 
+
+
+async def test_a_certificate_with_an_impossible_version_is_invalid_argument_not_internal(
+        grpc_target: str, real: dict[str, Any]) -> None:
+    """Found by this module's fuzzing: cryptography raises InvalidVersion (not a ValueError) for a version other
+    than v1/v3; it must be refused as the field, like any other malformed certificate."""
+    der = bytearray(real["certs"][0])
+    at = der.index(b"\xa0\x03\x02\x01\x02")  # [0] EXPLICIT INTEGER 2 (v3)
+    der[at + 4] = 0x07
+    async with channel(grpc_target, OPERATOR) as ch:
+        err = await call(ch, "CertificateStatusService/CheckCertificateStatus",
+                         pb.CheckCertificateStatusRequest(certificate=bytes(der)), pb.CheckCertificateStatusResponse)
+    assert err is not None and err.code() == grpc.StatusCode.INVALID_ARGUMENT, err
+    assert err.details() == "certificate: must be a DER X.509 certificate"
