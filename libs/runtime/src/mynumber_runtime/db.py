@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -17,6 +18,46 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Store:
+    """Base of a service's repository bound to one open transaction (the unit of work): every method runs in it,
+    and the boundary that opened the unit (the gRPC method, the event handler, the CLI command) commits it or,
+    on any exception, rolls it back. Services hold a store, never a connection."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def checkpoint(self) -> None:
+        """Commit what is done so far and go on in a fresh transaction. Only for flows whose steps must survive
+        a later failure (bulk chunks, a CA's record-before-sign): the caller says why where it calls this."""
+        await self.conn.commit()
+
+
+S = TypeVar("S", bound=Store)
+
+
+class Units(Generic[S]):
+    """Opens units of work: `async with units() as store:` commits on a clean exit and rolls back on an
+    exception. One per service, built from its engine and its store class."""
+
+    def __init__(self, engine: AsyncEngine, store: Callable[[AsyncConnection], S]) -> None:
+        self.engine = engine
+        self.store = store
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[S]:
+        async with self.engine.connect() as conn:
+            try:
+                yield self.store(conn)
+            except BaseException:
+                await conn.rollback()
+                raise
+            await conn.commit()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
 
 
 class Repository:
