@@ -9,11 +9,12 @@ Look-ups never use the plain value: a keyed hash (keyed BLAKE2b, a PRF, 16 bytes
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 
 NONCE_BYTES = 12
@@ -21,8 +22,9 @@ HASH_BYTES = 16
 
 
 def derive_key(master: bytes, purpose: str, length: int = 32) -> bytes:
-    """A sub-key for one purpose, so one secret file can feed several independent keys."""
-    return hmac.new(master, b"mynumber/" + purpose.encode(), hashlib.sha256).digest()[:length]
+    """A sub-key for one purpose, so one secret file can feed several independent keys (HKDF-SHA256, RFC 5869,
+    the purpose as its info)."""
+    return HKDF(algorithm=SHA256(), length=length, salt=None, info=b"mynumber/" + purpose.encode()).derive(master)
 
 
 def wrap_data_key(kek: bytes, dek: bytes) -> bytes:

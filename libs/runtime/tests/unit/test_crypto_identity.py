@@ -47,3 +47,15 @@ def test_caller_identity_parses(text):
 def test_malformed_or_unknown_identities_are_refused(text):
     with pytest.raises(Unauthenticated):
         Caller.parse(text)
+
+
+def test_sub_keys_are_hkdf_sha256_with_the_purpose_as_info():
+    import hashlib
+    import hmac
+
+    master = bytes(range(40))
+    prk = hmac.new(b"\x00" * 32, master, hashlib.sha256).digest()  # RFC 5869 §2.2, no salt
+    t1 = hmac.new(prk, b"mynumber/notice/pii-kek\x01", hashlib.sha256).digest()  # §2.3, first block
+    assert derive_key(master, "notice/pii-kek") == t1
+    assert derive_key(master, "notice/lookup-hash") != t1
+    assert len(derive_key(master, "x", length=16)) == 16
