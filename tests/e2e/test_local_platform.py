@@ -241,6 +241,23 @@ asyncio.run(main())
 """
 
 
+def check_notice(ports: dict[str, int], data: Path) -> None:
+    """notice on the same platform: the municipality's list for an already numbered resident becomes one envelope
+    (the number.assigned event came first, the list second)."""
+    listing = data / "list.csv"
+    listing.write_text("household_id,address,postal_code,resident_code,name,birth_date,sex\n"
+                       "E2E-1,東京都千代田区永田町1-7-1,1000014,12345678903,試験 花子,1990-04-01,2\n")
+    mynumber(ports, data, "notice", "submit", "131016", str(listing))
+    deadline = time.monotonic() + 60
+    while True:
+        rows = [line.split("\t") for line in mynumber(ports, data, "notice", "mailings", "131016").stdout.splitlines()]
+        ours = [r for r in rows if len(r) > 5 and r[1] == "E2E-1"]
+        if ours or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert len(ours) == 1 and ours[0][5] == "1 item(s)", rows
+
+
 @pytest.fixture
 def data() -> Iterator[Path]:
     """The platform's data folder, removed afterwards whether or not the test got through."""
@@ -262,6 +279,7 @@ def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path
         register.write_text(mynumber(ports, data, "synth-register", "131016", "--count", "3000", "--seed", "5").stdout)
         bulk = mynumber(ports, data, "bulk-assign", str(register), "--out", str(data / "out.csv"))
         assert "received 3000, assigned 3000, already assigned 0, refused 0" in bulk.stdout
+        check_notice(ports, data)
         changed = mynumber(ports, data, "change-number", "131016", "12345678903", "--reason", "on-request",
                            "--detail", "case-42").stdout.strip()
         assert in_.is_valid(changed) and changed != first[0]
@@ -286,6 +304,8 @@ def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path
     finally:
         out = stop(proc)
     assert proc.returncode == 0 and "stopped." in out
+    # Nothing died on the way: the launcher restarts a crashed service quietly enough for every call to go through.
+    assert not [line for line in out.splitlines() if line.startswith("devstack: ") and " exited (" in line], out
     # A restart keeps the state under the data folder: the numbers, and the CA keys in the SoftHSM token.
     proc, banner = start(data, ports)
     try:

@@ -74,6 +74,9 @@ class Platform:
         return {**os.environ, "MYNUMBER_PORT_OFFSET": str(self.ports["offset"]), "MYNUMBER_DATA_DIR": str(self.data)}
 
     def stop(self) -> str:
+        # The launcher must outlive the fault: had it gone, the platform went with it.
+        code = self.proc.poll()
+        assert code is None, f"the launcher exited by itself (code {code}):\n" + "\n".join(self.lines[-60:])
         os.kill(self.proc.pid, signal.SIGINT)  # Ctrl-C, to the launcher's own pid
         try:
             self.proc.wait(90)
@@ -98,8 +101,13 @@ def platform() -> Iterator[Platform]:
         p.wait_for_line("ready.", timeout=180)
         yield p
     finally:
-        p.stop()
-        shutil.rmtree(data, ignore_errors=True)
+        try:
+            p.stop()
+        finally:
+            if p.proc.poll() is None:
+                p.proc.kill()
+                p.proc.wait()
+            shutil.rmtree(data, ignore_errors=True)
 
 
 CLIENT = f"municipality:{MUNICIPALITY}"

@@ -58,7 +58,8 @@ class OutboxRelay:
 
     def __init__(self, *, engine: AsyncEngine, table: sa.Table, js: JetStreamContext, origin: str,
                  batch_size: int = 256, idle_interval_s: float = 0.2, backoff_initial_s: float = 0.5,
-                 backoff_max_s: float = 30.0, publish_timeout_s: float = 30.0) -> None:
+                 backoff_max_s: float = 30.0, publish_timeout_s: float = 30.0, keep_published_s: float = 7 * 86400,
+                 prune_every_s: float = 3600.0, prune_batch: int = 10_000) -> None:
         if not origin or "." in origin or " " in origin:
             raise ValueError("origin names the database (e.g. east-numbering): no dots or spaces")
         self.origin = origin
@@ -70,8 +71,13 @@ class OutboxRelay:
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
         self.publish_timeout_s = publish_timeout_s
+        self.keep_published_s = keep_published_s
+        self.prune_every_s = prune_every_s
+        self.prune_batch = prune_batch
         self.published = 0
         self.failures = 0
+        self.pruned = 0
+        self._pruned_at: float | None = None
 
     @classmethod
     def for_region(cls, region: str, *, engine: AsyncEngine, table: sa.Table, js: JetStreamContext,
@@ -129,6 +135,7 @@ class OutboxRelay:
                          time.monotonic() - failing_since)
                 delay, failing_since = self.backoff_initial_s, None
             if n < self.batch_size:
+                await self._prune_when_due()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.idle_interval_s)
 
@@ -139,13 +146,30 @@ class OutboxRelay:
             n = await conn.scalar(sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None)))
         return int(n or 0)
 
+    async def _prune_when_due(self) -> None:
+        """Between batches, when idle, at most every `prune_every_s`: a failure is said and tried next time, it
+        never holds up publishing."""
+        now = time.monotonic()
+        if self._pruned_at is not None and now - self._pruned_at < self.prune_every_s:
+            return
+        self._pruned_at = now
+        try:
+            self.pruned += await self.prune(self.keep_published_s)
+        except Exception as exc:
+            log.warning("outbox relay %s: pruning published rows fails (%s); tried again later", self.origin,
+                        summary(exc))
+
     async def prune(self, older_than_s: float = 7 * 86400) -> int:
-        """Published rows are kept a while for audit and replay, then dropped."""
+        """Published rows are kept a while for audit and replay, then dropped; in batches of `prune_batch`, each its
+        own short transaction, so a large backlog of old rows never holds one long lock."""
         t = self.table
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                sa.delete(t).where(
-                    t.c.published_at < sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, older_than_s)
-                )
-            )
-        return int(result.rowcount or 0)
+        cutoff = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, older_than_s)
+        total = 0
+        while True:
+            old = sa.select(t.c.id).where(t.c.published_at < cutoff).limit(self.prune_batch)
+            async with self.engine.begin() as conn:
+                result = await conn.execute(sa.delete(t).where(t.c.id.in_(old)))
+            n = int(result.rowcount or 0)
+            total += n
+            if n < self.prune_batch:
+                return total

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from mynumber_runtime.consumer import IdempotentConsumer, processed_events_table
 from mynumber_runtime.db import create_async_engine, make_metadata
-from mynumber_runtime.outbox import add_event, outbox_table
+from mynumber_runtime.outbox import OutboxRelay, add_event, outbox_table
 from mynumber_runtime.streams import ensure_stream, stream_name, subject
 from mynumber_runtime.testing.identities import RUNTIME_TEST_USER, nats_connect, nats_settings
 from nats.js.api import StreamConfig
@@ -145,3 +145,75 @@ async def test_a_failing_handler_leaves_no_trace_and_the_event_comes_back(schema
     assert len(calls) == 2 and consumer.handled == 1
     async with engine.connect() as conn:
         assert (await conn.execute(sa.select(t["effects"].c.n))).scalar_one() == 1
+
+
+async def test_three_relays_at_once_publish_every_row_exactly_once_between_them(schema, js):
+    """Rows are claimed with FOR UPDATE SKIP LOCKED: relays side by side share the work, none publishes a row
+    another one took (JetStream's de-duplication would hide a double publish, so the relays' own counts are summed)."""
+    _, _, engine, t = schema
+    await ensure_stream(js, "runtimetest", duplicate_window_s=600)
+    subj = subject("runtimetest", "thing", f"shared{uuid.uuid4().hex[:6]}")
+    async with engine.begin() as conn:
+        for i in range(600):
+            await add_event(conn, t["outbox"], subj, f"event {i}".encode())
+    relays = [OutboxRelay(engine=engine, table=t["outbox"], js=js, origin="test", batch_size=25,
+                          idle_interval_s=0.05) for _ in range(3)]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(r.run(stop)) for r in relays]
+    try:
+        async with asyncio.timeout(60):
+            while await relays[0].backlog():
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    assert sum(r.published for r in relays) == 600
+    assert sum(1 for r in relays if r.published) >= 2, [r.published for r in relays]  # the work was shared
+    ids = await count_on(js, subj)
+    assert len(ids) == 600 and len(set(ids)) == 600
+
+
+async def test_published_rows_are_pruned_after_the_keep_time_by_the_running_relay_and_unpublished_never(schema, js):
+    _, _, engine, t = schema
+    await ensure_stream(js, "runtimetest", duplicate_window_s=600)
+    subj = subject("runtimetest", "thing", f"pruned{uuid.uuid4().hex[:6]}")
+    ob = t["outbox"]
+    async with engine.begin() as conn:
+        for i in range(40):
+            await add_event(conn, ob, subj, f"event {i}".encode())
+    relay = OutboxRelay(engine=engine, table=ob, js=js, origin="test", idle_interval_s=0.05,
+                        keep_published_s=86400, prune_every_s=0.1, prune_batch=7)
+    assert await relay.run_once() == 40
+    async with engine.begin() as conn:
+        # 25 published two days ago, 15 an hour ago; and 3 more rows never published, dated long ago.
+        ids = sorted((await conn.execute(sa.select(ob.c.id))).scalars())
+        await conn.execute(sa.update(ob).where(ob.c.id.in_(ids[:25]))
+                           .values(published_at=sa.func.now() - sa.text("interval '2 days'")))
+        await conn.execute(sa.update(ob).where(ob.c.id.in_(ids[25:]))
+                           .values(published_at=sa.func.now() - sa.text("interval '1 hour'")))
+        for i in range(3):
+            await add_event(conn, ob, subj, f"late {i}".encode())
+        await conn.execute(sa.update(ob).where(ob.c.published_at.is_(None))
+                           .values(created_at=sa.func.now() - sa.text("interval '30 days'")))
+    # Direct: only the 25 old published rows go (in batches of 7), never an unpublished one.
+    assert await relay.prune(86400) == 25
+    async with engine.connect() as conn:
+        left = (await conn.execute(sa.select(ob.c.published_at.is_(None)))).scalars().all()
+    assert sorted(left) == [False] * 15 + [True] * 3
+    # And the running relay does it by itself: it publishes the 3, and prunes what has aged since.
+    async with engine.begin() as conn:
+        await conn.execute(sa.update(ob).where(ob.c.published_at.is_not(None))
+                           .values(published_at=sa.func.now() - sa.text("interval '2 days'")))
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        async with asyncio.timeout(30):
+            while relay.pruned < 15:
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await task
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(ob))).scalar_one() == 3
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(ob)
+                                   .where(ob.c.published_at.is_(None)))).scalar_one() == 0

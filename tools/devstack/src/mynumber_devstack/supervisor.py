@@ -106,8 +106,13 @@ class Supervisor(Generic[C]):
                         state.attempt = 0
                     continue
                 state.running = False
-                # Whatever it left behind (a PostgreSQL backend, a worker) goes before the next start.
-                state.child.stop()
+                # Whatever it left behind (a PostgreSQL backend, a worker) goes before the next start. A clean-up
+                # that fails (a backend slow to die) is said and tried again by the next start's own clean-up: it
+                # must never take the launcher, and with it the whole platform, down.
+                try:
+                    state.child.stop()
+                except Exception as e:
+                    self.say(f"{state.child.name}: clean-up after its exit failed ({one_line(e)})")
                 if now - state.started_at >= self.backoff.stable_after:
                     state.attempt = 0
                 state.attempt += 1
