@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import shutil
+import time
 
 import grpc
 import pytest
@@ -258,3 +261,63 @@ async def test_a_plaintext_health_port_answers_probes_and_nothing_else(pki):
             assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED
     finally:
         await server.stop(0)
+
+
+async def test_health_is_not_serving_while_postgres_or_nats_is_killed_and_serving_once_each_is_back(pki):
+    """The real checks a service wires (`Units.ping`, `nats_check`) against servers of this test's own, killed
+    with SIGKILL and started again where they were: the periodic check, not a test calling it, moves the status."""
+    from mynumber_runtime.db import Store, Units, create_async_engine
+    from mynumber_runtime.embedded import EmbeddedNats, EmbeddedPostgres
+    from mynumber_runtime.host import nats_check
+    from mynumber_runtime.testing import identities
+    from mynumber_runtime.testing.servers import scratch_dir
+
+    roots = [scratch_dir("mynumber-health-pg-"), scratch_dir("mynumber-health-nats-")]
+    pg = EmbeddedPostgres(roots[0], port=free_port())
+    nats = EmbeddedNats(roots[1], secrets=identities.session_nats_secrets(), users=identities.session_nats_users())
+    pg.start()
+    nats.start()
+    engine = create_async_engine(pg.url)
+    nc = await identities.nats_connect(identities.RUNTIME_TEST_USER, nats.url, max_reconnect_attempts=-1,
+                                       reconnect_time_wait=0.2)
+    settings = GrpcSettings(listen=f"127.0.0.1:{free_port()}", tls_cert_file=pki["server"],
+                            tls_key_file=pki["server_key"], tls_client_ca_file=pki["ca"])
+    server = PlatformServer(settings, [probe_binding({})], checks={"database": Units(engine, Store).ping,
+                                                                 "nats": nats_check(nc)}, check_interval_s=0.2)
+    server.bindings[0].name = SERVICE
+    port = await server.start()
+    Serving = health_pb2.HealthCheckResponse
+
+    async def becomes(stub, status, what: str) -> None:
+        deadline = asyncio.get_running_loop().time() + 60
+        while (await stub.Check(health_pb2.HealthCheckRequest(service=SERVICE))).status != status:
+            assert asyncio.get_running_loop().time() < deadline, f"health never became {what}"
+            await asyncio.sleep(0.1)
+
+    def start_again(server_) -> None:  # a killed postmaster's backends take a moment to let go of its memory
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                server_.start()
+                return
+            except RuntimeError:
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+
+    try:
+        async with channel(pki, port, "municipality") as ch:
+            stub = health_pb2_grpc.HealthStub(ch)
+            await becomes(stub, Serving.SERVING, "SERVING at the start")
+            for down in (pg, nats):
+                down.kill()
+                await becomes(stub, Serving.NOT_SERVING, f"NOT_SERVING with {type(down).__name__} killed")
+                start_again(down)
+                await becomes(stub, Serving.SERVING, f"SERVING with {type(down).__name__} back")
+    finally:
+        await server.stop(0)
+        await nc.close()
+        await engine.dispose()
+        for s in (nats, pg):
+            s.stop()
+        for r in roots:
+            shutil.rmtree(r, ignore_errors=True)
