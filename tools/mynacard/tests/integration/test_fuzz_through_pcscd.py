@@ -44,8 +44,10 @@ def test_fuzz_sample_through_the_real_stack(personalised_state: CardState, tmp_p
         t.close()
     seen = {f"{k:04X}": v for k, v in sorted(sws.items())}
     print(f"through pcscd: {N} APDUs, {refused_by_stack} refused by the stack, status words {seen}")
-    assert sum(sws.values()) + refused_by_stack == N
     assert refused_by_stack < N // 10, refused_by_stack
+    # Through the stack as in process: many handlers reached, commands that succeed, most inputs past the length
+    # check, and no internal failure.
+    assert len(sws) >= 10 and sws[0x9000] > N // 50 and sws[0x6700] < N // 2 and sws[0x6F00] == 0, seen
     assert cert[:-2] == personalised_state.files["D392F000260100000001/000A"]
     after = StateFile(path).load()
     assert after.files == personalised_state.files and after.keys == personalised_state.keys and after.locked
