@@ -341,14 +341,33 @@ def test_gateway_reaches_every_service_and_jpki_http_is_open(report: Any, region
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_secrets_are_mounted_files_never_literal_values(report: Any, region: str) -> None:
+    """Every workload kind, every container (init containers too), every env entry, and every ConfigMap."""
+    rendered_kinds = {d["kind"] for d in docs(report, region)}
+    pod_kinds = rendered_kinds & {"Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet", "Pod", "ReplicaSet"}
+    assert pod_kinds <= set(WORKLOAD_KINDS), f"{pod_kinds - set(WORKLOAD_KINDS)}: add it to WORKLOAD_KINDS"
     assert docs(report, region, "Secret") == []  # the chart creates no Secret: nothing from values can leak
-    for d in docs(report, region, "Deployment"):
-        volumes = volumes_of(d)
-        secret_dirs = {m["mountPath"] for m in container(d)["volumeMounts"] if "secret" in volumes[m["name"]]}
-        for name, value in env_of(d).items():
-            if any(word in name for word in ("KEY", "PIN", "PASSWORD", "TLS", "URL_FILE")):
-                assert name.endswith("_FILE"), f"{name} must be given as a file"
-                assert os.path.dirname(value) in secret_dirs, f"{name}={value} is not inside a mounted Secret"
+    checked = 0
+    for name, spec in pod_specs(report, region):
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for c in [*spec.get("initContainers", []), *spec["containers"]]:
+            secret_dirs = {m["mountPath"] for m in c.get("volumeMounts", [])
+                           if "secret" in volumes.get(m["name"], {}) or "projected" in volumes.get(m["name"], {})}
+            for e in c.get("env", []):
+                checked += 1
+                if "valueFrom" in e:
+                    assert "secretKeyRef" not in e["valueFrom"], f"{name}: {e['name']} reads a Secret into env"
+                if any(word in e["name"] for word in ("KEY", "PIN", "PASSWORD", "TLS", "URL_FILE", "SECRET")):
+                    assert e["name"].endswith("_FILE"), f"{name}: {e['name']} must be given as a file"
+                    assert os.path.dirname(e.get("value", "")) in secret_dirs, \
+                        f"{name}: {e['name']}={e.get('value')} is not inside a mounted Secret"
+            for f in c.get("envFrom", []):
+                assert "secretRef" not in f, f"{name}: a whole Secret as env"
+    assert checked > 50, checked  # the walk reached the env of every workload
+    for d in docs(report, region, "ConfigMap"):
+        for key, text in (d.get("data") or {}).items():
+            assert "PRIVATE KEY" not in text and not any(
+                line.strip().lower().startswith(("password", "pin:", "pin=")) for line in text.splitlines()), \
+                f"ConfigMap/{d['metadata']['name']}: {key} holds a secret"
 
 
 @pytest.mark.parametrize("region", REGIONS)
