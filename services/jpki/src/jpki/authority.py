@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from mynumber_runtime.clock import Clock
 
-from jpki import ocsp, profiles
+from jpki import ocsp, profiles, validity
 from jpki.domain import REASON_CODES, SYSTEM, Tuning, new_serial, serial_hex
 from jpki.errors import FailedPrecondition
 from jpki.hsm import Hsm, HsmError, HsmRsaKey
@@ -81,7 +81,7 @@ class Authorities:
                                        "extractable": False})
             key = self.hsm.key(label)
             serial = new_serial()
-            end = profiles.ca_not_after(at, self.tuning.ca_validity_years)
+            end = validity.ca_not_after(at, self.tuning.ca_validity_years)
             build = functools.partial(profiles.ca_certificate, kind=kind, serial=serial, not_before=at, not_after=end)
             builder = build(public_key=key.public_key())
             self.linter.check_certificate(self.linter.self_signed_precertificate(

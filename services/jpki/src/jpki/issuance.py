@@ -18,7 +18,7 @@ from mynumber_runtime.crypto import FieldSealer, KeyedHash
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.tenancy import Basis, Holding, grant
 
-from jpki import events, ocsp, profiles
+from jpki import events, ocsp, profiles, validity
 from jpki import models as m
 from jpki import validation as v
 from jpki.authority import Authorities
@@ -51,7 +51,7 @@ def validate(req: IssueRequest, now: dt.datetime) -> None:
         if req.facts.birth_date != req.birth_date:
             raise InvalidArgument("facts.birth_date", "must equal birth_date")
         # 署名用 is not issued to persons under 15, nor (in principle) to 成年被後見人 (domain.md §4.4).
-        if profiles.age_on(req.birth_date, today) < profiles.MIN_AGE_SIGN:
+        if validity.age_on(req.birth_date, today) < validity.MIN_AGE_SIGN:
             raise FailedPrecondition("birth_date: no 署名用 certificate for a person under 15", reason="UNDER_15")
         if req.adult_ward:
             raise FailedPrecondition("adult_ward: no 署名用 certificate for a 成年被後見人", reason="ADULT_WARD")
@@ -92,10 +92,10 @@ class Issuance:
                 raise FailedPrecondition("card_id: issue the 利用者証明用 certificate of this card first",
                                          reason="NO_AUTH_CERTIFICATE")
             cap = max(r.not_after for r in live_auth)
-        not_after = profiles.certificate_not_after(issued_at=now, birth_date=req.birth_date,
+        not_after = validity.certificate_not_after(issued_at=now, birth_date=req.birth_date,
                                                    card_expiry=req.card_expiry, cap=cap)
         serial = new_serial()
-        not_before = profiles.end_entity_not_before(now, auth.cert)
+        not_before = validity.end_entity_not_before(now, auth.cert)
         builder = profiles.end_entity_certificate(
             kind=req.kind, ca_cert=auth.cert, public_key=card_key.public_key, serial=serial, not_before=not_before,
             not_after=not_after, partition=req.partition, subject_id=secrets.token_hex(10).upper(),
