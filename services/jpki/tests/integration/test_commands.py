@@ -67,9 +67,13 @@ async def test_register_verifier_prints_a_token_that_works_within_its_scope(ca: 
     assert out.returncode == 0, out.stderr
     _vid, kind, token = out.stdout.strip().split("\t")
     assert kind == "user_verifier" and len(token) >= 32
+    await issue_pair(ca, "card-cmd-crl", resident_code="40000000009")
+    await ca.generate_crl(CaKind.AUTH, "131016", delta=False)
     await ca.refresh()
-    status, _, _ = await fetch(ca, "/crl/auth/131016.crl", token)
-    assert status in (200, 404)  # allowed (404 only if no CRL was made yet)
+    status, ctype, der = await fetch(ca, "/crl/auth/131016.crl", token)
+    assert status == 200 and ctype == "application/pkix-crl"
+    crl = x509.load_der_x509_crl(der)
+    assert crl.issuer == ca.authority(CaKind.AUTH).cert.subject
     status, _, _ = await fetch(ca, "/crl/sign/131016.crl", token)
     assert status == 401  # a 利用者証明検証者 gets nothing of the 署名用 CA
 

@@ -94,9 +94,11 @@ async def test_bad_keys_and_requests_are_refused_naming_the_field_and_nothing_is
 
 
 async def test_garbage_ocsp_and_unregistered_verifiers_get_clear_refusals(ca: Ca) -> None:
-    auth, _ = await issue_pair(ca, "card-refuse-1", resident_code="20000000011")
+    auth, sign = await issue_pair(ca, "card-refuse-1", resident_code="20000000011")
+    await ca.generate_crl(CaKind.SIGN, "131016", delta=False)
     await ca.refresh()
     good_req = _ocsp_request(ca, CaKind.AUTH, auth.cert_der)
+    sign_req = _ocsp_request(ca, CaKind.SIGN, sign.cert_der)
 
     status, _, body = await fetch(ca, "/ocsp", ca.token, body=b"\x30\x82garbage")
     assert status == 200 and cocsp.load_der_ocsp_response(body).response_status is \
@@ -118,12 +120,22 @@ async def test_garbage_ocsp_and_unregistered_verifiers_get_clear_refusals(ca: Ca
     path = "/ocsp/" + urllib.parse.quote(base64.b64encode(good_req).decode(), safe="")
     status, _, body = await fetch(ca, path, ca.token)
     assert status == 200 and cocsp.load_der_ocsp_response(body).certificate_status is cocsp.OCSPCertStatus.GOOD
-    # Deregistered: refused from the next refresh on.
+    # Within its scope it is answered (so the refusals below are about the deregistration alone) ...
+    _, _, body = await fetch(ca, "/ocsp", sig_token, body=sign_req)
+    assert cocsp.load_der_ocsp_response(body).certificate_status is cocsp.OCSPCertStatus.GOOD
+    status, _, _ = await fetch(ca, "/crl/sign/131016.crl", sig_token)
+    assert status == 200
+    # ... and deregistered, refused from the next refresh on: OCSP's own "unauthorized" (RFC 6960 §2.3 answers
+    # in an HTTP 200), and HTTP 401 for the CRL.
     verifiers = await ca.list_verifiers()
     sig = next(v for v in verifiers if v.filing_ref == "17-1-0001")
     await ca.deregister_verifier(sig.id, actor="operator:t")
     await ca.refresh()
-    assert sig_token not in str(ca.snapshot.scopes)
+    status, _, body = await fetch(ca, "/ocsp", sig_token, body=sign_req)
+    assert status == 200
+    assert cocsp.load_der_ocsp_response(body).response_status is cocsp.OCSPResponseStatus.UNAUTHORIZED
+    status, _, body = await fetch(ca, "/crl/sign/131016.crl", sig_token)
+    assert status == 401 and b"registered verifiers" in body
 
 
 async def test_card_suspension_holds_both_certificates_then_resume_releases_them_with_remove_from_crl(ca: Ca
