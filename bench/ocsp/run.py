@@ -137,10 +137,10 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
     from cryptography.x509 import ocsp
     from jpki import hsm as hsmmod
     from jpki import profiles
-    from jpki.app import build_service
+    from jpki.app import build
     from jpki.ceremony import MIGRATIONS, run_ceremony
     from jpki.profiles import CaKind
-    from jpki.service import Issued, IssueRequest, RevocationCause
+    from jpki.domain import Issued, IssueRequest, RevocationCause
     from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
     from mynumber_codes import DEFAULT_RESIDENT_CODE_RULE
     from mynumber_runtime.db import migrate
@@ -159,10 +159,15 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
                             http=HttpSettings(public_base_url="http://127.0.0.1:8080"),
                             keys_file=work / "keys", events_key_file=work / "events")
     migrate(pg_url, MIGRATIONS)
-    service = await build_service(settings)
-    await run_ceremony(settings, so_pin="12345678", actor="operator:bench", out_dir=work, service=service)
-    _, token = await service.register_verifier(kind="platform_operator", organization="bench", filing_ref="BENCH",
-                                               actor="operator:bench")
+    jpki = await build(settings)
+    await run_ceremony(settings, so_pin="12345678", actor="operator:bench", out_dir=work, jpki=jpki)
+    async with jpki.units() as store:
+        _, token = await jpki.verifiers.register(store, kind="platform_operator", organization="bench",
+                                                 filing_ref="BENCH", actor="operator:bench")
+
+    async def issue(r: IssueRequest) -> Issued:
+        async with jpki.units() as store:  # one unit per request, as the gRPC method opens it
+            return await jpki.issuance.issue(store, r, caller=Caller("service", "issuance"))
 
     t = time.perf_counter()
     with concurrent.futures.ProcessPoolExecutor(2) as pool:
@@ -178,7 +183,7 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
                             card_expiry=expiry, public_key_der=keys[i])
 
     # The HSM alone, for scale: RSA-2048 PKCS#1 v1.5 signatures with the CA key in SoftHSM.
-    ca_key = service.authority(CaKind.AUTH).key
+    ca_key = jpki.authorities.authority(CaKind.AUTH).key
     t = time.perf_counter()
     for i in range(200):
         ca_key.sign(i.to_bytes(4, "big"), padding.PKCS1v15(), hashes.SHA256())
@@ -189,27 +194,28 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
     issued = []
     t = time.perf_counter()
     for i in range(half):
-        issued.append(await service.issue(req(i), caller=Caller("service", "issuance")))
+        issued.append(await issue(req(i)))
     issue_s = time.perf_counter() - t
     gate = asyncio.Semaphore(8)
 
     async def issue_gated(i: int) -> Issued:
         async with gate:
-            return await service.issue(req(i), caller=Caller("service", "issuance"))
+            return await issue(req(i))
 
     t = time.perf_counter()
     issued += await asyncio.gather(*(issue_gated(i) for i in range(half, n_certs)))
     issue_concurrent_s = time.perf_counter() - t
     revoked = issued[::10]
     for c in revoked:
-        await service.revoke(CaKind.AUTH, c.serial, RevocationCause.LOSS_OR_COMPROMISE,
-                             caller=Caller("operator", "bench"))
+        async with jpki.units() as store:
+            await jpki.revocation.revoke(store, CaKind.AUTH, c.serial, RevocationCause.LOSS_OR_COMPROMISE,
+                                         caller=Caller("operator", "bench"))
 
     # The same CA and certificates for `openssl ocsp -index`: a responder certificate from our CA (signed in the
     # HSM) whose key openssl can read, and an index.txt with the same statuses.
-    auth = service.authority(CaKind.AUTH)
+    auth = jpki.authorities.authority(CaKind.AUTH)
     rkey = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = service.now()
+    now = jpki.authorities.now()
     rcert = profiles.ocsp_signer_certificate(kind=CaKind.AUTH, ca_cert=auth.cert, public_key=rkey.public_key(),
                                              serial=x509.random_serial_number(), not_before=now,
                                              not_after=now + dt.timedelta(days=2)).sign(auth.key, hashes.SHA256())
@@ -241,7 +247,7 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
 
     sample = [c.serial for c in issued[:64]]
     reqs = {"plain": [ocsp_der(s, False) for s in sample], "nonce": [ocsp_der(s, True) for s in sample]}
-    await service.repo.engine.dispose()
+    await jpki.close()
     return {"token": token, "reqs": reqs, "revoked": revoked_serials, "sample": sample,
             "issue_rate": half / issue_s, "issue_concurrent_rate": (n_certs - half) / issue_concurrent_s,
             "issue_n": n_certs, "keygen_s": keygen_s, "hsm_sign_rate": hsm_sign_rate}

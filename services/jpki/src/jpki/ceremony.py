@@ -8,7 +8,6 @@ certificates (PEM) out for publication. Running it again creates nothing that ex
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +17,12 @@ from mynumber_runtime.db import migrate
 from mynumber_runtime.settings import read_secret
 
 from jpki import hsm as hsmmod
-from jpki.app import build_service, open_hsm
+from jpki.app import build, open_hsm
+from jpki.parts import Jpki
 from jpki.profiles import CaKind
-from jpki.service import JpkiService
-from jpki.settings import JpkiSettings
+from jpki.settings import MIGRATIONS, JpkiSettings
 
-MIGRATIONS = Path(os.environ.get("JPKI_MIGRATIONS_DIR") or Path(__file__).resolve().parents[2] / "migrations")
+__all__ = ["MIGRATIONS", "CeremonyResult", "fingerprint", "prepare_token", "run_ceremony"]
 
 
 @dataclass
@@ -42,17 +41,24 @@ def prepare_token(settings: JpkiSettings, so_pin: str) -> bool:
 
 
 async def run_ceremony(settings: JpkiSettings, *, so_pin: str, actor: str, out_dir: Path,
-                       service: JpkiService | None = None) -> CeremonyResult:
+                       jpki: Jpki | None = None) -> CeremonyResult:
     migrate(settings.database.resolved_url(), MIGRATIONS)
-    if service is None:
+    own = jpki is None
+    if jpki is None:
         prepare_token(settings, so_pin)
-        service = await build_service(settings, hsm=open_hsm(settings))
-    created = await service.ceremony(actor=actor)
-    for kind in created:  # a new CA's first ARL; an existing CA's ARLs follow the CRL schedule
-        await service.generate_arl(kind, actor=actor)
+        jpki = await build(settings, hsm=open_hsm(settings))
+    try:
+        # The command's unit of work; the ceremony commits each CA and responder as soon as it exists.
+        async with jpki.units() as store:
+            created = await jpki.authorities.ceremony(store, actor=actor)
+            for kind in created:  # a new CA's first ARL; an existing CA's ARLs follow the CRL schedule
+                await jpki.publication.generate_arl(store, kind, actor=actor)
+    finally:
+        if own:
+            await jpki.close()
     out_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a one-off key ceremony, not a serving path
     files = {}
-    for kind, auth in service.authorities.items():
+    for kind, auth in jpki.authorities.by_kind.items():
         path = out_dir / f"jpki-{kind}-ca.pem"
         path.write_bytes(auth.cert.public_bytes(Encoding.PEM))
         files[kind] = path

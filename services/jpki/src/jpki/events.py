@@ -1,10 +1,9 @@
-"""Events the JPKI CA emits (certificate issued / revoked) and consumes (resident facts changed)."""
+"""Events the JPKI CA emits (certificate issued / revoked) and consumes (resident facts changed): subjects,
+payloads and the edge check of what arrives. The handler that acts on them is jpki.handlers."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from mynumber.jpki.v1 import events_pb2 as jev
 from mynumber.jpki.v1 import jpki_pb2 as pb
@@ -13,14 +12,9 @@ from mynumber_runtime.consumer import PoisonEvent
 from mynumber_runtime.crypto import SubjectSealer
 from mynumber_runtime.streams import subject
 from mynumber_runtime.timestamps import timestamp as ts
-from nats.aio.msg import Msg
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jpki import validation
 from jpki.errors import InvalidArgument
-
-if TYPE_CHECKING:
-    from jpki.service import JpkiService
 
 CERTIFICATE_ISSUED = subject("jpki", "certificate", "issued")
 CERTIFICATE_REVOKED = subject("jpki", "certificate", "revoked")
@@ -104,29 +98,3 @@ def read_facts_changed(data: bytes, sealer: ResidentEventSealer) -> tuple[rev.Re
     except InvalidArgument as e:
         raise PoisonFactsChanged(e.message) from None
     return event, resident_code
-
-
-def facts_changed_handler(service: JpkiService, sealer: ResidentEventSealer
-                          ) -> Callable[[AsyncConnection, Msg], Awaitable[None]]:
-    """The IdempotentConsumer handler: revoke the resident's 署名用 certificate in the consumer's transaction.
-
-    Tenancy: no `grant` here. The law revokes the 署名用 certificate on any change of the 4 facts, whichever
-    register records it (a 転入 is recorded by the new municipality, not the one named in the certificate), and
-    the producer is the platform's resident side, authenticated by its NATS user's publish permissions; the
-    recording municipality is audited.
-
-    An event that cannot be read (see read_facts_changed) raises PoisonFactsChanged: the consumer parks it in the
-    dead-letter stream with the reason instead of retrying what can never succeed, and nothing is revoked.
-    """
-
-    async def handle(conn: AsyncConnection, msg: Msg) -> None:
-        at = service.now()
-        event, resident_code = read_facts_changed(msg.data, sealer)
-        revoked = await service.facts_changed(conn, resident_code, actor="event:resident.facts_changed")
-        await service.repo.audit(conn, at=at, actor="event:resident.facts_changed", action="event.handled",
-                                 subject_ref=event.change_id,
-                                 details={"revoked": [format(s.serial, "x") for s in revoked],
-                                          "municipality_code": event.municipality_code,
-                                          "facts": [rev.Fact.Name(f) for f in event.changed_facts]})
-
-    return handle

@@ -2,11 +2,11 @@
 loopback); the per-method allow-lists in `bindings` are enforced by the runtime's interceptor (default deny).
 
 Every request is validated here, field by field (jpki.validation), before the service looks anything up or the HSM
-signs anything: a refusal names the field and the rule and costs no signature."""
+signs anything: a refusal names the field and the rule and costs no signature. Each method is the boundary of
+one unit of work: it opens it, hands its store to the role, and the unit commits when the method returns."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from typing import Any
 
@@ -17,99 +17,34 @@ from mynumber_runtime.grpc_server import ServiceBinding
 from mynumber_runtime.identity import current_caller
 from mynumber_runtime.timestamps import datetime_of, timestamp
 
-from jpki import events, profiles
 from jpki import validation as v
-from jpki.errors import InvalidArgument, PermissionDenied, UnknownVerifier
-from jpki.profiles import CaKind
-from jpki.service import (
+from jpki.domain import (
     VERIFIER_SCOPE,
     CertificateFilter,
-    CertificateStatus,
-    IssueRequest,
-    JpkiService,
-    RevocationCause,
-    Verifier,
 )
-
-KIND_FROM_PB = {pb.CA_KIND_SIGN: CaKind.SIGN, pb.CA_KIND_AUTH: CaKind.AUTH}
-CAUSE_FROM_PB = {code: RevocationCause(name) for name, code in events.CAUSE.items()}
-STATE = {"good": pb.CERTIFICATE_STATE_GOOD, "hold": pb.CERTIFICATE_STATE_HOLD,
-         "revoked": pb.CERTIFICATE_STATE_REVOKED}
-STATE_FROM_PB = {code: name for name, code in STATE.items()}
-# A next_page_token: the last listed certificate's key, "<ca>:<serial hex>".
-PAGE_TOKEN = re.compile(r"(sign|auth):([0-9a-f]{1,40})")
-VERIFIER_KIND = {"signature_verifier": pb.VERIFIER_KIND_SIGNATURE_VERIFIER,
-                 "user_verifier": pb.VERIFIER_KIND_USER_VERIFIER,
-                 "platform_operator": pb.VERIFIER_KIND_PLATFORM_OPERATOR,
-                 "platform_service": pb.VERIFIER_KIND_PLATFORM_SERVICE}
-VERIFIER_KIND_FROM_PB = {code: name for name, code in VERIFIER_KIND.items()}
-
-
-def _kind(value: int, field: str = "ca") -> CaKind:
-    kind = KIND_FROM_PB.get(value)  # type: ignore[call-overload]
-    if kind is None:
-        raise InvalidArgument(field, "must be CA_KIND_SIGN or CA_KIND_AUTH")
-    return kind
-
-
-def _status(s: CertificateStatus) -> pb.CertificateStatus:
-    out = pb.CertificateStatus(ca=events.CA_KIND[s.kind], serial_hex=format(s.serial, "x"), state=STATE[s.status],
-                               not_after=timestamp(s.not_after))
-    if s.revoked_at is not None:
-        out.revoked_at.CopyFrom(timestamp(s.revoked_at))
-    if s.cause:
-        out.cause = events.CAUSE[s.cause]
-    return out
-
-
-def _verifier(ver: Verifier) -> pb.Verifier:
-    out = pb.Verifier(verifier_id=ver.id, kind=VERIFIER_KIND[ver.kind], organization=ver.organization,
-                      filing_ref=ver.filing_ref, registered_at=timestamp(ver.registered_at))
-    if ver.deregistered_at is not None:
-        out.deregistered_at.CopyFrom(timestamp(ver.deregistered_at))
-    return out
-
-
-def _facts(f: pb.BasicFacts) -> profiles.BasicFacts:
-    # Sizes first (mynumber_codes' text rules), so a megabyte name costs a length check.
-    v.validate_name(f.name, "facts.name")
-    v.validate_address(f.address, "facts.address")
-    for field, marks in (("facts.name_substitutes", f.name_substitutes),
-                         ("facts.address_substitutes", f.address_substitutes)):
-        if len(marks) > profiles.ADDRESS_MAX_CHARS:
-            raise InvalidArgument(field, "must hold one '0' or '1' per character of the value it marks")
-    return profiles.BasicFacts(name=f.name, birth_date=v.validate_date(f.birth_date, "facts.birth_date"), sex=f.sex,
-                               address=f.address, name_substitutes=f.name_substitutes,
-                               address_substitutes=f.address_substitutes)
-
-
-def issue_request(request: pb.IssueCertificateRequest) -> IssueRequest:
-    """The edge check of an issuance request: every field, in the proto's order, before any work."""
-    kind = _kind(request.ca)
-    v.validate_card_id(request.card_id)
-    v.validate_resident_code(request.resident_code, "resident_code")
-    v.validate_partition_names(request.municipality_code, request.prefecture_name, request.municipality_name)
-    birth_date = v.validate_date(request.birth_date, "birth_date")
-    card_expiry = v.validate_date(request.card_expiry, "card_expiry")
-    v.validate_der(request.public_key, "public_key", max_bytes=v.MAX_KEY_DER, required=False)
-    v.validate_der(request.csr, "csr", max_bytes=v.MAX_CSR_DER, required=False)
-    if bool(request.public_key) == bool(request.csr):
-        raise InvalidArgument("public_key", "give exactly one of public_key (DER SubjectPublicKeyInfo) or csr")
-    facts = _facts(request.facts) if request.HasField("facts") else None
-    return IssueRequest(
-        kind=kind, card_id=request.card_id, resident_code=request.resident_code,
-        partition=profiles.Partition(request.municipality_code, request.prefecture_name, request.municipality_name),
-        birth_date=birth_date, card_expiry=card_expiry, public_key_der=request.public_key, csr_der=request.csr,
-        facts=facts, adult_ward=request.adult_ward)
+from jpki.errors import InvalidArgument, PermissionDenied, UnknownVerifier
+from jpki.messages import (
+    CAUSE_FROM_PB,
+    PAGE_TOKEN,
+    STATE_FROM_PB,
+    VERIFIER_KIND_FROM_PB,
+    issue_request,
+)
+from jpki.messages import kind_of as _kind
+from jpki.messages import status_message as _status
+from jpki.messages import verifier_message as _verifier
+from jpki.parts import Jpki
 
 
 class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
-    def __init__(self, service: JpkiService) -> None:
-        self.service = service
+    def __init__(self, jpki: Jpki) -> None:
+        self.jpki = jpki
 
     async def IssueCertificate(self, request: pb.IssueCertificateRequest, context: Any
                                ) -> pb.IssueCertificateResponse:
-        issued = await self.service.issue(issue_request(request), caller=current_caller())
+        req = issue_request(request)
+        async with self.jpki.units() as store:
+            issued = await self.jpki.issuance.issue(store, req, caller=current_caller())
         return pb.IssueCertificateResponse(serial_hex=format(issued.serial, "x"), certificate=issued.cert_der,
                                            not_before=timestamp(issued.not_before),
                                            not_after=timestamp(issued.not_after))
@@ -121,34 +56,41 @@ class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
         cause = CAUSE_FROM_PB.get(request.cause)  # type: ignore[call-overload]
         if cause is None:
             raise InvalidArgument("cause", "must name a revocation cause")
-        s = await self.service.revoke(kind, serial, cause, caller=current_caller())
+        async with self.jpki.units() as store:
+            s = await self.jpki.revocation.revoke(store, kind, serial, cause, caller=current_caller())
         return pb.RevokeCertificateResponse(status=_status(s))
 
     async def ReleaseHold(self, request: pb.ReleaseHoldRequest, context: Any) -> pb.ReleaseHoldResponse:
         kind = _kind(request.ca)
         serial = v.validate_serial_hex(request.serial_hex)
-        s = await self.service.release_hold(kind, serial, caller=current_caller())
+        async with self.jpki.units() as store:
+            s = await self.jpki.revocation.release_hold(store, kind, serial, caller=current_caller())
         return pb.ReleaseHoldResponse(status=_status(s))
 
     async def SuspendCard(self, request: pb.SuspendCardRequest, context: Any) -> pb.SuspendCardResponse:
         v.validate_card_id(request.card_id)
-        return pb.SuspendCardResponse(statuses=[_status(s) for s in await self.service.suspend_card(
-            request.card_id, caller=current_caller())])
+        async with self.jpki.units() as store:
+            done = await self.jpki.revocation.suspend_card(store, request.card_id, caller=current_caller())
+        return pb.SuspendCardResponse(statuses=[_status(s) for s in done])
 
     async def ResumeCard(self, request: pb.ResumeCardRequest, context: Any) -> pb.ResumeCardResponse:
         v.validate_card_id(request.card_id)
-        return pb.ResumeCardResponse(statuses=[_status(s) for s in await self.service.resume_card(
-            request.card_id, caller=current_caller())])
+        async with self.jpki.units() as store:
+            done = await self.jpki.revocation.resume_card(store, request.card_id, caller=current_caller())
+        return pb.ResumeCardResponse(statuses=[_status(s) for s in done])
 
     async def GetCertificate(self, request: pb.GetCertificateRequest, context: Any) -> pb.GetCertificateResponse:
         kind = _kind(request.ca)
         serial = v.validate_serial_hex(request.serial_hex)
-        s = await self.service.certificate(kind, serial, caller=current_caller())
+        async with self.jpki.units() as store:
+            s = await self.jpki.revocation.certificate(store, kind, serial, caller=current_caller())
         return pb.GetCertificateResponse(certificate=s.cert_der or b"", status=_status(s))
 
     async def GenerateCrls(self, request: pb.GenerateCrlsRequest, context: Any) -> pb.GenerateCrlsResponse:
         kinds = None if request.ca == pb.CA_KIND_UNSPECIFIED else [_kind(request.ca)]
-        made = await self.service.generate_due_crls(force=True, kinds=kinds, actor=str(current_caller()))
+        async with self.jpki.units() as store:
+            made = await self.jpki.publication.generate_due_crls(store, force=True, kinds=kinds,
+                                                                 actor=str(current_caller()))
         return pb.GenerateCrlsResponse(generated=made)
 
     async def ListCertificates(self, request: pb.ListCertificatesRequest, context: Any
@@ -173,8 +115,9 @@ class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
             issued_from=datetime_of(request.issued_from, "issued_from") if request.HasField("issued_from") else None,
             issued_before=datetime_of(request.issued_before, "issued_before") if request.HasField("issued_before")
             else None)
-        page, next_key = await self.service.list_certificates(selection, caller=current_caller(), limit=size,
-                                                              after=after)
+        async with self.jpki.units() as store:
+            page, next_key = await self.jpki.revocation.list_certificates(store, selection, caller=current_caller(),
+                                                                          limit=size, after=after)
         return pb.ListCertificatesResponse(
             certificates=[pb.CertificateSummary(status=_status(x.status), card_id=x.card_id,
                                                 municipality_code=x.municipality_code,
@@ -183,13 +126,15 @@ class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
 
     async def VerifyAuditChain(self, request: pb.VerifyAuditChainRequest, context: Any
                                ) -> pb.VerifyAuditChainResponse:
-        ok, entries, bad, problem = await self.service.verify_audit()
-        return pb.VerifyAuditChainResponse(ok=ok, entries=entries, first_bad_seq=bad or 0, problem=problem or "")
+        async with self.jpki.units() as store:
+            rep = await self.jpki.authorities.verify_audit(store)
+        return pb.VerifyAuditChainResponse(ok=rep.ok, entries=rep.entries, first_bad_seq=rep.first_bad_seq or 0,
+                                           problem=rep.problem or "")
 
 
 class CertificateStatusServicer(pb_grpc.CertificateStatusServiceServicer):
-    def __init__(self, service: JpkiService) -> None:
-        self.service = service
+    def __init__(self, jpki: Jpki) -> None:
+        self.jpki = jpki
 
     async def CheckCertificateStatus(self, request: pb.CheckCertificateStatusRequest, context: Any
                                      ) -> pb.CheckCertificateStatusResponse:
@@ -202,52 +147,57 @@ class CertificateStatusServicer(pb_grpc.CertificateStatusServiceServicer):
             issuer, serial = cert.issuer, cert.serial_number
         except (ValueError, x509.InvalidVersion):  # InvalidVersion: a version field other than v1/v3
             raise InvalidArgument("certificate", "must be a DER X.509 certificate") from None
-        kind = next((k for k, a in self.service.authorities.items() if a.cert.subject == issuer), None)
+        kind = next((k for k, a in self.jpki.authorities.by_kind.items() if a.cert.subject == issuer), None)
         if kind is None:
             raise InvalidArgument("certificate", "was not issued by a JPKI CA of this platform")
-        if caller.kind == "verifier":
-            # Only registered verifiers get status answers, and only for the CA their filing covers.
-            ver = await self.service.verifier(caller.id)
-            if ver is None or ver.deregistered_at is not None:
-                raise UnknownVerifier()
-            if kind.value not in VERIFIER_SCOPE[ver.kind]:
-                raise PermissionDenied(f"a {ver.kind} may not ask about {kind} certificates")
-        if serial <= 0 or serial.bit_length() > 160:
-            raise InvalidArgument("certificate", "its serial number must be positive and at most 20 octets")
-        s = await self.service.status(kind, serial)
-        return pb.CheckCertificateStatusResponse(status=_status(s), checked_at=timestamp(self.service.now()))
+        async with self.jpki.units() as store:
+            if caller.kind == "verifier":
+                # Only registered verifiers get status answers, and only for the CA their filing covers.
+                ver = await self.jpki.verifiers.get(store, caller.id)
+                if ver is None or ver.deregistered_at is not None:
+                    raise UnknownVerifier()
+                if kind.value not in VERIFIER_SCOPE[ver.kind]:
+                    raise PermissionDenied(f"a {ver.kind} may not ask about {kind} certificates")
+            if serial <= 0 or serial.bit_length() > 160:
+                raise InvalidArgument("certificate", "its serial number must be positive and at most 20 octets")
+            s = await self.jpki.revocation.status(store, kind, serial)
+        return pb.CheckCertificateStatusResponse(status=_status(s), checked_at=timestamp(self.jpki.authorities.now()))
 
 
 class VerifierRegistryServicer(pb_grpc.VerifierRegistryServiceServicer):
-    def __init__(self, service: JpkiService) -> None:
-        self.service = service
+    def __init__(self, jpki: Jpki) -> None:
+        self.jpki = jpki
 
     async def RegisterVerifier(self, request: pb.RegisterVerifierRequest, context: Any
                                ) -> pb.RegisterVerifierResponse:
         kind = VERIFIER_KIND_FROM_PB.get(request.kind)  # type: ignore[call-overload]
         if kind is None:
             raise InvalidArgument("kind", "must name a verifier kind")
-        ver, token = await self.service.register_verifier(kind=kind, organization=request.organization,
-                                                          filing_ref=request.filing_ref,
-                                                          actor=str(current_caller()))
+        async with self.jpki.units() as store:
+            ver, token = await self.jpki.verifiers.register(store, kind=kind, organization=request.organization,
+                                                            filing_ref=request.filing_ref,
+                                                            actor=str(current_caller()))
         return pb.RegisterVerifierResponse(verifier=_verifier(ver), token=token)
 
     async def DeregisterVerifier(self, request: pb.DeregisterVerifierRequest, context: Any
                                  ) -> pb.DeregisterVerifierResponse:
         v.validate_verifier_id(request.verifier_id)
-        await self.service.deregister_verifier(request.verifier_id, actor=str(current_caller()))
+        async with self.jpki.units() as store:
+            await self.jpki.verifiers.deregister(store, request.verifier_id, actor=str(current_caller()))
         return pb.DeregisterVerifierResponse()
 
     async def ListVerifiers(self, request: pb.ListVerifiersRequest, context: Any) -> pb.ListVerifiersResponse:
-        return pb.ListVerifiersResponse(verifiers=[_verifier(x) for x in await self.service.list_verifiers()])
+        async with self.jpki.units() as store:
+            found = await self.jpki.verifiers.list_all(store)
+        return pb.ListVerifiersResponse(verifiers=[_verifier(x) for x in found])
 
 
-def bindings(service: JpkiService, *, issuing_services: frozenset[str] = frozenset({"issuance"})
+def bindings(jpki: Jpki, *, issuing_services: frozenset[str] = frozenset({"issuance"})
              ) -> list[ServiceBinding]:
     """Who may call what, by identity: a platform service reaches only the methods its role needs (issue 9).
 
     `issuing_services` are the card centre's services (Boulder: the CA takes instructions from its RA only);
-    each is named `service:<id>`. Which certificates a caller may then act on is the tenancy rule in service.py
+    each is named `service:<id>`. Which certificates a caller may then act on is the tenancy rule in revocation.py
     (PERSON_BASES): a municipality only its own residents', the issuing services and operators any.
     """
     issuers = tuple(sorted(f"service:{s}" for s in issuing_services))
@@ -263,7 +213,7 @@ def bindings(service: JpkiService, *, issuing_services: frozenset[str] = frozens
         # Card personalisation at the card centre: only the issuing side and J-LIS operators (re-issue by hand).
         "IssueCertificate": issuers + operator,
         # Loss, death and the holder's request through the card flow (issuance), the municipal counter, and
-        # J-LIS (ex officio; RECORD_ERROR and FACTS_CHANGED are operator-only causes, service.OPERATOR_ONLY_CAUSES).
+        # J-LIS (ex officio; RECORD_ERROR and FACTS_CHANGED are operator-only causes, revocation.OPERATOR_ONLY_CAUSES).
         # A change of the 4 facts needs no caller: jpki consumes the register's facts_changed event.
         "RevokeCertificate": issuers + municipal + operator,
         "ReleaseHold": issuers + municipal + operator,
@@ -280,14 +230,14 @@ def bindings(service: JpkiService, *, issuing_services: frozenset[str] = frozens
     return [
         ServiceBinding(pb.DESCRIPTOR.services_by_name["CertificateAuthorityService"].full_name,
                        pb_grpc.add_CertificateAuthorityServiceServicer_to_server,
-                       CertificateAuthorityServicer(service), ca_methods),
+                       CertificateAuthorityServicer(jpki), ca_methods),
         ServiceBinding(pb.DESCRIPTOR.services_by_name["CertificateStatusService"].full_name,
                        pb_grpc.add_CertificateStatusServiceServicer_to_server,
-                       CertificateStatusServicer(service),
+                       CertificateStatusServicer(jpki),
                        {"CheckCertificateStatus": ("verifier", *status_services, *operator)}),
         ServiceBinding(pb.DESCRIPTOR.services_by_name["VerifierRegistryService"].full_name,
                        pb_grpc.add_VerifierRegistryServiceServicer_to_server,
-                       VerifierRegistryServicer(service),
+                       VerifierRegistryServicer(jpki),
                        # J-LIS registers the verifiers it accepted (届出 / 主務大臣認定): operators only.
                        {m: operator for m in ("RegisterVerifier", "DeregisterVerifier", "ListVerifiers")}),
     ]

@@ -29,8 +29,8 @@ from cryptography import x509
 
 from jpki import crl as crlmod
 from jpki import ocsp
-from jpki.repository import JpkiRepository
-from jpki.service import REASON_BY_CODE, VERIFIER_SCOPE
+from jpki.domain import REASON_BY_CODE, VERIFIER_SCOPE
+from jpki.ports import UnitsPort
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ _REFRESH_MARGIN = dt.timedelta(seconds=5)
 class Snapshot:
     """What the HTTP front serves, loaded from the database and refreshed by polling."""
 
-    repo: JpkiRepository
+    units: UnitsPort
     store: ocsp.ResponseStore = field(default_factory=ocsp.ResponseStore)
     crls: dict[tuple[str, str, bool], tuple[int, bytes, dt.datetime]] = field(default_factory=dict)
     ca_certs: dict[str, bytes] = field(default_factory=dict)
@@ -56,12 +56,13 @@ class Snapshot:
 
     async def refresh(self) -> int:
         """Load what changed since the last refresh; returns the number of OCSP responses loaded."""
-        async with self.repo.begin() as conn:
-            cas = await self.repo.active_cas(conn)
+        # The HTTP front's one unit of work: requests are answered from memory and never open one.
+        async with self.units() as store:
+            cas = await store.active_cas()
             since = self._since - _REFRESH_MARGIN if self._since else None
-            rows = await self.repo.ocsp_changed_since(conn, since)
-            crls = await self.repo.latest_crls_since(conn, self._crl_id)
-            verifiers = await self.repo.verifiers(conn, include_deregistered=False)
+            rows = await store.ocsp_changed_since(since)
+            crls = await store.latest_crls_since(self._crl_id)
+            verifiers = await store.verifiers(include_deregistered=False)
         for c in cas:
             if self.ca_certs.get(c.kind) != c.cert_der:
                 self.ca_certs[c.kind] = c.cert_der
@@ -73,11 +74,11 @@ class Snapshot:
                 self.store.put(r.ca_kind, int(r.serial_hex, 16), r.der, status)
             if self._since is None or r.updated_at > self._since:
                 self._since = r.updated_at
-        for c in crls:
-            key = (c.ca_kind, c.partition, c.delta)
-            if key not in self.crls or self.crls[key][0] < c.number:
-                self.crls[key] = (int(c.number), c.der, c.next_update)
-            self._crl_id = max(self._crl_id, int(c.id))
+        for made in crls:
+            key = (made.ca_kind, made.partition, made.delta)
+            if key not in self.crls or self.crls[key][0] < made.number:
+                self.crls[key] = (int(made.number), made.der, made.next_update)
+            self._crl_id = max(self._crl_id, int(made.id))
         self.scopes = {bytes(v.token_hash): VERIFIER_SCOPE[v.kind] for v in verifiers}
         self.refreshed_at = time.monotonic()
         return len(rows)

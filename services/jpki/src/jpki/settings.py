@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from mynumber_runtime.settings import ServiceSettings
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
+
+# The Alembic scripts: beside the sources in a checkout; images copy them elsewhere and say where.
+MIGRATIONS = Path(os.environ.get("JPKI_MIGRATIONS_DIR") or Path(__file__).resolve().parents[2] / "migrations")
 
 
 class HsmSettings(BaseModel):

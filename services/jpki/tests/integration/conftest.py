@@ -17,12 +17,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jpki import hsm as hsmmod
-from jpki.app import build_service, start_http
+from jpki.app import build, start_http
+from jpki.authority import Authority
 from jpki.ceremony import run_ceremony
+from jpki.domain import CertificateStatus, Issued, IssueRequest, RevocationCause, Verifier
 from jpki.grpc_api import bindings
 from jpki.http_api import HttpFront, Snapshot
+from jpki.parts import Jpki
 from jpki.profiles import BasicFacts, CaKind, Partition
-from jpki.service import Issued, IssueRequest, JpkiService
+from jpki.records import AuditReport
 from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
 from mynumber_codes import DEFAULT_RESIDENT_CODE_RULE
 from mynumber_runtime.grpc_server import PlatformServer
@@ -52,7 +55,7 @@ def free_port() -> int:
 
 @dataclass
 class Ca:
-    service: JpkiService
+    jpki: Jpki
     settings: JpkiSettings
     snapshot: Snapshot
     base_url: str
@@ -65,6 +68,61 @@ class Ca:
 
     async def refresh(self) -> None:
         await self.snapshot.refresh()
+
+    # The tests' boundary: each call opens its own unit of work, as a gRPC method does.
+    def authority(self, kind: CaKind) -> Authority:
+        return self.jpki.authorities.authority(kind)
+
+    async def issue(self, req: IssueRequest, *, caller: Caller) -> Issued:
+        async with self.jpki.units() as store:
+            return await self.jpki.issuance.issue(store, req, caller=caller)
+
+    async def revoke(self, kind: CaKind, serial: int, cause: RevocationCause, *, caller: Caller
+                     ) -> CertificateStatus:
+        async with self.jpki.units() as store:
+            return await self.jpki.revocation.revoke(store, kind, serial, cause, caller=caller)
+
+    async def release_hold(self, kind: CaKind, serial: int, *, caller: Caller) -> CertificateStatus:
+        async with self.jpki.units() as store:
+            return await self.jpki.revocation.release_hold(store, kind, serial, caller=caller)
+
+    async def suspend_card(self, card_id: str, *, caller: Caller) -> list[CertificateStatus]:
+        async with self.jpki.units() as store:
+            return await self.jpki.revocation.suspend_card(store, card_id, caller=caller)
+
+    async def resume_card(self, card_id: str, *, caller: Caller) -> list[CertificateStatus]:
+        async with self.jpki.units() as store:
+            return await self.jpki.revocation.resume_card(store, card_id, caller=caller)
+
+    async def status(self, kind: CaKind, serial: int) -> CertificateStatus:
+        async with self.jpki.units() as store:
+            return await self.jpki.revocation.status(store, kind, serial)
+
+    async def generate_crl(self, kind: CaKind, code: str, *, delta: bool) -> bytes:
+        async with self.jpki.units() as store:
+            return await self.jpki.publication.generate_crl(store, kind, code, delta=delta)
+
+    async def generate_due_crls(self, *, force: bool = False) -> int:
+        async with self.jpki.units() as store:
+            return await self.jpki.publication.generate_due_crls(store, force=force)
+
+    async def register_verifier(self, *, kind: str, organization: str, filing_ref: str, actor: str
+                                ) -> tuple[Verifier, str]:
+        async with self.jpki.units() as store:
+            return await self.jpki.verifiers.register(store, kind=kind, organization=organization,
+                                                      filing_ref=filing_ref, actor=actor)
+
+    async def deregister_verifier(self, verifier_id: str, *, actor: str) -> None:
+        async with self.jpki.units() as store:
+            await self.jpki.verifiers.deregister(store, verifier_id, actor=actor)
+
+    async def list_verifiers(self) -> list[Verifier]:
+        async with self.jpki.units() as store:
+            return await self.jpki.verifiers.list_all(store)
+
+    async def verify_audit(self) -> AuditReport:
+        async with self.jpki.units() as store:
+            return await self.jpki.authorities.verify_audit(store)
 
 
 @pytest.fixture(scope="module")
@@ -87,26 +145,27 @@ async def ca(hsm_session: tuple[hsmmod.Hsm, Path], new_database: object, tmp_pat
     from mynumber_runtime.db import migrate
 
     migrate(url, MIGRATIONS)
-    service = await build_service(settings, hsm=h)
+    jpki = await build(settings, hsm=h)
     # The labels must not collide with another module's CA on the same token.
-    service.label_prefix = f"m{port}-"
-    await run_ceremony(settings, so_pin="12345678", actor="operator:test-ceremony", out_dir=work, service=service)
-    _, token = await service.register_verifier(kind="platform_operator", organization="テスト事業者",
-                                               filing_ref="TEST-001", actor="operator:test")
+    jpki.authorities.label_prefix = f"m{port}-"
+    await run_ceremony(settings, so_pin="12345678", actor="operator:test-ceremony", out_dir=work, jpki=jpki)
+    async with jpki.units() as store:
+        _, token = await jpki.verifiers.register(store, kind="platform_operator", organization="テスト事業者",
+                                                 filing_ref="TEST-001", actor="operator:test")
     # As `serve` runs it: the poll interval follows the promised status delay.
-    http = await start_http(service, "127.0.0.1", port, poll_interval_s=settings.ocsp_status_delay_s / 2)
+    http = await start_http(jpki, "127.0.0.1", port, poll_interval_s=settings.ocsp_status_delay_s / 2)
     try:
-        yield Ca(service, settings, http.snapshot, base, work, token, http.front)
+        yield Ca(jpki, settings, http.snapshot, base, work, token, http.front)
     finally:
         await http.close()
-        await service.repo.engine.dispose()
+        await jpki.close()
 
 
 @pytest.fixture(scope="module")
 async def grpc_target(ca: Ca) -> AsyncIterator[str]:
     """The CA's gRPC server (the runtime's PlatformServer with jpki's bindings) on 127.0.0.1."""
-    server = PlatformServer(grpc_server_settings("service:jpki", listen="127.0.0.1:0"), bindings(ca.service),
-                            checks={"database": ca.service.repo.ping})
+    server = PlatformServer(grpc_server_settings("service:jpki", listen="127.0.0.1:0"), bindings(ca.jpki),
+                            checks={"database": ca.jpki.units.ping})
     port = await server.start()
     try:
         yield f"127.0.0.1:{port}"
@@ -152,10 +211,10 @@ def request(kind: CaKind, card_id: str, *, key: rsa.RSAPrivateKey | None = None,
 
 async def issue_pair(ca: Ca, card_id: str, resident_code: str = "12345678901",
                      partition: Partition = TOKYO) -> tuple[Issued, Issued]:
-    auth = await ca.service.issue(request(CaKind.AUTH, card_id, resident_code=resident_code, partition=partition),
-                                  caller=ISSUANCE)
-    sign = await ca.service.issue(request(CaKind.SIGN, card_id, resident_code=resident_code, partition=partition),
-                                  caller=ISSUANCE)
+    auth = await ca.issue(request(CaKind.AUTH, card_id, resident_code=resident_code, partition=partition),
+                          caller=ISSUANCE)
+    sign = await ca.issue(request(CaKind.SIGN, card_id, resident_code=resident_code, partition=partition),
+                          caller=ISSUANCE)
     return auth, sign
 
 

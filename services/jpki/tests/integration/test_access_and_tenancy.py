@@ -8,7 +8,7 @@ import datetime as dt
 import grpc
 import pytest
 import sqlalchemy as sa
-from jpki import events
+from jpki import events, handlers
 from jpki import models as m
 from jpki.profiles import CaKind, Partition
 from mynumber.jpki.v1 import jpki_pb2 as pb
@@ -133,8 +133,8 @@ async def test_a_municipality_acts_on_its_own_residents_certificates_and_others_
         unknown = await _call(grpc_target, tokyo, ca_auth + method, req_type(card_id="card-never-issued"))
         _same_refusal(foreign, unknown)
     # ...and nothing happened to the other municipality's resident.
-    assert (await ca.service.status(CaKind.SIGN, int(other_sign, 16))).status == m.GOOD
-    assert (await ca.service.status(CaKind.AUTH, int(other_auth, 16))).status == m.GOOD
+    assert (await ca.status(CaKind.SIGN, int(other_sign, 16))).status == m.GOOD
+    assert (await ca.status(CaKind.AUTH, int(other_auth, 16))).status == m.GOOD
 
     # Its own resident's certificates it reads, suspends, resumes and revokes (the 住所地市町村長's counter).
     assert await _call(grpc_target, tokyo, ca_auth + "GetCertificate",
@@ -146,7 +146,7 @@ async def test_a_municipality_acts_on_its_own_residents_certificates_and_others_
     assert await _call(grpc_target, tokyo, ca_auth + "RevokeCertificate", pb.RevokeCertificateRequest(
         ca=pb.CA_KIND_AUTH, serial_hex=own_auth, cause=pb.REVOCATION_CAUSE_HOLDER_REQUEST)) is None
     # The basis each act rested on is in the audit chain.
-    async with ca.service.repo.begin() as conn:
+    async with ca.jpki.engine.begin() as conn:
         details = [r.details for r in (await conn.execute(
             sa.select(m.audit_log.c.details).where(m.audit_log.c.actor == tokyo))).all()]
     assert details and all(d["basis"] == "own_register" for d in details)
@@ -176,7 +176,7 @@ async def test_refusals_about_the_cause_do_not_tell_whether_a_serial_exists(ca: 
         ca=pb.CA_KIND_AUTH, serial_hex=UNKNOWN_SERIAL, cause=pb.REVOCATION_CAUSE_RECORD_ERROR))
     _same_refusal(real, unknown)
     assert real is not None and real.code() is grpc.StatusCode.PERMISSION_DENIED
-    assert (await ca.service.status(CaKind.AUTH, int(auth, 16))).status == m.GOOD
+    assert (await ca.status(CaKind.AUTH, int(auth, 16))).status == m.GOOD
 
 
 def _issue(**change: object) -> pb.IssueCertificateRequest:
@@ -261,10 +261,12 @@ async def _consume(ca: Ca, nats_url: str, durable: str, payloads: list[tuple[str
     try:
         js, operator_js = nc.jetstream(), operator_nc.jetstream()
         stream = await ensure_stream(js, events.RESIDENT_SERVICE)
-        consumer = IdempotentConsumer(js=js, engine=ca.service.repo.engine, table=m.processed_events, stream=stream,
+        consumer = IdempotentConsumer(js=js, engine=ca.jpki.engine, table=m.processed_events, stream=stream,
                                       durable=durable, filter_subject=events.RESIDENT_FACTS_CHANGED,
-                                      handler=events.facts_changed_handler(ca.service, events.ResidentEventSealer(
-                                          bytes.fromhex(ca.settings.events_key_file.read_text()))), service="jpki")
+                                      handler=handlers.facts_changed_handler(
+                                          ca.jpki.revocation, events.ResidentEventSealer(
+                                              bytes.fromhex(ca.settings.events_key_file.read_text()))),
+                                      service="jpki")
         # Only this test's events: the stream is shared by this run's tests, whose consumers start from the
         # beginning, so it is emptied before and after.
         await operator_js.purge_stream(stream)
@@ -313,4 +315,4 @@ async def test_facts_changed_events_failing_validation_are_poison_and_revoke_not
     assert letters["p-4"].startswith("payload: ")
     assert not any("131017" in r or code[:6] in r for r in letters.values())
     # ...and the resident's 署名用 certificate stands.
-    assert (await ca.service.status(CaKind.SIGN, sign.serial)).status == m.GOOD
+    assert (await ca.status(CaKind.SIGN, sign.serial)).status == m.GOOD

@@ -10,8 +10,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from jpki import profiles
+from jpki.domain import RevocationCause
 from jpki.profiles import CaKind
-from jpki.service import RevocationCause
+from mynumber_runtime.clock import JST
 
 from .conftest import OPERATOR, Ca, arun, fetch, issue_pair, write_pem
 
@@ -29,8 +30,8 @@ async def _crl_pem(ca: Ca, kind: CaKind, code: str, tmp: Path, *, delta: bool = 
 async def test_openssl_verify_accepts_issued_chain_and_rejects_revoked_with_crl(ca: Ca, tmp_path: Path) -> None:
     auth, sign = await issue_pair(ca, "card-verify-1", resident_code="10000000001")
     _, revoked = await issue_pair(ca, "card-verify-2", resident_code="10000000002")
-    await ca.service.revoke(CaKind.SIGN, revoked.serial, RevocationCause.LOSS_OR_COMPROMISE, caller=OPERATOR)
-    await ca.service.generate_due_crls(force=True)
+    await ca.revoke(CaKind.SIGN, revoked.serial, RevocationCause.LOSS_OR_COMPROMISE, caller=OPERATOR)
+    await ca.generate_due_crls(force=True)
     await ca.refresh()
     good_pem = write_pem(tmp_path / "good.pem", sign.cert_der)
     bad_pem = write_pem(tmp_path / "bad.pem", revoked.cert_der)
@@ -72,7 +73,7 @@ async def _ocsp(ca: Ca, kind: CaKind, cert_pem: Path, *, nonce: bool, token: str
 async def test_openssl_ocsp_client_gets_good_revoked_with_reason_and_unknown(ca: Ca, tmp_path: Path) -> None:
     _, good = await issue_pair(ca, "card-ocsp-1", resident_code="10000000011")
     _, lost = await issue_pair(ca, "card-ocsp-2", resident_code="10000000012")
-    await ca.service.revoke(CaKind.SIGN, lost.serial, RevocationCause.LOSS_OR_COMPROMISE, caller=OPERATOR)
+    await ca.revoke(CaKind.SIGN, lost.serial, RevocationCause.LOSS_OR_COMPROMISE, caller=OPERATOR)
     await ca.refresh()
     good_pem = write_pem(tmp_path / "good.pem", good.cert_der)
     lost_pem = write_pem(tmp_path / "lost.pem", lost.cert_der)
@@ -93,9 +94,9 @@ async def test_openssl_ocsp_client_gets_good_revoked_with_reason_and_unknown(ca:
 async def test_openssl_crl_parses_every_full_delta_crl_and_arl(ca: Ca, tmp_path: Path) -> None:
     osaka = profiles.Partition("271004", "大阪府", "大阪市")
     _, s1 = await issue_pair(ca, "card-crl-1", resident_code="10000000021", partition=osaka)
-    await ca.service.generate_due_crls(force=True)
-    await ca.service.revoke(CaKind.SIGN, s1.serial, RevocationCause.DEATH, caller=OPERATOR)
-    await ca.service.generate_crl(CaKind.SIGN, "271004", delta=True)
+    await ca.generate_due_crls(force=True)
+    await ca.revoke(CaKind.SIGN, s1.serial, RevocationCause.DEATH, caller=OPERATOR)
+    await ca.generate_crl(CaKind.SIGN, "271004", delta=True)
     await ca.refresh()
     paths = [f"/crl/{k}/{c}{d}.crl" for k in CaKind for c in ("131016", "271004") for d in ("", "-delta")
              if (k, c, d) in {(k2, c2, d2) for (k2, c2, d2) in [(str(key[0]), key[1], "-delta" if key[2] else "")
@@ -137,8 +138,8 @@ async def test_signing_certificate_san_decodes_to_the_four_facts_and_auth_has_no
     assert ku.critical and ku.value.content_commitment and ku.value.digital_signature
     assert s.serial_number.bit_length() >= 64
     # Valid to the 5th birthday after issuance (12-31), at 23:59:59 JST.
-    today = dt.datetime.now(profiles.JST).date()
-    assert sign.not_after.astimezone(profiles.JST).strftime("%m-%d %H:%M:%S") == "12-31 23:59:59"
+    today = dt.datetime.now(JST).date()
+    assert sign.not_after.astimezone(JST).strftime("%m-%d %H:%M:%S") == "12-31 23:59:59"
     assert today.year + 4 <= sign.not_after.year <= today.year + 5
 
 
@@ -150,11 +151,11 @@ async def test_pyhanko_validates_with_crl_and_with_ocsp_and_rejects_revoked(ca: 
 
     _, good = await issue_pair(ca, "card-pyhanko-1", resident_code="10000000041")
     _, bad = await issue_pair(ca, "card-pyhanko-2", resident_code="10000000042")
-    await ca.service.revoke(CaKind.SIGN, bad.serial, RevocationCause.RECORD_ERROR, caller=OPERATOR)
-    await ca.service.generate_crl(CaKind.SIGN, "131016", delta=False)
-    await ca.service.generate_crl(CaKind.SIGN, "131016", delta=True)
+    await ca.revoke(CaKind.SIGN, bad.serial, RevocationCause.RECORD_ERROR, caller=OPERATOR)
+    await ca.generate_crl(CaKind.SIGN, "131016", delta=False)
+    await ca.generate_crl(CaKind.SIGN, "131016", delta=True)
     await ca.refresh()
-    root = ax509.Certificate.load(ca.service.authority(CaKind.SIGN).cert.public_bytes(Encoding.DER))
+    root = ax509.Certificate.load(ca.authority(CaKind.SIGN).cert.public_bytes(Encoding.DER))
     _, _, crl_der = await fetch(ca, "/crl/sign/131016.crl", ca.token)
     # The full CRL names its delta (FreshestCRL): a careful validator insists on having both.
     _, _, delta_der = await fetch(ca, "/crl/sign/131016-delta.crl", ca.token)
@@ -169,13 +170,13 @@ async def test_pyhanko_validates_with_crl_and_with_ocsp_and_rejects_revoked(ca: 
     # OCSP through pyhanko's own fetcher, with the verifier's token. pyhanko asks OCSP only for a certificate that
     # names a responder (AIA), which real JPKI certificates do not (verifiers get the address out of band, as
     # `openssl ocsp -url` does above): these two come from a CA with the `include_ocsp_url` option on.
-    ca.service.tuning.include_ocsp_url = True
+    ca.jpki.authorities.tuning.include_ocsp_url = True
     try:
         _, good = await issue_pair(ca, "card-pyhanko-3", resident_code="10000000043")
         _, bad = await issue_pair(ca, "card-pyhanko-4", resident_code="10000000044")
     finally:
-        ca.service.tuning.include_ocsp_url = False
-    await ca.service.revoke(CaKind.SIGN, bad.serial, RevocationCause.RECORD_ERROR, caller=OPERATOR)
+        ca.jpki.authorities.tuning.include_ocsp_url = False
+    await ca.revoke(CaKind.SIGN, bad.serial, RevocationCause.RECORD_ERROR, caller=OPERATOR)
     await ca.refresh()
     import requests
     from pyhanko_certvalidator.fetchers.api import Fetchers

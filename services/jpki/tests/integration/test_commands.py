@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as cocsp
 from jpki import hsm as hsmmod
 from jpki import models as m
-from jpki.app import build_service
+from jpki.app import build
 from jpki.ceremony import MIGRATIONS, run_ceremony
+from jpki.domain import RevocationCause
 from jpki.profiles import CaKind
-from jpki.service import RevocationCause
 from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
 from mynumber_runtime.db import migrate
 from mynumber_runtime.settings import DatabaseSettings
@@ -67,9 +67,13 @@ async def test_register_verifier_prints_a_token_that_works_within_its_scope(ca: 
     assert out.returncode == 0, out.stderr
     _vid, kind, token = out.stdout.strip().split("\t")
     assert kind == "user_verifier" and len(token) >= 32
+    await issue_pair(ca, "card-cmd-crl", resident_code="40000000009")
+    await ca.generate_crl(CaKind.AUTH, "131016", delta=False)
     await ca.refresh()
-    status, _, _ = await fetch(ca, "/crl/auth/131016.crl", token)
-    assert status in (200, 404)  # allowed (404 only if no CRL was made yet)
+    status, ctype, der = await fetch(ca, "/crl/auth/131016.crl", token)
+    assert status == 200 and ctype == "application/pkix-crl"
+    crl = x509.load_der_x509_crl(der)
+    assert crl.issuer == ca.authority(CaKind.AUTH).cert.subject
     status, _, _ = await fetch(ca, "/crl/sign/131016.crl", token)
     assert status == 401  # a 利用者証明検証者 gets nothing of the 署名用 CA
 
@@ -83,7 +87,7 @@ async def test_register_verifier_prints_a_token_that_works_within_its_scope(ca: 
 
 async def test_responder_workers_answer_and_follow_revocations(ca: Ca) -> None:
     auth, _ = await issue_pair(ca, "card-cmd-1", resident_code="40000000001")
-    issuer = ca.service.authority(CaKind.AUTH).cert
+    issuer = ca.authority(CaKind.AUTH).cert
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "jpki", "responder", "--workers", "2", "--port", str(port)],
                             env=_env(ca), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -104,7 +108,7 @@ async def test_responder_workers_answer_and_follow_revocations(ca: Ca) -> None:
             assert time.monotonic() < deadline, "a responder worker did not come up"
             await asyncio.sleep(0.1)
 
-        await ca.service.revoke(CaKind.AUTH, auth.serial, RevocationCause.LOSS_OR_COMPROMISE, caller=OPERATOR)
+        await ca.revoke(CaKind.AUTH, auth.serial, RevocationCause.LOSS_OR_COMPROMISE, caller=OPERATOR)
         # Every worker must see it: ask often enough that the kernel hands requests to both.
         deadline = time.monotonic() + ca.settings.ocsp_status_delay_s + 1
         while True:
@@ -139,7 +143,7 @@ async def test_dead_letters_run_beside_the_serving_jpki(ca: Ca, nats_url: str) -
 async def test_verify_audit_exits_nonzero_on_a_broken_chain(ca: Ca) -> None:
     ok = await _jpki(ca, "verify-audit")
     assert ok.returncode == 0 and ok.stdout.startswith("audit chain OK"), ok.stdout + ok.stderr
-    async with ca.service.repo.begin() as conn:
+    async with ca.jpki.engine.begin() as conn:
         first = (await conn.execute(sa.select(m.audit_log).order_by(m.audit_log.c.seq).limit(1))).one()
         await conn.execute(sa.update(m.audit_log).where(m.audit_log.c.seq == first.seq).values(actor="operator:evil"))
     try:
@@ -147,7 +151,7 @@ async def test_verify_audit_exits_nonzero_on_a_broken_chain(ca: Ca) -> None:
         assert broken.returncode == 1
         assert f"BROKEN at seq {first.seq}" in broken.stdout
     finally:
-        async with ca.service.repo.begin() as conn:
+        async with ca.jpki.engine.begin() as conn:
             await conn.execute(sa.update(m.audit_log).where(m.audit_log.c.seq == first.seq)
                                .values(actor=first.actor))
     assert (await _jpki(ca, "verify-audit")).returncode == 0
@@ -164,26 +168,26 @@ async def test_a_ceremony_interrupted_after_key_generation_is_completed_by_the_n
                             http=HttpSettings(public_base_url="http://127.0.0.1:9"), keys_file=tmp_path / "keys",
                             events_key_file=tmp_path / "events")
     migrate(settings.database.resolved_url(), MIGRATIONS)
-    service = await build_service(settings, hsm=h)
-    service.label_prefix = f"i{os.getpid()}-{secrets.token_hex(3)}-"
+    jpki = await build(settings, hsm=h)
+    prefix = jpki.authorities.label_prefix = f"i{os.getpid()}-{secrets.token_hex(3)}-"
     try:
         # The first attempt died between generating the 署名用 CA key and committing its certificate.
-        orphan = await asyncio.to_thread(h.generate_rsa, f"{service.label_prefix}jpki-sign-ca-1")
+        orphan = await asyncio.to_thread(h.generate_rsa, f"{prefix}jpki-sign-ca-1")
         result = await run_ceremony(settings, so_pin="12345678", actor="operator:test", out_dir=tmp_path,
-                                    service=service)
+                                    jpki=jpki)
         assert set(result.created) == {CaKind.SIGN, CaKind.AUTH}
-        assert service.authority(CaKind.SIGN).cert.public_key() == orphan.public_key
-        async with service.repo.begin() as conn:
+        assert jpki.authorities.authority(CaKind.SIGN).cert.public_key() == orphan.public_key
+        async with jpki.engine.begin() as conn:
             actions = list((await conn.execute(sa.select(m.audit_log.c.action, m.audit_log.c.subject_ref)
                                                .order_by(m.audit_log.c.seq))).all())
-        assert ("key.adopted", f"{service.label_prefix}jpki-sign-ca-1") in actions
-        assert ("key.generated", f"{service.label_prefix}jpki-auth-ca-1") in actions
+        assert ("key.adopted", f"{prefix}jpki-sign-ca-1") in actions
+        assert ("key.generated", f"{prefix}jpki-auth-ca-1") in actions
         # Run again: nothing new, not even an ARL.
         again = await run_ceremony(settings, so_pin="12345678", actor="operator:test", out_dir=tmp_path,
-                                   service=service)
+                                   jpki=jpki)
         assert again.created == []
-        async with service.repo.begin() as conn:
+        async with jpki.engine.begin() as conn:
             after = (await conn.execute(sa.select(sa.func.count()).select_from(m.audit_log))).scalar_one()
         assert after == len(actions)
     finally:
-        await service.repo.engine.dispose()
+        await jpki.close()

@@ -383,7 +383,7 @@ async def test_fuzz_http_front_requests(ca: Ca, real: dict[str, Any], data: st.D
     method = data.draw(st.sampled_from([b"GET", b"POST", b"PUT", b"", b"G\x00T"]))
     path = data.draw(paths).encode("utf-8", "replace")
     token = data.draw(st.sampled_from([ca.token, "", "wrong", "x" * 5000]))
-    issuer = ca.service.authority(CaKind.AUTH).cert
+    issuer = ca.authority(CaKind.AUTH).cert
     body = data.draw(st.one_of(
         st.binary(max_size=300),
         st.builds(_ocsp_request, st.sampled_from(real["certs"][:1] + real["certs"][2:]), st.just(issuer),
@@ -410,7 +410,7 @@ async def test_an_ocsp_request_for_an_impossible_serial_is_malformed_not_an_inte
     """Found by the fuzz: a negative serial reached the live signer, which cannot sign it (internalError)."""
     from asn1crypto import ocsp as aocsp
 
-    issuer = ca.service.authority(CaKind.AUTH).cert
+    issuer = ca.authority(CaKind.AUTH).cert
     der = aocsp.OCSPRequest({"tbs_request": {"request_list": [{"req_cert": {
         "hash_algorithm": {"algorithm": "sha1"}, "issuer_name_hash": ocsp.name_hash(issuer),
         "issuer_key_hash": ocsp.key_hash(issuer), "serial_number": serial}}]}}).dump()

@@ -7,7 +7,7 @@ import datetime as dt
 import grpc
 import pytest
 from cryptography import x509
-from jpki import events
+from jpki import events, handlers
 from jpki import models as m
 from jpki.profiles import CaKind
 from mynumber.jpki.v1 import jpki_pb2 as pb
@@ -104,9 +104,10 @@ async def test_resident_facts_changed_event_revokes_the_signing_certificate_only
     try:
         js = nc.jetstream()
         stream = await open_stream(js, events.RESIDENT_SERVICE)
-        consumer = IdempotentConsumer(js=js, engine=ca.service.repo.engine, table=m.processed_events, stream=stream,
+        consumer = IdempotentConsumer(js=js, engine=ca.jpki.engine, table=m.processed_events, stream=stream,
                                       durable="jpki-facts-changed-test", filter_subject=events.RESIDENT_FACTS_CHANGED,
-                                      handler=events.facts_changed_handler(ca.service, sealer), service="jpki")
+                                      handler=handlers.facts_changed_handler(ca.jpki.revocation, sealer),
+                                      service="jpki")
         event = events.resident_facts_changed(sealer, change_id="chg-1", municipality_code="131016",
                                               resident_code=resident("30000000011"), facts=[rev.FACT_ADDRESS],
                                               at=dt.datetime.now(dt.UTC))
@@ -123,11 +124,11 @@ async def test_resident_facts_changed_event_revokes_the_signing_certificate_only
     finally:
         await nc.close()
         await resident_nc.close()
-    s = await ca.service.status(CaKind.SIGN, sign.serial)
+    s = await ca.status(CaKind.SIGN, sign.serial)
     assert s.status == m.REVOKED and s.cause == "facts_changed" and s.reason is x509.ReasonFlags.affiliation_changed
-    assert (await ca.service.status(CaKind.AUTH, auth.serial)).status == m.GOOD
-    assert (await ca.service.status(CaKind.SIGN, other_sign.serial)).status == m.GOOD
-    assert (await ca.service.status(CaKind.AUTH, other_auth.serial)).status == m.GOOD
+    assert (await ca.status(CaKind.AUTH, auth.serial)).status == m.GOOD
+    assert (await ca.status(CaKind.SIGN, other_sign.serial)).status == m.GOOD
+    assert (await ca.status(CaKind.AUTH, other_auth.serial)).status == m.GOOD
     await ca.refresh()
     from cryptography.x509 import ocsp as cocsp
 

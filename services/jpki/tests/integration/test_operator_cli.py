@@ -11,8 +11,8 @@ from pathlib import Path
 
 import grpc
 import pytest
+from jpki.domain import RevocationCause
 from jpki.profiles import CaKind, Partition
-from jpki.service import RevocationCause
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
 from mynumber_runtime.grpc_server import error_reason
@@ -78,19 +78,19 @@ async def test_mass_revocation_is_a_dry_run_until_executed_and_touches_only_the_
     assert dry[-1].startswith("dry run: 8 certificate(s) would be revoked for loss")
     for pair in chosen:
         for x in pair:
-            assert (await ca.service.status(x.kind, x.serial)).status == "good"
+            assert (await ca.status(x.kind, x.serial)).status == "good"
     # One is revoked meanwhile (the holder's own request): counted as already revoked, not as a failure.
     first_auth = chosen[0][0]
-    await ca.service.revoke(CaKind.AUTH, first_auth.serial, RevocationCause.HOLDER_REQUEST, caller=OPERATOR)
+    await ca.revoke(CaKind.AUTH, first_auth.serial, RevocationCause.HOLDER_REQUEST, caller=OPERATOR)
     done = ok(await mynumber(grpc_target, "jpki", "revoke-mass", "--municipality", "271004", "--cause", "loss",
                              "--execute", "--parallel", "3"))
     assert done[-1] == "revoked 7, already revoked 0, failed 0"
     for pair in chosen:
         for x in pair:
-            assert (await ca.service.status(x.kind, x.serial)).status == "revoked"
-    assert (await ca.service.status(CaKind.AUTH, first_auth.serial)).cause == "holder_request"
+            assert (await ca.status(x.kind, x.serial)).status == "revoked"
+    assert (await ca.status(CaKind.AUTH, first_auth.serial)).cause == "holder_request"
     for x in bystander:
-        assert (await ca.service.status(x.kind, x.serial)).status == "good"
+        assert (await ca.status(x.kind, x.serial)).status == "good"
     again = ok(await mynumber(grpc_target, "jpki", "revoke-mass", "--municipality", "271004", "--cause", "loss"))
     assert again[-1].startswith("dry run: 0 certificate(s)")
 

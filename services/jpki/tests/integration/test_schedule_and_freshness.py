@@ -11,9 +11,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as cocsp
 from jpki.app import Background
+from jpki.domain import RevocationCause
 from jpki.http_api import HttpFront, Snapshot
 from jpki.profiles import CaKind
-from jpki.service import RevocationCause
 from mynumber_runtime.clock import FixedClock
 
 from .conftest import OPERATOR, Ca, fetch, issue_pair
@@ -22,7 +22,7 @@ from .conftest import OPERATOR, Ca, fetch, issue_pair
 def _ocsp_request(ca: Ca, der: bytes) -> bytes:
     cert = x509.load_der_x509_certificate(der)
     return cocsp.OCSPRequestBuilder().add_certificate(
-        cert, ca.service.authority(CaKind.AUTH).cert, hashes.SHA1()).build().public_bytes(serialization.Encoding.DER)
+        cert, ca.authority(CaKind.AUTH).cert, hashes.SHA1()).build().public_bytes(serialization.Encoding.DER)
 
 
 async def _status(ca: Ca, req: bytes) -> cocsp.OCSPCertStatus:
@@ -40,7 +40,7 @@ async def test_a_revocation_reaches_the_responder_within_the_configured_delay(ca
         assert time.monotonic() < deadline, "a new certificate did not reach the responder in time"
         await asyncio.sleep(0.05)
 
-    await ca.service.revoke(CaKind.AUTH, auth.serial, RevocationCause.HOLDER_REQUEST, caller=OPERATOR)
+    await ca.revoke(CaKind.AUTH, auth.serial, RevocationCause.HOLDER_REQUEST, caller=OPERATOR)
     revoked_at = time.monotonic()
     while (st := await _status(ca, req)) is cocsp.OCSPCertStatus.GOOD:
         assert time.monotonic() - revoked_at < ca.settings.ocsp_status_delay_s, \
@@ -57,27 +57,27 @@ async def _crl_number(ca: Ca, path: str) -> int:
 
 async def test_crls_follow_their_schedule_and_can_be_forced(ca: Ca) -> None:
     await issue_pair(ca, "card-sched-1", resident_code="30000000002")
-    tuning = ca.service.tuning
+    tuning = ca.jpki.authorities.tuning
     clock = FixedClock(dt.datetime.now(dt.UTC))
-    saved = ca.service.clock
-    ca.service.clock = clock
+    saved = ca.jpki.authorities.clock
+    ca.jpki.authorities.clock = clock
     try:
-        assert await ca.service.generate_due_crls(force=True) > 0  # on demand: every full CRL and the ARLs
+        assert await ca.generate_due_crls(force=True) > 0  # on demand: every full CRL and the ARLs
         await ca.refresh()
         full = await _crl_number(ca, "/crl/auth/131016.crl")
         arl = await _crl_number(ca, "/arl/auth.crl")
 
         # Right after the full CRLs the first deltas are due, then nothing until the delta interval passes.
-        first_deltas = await ca.service.generate_due_crls()
+        first_deltas = await ca.generate_due_crls()
         assert first_deltas > 0
-        assert await ca.service.generate_due_crls() == 0
+        assert await ca.generate_due_crls() == 0
         clock.advance(tuning.delta_crl_interval - dt.timedelta(seconds=1))
-        assert await ca.service.generate_due_crls() == 0
+        assert await ca.generate_due_crls() == 0
         await ca.refresh()
         delta = await _crl_number(ca, "/crl/auth/131016-delta.crl")
 
         clock.advance(dt.timedelta(seconds=1))
-        assert await ca.service.generate_due_crls() == first_deltas  # deltas again, no full CRL yet
+        assert await ca.generate_due_crls() == first_deltas  # deltas again, no full CRL yet
         await ca.refresh()
         assert await _crl_number(ca, "/crl/auth/131016-delta.crl") > delta
         assert await _crl_number(ca, "/crl/auth/131016.crl") == full
@@ -85,7 +85,7 @@ async def test_crls_follow_their_schedule_and_can_be_forced(ca: Ca) -> None:
         # The background loop does the same on its own once the full interval has passed.
         clock.advance(tuning.full_crl_interval)
         background_stop = asyncio.Event()
-        task = asyncio.create_task(Background(ca.service, tick_s=0.1).run(background_stop))
+        task = asyncio.create_task(Background(ca.jpki, tick_s=0.1).run(background_stop))
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -99,14 +99,14 @@ async def test_crls_follow_their_schedule_and_can_be_forced(ca: Ca) -> None:
             await task
         assert await _crl_number(ca, "/arl/auth.crl") > arl
     finally:
-        ca.service.clock = saved
+        ca.jpki.authorities.clock = saved
 
 
 async def test_a_responder_whose_statuses_go_stale_reports_unready(ca: Ca) -> None:
     status, ctype, body = await fetch(ca, "/healthz")
     assert (status, ctype, body) == (200, "text/plain; charset=utf-8", b"ok\n")
 
-    snapshot = Snapshot(ca.service.repo)
+    snapshot = Snapshot(ca.jpki.units)
     front = HttpFront(snapshot, stale_after_s=5)
     assert front.health() == (False, "not loaded")
     await snapshot.refresh()

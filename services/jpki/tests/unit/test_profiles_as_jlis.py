@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
-from jpki import profiles
+from jpki import profiles, validity
 from jpki.profiles import CaKind
+from mynumber_runtime.clock import JST
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "jlis"
 REAL = {kind: [x509.load_pem_x509_certificate((DATA / f"{kind}_ca_{year}.pem").read_bytes()) for year in (2015, 2023)]
@@ -34,15 +35,15 @@ SKI_OID = b"\x06\x03\x55\x1d\x0e"  # 2.5.29.14, as it opens an Extension's conte
 
 def our_ca(kind: CaKind, at: dt.datetime) -> x509.Certificate:
     builder = profiles.ca_certificate(kind=kind, public_key=CA_KEY.public_key(), serial=(1 << 63) | 12345,
-                                      not_before=at, not_after=profiles.ca_not_after(at))
+                                      not_before=at, not_after=validity.ca_not_after(at))
     return builder.sign(CA_KEY, hashes.SHA256())
 
 
 def our_end_entity(kind: CaKind, ca: x509.Certificate, issued_at: dt.datetime) -> x509.Certificate:
     builder = profiles.end_entity_certificate(
         kind=kind, ca_cert=ca, public_key=CARD_KEY.public_key(), serial=(1 << 63) | 777,
-        not_before=profiles.end_entity_not_before(issued_at, ca),
-        not_after=profiles.certificate_not_after(issued_at=issued_at, birth_date=FACTS.birth_date,
+        not_before=validity.end_entity_not_before(issued_at, ca),
+        not_after=validity.certificate_not_after(issued_at=issued_at, birth_date=FACTS.birth_date,
                                                  card_expiry=issued_at.date() + dt.timedelta(days=3650)),
         partition=TOKYO, subject_id="0123456789ABCDEF0123", facts=FACTS if kind is CaKind.SIGN else None)
     return builder.sign(CA_KEY, hashes.SHA256())
@@ -89,13 +90,13 @@ def test_our_ca_names_validity_and_algorithms_are_the_real_ones(kind: CaKind, ye
 
 
 def test_ca_validity_ends_23_59_59_jst_ten_calendar_years_on() -> None:
-    jst = profiles.JST
-    assert profiles.ca_not_after(dt.datetime(2023, 7, 16, 9, 50, tzinfo=jst)) == dt.datetime(
+    jst = JST
+    assert validity.ca_not_after(dt.datetime(2023, 7, 16, 9, 50, tzinfo=jst)) == dt.datetime(
         2033, 7, 15, 23, 59, 59, tzinfo=jst)
     # After 15:00 UTC it is already the next day in Japan.
-    assert profiles.ca_not_after(dt.datetime(2023, 7, 15, 15, 30, tzinfo=dt.UTC)) == dt.datetime(
+    assert validity.ca_not_after(dt.datetime(2023, 7, 15, 15, 30, tzinfo=dt.UTC)) == dt.datetime(
         2033, 7, 15, 23, 59, 59, tzinfo=jst)
-    assert profiles.ca_not_after(dt.datetime(2024, 2, 29, 12, 0, tzinfo=jst)) == dt.datetime(
+    assert validity.ca_not_after(dt.datetime(2024, 2, 29, 12, 0, tzinfo=jst)) == dt.datetime(
         2034, 2, 28, 23, 59, 59, tzinfo=jst)
 
 
