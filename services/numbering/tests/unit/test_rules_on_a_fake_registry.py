@@ -3,6 +3,8 @@ and the boundary's handling of a refusal."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from mynumber_codes import ResidentCodeRule
 from mynumber_runtime.errors import InvalidArgument
@@ -136,6 +138,7 @@ async def test_reassigning_returns_the_same_number_and_writes_no_second_number_o
     resident = code(50)
     async with units() as store:
         first = await s.assign(store, muni(A), A, resident)
+    s.clock.advance(dt.timedelta(days=1))
     async with units() as store:
         again = await s.assign(store, muni(A), A, resident)
     assert (first.newly_assigned, again.newly_assigned) == (True, False)
