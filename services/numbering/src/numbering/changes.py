@@ -16,8 +16,9 @@ from numbering.records import ACTIVE, NumberRow
 from numbering.rules import Assignment, Rules, acting, authorize_municipality, municipality, ref
 
 CHANGE_REASONS = {1: "leaked, on the person's request (請求)", 2: "leaked, ex officio (職権)"}
-# Any decimal digits, full-width included: a number written as １２３… is still a number.
-_DIGIT_RUN = re.compile(r"\d{10,}")
+# Ten or more decimal digits (full-width included: １２３… is still a number), or a number grouped as it is
+# printed (1234 5678 9012, 1234-5678-9012). Dates and phone numbers are grouped otherwise and pass.
+_DIGIT_RUN = re.compile(r"\d{10,}|\d{4}[\s\-\u2010\u2212\uff0d]\d{4}[\s\-\u2010\u2212\uff0d]\d{4}")
 
 
 class ChangeRules(Rules):
@@ -30,7 +31,8 @@ class ChangeRules(Rules):
             raise InvalidArgument("reason", "required: LEAKED_ON_REQUEST or LEAKED_EX_OFFICIO (番号法 第7条2項)")
         validate_text(reason_detail, "reason_detail", max_chars=500, required=False, multiline=False)
         if _DIGIT_RUN.search(reason_detail):
-            raise InvalidArgument("reason_detail", "must not contain personal data (a run of 10 or more digits)")
+            raise InvalidArgument("reason_detail",
+                                  "must not contain personal data (10 or more digits, or 12 grouped 4-4-4)")
         authorize_municipality(caller, municipality_code)
         code_hash = self.keys.lookup(resident_code.encode())
         now = self.clock.now()

@@ -204,6 +204,8 @@ async def test_a_change_retires_the_old_number_with_its_reason_and_issues_one_of
     (3, "", "reason"),
     (LEAKED_ON_REQUEST, "number 1234567890 leaked", "reason_detail"),
     (LEAKED_ON_REQUEST, "１２３４５６７８９０", "reason_detail"),
+    (LEAKED_ON_REQUEST, "number 1234 5678 9012 leaked", "reason_detail"),
+    (LEAKED_ON_REQUEST, "number 1234-5678-9012 leaked", "reason_detail"),
 ])
 async def test_a_change_needs_a_known_reason_and_no_number_in_its_detail(s, units, reason, detail, field):
     resident = code(90)
