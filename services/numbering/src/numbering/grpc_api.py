@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import grpc
@@ -10,12 +11,13 @@ from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.errors import DomainError, InvalidArgument
 from mynumber_runtime.grpc_server import ServiceBinding
-from mynumber_runtime.identity import current_caller
+from mynumber_runtime.identity import Caller, current_caller
 from mynumber_runtime.telemetry import meter
 from mynumber_runtime.tenancy import Basis
 from mynumber_runtime.timestamps import maybe_timestamp as _ts
 
-from numbering.service import BulkTotals, ChunkResult, NumberingService, PreparedChunk
+from numbering.ports import Registry, Units
+from numbering.service import BulkTotals, ChunkResult, NumberingService, PreparedChunk, Refused
 
 
 def _item_error(index: int, e: DomainError) -> pb.ItemError:
@@ -43,14 +45,36 @@ def _chunk_response(r: ChunkResult, totals: BulkTotals) -> pb.AssignNumbersRespo
                                  already_assigned=totals.already_assigned, failed=totals.failed))
 
 
-class NumberingServicer(pb_grpc.NumberingServiceServicer):
-    def __init__(self, service: NumberingService, *, chunk_limit: int = 10_000) -> None:
+class _Boundary:
+    """Each request runs in one unit of work opened here and handed to the service: committed when the method
+    returns, rolled back when it raises. A tenancy refusal rolls its unit back and is then recorded in a unit of
+    its own (the person's access record shows the attempt) before the caller gets the refusal."""
+
+    def __init__(self, service: NumberingService, units: Units) -> None:
         self.service = service
+        self.units = units
+
+    @contextlib.asynccontextmanager
+    async def unit(self, caller: Caller) -> AsyncIterator[Registry]:
+        try:
+            async with self.units() as store:
+                yield store
+        except Refused as r:
+            async with self.units() as store:
+                await self.service.record_refusal(store, caller, r)
+            raise r.error from None
+
+
+class NumberingServicer(_Boundary, pb_grpc.NumberingServiceServicer):
+    def __init__(self, service: NumberingService, units: Units, *, chunk_limit: int = 10_000) -> None:
+        super().__init__(service, units)
         self.chunk_limit = chunk_limit
 
     async def AssignNumber(self, request: pb.AssignNumberRequest, context: grpc.aio.ServicerContext
                            ) -> pb.AssignNumberResponse:
-        a = await self.service.assign(current_caller(), request.municipality_code, request.resident_code)
+        caller = current_caller()
+        async with self.unit(caller) as store:
+            a = await self.service.assign(store, caller, request.municipality_code, request.resident_code)
         return pb.AssignNumberResponse(individual_number=a.individual_number, newly_assigned=a.newly_assigned,
                                        assigned_at=_ts(a.assigned_at))
 
@@ -76,38 +100,51 @@ class NumberingServicer(pb_grpc.NumberingServiceServicer):
 
         producer = asyncio.create_task(prepare())
         try:
-            while (chunk := await prepared.get()) is not None:
-                before = (totals.assigned, totals.already_assigned, totals.failed)
-                result = await self.service.write_chunk(caller, chunk, totals)
-                _count_bulk(before, totals)
-                yield _chunk_response(result, totals)
+            async with self.unit(caller) as store:
+                while (chunk := await prepared.get()) is not None:
+                    before = (totals.assigned, totals.already_assigned, totals.failed)
+                    result = await self.service.write_chunk(store, caller, chunk, totals)
+                    # Each chunk commits before its response: what the client was told is numbered stays
+                    # numbered when a later chunk (or the stream) fails, and a register of millions is not one
+                    # transaction holding its locks and WAL to the end.
+                    await store.checkpoint()
+                    _count_bulk(before, totals)
+                    yield _chunk_response(result, totals)
             await producer  # re-raises a failure of the reading side (e.g. an oversized chunk)
         finally:
             producer.cancel()
 
     async def ChangeNumber(self, request: pb.ChangeNumberRequest, context: grpc.aio.ServicerContext
                            ) -> pb.ChangeNumberResponse:
-        a = await self.service.change_number(current_caller(), request.municipality_code, request.resident_code,
-                                             int(request.reason), request.reason_detail)
+        caller = current_caller()
+        async with self.unit(caller) as store:
+            a = await self.service.change_number(store, caller, request.municipality_code, request.resident_code,
+                                                 int(request.reason), request.reason_detail)
         return pb.ChangeNumberResponse(individual_number=a.individual_number, changed_at=_ts(a.assigned_at))
 
     async def ChangeResidentCode(self, request: pb.ChangeResidentCodeRequest, context: grpc.aio.ServicerContext
                                  ) -> pb.ChangeResidentCodeResponse:
-        a = await self.service.change_resident_code(current_caller(), request.municipality_code,
-                                                    request.old_resident_code, request.new_resident_code)
+        caller = current_caller()
+        async with self.unit(caller) as store:
+            a = await self.service.change_resident_code(store, caller, request.municipality_code,
+                                                        request.old_resident_code, request.new_resident_code)
         return pb.ChangeResidentCodeResponse(individual_number=a.individual_number, changed_at=_ts(a.assigned_at))
 
     async def LookupNumber(self, request: pb.LookupNumberRequest, context: grpc.aio.ServicerContext
                            ) -> pb.LookupNumberResponse:
         if request.basis not in _LOOKUP_BASES:
             raise InvalidArgument("basis", "a LookupBasis value")
-        a = await self.service.lookup(current_caller(), request.municipality_code, request.resident_code,
-                                      basis=_LOOKUP_BASES[request.basis], case_reference=request.case_reference)
+        caller = current_caller()
+        async with self.unit(caller) as store:
+            a = await self.service.lookup(store, caller, request.municipality_code, request.resident_code,
+                                          basis=_LOOKUP_BASES[request.basis], case_reference=request.case_reference)
         return pb.LookupNumberResponse(individual_number=a.individual_number, assigned_at=_ts(a.assigned_at))
 
     async def ListNumberHistory(self, request: pb.ListNumberHistoryRequest, context: grpc.aio.ServicerContext
                                 ) -> pb.ListNumberHistoryResponse:
-        entries = await self.service.history(current_caller(), request.municipality_code, request.resident_code)
+        caller = current_caller()
+        async with self.unit(caller) as store:
+            entries = await self.service.history(store, caller, request.municipality_code, request.resident_code)
         return pb.ListNumberHistoryResponse(records=[
             pb.NumberRecord(individual_number=e.individual_number, status=pb.NumberStatus.ValueType(e.status),
                             issued_at=_ts(e.issued_at), retired_at=_ts(e.retired_at),
@@ -116,28 +153,34 @@ class NumberingServicer(pb_grpc.NumberingServiceServicer):
 
     async def RecordMoveOut(self, request: pb.RecordMoveOutRequest, context: grpc.aio.ServicerContext
                             ) -> pb.RecordMoveOutResponse:
-        at = await self.service.record_move_out(current_caller(), request.municipality_code, request.resident_code,
-                                                request.destination_municipality_code)
+        caller = current_caller()
+        async with self.unit(caller) as store:
+            at = await self.service.record_move_out(store, caller, request.municipality_code, request.resident_code,
+                                                    request.destination_municipality_code)
         return pb.RecordMoveOutResponse(moved_out_at=_ts(at))
 
     async def RecordMoveIn(self, request: pb.RecordMoveInRequest, context: grpc.aio.ServicerContext
                            ) -> pb.RecordMoveInResponse:
-        a = await self.service.record_move_in(current_caller(), request.municipality_code, request.resident_code)
+        caller = current_caller()
+        async with self.unit(caller) as store:
+            a = await self.service.record_move_in(store, caller, request.municipality_code, request.resident_code)
         return pb.RecordMoveInResponse(individual_number=a.individual_number, moved_in_at=_ts(a.assigned_at))
 
     async def CancelMoveOut(self, request: pb.CancelMoveOutRequest, context: grpc.aio.ServicerContext
                             ) -> pb.CancelMoveOutResponse:
-        at = await self.service.cancel_move_out(current_caller(), request.municipality_code, request.resident_code)
+        caller = current_caller()
+        async with self.unit(caller) as store:
+            at = await self.service.cancel_move_out(store, caller, request.municipality_code, request.resident_code)
         return pb.CancelMoveOutResponse(cancelled_at=_ts(at))
 
 
-class SectorCodeServicer(pb_grpc.SectorCodeServiceServicer):
-    def __init__(self, service: NumberingService) -> None:
-        self.service = service
+class SectorCodeServicer(_Boundary, pb_grpc.SectorCodeServiceServicer):
 
     async def IssueSectorCode(self, request: pb.IssueSectorCodeRequest, context: grpc.aio.ServicerContext
                               ) -> pb.IssueSectorCodeResponse:
-        code = await self.service.sector_code(current_caller(), request.agency_code, request.individual_number)
+        caller = current_caller()
+        async with self.unit(caller) as store:
+            code = await self.service.sector_code(store, caller, request.agency_code, request.individual_number)
         return pb.IssueSectorCodeResponse(sector_code=code)
 
 
@@ -170,13 +213,13 @@ NUMBERING_ALLOW = {
 SECTOR_ALLOW = {"IssueSectorCode": ("service:linkage", "operator")}
 
 
-def bindings(service: NumberingService, *, chunk_limit: int = 10_000) -> list[ServiceBinding]:
+def bindings(service: NumberingService, units: Units, *, chunk_limit: int = 10_000) -> list[ServiceBinding]:
     numbering = pb.DESCRIPTOR.services_by_name["NumberingService"].full_name
     sector = pb.DESCRIPTOR.services_by_name["SectorCodeService"].full_name
     return [
         ServiceBinding(numbering, pb_grpc.add_NumberingServiceServicer_to_server,
-                       NumberingServicer(service, chunk_limit=chunk_limit), allow=NUMBERING_ALLOW),
-        ServiceBinding(sector, pb_grpc.add_SectorCodeServiceServicer_to_server, SectorCodeServicer(service),
+                       NumberingServicer(service, units, chunk_limit=chunk_limit), allow=NUMBERING_ALLOW),
+        ServiceBinding(sector, pb_grpc.add_SectorCodeServiceServicer_to_server, SectorCodeServicer(service, units),
                        allow=SECTOR_ALLOW),
     ]
 

@@ -14,10 +14,10 @@ from mynumber_runtime.keystore import data_keys_table
 from mynumber_runtime.outbox import outbox_table
 from sqlalchemy.dialects.postgresql import BYTEA
 
+from numbering.records import ACTIVE, MOVE_PENDING
+
 SCHEMA = "numbering"
 metadata = make_metadata(SCHEMA)
-
-ACTIVE, RETIRED = 1, 2
 
 # Every number ever issued (番号法 第8条2項一: a new number differs from all others, former numbers included).
 numbers = sa.Table(
@@ -59,7 +59,6 @@ resident_code_changes = sa.Table(
 
 # Moves between municipalities (住民基本台帳法 第22条/第24条): a 転出 recorded by the holding municipality names the
 # destination; the destination's 転入 makes it the holder (numbers.municipality_code), or the former withdraws it.
-MOVE_PENDING, MOVE_DONE, MOVE_CANCELLED = 1, 2, 3
 moves = sa.Table(
     "moves",
     metadata,

@@ -14,7 +14,8 @@ from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.db import create_async_engine, migrate
 from mynumber_runtime.settings import DatabaseSettings
 from mynumber_runtime.testing.identities import grpc_channel, grpc_server_settings, nats_connect, nats_settings
-from numbering.__main__ import MIGRATIONS, serve
+from numbering.__main__ import MIGRATIONS
+from numbering.app import App, build
 from numbering.settings import NumberingSettings
 
 MUNICIPALITY = "131016"  # 千代田区
@@ -28,6 +29,7 @@ class Running:
     database_url: str
     nats_url: str
     events_key: bytes
+    app: App
     channels: dict[str | None, grpc.aio.Channel] = field(default_factory=dict)
 
     def channel(self, caller: str | None = f"municipality:{MUNICIPALITY}") -> grpc.aio.Channel:
@@ -63,11 +65,12 @@ async def numbering(tmp_path_factory: pytest.TempPathFactory, database_url: str,
                     ) -> AsyncIterator[Running]:
     tmp = tmp_path_factory.mktemp("numbering")
     settings = make_settings(tmp, database_url, nats_url)
+    app = await build(settings)  # the production composition
     ready, stop = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(settings, ready=ready, stop=stop))
+    task = asyncio.create_task(app.run(ready=ready, stop=stop))
     await asyncio.wait_for(ready.wait(), 30)
     running = Running(settings.grpc.listen, settings, database_url, nats_url,
-                      bytes.fromhex(settings.events_key_file.read_text()))
+                      bytes.fromhex(settings.events_key_file.read_text()), app)
     yield running
     for ch in running.channels.values():
         await ch.close()

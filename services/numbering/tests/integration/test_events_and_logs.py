@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -25,7 +26,8 @@ from mynumber_runtime.streams import stream_name
 from mynumber_runtime.testing.identities import grpc_channel, nats_connect
 from stdnum.jp import in_
 
-from .conftest import MUNICIPALITY, make_settings
+from .clear_text import found, found_in_bytes, normalized
+from .conftest import MUNICIPALITY, OTHER_MUNICIPALITY, make_settings
 from .test_numbering_api import new_code, req
 
 RULE = ResidentCodeRule()
@@ -67,8 +69,8 @@ async def test_number_assigned_is_published_with_the_number_sealed(numbering):
         except (InvalidTag, DecodeError):  # another key's event, or another test's poison
             return False
 
-    data = await wait_for_event(numbering.nats_url, events.NUMBER_ASSIGNED, ours)
-    assert number.encode() not in data and code.encode() not in data
+    data = await wait_for_event(numbering.nats_url, events.NUMBER_ASSIGNED, ours)  # it arrived: now search it
+    assert found_in_bytes(data, [number, code]) == []
     plain = events.open_number_assigned(sealer, ev.NumberAssigned.FromString(data))
     assert (list(plain.municipality_codes), list(plain.resident_codes), list(plain.individual_numbers)) == (
         [MUNICIPALITY], [code], [number])
@@ -91,17 +93,44 @@ async def test_number_changed_is_published_with_old_and_new_sealed(numbering):
         except (InvalidTag, DecodeError):  # another key's event, or another test's poison
             return False
 
-    e = ev.NumberChanged.FromString(await wait_for_event(numbering.nats_url, events.NUMBER_CHANGED, ours))
+    data = await wait_for_event(numbering.nats_url, events.NUMBER_CHANGED, ours)  # it arrived: now search it
+    assert found_in_bytes(data, [old, new, code]) == []
+    e = ev.NumberChanged.FromString(data)
     identity = sealer.open_identity(events.NUMBER_CHANGED, e.sealed_identity)
     assert (identity.individual_number, identity.previous) == (new, old)
     assert e.reason == pb.CHANGE_REASON_LEAKED_EX_OFFICIO and e.municipality_code == MUNICIPALITY
 
 
-async def test_no_valid_number_appears_in_any_log_line_the_service_wrote(tmp_path, new_database, nats_url):
+async def our_events(nats_url: str, sealer: events.EventSealer) -> dict[str, list[bytes]]:
+    """The number.assigned and number.changed events sealed under `sealer`'s key (the stream is shared by the
+    services of other test modules, each under its own key)."""
+
+    def assigned(data: bytes) -> bool:
+        try:
+            events.open_number_assigned(sealer, ev.NumberAssigned.FromString(data))
+            return True
+        except (InvalidTag, DecodeError):
+            return False
+
+    def changed(data: bytes) -> bool:
+        try:
+            sealer.open_identity(events.NUMBER_CHANGED, ev.NumberChanged.FromString(data).sealed_identity)
+            return True
+        except (InvalidTag, DecodeError):
+            return False
+
+    return {events.NUMBER_ASSIGNED: [d for d in await read_events(nats_url, events.NUMBER_ASSIGNED) if assigned(d)],
+            events.NUMBER_CHANGED: [d for d in await read_events(nats_url, events.NUMBER_CHANGED) if changed(d)]}
+
+
+async def test_no_number_or_code_appears_in_the_service_logs_or_in_clear_in_its_events(tmp_path, new_database,
+                                                                                        nats_url):
     """The real entry point (`python -m numbering --migrate`) at DEBUG, through successes and every kind of
-    failure; then every 12-digit run in its log is checked against the check digit."""
+    failure. What it writes to stderr (where a container's logs go) and to its log file is read back: first that
+    it logged every RPC, then that no number or code used appears in it in any form. Its events are counted
+    first, then searched the same way."""
     settings = make_settings(tmp_path, new_database(), nats_url)
-    log_file = tmp_path / "numbering.log"
+    log_file, stderr_file = tmp_path / "numbering.log", tmp_path / "numbering.stderr"
     port = free_port()
     env = dict(os.environ, NUMBERING_DATABASE__URL=settings.database.url, NUMBERING_NATS__URL=nats_url,
                NUMBERING_NATS__USER="numbering", NUMBERING_NATS__PASSWORD_FILE=str(settings.nats.password_file),
@@ -112,42 +141,73 @@ async def test_no_valid_number_appears_in_any_log_line_the_service_wrote(tmp_pat
                NUMBERING_KEYS_FILE=str(settings.keys_file), NUMBERING_EVENTS_KEY_FILE=str(settings.events_key_file),
                NUMBERING_LOG_FILE=str(log_file), NUMBERING_LOG_LEVEL="DEBUG",
                NUMBERING_REGION_NAME=f"t{uuid.uuid4().hex[:6]}")
-    proc = subprocess.Popen([sys.executable, "-m", "numbering", "--migrate"], env=env, stderr=subprocess.DEVNULL)
+    sealer = events.EventSealer(bytes.fromhex(settings.events_key_file.read_text()))
     issued: list[str] = []
-    try:
-        async with grpc_channel(f"municipality:{MUNICIPALITY}", f"127.0.0.1:{port}") as ch:
-            await asyncio.wait_for(ch.channel_ready(), 60)
-            stub = pb_grpc.NumberingServiceStub(ch)
-            codes = [new_code() for _ in range(50)]
-            for c in codes[:5]:
-                issued.append((await stub.AssignNumber(req(c))).individual_number)
+    codes = [new_code() for _ in range(50)]
+    bad_check = codes[0][:-1] + str((int(codes[0][-1]) + 1) % 10)
+    unknown = new_code()
+    rpcs = 0
+    with stderr_file.open("wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "numbering", "--migrate"], env=env, stderr=stderr)
+        try:
+            async with grpc_channel(f"municipality:{MUNICIPALITY}", f"127.0.0.1:{port}") as ch:
+                await asyncio.wait_for(ch.channel_ready(), 60)
+                stub = pb_grpc.NumberingServiceStub(ch)
+                for c in codes[:5]:
+                    issued.append((await stub.AssignNumber(req(c))).individual_number)
 
-            async def bulk():
-                yield pb.AssignNumbersRequest(municipality_code=MUNICIPALITY, resident_codes=[*codes[5:], "1"])
+                async def bulk():
+                    yield pb.AssignNumbersRequest(municipality_code=MUNICIPALITY, resident_codes=[*codes[5:], "1"])
 
-            async for r in stub.AssignNumbers(bulk()):
-                issued += [n for n in r.individual_numbers if n]
-            issued.append((await stub.ChangeNumber(pb.ChangeNumberRequest(
-                municipality_code=MUNICIPALITY, resident_code=codes[0], reason=pb.CHANGE_REASON_LEAKED_ON_REQUEST))
-            ).individual_number)
-            failures = [
-                stub.AssignNumber(req(codes[0][:-1] + str((int(codes[0][-1]) + 1) % 10))),
-                stub.ChangeNumber(pb.ChangeNumberRequest(municipality_code=MUNICIPALITY, resident_code=codes[1],
-                                                         reason=pb.CHANGE_REASON_LEAKED_ON_REQUEST,
-                                                         reason_detail=f"leaked {issued[1]}")),
-                pb_grpc.SectorCodeServiceStub(ch).IssueSectorCode(pb.IssueSectorCodeRequest(
-                    agency_code="AG", individual_number=issued[2])),
-                stub.LookupNumber(pb.LookupNumberRequest(municipality_code=MUNICIPALITY, resident_code=new_code())),
-            ]
-            for f in failures:
-                with pytest.raises(grpc.aio.AioRpcError):
-                    await f
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+                async for r in stub.AssignNumbers(bulk()):
+                    issued += [n for n in r.individual_numbers if n]
+                issued.append((await stub.ChangeNumber(pb.ChangeNumberRequest(
+                    municipality_code=MUNICIPALITY, resident_code=codes[0],
+                    reason=pb.CHANGE_REASON_LEAKED_ON_REQUEST))).individual_number)
+                rpcs += 7
+                grouped = f"{issued[1][:4]} {issued[1][4:8]} {issued[1][8:]}"
+                failures = [
+                    stub.AssignNumber(req(bad_check)),
+                    stub.ChangeNumber(pb.ChangeNumberRequest(municipality_code=MUNICIPALITY, resident_code=codes[1],
+                                                             reason=pb.CHANGE_REASON_LEAKED_ON_REQUEST,
+                                                             reason_detail=f"leaked {issued[1]}")),
+                    stub.ChangeNumber(pb.ChangeNumberRequest(municipality_code=MUNICIPALITY, resident_code=codes[2],
+                                                             reason=pb.CHANGE_REASON_LEAKED_ON_REQUEST,
+                                                             reason_detail=f"leaked {grouped}")),
+                    pb_grpc.SectorCodeServiceStub(ch).IssueSectorCode(pb.IssueSectorCodeRequest(
+                        agency_code="AG", individual_number=issued[2])),
+                    stub.LookupNumber(pb.LookupNumberRequest(municipality_code=MUNICIPALITY, resident_code=unknown)),
+                    stub.LookupNumber(pb.LookupNumberRequest(municipality_code=OTHER_MUNICIPALITY,
+                                                             resident_code=codes[3])),
+                ]
+                for f in failures:
+                    with pytest.raises(grpc.aio.AioRpcError):
+                        await f
+                rpcs += len(failures)
+            # The events must have arrived before their absence of clear text means anything: 5 single
+            # assignments, 1 bulk chunk, 1 change.
+            for _ in range(40):
+                published = await our_events(nats_url, sealer)
+                if [len(v) for v in published.values()] == [6, 1]:
+                    break
+                await asyncio.sleep(0.5)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
     assert len(issued) == 51
-    text = log_file.read_text(encoding="utf-8")
-    assert "numbering serving" in text and "numbering stopping" in text  # the log was really written
-    runs = re.findall(r"(?<!\d)\d{12}(?!\d)", text.replace(" ", "").replace("-", ""))
+    assert [len(v) for v in published.values()] == [6, 1]
+    secrets = [*issued, *codes, bad_check, unknown]
+    assert not [s for data in (*published[events.NUMBER_ASSIGNED], *published[events.NUMBER_CHANGED])
+                for s in found_in_bytes(data, secrets)]
+    stderr_lines = [line for line in stderr_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    file_lines = log_file.read_text(encoding="utf-8").splitlines()
+    # Anchors: the service really wrote its logs where they are read, one line per RPC at least.
+    for lines in (stderr_lines, file_lines):
+        records = [json.loads(line) for line in lines]
+        assert sum(r.get("logger") == "mynumber_runtime.rpc" for r in records) >= rpcs > 0
+        assert any(r["msg"] == "numbering serving" for r in records)
+        assert any(r["msg"] == "numbering stopping" for r in records)
+    text = "\n".join(stderr_lines + file_lines)
+    assert found(text, secrets) == []
+    runs = re.findall(r"(?<!\d)\d{12}(?!\d)", normalized(text))
     assert [r for r in runs if in_.is_valid(r)] == []
-    assert not any(n in text for n in issued)

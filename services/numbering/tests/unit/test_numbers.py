@@ -14,7 +14,7 @@ from stdnum.jp import in_
 
 def service(region: int, master: bytes = bytes(range(32))) -> NumberingService:
     keys = NumberingKeys.from_master(master)
-    return NumberingService(repo=None, keys=keys, sealer=FieldSealer({1: bytes(32)}, 1),  # type: ignore[arg-type]
+    return NumberingService(keys=keys, sealer=FieldSealer({1: bytes(32)}, 1),
                             event_sealer=EventSealer(bytes(32)), region_digit=region, code_rule=ResidentCodeRule(),
                             clock=FixedClock(dt.datetime(2015, 10, 5, tzinfo=dt.UTC)))
 

@@ -10,7 +10,7 @@ from mynumber_runtime.identity import Caller
 from mynumber_runtime.tenancy import Basis
 from numbering import tenancy
 from numbering.errors import NoNumber
-from numbering.repository import NumberRow, Person
+from numbering.records import NumberRow, Person
 
 A, B, C = "131016", "271004", "011002"
 
