@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
 import pytest
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_events.numbering import NUMBER_ASSIGNED, number_assigned
+from mynumber_runtime.db import Units
 from mynumber_runtime.grpc_server import error_reason
-from mynumber_runtime.identity import Caller
 from mynumber_runtime.testing.identities import nats_connect
 from notice.codes import application_id_valid, grouped_number
 from notice.export import read_batch
+from notice.repository import NoticeStore
 
 from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, Person, new_code, new_number, wait_events
 
@@ -128,20 +131,33 @@ async def test_print_status_out_of_order_is_refused(notice):
     assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
-async def test_an_export_that_fails_before_its_commit_leaves_no_file_and_the_envelopes_prepared(notice, tmp_path,
-                                                                                                 monkeypatch):
+@pytest.mark.parametrize("where", ["inside_the_unit", "at_the_commit"])
+async def test_an_export_that_fails_before_its_commit_leaves_no_file_and_the_envelopes_prepared(notice, monkeypatch,
+                                                                                                 where):
     notice.clock.set(START)
     hid, _ = await notice.household(1)
+    if where == "inside_the_unit":
+        async def failing(*_args: object) -> None:
+            raise ConnectionError("the database went away")
 
-    async def failing_commit(*_args: object) -> None:
-        raise ConnectionError("the database went away")
+        monkeypatch.setattr(NoticeStore, "insert_batch", failing)
+    else:
+        @contextlib.asynccontextmanager
+        async def commit_fails(self: Units[NoticeStore]) -> AsyncIterator[NoticeStore]:
+            async with self.engine.connect() as conn:
+                yield self.store(conn)
+                await conn.rollback()
+                raise ConnectionError("the database went away at the commit")
 
-    monkeypatch.setattr(notice.service.repo, "insert_batch", failing_commit)
-    with pytest.raises(ConnectionError):
-        await notice.service.export_batch(Caller("operator", "jlis-print"), [MUNICIPALITY], tmp_path,
-                                          with_pdfs=True)
+        monkeypatch.setattr(Units, "__call__", commit_fails)
+    export_dir = notice.settings.export_dir
+    before = set(export_dir.iterdir()) if export_dir.exists() else set()
+    with pytest.raises(grpc.aio.AioRpcError):
+        await notice.stub(OPERATOR).ExportPrintBatch(pb.ExportPrintBatchRequest(municipality_codes=[MUNICIPALITY],
+                                                                                with_pdfs=True))
+    monkeypatch.undo()
     # Nothing for the vendor's agent to pick up: the same envelopes go out once, in the next batch.
-    assert list(tmp_path.iterdir()) == []
+    assert set(export_dir.iterdir()) == before
     assert (await notice.wait_mailing(hid)).status == "prepared"
 
 
@@ -157,5 +173,4 @@ async def test_a_number_assigned_event_failing_validation_is_set_aside_and_the_n
     # The consumer parks the poison event and carries on: the next household is mailed as usual.
     hid, _ = await notice.household(1)
     assert (await notice.wait_mailing(hid)).items == 1
-    async with notice.service.repo.begin() as conn:
-        assert await notice.service.repo.get_resident(conn, notice.service._rh(bad.resident_code)) is None
+    assert await notice.resident(bad.resident_code) is None

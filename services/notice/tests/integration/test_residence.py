@@ -161,9 +161,8 @@ async def test_every_look_at_a_residence_is_in_the_access_log_refusals_too(notic
     with pytest.raises(grpc.aio.AioRpcError):
         await notice.stub(f"municipality:{OTHER}").GetResidence(pb.GetResidenceRequest(
             municipality_code=OTHER, resident_code=p.resident_code))
-    repo = notice.service.repo
-    async with repo.begin() as conn:
-        entries = await repo.access_entries(conn, notice.service._rh(p.resident_code).hex())
+    async with notice.units() as store:
+        entries = await store.access_entries(notice.service.ctx.rh(p.resident_code).hex())
     assert [(e.actor, e.action) for e in entries] == [
         (f"municipality:{MUNICIPALITY}", "residence.register"), (f"municipality:{MUNICIPALITY}", "residence.read"),
         (f"municipality:{OTHER}", "residence.read.refused")]
@@ -191,6 +190,6 @@ async def test_a_card_held_at_the_office_is_collected_or_sent_on_by_the_municipa
     sent = mine[done.new_mailing_id]
     # Posted by the municipality to the 居所: never prepared for J-LIS, so never in a batch file.
     assert (sent.kind, sent.status, sent.destination) == ("municipal_resend", "posted", "residence")
-    async with notice.service.repo.begin() as conn:
-        assert (await notice.service.repo.get_mailing(conn, sent.mailing_id)).batch_id is None
+    async with notice.units() as store:
+        assert (await store.get_mailing(sent.mailing_id)).batch_id is None
     assert place.encode() not in await all_notice_event_bytes(notice.nats_url)

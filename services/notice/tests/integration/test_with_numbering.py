@@ -85,8 +85,7 @@ async def test_a_repeated_assignment_prepares_no_second_envelope(notice):
     late = Person(new_code(), new_number(), "後続")
     await notice.assign(MUNICIPALITY, [late])  # a later event: once it is handled, the first one was too
     for _ in range(200):
-        async with notice.service.repo.begin() as conn:
-            if await notice.service.repo.get_resident(conn, notice.service._rh(late.resident_code)):
-                break
+        if await notice.resident(late.resident_code):
+            break
         await asyncio.sleep(0.05)
     assert len([m for m in await notice.mailings() if m.household_id == hid]) == 1
