@@ -13,10 +13,17 @@ from notice.entities import Item, Mailing, Resident
 from notice.errors import FailedPrecondition
 from notice.outcomes import Outcome
 from notice.ports import NoticeStorePort
+from notice.states import CARD, MAILING, CardStatus, MailingStatus
 
 IN_TRANSIT = ("mailed",)
 HELD = ("returned", "held_at_office")
 HANDED = ("delivered", "handed_over")
+
+
+async def card_moves(store: NoticeStorePort, resident_hash: bytes, target: CardStatus) -> CardStatus:
+    """Checks the resident's card may move to `target` now (states.CARD), from the state the store holds."""
+    r = await store.get_resident(resident_hash)
+    return CARD.move(r.card_status if r is not None else "", target)
 
 
 class Cards:
@@ -29,6 +36,7 @@ class Cards:
 
     async def return_register(self, store: NoticeStorePort, r: Resident, mailing_id: str, out: Outcome) -> None:
         """返還登録 then 廃棄処理: the card held at the municipality is cancelled and destroyed."""
+        await card_moves(store, r.resident_hash, CardStatus.RETURN_REGISTERED)
         await store.register_return([r.resident_hash])
         await store.add_events(self.return_register_events(mailing_id, r.municipality_code))
         out.steps += ["return_registered", "disposed"]
@@ -47,6 +55,7 @@ class Cards:
         out.steps.append("endorsed")
 
     async def hand_over(self, store: NoticeStorePort, r: Resident, mailing_id: str, out: Outcome) -> None:
+        await card_moves(store, r.resident_hash, CardStatus.HANDED_OVER)
         await store.hand_over(r.resident_hash)
         await self.ctx.event(store, events.card_subject("handed_over"), mailing_id, r.municipality_code,
                              "handed_over", items=1)
@@ -56,7 +65,9 @@ class Cards:
         """An envelope with no card of its own still held at the office is resolved."""
         members = await store.residents_in(mailing_id)
         if not any(r.current_mailing_id == mailing_id and r.card_status in HELD for r in members):
-            await store.set_mailing_status(mailing_id, "resolved", self.ctx.clock.now())
+            m = await store.get_mailing(mailing_id)
+            status = MAILING.move(m.status if m is not None else "", MailingStatus.RESOLVED)
+            await store.set_mailing_status(mailing_id, status, self.ctx.clock.now())
             await self.ctx.event(store, events.mailing_subject("resolved"), mailing_id, municipality_code,
                                  "resolved")
 
@@ -79,6 +90,7 @@ class Cards:
                   # Chart ①: a 転居 resend without 返還登録 carries the card only (申請書のない通知カードのみ).
                   application_id=new_application_id() if with_form else None,
                   sealed_card=ctx.seal(ctx.card(facts, number, address["address"]), AAD_CARD))])
+        await card_moves(store, r.resident_hash, CardStatus.MAILED)
         await store.mail_card(r.resident_hash, mid, clear_pending=True)
         await ctx.event(store, events.mailing_subject("prepared"), mid, r.municipality_code, "prepared", items=1)
         return mid
@@ -125,6 +137,7 @@ class Cards:
                   document=item.document if item else policy.NOTICE_CARD,
                   application_id=item.application_id if item else None,
                   sealed_card=item.sealed_card if item else b"")])
+        await card_moves(store, r.resident_hash, CardStatus.MAILED)
         await store.mail_card(r.resident_hash, mid, clear_pending=False)
         await ctx.event(store, events.mailing_subject("posted"), mid, r.municipality_code, "posted", items=1)
         return mid

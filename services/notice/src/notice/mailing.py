@@ -27,6 +27,7 @@ from notice.entities import Household, Item, ListedResident, Mailing, NumberedRe
 from notice.errors import InvalidArgument, unknown_resident
 from notice.outcomes import HouseholdIn, ListOutcome
 from notice.ports import NoticeStorePort
+from notice.states import CARD, CardStatus
 from notice.tenancy import PERMITS, holding_of
 from notice.validation import AddressIn, MemberIn, validate_address_pair, validate_household_id, validate_member
 
@@ -150,6 +151,7 @@ class Mailings:
                         events.mailing_changed(mailing_id=mid, municipality_code=municipality_code,
                                                status="prepared", at=now, items=len(members))))
         await store.insert_mailings(envelopes, items)
+        CARD.move(CardStatus.NONE, CardStatus.MAILED)  # ready_to_mail selects cards in state none
         await store.mark_mailed([(it.resident_hash, it.mailing_id) for it in items])
         await store.add_events(evs)
         return len(envelopes)

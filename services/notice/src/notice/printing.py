@@ -21,6 +21,7 @@ from notice.export import BatchResult, BatchWriter, CardRecord, Envelope, Recall
 from notice.offices import municipal_office
 from notice.pdf import PdfBatch
 from notice.ports import NoticeStorePort
+from notice.states import BATCH, MAILING, BatchStatus, MailingStatus
 from notice.tenancy import PERMITS
 from notice.validation import validate_batch_id, validate_choice, validate_municipality_list
 
@@ -88,6 +89,8 @@ class Printing:
                 part = ms[i:i + EXPORT_CHUNK]
                 envs = await self._envelopes(store, part)
                 await asyncio.to_thread(writer.add, envs)
+                for m in part:
+                    MAILING.move(m.status, MailingStatus.EXPORTED)
                 # Per chunk: one statement for all 1,000,000 would pass PostgreSQL's 65,535-parameter limit.
                 await store.mark_exported([m.mailing_id for m in part], batch_id, now)
                 if pdf is not None:
@@ -149,11 +152,14 @@ class Printing:
         batch = await store.get_batch(batch_id)
         if batch is None:
             raise NotFound("batch_id: no such batch", reason="UNKNOWN_BATCH")
-        before = "exported" if status == "printed" else "printed"
-        if batch.status != before:
+        target = BatchStatus(status)
+        before = BatchStatus.EXPORTED if target == BatchStatus.PRINTED else BatchStatus.PRINTED
+        if not BATCH.allowed(batch.status, target):
             raise FailedPrecondition(f"status: a batch is {status} only after it is {before}", reason="PRINT_ORDER")
-        changed = await store.set_batch_status(batch_id, before, status, now)
-        await store.update_batch(batch_id, status)
+        # The batch's envelopes move with it (those recalled meanwhile stay recalled).
+        MAILING.move(MailingStatus(before.value), MailingStatus(target.value))
+        changed = await store.set_batch_status(batch_id, before, target, now)
+        await store.update_batch(batch_id, target)
         await store.add_events([
             (events.mailing_subject(status),
              events.mailing_changed(mailing_id=r.mailing_id, municipality_code=r.municipality_code,

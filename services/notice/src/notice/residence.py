@@ -17,6 +17,7 @@ from notice.entities import Mailing, Residence, Resident
 from notice.errors import InvalidArgument, no_residence
 from notice.outcomes import ResidenceOutcome
 from notice.ports import NoticeStorePort
+from notice.states import MAILING, MailingStatus
 from notice.tenancy import resident_for
 from notice.validation import validate_address_pair, validate_choice, validate_documents, validate_resident_code
 
@@ -76,6 +77,7 @@ class Residences:
                 out.rerouted.append(await self._reroute(store, r, m, residence))
                 continue
             if m.status in LEFT_FOR_VENDOR:
+                MAILING.move(m.status, MailingStatus.RECALLED)
                 await store.recall_mailing(m.mailing_id, recalled_from=m.status, at=ctx.clock.now())
                 await ctx.event(store, events.mailing_subject("recalled"), m.mailing_id, m.municipality_code,
                                 "recalled")

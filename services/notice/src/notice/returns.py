@@ -14,6 +14,7 @@ from notice.entities import HeldCard, Mailing
 from notice.errors import FailedPrecondition, InvalidArgument, not_in_mailing
 from notice.outcomes import Outcome
 from notice.ports import NoticeStorePort
+from notice.states import CARD, MAILING, CardStatus, Finding, MailingStatus, ReturnReason, values
 from notice.tenancy import own_mailing, resident_for
 from notice.validation import (
     AddressIn,
@@ -23,8 +24,8 @@ from notice.validation import (
     validate_resident_code,
 )
 
-RETURN_REASONS = ("あて所なし", "受取拒否", "保管期間経過")
-FINDINGS = ("collected_at_counter", "municipal_resend", "moved_within", "moved_out", "deleted")
+RETURN_REASONS = values(ReturnReason)
+FINDINGS = values(Finding)
 
 
 class Returns:
@@ -52,14 +53,23 @@ class Returns:
             # 別紙 2 (2): a card delivered to the office waits there until the DV victim collects it or the
             # municipality itself sends it on (ResolveReturnedMail collected_at_counter / municipal_resend).
             # A recalled envelope "delivered" is one back at the office: its card is held there likewise.
-            status = "held_at_office" if m.destination == "office" or m.status == "recalled" else "delivered"
+            held = m.destination == "office" or m.status == MailingStatus.RECALLED
+            status = MAILING.move(m.status, MailingStatus.HELD_AT_OFFICE if held else MailingStatus.DELIVERED)
+            card = CardStatus(status.value)
+            for r in members:
+                if r.current_mailing_id == mailing_id:
+                    CARD.move(r.card_status, card)
             await store.set_mailing_status(mailing_id, status, now)
-            await store.set_card_status(ours, status)
+            await store.set_card_status(ours, card)
             await ctx.event(store, events.mailing_subject(status), mailing_id, municipality_code, status,
                             items=len(members))
         else:
+            MAILING.move(m.status, MailingStatus.RETURNED)
+            for r in members:
+                if r.current_mailing_id == mailing_id:
+                    CARD.move(r.card_status, CardStatus.RETURNED)
             await store.return_mailing(mailing_id, reason=return_reason, at=now, hold_until=policy.hold_until(now))
-            await store.set_card_status(ours, "returned")
+            await store.set_card_status(ours, CardStatus.RETURNED)
             await ctx.event(store, events.mailing_subject("returned"), mailing_id, municipality_code, "returned",
                             items=len(members), reason=return_reason)
             # Cards superseded by a resend after a move (chart ① 転入, 受理する可能性なし: 返戻後返還登録、廃棄)
@@ -140,7 +150,10 @@ class Returns:
         # In bulk: a day's expiry may cover many envelopes, each a few statements if done one by one.
         ms = await store.returned_past_hold(now)
         ids = [m.mailing_id for m in ms]
-        held = await store.cards_held_in(ids, "returned")
+        # Selected as returned: each moves by the tables' returned -> disposed / return_registered.
+        disposed = MAILING.move(MailingStatus.RETURNED, MailingStatus.DISPOSED)
+        CARD.move(CardStatus.RETURNED, CardStatus.RETURN_REGISTERED)
+        held = await store.cards_held_in(ids, CardStatus.RETURNED)
         by: dict[str, list[HeldCard]] = defaultdict(list)
         for r in held:
             by[r.mailing_id].append(r)
@@ -151,7 +164,7 @@ class Returns:
             evs.append(self.ctx.change(events.mailing_subject("disposed"), m.mailing_id, m.municipality_code,
                                        "disposed"))
         await store.register_return([r.resident_hash for r in held])
-        await store.set_mailings_status(ids, "disposed", now)
+        await store.set_mailings_status(ids, disposed, now)
         await store.add_events(evs)
         return len(ms)
 
