@@ -47,18 +47,31 @@ async def test_household_gets_one_envelope_with_card_and_form_per_member_through
     assert got.index("mailing.prepared") < got.index("mailing.delivered")
 
 
-async def test_numbers_that_arrive_before_the_mailing_list_are_mailed_when_the_list_comes(notice):
+@pytest.mark.parametrize("order", ["number_first", "list_first"])
+async def test_numbers_that_arrive_before_the_mailing_list_are_mailed_when_the_list_comes(notice, order):
     notice.clock.set(START)
     p = Person(new_code(), new_number(), "先着 花子")
-    await notice.assign(MUNICIPALITY, [p])
     hid = "HEARLY" + p.resident_code
-    # The event may still be on its way: the list then waits for it; either order ends in one envelope.
-    await notice.stub().SubmitMailingList(pb.SubmitMailingListRequest(municipality_code=MUNICIPALITY, households=[
+    submit = pb.SubmitMailingListRequest(municipality_code=MUNICIPALITY, households=[
         pb.Household(household_id=hid, address="東京都千代田区丸の内1-1", postal_code="1000005", members=[
-            pb.Member(resident_code=p.resident_code, name=p.name, birth_date="1990-01-02", sex=pb.SEX_FEMALE)])]))
+            pb.Member(resident_code=p.resident_code, name=p.name, birth_date="1990-01-02", sex=pb.SEX_FEMALE)])])
+    # Each order forced: the second step starts only once the first is stored.
+    if order == "number_first":
+        await notice.assign_and_wait(MUNICIPALITY, [p])
+        assert (await notice.resident(p.resident_code)).sealed_facts is None
+        out = await notice.stub().SubmitMailingList(submit)
+        assert out.envelopes_prepared == 1  # the list itself mails the number already held
+    else:
+        out = await notice.stub().SubmitMailingList(submit)
+        r = await notice.resident(p.resident_code)
+        assert out.envelopes_prepared == 0 and r.sealed_number is None and r.card_status == "none"
+        assert hid not in {m.household_id for m in await notice.mailings()}
+        await notice.assign(MUNICIPALITY, [p])
     m = await notice.wait_mailing(hid)
     assert m.items == 1
     assert len([x for x in await notice.mailings() if x.household_id == hid]) == 1
+    r = await notice.resident(p.resident_code)
+    assert (r.card_status, r.current_mailing_id) == ("mailed", m.mailing_id)
 
 
 async def test_a_municipality_sees_only_its_own_mail(notice):
