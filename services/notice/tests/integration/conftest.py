@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,11 @@ from notice.entities import Resident
 from notice.repository import NoticeStore
 from notice.service import NoticeService
 from notice.settings import NoticeSettings
+from stdnum.jp import in_
+
+# A 個人番号 in any form a log line could carry it: 12 digits, grouped by spaces (notice's print form) or hyphens.
+NUMBER_FORMS = re.compile(r"(?<!\d)(\d{4})[ \-]?(\d{4})[ \-]?(\d{4})(?!\d)")
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 MUNICIPALITY = "131016"  # 千代田区
 OTHER = "271004"  # 大阪市
@@ -233,3 +240,17 @@ async def notice(tmp_path_factory: pytest.TempPathFactory, database_url: str, na
     async with running_notice(make_settings(tmp_path_factory.mktemp("notice"), database_url, nats_url),
                               nats_url) as running:
         yield running
+
+
+def logged(caplog: pytest.LogCaptureFixture, anchor: str = "mailing list stored") -> str:
+    """Every captured log record's message and extra fields (the JSON line's content), once the capture is known
+    to hold notice's own lines: an absence found in an empty capture would prove nothing."""
+    assert any(r.name == "notice" and r.getMessage() == anchor for r in caplog.records), \
+        f"no {anchor!r} line from notice was captured"
+    return "\n".join(f"{r.getMessage()} {({k: v for k, v in r.__dict__.items() if k not in _STANDARD})}"
+                     for r in caplog.records)
+
+
+def numbers_in(text: str) -> list[str]:
+    """The valid 個人番号 in a text, in each of their forms."""
+    return [n for a, b, c in NUMBER_FORMS.findall(text) if in_.is_valid(n := a + b + c)]
