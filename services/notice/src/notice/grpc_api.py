@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import grpc
 from mynumber.notice.v1 import notice_pb2 as pb
@@ -12,8 +11,10 @@ from mynumber_runtime.grpc_server import ServiceBinding
 from mynumber_runtime.identity import current_caller
 from mynumber_runtime.timestamps import maybe_timestamp as _ts
 
-from notice.errors import InvalidArgument
-from notice.service import HouseholdIn, MemberIn, NoticeService
+from notice.entities import Mailing
+from notice.errors import InvalidArgument, no_residence
+from notice.ports import UnitsOf
+from notice.service import HouseholdIn, MemberIn, NoticeService, PendingBatch
 
 KINDS = {pb.RESIDENCE_KIND_EVACUEE: "evacuee", pb.RESIDENCE_KIND_DV_VICTIM: "dv_victim"}
 KINDS_BACK = {v: k for k, v in KINDS.items()}
@@ -42,24 +43,30 @@ def _member(m: pb.Member) -> MemberIn:
     return MemberIn(resident_code=m.resident_code, name=m.name, birth_date=m.birth_date, sex=int(m.sex))
 
 
-def _mailing(r: Any) -> pb.Mailing:
+def _mailing(r: Mailing) -> pb.Mailing:
     return pb.Mailing(mailing_id=r.mailing_id, household_id=r.household_id, status=r.status,
-                      return_reason=r.return_reason or "", kind=r.kind, items=int(getattr(r, "items", 0) or 0),
+                      return_reason=r.return_reason or "", kind=r.kind, items=r.items,
                       # A DV victim's 居所 shows as a plain "residence": the kind of victim is not the list's business.
                       destination="residence" if r.destination == "residence_restricted" else r.destination,
                       hold_until=_ts(r.hold_until), fee_yen=r.fee_yen)
 
 
 class NoticeServicer(pb_grpc.NoticeServiceServicer):
-    def __init__(self, service: NoticeService, *, export_dir: Path) -> None:
+    """Each method is the boundary of one unit of work: it opens it, hands its store to the rules, and the unit
+    commits when the method's work is done (or rolls back on any error)."""
+
+    def __init__(self, service: NoticeService, *, units: UnitsOf, export_dir: Path) -> None:
         self.service = service
+        self.units = units
         self.export_dir = export_dir
 
     async def SubmitMailingList(self, request: pb.SubmitMailingListRequest, context: grpc.aio.ServicerContext
                                 ) -> pb.SubmitMailingListResponse:
         households = [HouseholdIn(household_id=h.household_id, address=h.address, postal_code=h.postal_code,
                                   members=[_member(m) for m in h.members]) for h in request.households]
-        out = await self.service.submit_mailing_list(current_caller(), request.municipality_code, households)
+        async with self.units() as store:
+            out = await self.service.mailing.submit_mailing_list(store, current_caller(), request.municipality_code,
+                                                                 households)
         return pb.SubmitMailingListResponse(residents=out.residents, envelopes_prepared=out.prepared, refused=[
             pb.RefusedMember(household_index=i, member_index=j, reason=reason,
                              field=f"households[{i}].members[{j}].resident_code")
@@ -69,27 +76,45 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
                                 ) -> pb.RegisterResidenceResponse:
         if request.kind not in KINDS:
             raise InvalidArgument("kind", "must be EVACUEE or DV_VICTIM")
-        out = await self.service.register_residence(
-            current_caller(), request.municipality_code, request.resident_code, KINDS[request.kind],
-            request.address, request.postal_code, list(request.documents), request.hold_at_office)
+        async with self.units() as store:
+            out = await self.service.residence.register_residence(
+                store, current_caller(), request.municipality_code, request.resident_code, KINDS[request.kind],
+                request.address, request.postal_code, list(request.documents), request.hold_at_office)
         return pb.RegisterResidenceResponse(destination=out.destination, mail_action=MAIL_ACTIONS[out.mail_action],
                                             rerouted_mailing_ids=out.rerouted, recalled_mailing_ids=out.recalled)
 
     async def GetResidence(self, request: pb.GetResidenceRequest, context: grpc.aio.ServicerContext
                            ) -> pb.GetResidenceResponse:
-        kind, address, hold = await self.service.get_residence(current_caller(), request.municipality_code,
+        async with self.units() as store:
+            found = await self.service.residence.get_residence(store, current_caller(), request.municipality_code,
                                                                request.resident_code)
+        # After the unit: the refusal it logged is committed.
+        if found is None:
+            raise no_residence()
+        kind, address, hold = found
         return pb.GetResidenceResponse(kind=KINDS_BACK[kind], address=address["address"], hold_at_office=hold)
 
     async def ListMailings(self, request: pb.ListMailingsRequest, context: grpc.aio.ServicerContext
                            ) -> pb.ListMailingsResponse:
-        rows = await self.service.list_mailings(current_caller(), request.municipality_code)
+        async with self.units() as store:
+            rows = await self.service.mailing.list_mailings(store, current_caller(), request.municipality_code)
         return pb.ListMailingsResponse(mailings=[_mailing(r) for r in rows])
 
     async def ExportPrintBatch(self, request: pb.ExportPrintBatchRequest, context: grpc.aio.ServicerContext
                                ) -> pb.ExportPrintBatchResponse:
-        r = await self.service.export_batch(current_caller(), list(request.municipality_codes), self.export_dir,
-                                            with_pdfs=request.with_pdfs)
+        pending: PendingBatch | None = None
+        try:
+            async with self.units() as store:
+                pending = await self.service.printing.export_batch(
+                    store, current_caller(), list(request.municipality_codes), self.export_dir,
+                    with_pdfs=request.with_pdfs)
+        except BaseException:
+            # The commit failed after the files were written: nothing for the vendor's agent to pick up.
+            if pending is not None:
+                await pending.abort()
+            raise
+        # Only after the commit does the vendor's agent see the files (printing.PendingBatch).
+        r = await pending.publish()
         return pb.ExportPrintBatchResponse(batch_id=r.batch_id, path=str(r.path), envelopes=r.envelopes,
                                            records=r.records, sha256=r.sha256,
                                            pdf_paths=[str(p) for p in r.pdf_paths], recalls=r.recalls)
@@ -97,45 +122,55 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
     async def ReportPrintStatus(self, request: pb.ReportPrintStatusRequest, context: grpc.aio.ServicerContext
                                 ) -> pb.ReportPrintStatusResponse:
         status = {pb.PRINT_STATUS_PRINTED: "printed", pb.PRINT_STATUS_POSTED: "posted"}.get(request.status, "")
-        n = await self.service.report_print_status(request.batch_id, status)
+        async with self.units() as store:
+            n = await self.service.printing.report_print_status(store, request.batch_id, status)
         return pb.ReportPrintStatusResponse(envelopes=n)
 
     async def RecordDelivery(self, request: pb.RecordDeliveryRequest, context: grpc.aio.ServicerContext
                              ) -> pb.RecordDeliveryResponse:
-        m = await self.service.record_delivery(current_caller(), request.municipality_code, request.mailing_id,
-                                               request.delivered, request.return_reason)
+        async with self.units() as store:
+            m = await self.service.returns.record_delivery(store, current_caller(), request.municipality_code,
+                                                           request.mailing_id, request.delivered,
+                                                           request.return_reason)
         return pb.RecordDeliveryResponse(mailing=_mailing(m))
 
     async def ResolveReturnedMail(self, request: pb.ResolveReturnedMailRequest,
                                   context: grpc.aio.ServicerContext) -> pb.ResolveReturnedMailResponse:
-        o = await self.service.resolve_returned(current_caller(), request.municipality_code, request.mailing_id,
-                                                request.resident_code, request.finding, request.preference,
-                                                request.new_address, request.new_postal_code)
+        async with self.units() as store:
+            o = await self.service.returns.resolve_returned(
+                store, current_caller(), request.municipality_code, request.mailing_id, request.resident_code,
+                request.finding, request.preference, request.new_address, request.new_postal_code)
         return pb.ResolveReturnedMailResponse(steps=o.steps, new_mailing_id=o.new_mailing_id)
 
     async def RecordMove(self, request: pb.RecordMoveRequest, context: grpc.aio.ServicerContext
                          ) -> pb.RecordMoveResponse:
-        o = await self.service.record_move(
-            current_caller(), request.municipality_code, request.resident_code, request.kind, request.new_address,
-            request.new_postal_code, request.new_household_id, request.former_household_may_receive,
-            request.preference, _member(request.member) if request.HasField("member") else None,
-            destination_municipality_code=request.destination_municipality_code)
+        async with self.units() as store:
+            o = await self.service.moves.record_move(
+                store, current_caller(), request.municipality_code, request.resident_code, request.kind,
+                request.new_address, request.new_postal_code, request.new_household_id,
+                request.former_household_may_receive, request.preference,
+                _member(request.member) if request.HasField("member") else None,
+                destination_municipality_code=request.destination_municipality_code)
         return pb.RecordMoveResponse(steps=o.steps, new_mailing_id=o.new_mailing_id)
 
     async def RequestResend(self, request: pb.RequestResendRequest, context: grpc.aio.ServicerContext
                             ) -> pb.RequestResendResponse:
-        o = await self.service.request_resend(current_caller(), request.municipality_code, request.resident_code)
+        async with self.units() as store:
+            o = await self.service.returns.request_resend(store, current_caller(), request.municipality_code,
+                                                          request.resident_code)
         return pb.RequestResendResponse(kind=o.kind, fee_yen=o.fee_yen, new_mailing_id=o.new_mailing_id)
 
     async def ExpireReturnedMail(self, request: pb.ExpireReturnedMailRequest, context: grpc.aio.ServicerContext
                                  ) -> pb.ExpireReturnedMailResponse:
-        return pb.ExpireReturnedMailResponse(disposed=await self.service.expire_returned())
+        async with self.units() as store:
+            disposed = await self.service.returns.expire_returned(store)
+        return pb.ExpireReturnedMailResponse(disposed=disposed)
 
 
-def bindings(service: NoticeService, *, export_dir: Path) -> list[ServiceBinding]:
+def bindings(service: NoticeService, *, units: UnitsOf, export_dir: Path) -> list[ServiceBinding]:
     return [ServiceBinding(
         "mynumber.notice.v1.NoticeService", pb_grpc.add_NoticeServiceServicer_to_server,
-        NoticeServicer(service, export_dir=export_dir), allow={
+        NoticeServicer(service, units=units, export_dir=export_dir), allow={
             "SubmitMailingList": MUNICIPAL, "RegisterResidence": MUNICIPAL, "GetResidence": MUNICIPAL,
             "ListMailings": MUNICIPAL, "RecordDelivery": MUNICIPAL, "ResolveReturnedMail": MUNICIPAL,
             "RecordMove": MUNICIPAL, "RequestResend": MUNICIPAL,

@@ -6,6 +6,8 @@ Residents are found through a keyed hash of the 住民票コード, never by the
 
 from __future__ import annotations
 
+import enum
+
 import sqlalchemy as sa
 from mynumber_runtime.audit import audit_table
 from mynumber_runtime.consumer import processed_events_table
@@ -14,7 +16,25 @@ from mynumber_runtime.keystore import data_keys_table
 from mynumber_runtime.outbox import outbox_table
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
 
+from notice.states import (
+    BatchStatus,
+    CardStatus,
+    Destination,
+    Document,
+    MailingKind,
+    MailingStatus,
+    PendingAction,
+    ResidenceKind,
+    ReturnReason,
+)
+
 SCHEMA = "notice"
+
+
+def one_of(column: str, states: type[enum.StrEnum], *, nullable: bool = False) -> str:
+    """The CHECK text that keeps a column inside its enum (notice.states): generated, so the two never drift."""
+    listed = ", ".join(f"'{s.value}'" for s in states)
+    return f"{column} IS NULL OR {column} IN ({listed})" if nullable else f"{column} IN ({listed})"
 
 
 def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
@@ -42,6 +62,8 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("sealed_pending_address", BYTEA),
         # A 転出 recorded by the former municipality: the 転入先, the only one that may record the 転入 (chart ①).
         sa.Column("moving_to", sa.CHAR(6)),
+        sa.CheckConstraint(one_of("card_status", CardStatus), name="card_status_known"),
+        sa.CheckConstraint(one_of("pending_action", PendingAction, nullable=True), name="pending_action_known"),
     )
     sa.Index("ix_residents_unmailed", residents.c.municipality_code,
              postgresql_where=residents.c.card_status == "none")
@@ -63,7 +85,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("documents", ARRAY(sa.Text), nullable=False),
         sa.Column("hold_at_office", sa.Boolean, nullable=False),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("kind IN ('evacuee', 'dv_victim')", name="kind_known"),
+        sa.CheckConstraint(one_of("kind", ResidenceKind), name="kind_known"),
         sa.CheckConstraint("NOT hold_at_office OR kind = 'dv_victim'", name="hold_only_dv"),
     )
     mailings = sa.Table(
@@ -90,8 +112,11 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("recall_requested_at", sa.DateTime(timezone=True)),
         sa.Column("recalled_from", sa.Text),
         sa.Column("recall_batch_id", sa.Text),
-        sa.CheckConstraint("return_reason IS NULL OR return_reason IN ('あて所なし', '受取拒否', '保管期間経過')",
-                           name="return_reason_known"),
+        sa.CheckConstraint(one_of("return_reason", ReturnReason, nullable=True), name="return_reason_known"),
+        sa.CheckConstraint(one_of("status", MailingStatus), name="status_known"),
+        sa.CheckConstraint(one_of("kind", MailingKind), name="kind_known"),
+        sa.CheckConstraint(one_of("destination", Destination), name="destination_known"),
+        sa.CheckConstraint(one_of("recalled_from", MailingStatus, nullable=True), name="recalled_from_known"),
     )
     sa.Index("ix_mailings_prepared", mailings.c.mailing_id, postgresql_where=mailings.c.status == "prepared")
     sa.Index("ix_mailings_municipality", mailings.c.municipality_code)
@@ -109,6 +134,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("application_id", sa.CHAR(23)),
         # JSON snapshot of what is printed: number, name, address, birth_date, sex.
         sa.Column("sealed_card", BYTEA, nullable=False),
+        sa.CheckConstraint(one_of("document", Document), name="document_known"),
     )
     sa.Index("ix_mailing_items_resident", mailing_items.c.resident_hash)
     sa.Index("ix_mailing_items_application_id", mailing_items.c.application_id)
@@ -130,6 +156,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("status", sa.Text, nullable=False),
         # RCL records in the batch.
         sa.Column("recalls", sa.Integer, nullable=False, server_default="0"),
+        sa.CheckConstraint(one_of("status", BatchStatus), name="status_known"),
     )
     return {
         "residents": residents, "households": households, "residences": residences, "mailings": mailings,

@@ -18,9 +18,15 @@ Bases notice never permits, and why:
 
 from __future__ import annotations
 
-from mynumber_runtime.tenancy import Basis, Holding
+from collections.abc import Callable
 
-from notice.repository import Row
+from mynumber_runtime.errors import DomainError
+from mynumber_runtime.identity import Caller
+from mynumber_runtime.tenancy import Basis, Holding, grant
+
+from notice.entities import Mailing, Resident, Tenure
+from notice.errors import unknown_mailing, unknown_resident
+from notice.ports import NoticeStorePort
 
 OWN = (Basis.OWN_REGISTER,)
 
@@ -45,10 +51,30 @@ PERMITS: dict[str, tuple[Basis, ...]] = {
 }
 
 
-def holding_of(row: Row | None, *, numbered: bool) -> Holding | None:
-    """The tenancy of one resident row; None when notice does not hold that person (for a method that needs a
+def holding_of(record: Resident | Tenure | None, *, numbered: bool) -> Holding | None:
+    """The tenancy of one resident; None when notice does not hold that person (for a method that needs a
     numbered resident, one without a number yet is "unknown" too)."""
-    if row is None or (numbered and row.sealed_number is None):
+    if record is None or (numbered and record.sealed_number is None):
         return None
     # acting_municipality stays unset: no notice method permits RESIDENCE_FOR_HOME (see above).
-    return Holding(municipality_code=row.municipality_code, moving_to=row.moving_to)
+    return Holding(municipality_code=record.municipality_code, moving_to=record.moving_to)
+
+
+async def resident_for(store: NoticeStorePort, caller: Caller, resident_hash: bytes, action: str, *,
+                       numbered: bool = True, unknown: Callable[[], DomainError] = unknown_resident,
+                       lock: bool = True) -> tuple[Resident, Basis]:
+    """The resident and the basis on which `caller` may do `action` to them (PERMITS), or `unknown()` raised:
+    not held here, not numbered (where `numbered`) and not the caller's all answer the same."""
+    r = await store.get_resident(resident_hash, lock=lock)
+    basis = grant(caller, holding_of(r, numbered=numbered), permits=PERMITS[action], unknown=unknown)
+    assert r is not None  # grant raised for a missing holding
+    return r, basis
+
+
+async def own_mailing(store: NoticeStorePort, caller: Caller, mailing_id: str) -> Mailing:
+    """An envelope belongs to the municipality that mails it: another's answers as an unknown one."""
+    m = await store.get_mailing(mailing_id, lock=True)
+    grant(caller, Holding(m.municipality_code) if m is not None else None, permits=PERMITS["mailing"],
+          unknown=unknown_mailing)
+    assert m is not None
+    return m

@@ -4,8 +4,11 @@ are published to the real numbering stream, sealed exactly as the numbering serv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import logging
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -24,9 +27,17 @@ from mynumber_runtime.db import migrate
 from mynumber_runtime.settings import DatabaseSettings
 from mynumber_runtime.streams import ensure_stream, stream_name
 from mynumber_runtime.testing.identities import grpc_channel, grpc_server_settings, nats_connect, nats_settings
-from notice.__main__ import MIGRATIONS, serve
+from notice.__main__ import MIGRATIONS
+from notice.app import App, build
+from notice.entities import Resident
+from notice.repository import NoticeStore
 from notice.service import NoticeService
 from notice.settings import NoticeSettings
+from stdnum.jp import in_
+
+# A 個人番号 in any form a log line could carry it: 12 digits, grouped by spaces (notice's print form) or hyphens.
+NUMBER_FORMS = re.compile(r"(?<!\d)(\d{4})[ \-]?(\d{4})[ \-]?(\d{4})(?!\d)")
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 MUNICIPALITY = "131016"  # 千代田区
 OTHER = "271004"  # 大阪市
@@ -57,9 +68,21 @@ class Running:
     settings: NoticeSettings
     nats_url: str
     clock: FixedClock
-    service: NoticeService
+    app: App
     event_sealer: EventSealer
     channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
+
+    @property
+    def service(self) -> NoticeService:
+        return self.app.service
+
+    def units(self) -> contextlib.AbstractAsyncContextManager[NoticeStore]:
+        """A unit of work of the running service's own (committed on a clean exit)."""
+        return self.app.units()
+
+    async def resident(self, resident_code: str) -> Resident | None:
+        async with self.units() as store:
+            return await store.get_resident(self.service.ctx.rh(resident_code))
 
     def stub(self, caller: str = f"municipality:{MUNICIPALITY}") -> pb_grpc.NoticeServiceStub:
         if caller not in self.channels:
@@ -79,10 +102,8 @@ class Running:
     async def assign_and_wait(self, municipality: str, people: list[Person]) -> None:
         """Numbers only (no mailing list yet): returns once the consumer holds every one of them."""
         await self.assign(municipality, people)
-        repo = self.service.repo
         for _ in range(200):  # the consumer's work, bounded
-            async with repo.begin() as conn:
-                rows = [await repo.get_resident(conn, self.service._rh(p.resident_code)) for p in people]
+            rows = [await self.resident(p.resident_code) for p in people]
             if all(r is not None and r.sealed_number is not None for r in rows):
                 return
             await asyncio.sleep(0.05)
@@ -190,24 +211,46 @@ def database_url(new_database: Callable[[], str]) -> str:
     return url
 
 
-@pytest.fixture(scope="module")
-async def notice(tmp_path_factory: pytest.TempPathFactory, database_url: str, nats_url: str
-                 ) -> AsyncIterator[Running]:
-    tmp = tmp_path_factory.mktemp("notice")
-    settings = make_settings(tmp, database_url, nats_url)
+@contextlib.asynccontextmanager
+async def running_notice(settings: NoticeSettings, nats_url: str) -> AsyncIterator[Running]:
+    """The service as production wires it (notice.app.build), on a fixed clock, until the block ends."""
     nc = await nats_connect("numbering", nats_url)
     # Only the numbering subjects we publish: the stream may already hold other tests' events under other keys.
     await ensure_stream(nc.jetstream(), "numbering")
     await nc.close()
     clock = FixedClock(START)
+    app = await build(settings, clock=clock)
     ready, stop = asyncio.Event(), asyncio.Event()
-    services: list[NoticeService] = []
-    task = asyncio.create_task(serve(settings, ready=ready, stop=stop, clock=clock, services=services))
+    task = asyncio.create_task(app.run(ready=ready, stop=stop))
     await asyncio.wait_for(ready.wait(), 30)
-    running = Running(settings.grpc.listen, settings, nats_url, clock, services[0],
+    running = Running(settings.grpc.listen, settings, nats_url, clock, app,
                       EventSealer(bytes.fromhex(settings.events_key_file.read_text())))
-    yield running
-    for ch in running.channels.values():
-        await ch.close()
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    try:
+        yield running
+    finally:
+        for ch in running.channels.values():
+            await ch.close()
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture(scope="module")
+async def notice(tmp_path_factory: pytest.TempPathFactory, database_url: str, nats_url: str
+                 ) -> AsyncIterator[Running]:
+    async with running_notice(make_settings(tmp_path_factory.mktemp("notice"), database_url, nats_url),
+                              nats_url) as running:
+        yield running
+
+
+def logged(caplog: pytest.LogCaptureFixture, anchor: str = "mailing list stored") -> str:
+    """Every captured log record's message and extra fields (the JSON line's content), once the capture is known
+    to hold notice's own lines: an absence found in an empty capture would prove nothing."""
+    assert any(r.name == "notice" and r.getMessage() == anchor for r in caplog.records), \
+        f"no {anchor!r} line from notice was captured"
+    return "\n".join(f"{r.getMessage()} {({k: v for k, v in r.__dict__.items() if k not in _STANDARD})}"
+                     for r in caplog.records)
+
+
+def numbers_in(text: str) -> list[str]:
+    """The valid 個人番号 in a text, in each of their forms."""
+    return [n for a, b, c in NUMBER_FORMS.findall(text) if in_.is_valid(n := a + b + c)]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
 import pytest
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_events.numbering import NUMBER_ASSIGNED, number_assigned
+from mynumber_runtime.db import Units
 from mynumber_runtime.grpc_server import error_reason
-from mynumber_runtime.identity import Caller
 from mynumber_runtime.testing.identities import nats_connect
 from notice.codes import application_id_valid, grouped_number
 from notice.export import read_batch
+from notice.repository import NoticeStore
 
 from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, Person, new_code, new_number, wait_events
 
@@ -44,18 +47,31 @@ async def test_household_gets_one_envelope_with_card_and_form_per_member_through
     assert got.index("mailing.prepared") < got.index("mailing.delivered")
 
 
-async def test_numbers_that_arrive_before_the_mailing_list_are_mailed_when_the_list_comes(notice):
+@pytest.mark.parametrize("order", ["number_first", "list_first"])
+async def test_numbers_that_arrive_before_the_mailing_list_are_mailed_when_the_list_comes(notice, order):
     notice.clock.set(START)
     p = Person(new_code(), new_number(), "先着 花子")
-    await notice.assign(MUNICIPALITY, [p])
     hid = "HEARLY" + p.resident_code
-    # The event may still be on its way: the list then waits for it; either order ends in one envelope.
-    await notice.stub().SubmitMailingList(pb.SubmitMailingListRequest(municipality_code=MUNICIPALITY, households=[
+    submit = pb.SubmitMailingListRequest(municipality_code=MUNICIPALITY, households=[
         pb.Household(household_id=hid, address="東京都千代田区丸の内1-1", postal_code="1000005", members=[
-            pb.Member(resident_code=p.resident_code, name=p.name, birth_date="1990-01-02", sex=pb.SEX_FEMALE)])]))
+            pb.Member(resident_code=p.resident_code, name=p.name, birth_date="1990-01-02", sex=pb.SEX_FEMALE)])])
+    # Each order forced: the second step starts only once the first is stored.
+    if order == "number_first":
+        await notice.assign_and_wait(MUNICIPALITY, [p])
+        assert (await notice.resident(p.resident_code)).sealed_facts is None
+        out = await notice.stub().SubmitMailingList(submit)
+        assert out.envelopes_prepared == 1  # the list itself mails the number already held
+    else:
+        out = await notice.stub().SubmitMailingList(submit)
+        r = await notice.resident(p.resident_code)
+        assert out.envelopes_prepared == 0 and r.sealed_number is None and r.card_status == "none"
+        assert hid not in {m.household_id for m in await notice.mailings()}
+        await notice.assign(MUNICIPALITY, [p])
     m = await notice.wait_mailing(hid)
     assert m.items == 1
     assert len([x for x in await notice.mailings() if x.household_id == hid]) == 1
+    r = await notice.resident(p.resident_code)
+    assert (r.card_status, r.current_mailing_id) == ("mailed", m.mailing_id)
 
 
 async def test_a_municipality_sees_only_its_own_mail(notice):
@@ -128,20 +144,33 @@ async def test_print_status_out_of_order_is_refused(notice):
     assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
-async def test_an_export_that_fails_before_its_commit_leaves_no_file_and_the_envelopes_prepared(notice, tmp_path,
-                                                                                                 monkeypatch):
+@pytest.mark.parametrize("where", ["inside_the_unit", "at_the_commit"])
+async def test_an_export_that_fails_before_its_commit_leaves_no_file_and_the_envelopes_prepared(notice, monkeypatch,
+                                                                                                 where):
     notice.clock.set(START)
     hid, _ = await notice.household(1)
+    if where == "inside_the_unit":
+        async def failing(*_args: object) -> None:
+            raise ConnectionError("the database went away")
 
-    async def failing_commit(*_args: object) -> None:
-        raise ConnectionError("the database went away")
+        monkeypatch.setattr(NoticeStore, "insert_batch", failing)
+    else:
+        @contextlib.asynccontextmanager
+        async def commit_fails(self: Units[NoticeStore]) -> AsyncIterator[NoticeStore]:
+            async with self.engine.connect() as conn:
+                yield self.store(conn)
+                await conn.rollback()
+                raise ConnectionError("the database went away at the commit")
 
-    monkeypatch.setattr(notice.service.repo, "insert_batch", failing_commit)
-    with pytest.raises(ConnectionError):
-        await notice.service.export_batch(Caller("operator", "jlis-print"), [MUNICIPALITY], tmp_path,
-                                          with_pdfs=True)
+        monkeypatch.setattr(Units, "__call__", commit_fails)
+    export_dir = notice.settings.export_dir
+    before = set(export_dir.iterdir()) if export_dir.exists() else set()
+    with pytest.raises(grpc.aio.AioRpcError):
+        await notice.stub(OPERATOR).ExportPrintBatch(pb.ExportPrintBatchRequest(municipality_codes=[MUNICIPALITY],
+                                                                                with_pdfs=True))
+    monkeypatch.undo()
     # Nothing for the vendor's agent to pick up: the same envelopes go out once, in the next batch.
-    assert list(tmp_path.iterdir()) == []
+    assert set(export_dir.iterdir()) == before
     assert (await notice.wait_mailing(hid)).status == "prepared"
 
 
@@ -157,5 +186,4 @@ async def test_a_number_assigned_event_failing_validation_is_set_aside_and_the_n
     # The consumer parks the poison event and carries on: the next household is mailed as usual.
     hid, _ = await notice.household(1)
     assert (await notice.wait_mailing(hid)).items == 1
-    async with notice.service.repo.begin() as conn:
-        assert await notice.service.repo.get_resident(conn, notice.service._rh(bad.resident_code)) is None
+    assert await notice.resident(bad.resident_code) is None

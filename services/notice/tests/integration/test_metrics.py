@@ -8,14 +8,13 @@ import urllib.request
 from collections.abc import AsyncIterator
 
 import pytest
-from mynumber_events.numbering import NUMBER_ASSIGNED, EventSealer
+from mynumber_events.numbering import NUMBER_ASSIGNED
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.settings import MetricsSettings
 from mynumber_runtime.testing.identities import nats_connect
-from notice.__main__ import serve
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import START, Running, make_settings
+from .conftest import Running, make_settings, running_notice
 
 Samples = list[tuple[str, dict[str, str], float]]
 
@@ -44,25 +43,10 @@ async def until(port: int, check, timeout: float = 30.0) -> Samples:
 async def notice(tmp_path_factory: pytest.TempPathFactory, database_url: str, nats_url: str
                  ) -> AsyncIterator[Running]:
     """conftest's notice, with its metrics on a known loopback port and refreshed every 0.2 s."""
-    from mynumber_runtime.clock import FixedClock
-    from mynumber_runtime.streams import ensure_stream
-
     settings = make_settings(tmp_path_factory.mktemp("notice-metrics"), database_url, nats_url)
     settings.metrics = MetricsSettings(listen=f"127.0.0.1:{free_port()}", refresh_interval_s=0.2)
-    nc = await nats_connect("numbering", nats_url)
-    await ensure_stream(nc.jetstream(), "numbering")
-    await nc.close()
-    clock, services = FixedClock(START), []
-    ready, stop = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(settings, ready=ready, stop=stop, clock=clock, services=services))
-    await asyncio.wait_for(ready.wait(), 30)
-    running = Running(settings.grpc.listen, settings, nats_url, clock, services[0],
-                      EventSealer(bytes.fromhex(settings.events_key_file.read_text())))
-    yield running
-    for ch in running.channels.values():
-        await ch.close()
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    async with running_notice(settings, nats_url) as running:
+        yield running
 
 
 def port_of(notice: Running) -> int:

@@ -1,4 +1,7 @@
-"""Chart ① (番号法施行後に転居・転入手続をとる者への通知カードの扱い), every branch, on real PostgreSQL and NATS."""
+"""Chart ① (番号法施行後に転居・転入手続をとる者への通知カードの扱い), every branch, on real PostgreSQL and NATS.
+
+The branches are listed in BRANCHES (each one answer of RecordMove); every move made here is recorded, and the
+last test checks that the file reached each of them (run the whole file: it fails when some were deselected)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,26 @@ from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_runtime.grpc_server import error_reason
 from notice.export import read_batch
 
-from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, new_code
+from .conftest import MUNICIPALITY, OPERATOR, OTHER, START, Person, new_code, new_number
 
 NEW = dict(new_address="東京都千代田区神田3-3", new_postal_code="1010047")
+
+# Where the card is when the move is recorded, and what chart ① does (notice.moves).
+BRANCHES = {
+    ("address_updated",): "not mailed yet",
+    ("no_card_request_reissue",): "registered as returned earlier",
+    ("endorsed",): "delivered: 裏書き",
+    ("endorsed", "handed_over"): "returned, 転居, endorse",
+    ("return_registered", "disposed", "resent"): "returned, 転居 new issue or 転入",
+    ("await_card_from_former_household_then_endorse",): "in transit, may receive, endorse",
+    ("resent_without_form", "urge_return_of_old_card"): "in transit, may receive, 転居 new issue",
+    ("resent", "urge_return_of_old_card"): "in transit, may receive, 転入 new issue",
+    ("resent", "old_card_return_registered_on_return"): "in transit, nobody receives, 転入",
+    ("await_return_then_reissue",): "in transit, nobody receives, 転居 new issue",
+    ("await_return_then_endorse",): "in transit, nobody receives, 転居 endorse",
+    ("no_card_action_notice_card_abolished",): "on or after 2020-05-25",
+}
+REACHED: set[tuple[str, ...]] = set()
 
 
 async def move(notice, person, kind, *, may_receive=False, preference="", municipality=MUNICIPALITY, origin=OTHER,
@@ -24,10 +44,12 @@ async def move(notice, person, kind, *, may_receive=False, preference="", munici
             municipality_code=origin, resident_code=person.resident_code, kind="tenshutsu",
             destination_municipality_code=municipality))
         assert list(done.steps) == ["tenshutsu_recorded"]
-    return await notice.stub(f"municipality:{municipality}").RecordMove(pb.RecordMoveRequest(
+    done = await notice.stub(f"municipality:{municipality}").RecordMove(pb.RecordMoveRequest(
         municipality_code=municipality, resident_code=person.resident_code, kind=kind,
         new_household_id="HM" + person.resident_code, former_household_may_receive=may_receive,
         preference=preference, **args))
+    REACHED.add(tuple(done.steps))
+    return done
 
 
 async def by_id(notice, mailing_id, municipality=MUNICIPALITY):
@@ -166,3 +188,31 @@ async def test_a_tenkyo_after_2020_05_25_endorses_nothing(notice):
     notice.clock.set(START.replace(year=2020, month=6))
     r = await move(notice, p, "tenkyo")
     assert list(r.steps) == ["no_card_action_notice_card_abolished"]
+
+
+async def test_a_move_before_the_card_is_mailed_only_changes_where_it_will_go(notice):
+    notice.clock.set(START)
+    p = Person(new_code(), new_number(), "未送 次郎")
+    await notice.assign_and_wait(MUNICIPALITY, [p])  # numbered, no list yet: nothing mailed
+    r = await move(notice, p, "tenkyo", member=pb.Member(resident_code=p.resident_code, name=p.name,
+                                                         birth_date="1985-05-05", sex=pb.SEX_MALE))
+    assert list(r.steps) == ["address_updated"] and not r.new_mailing_id
+    held = await notice.resident(p.resident_code)
+    assert (held.card_status, held.household_id) == ("none", "HM" + p.resident_code)
+
+
+async def test_a_move_after_the_card_was_registered_as_returned_asks_for_a_reissue(notice):
+    notice.clock.set(START)
+    old, (p,) = await returned_in(notice, MUNICIPALITY)
+    done = await notice.stub().ResolveReturnedMail(pb.ResolveReturnedMailRequest(
+        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, resident_code=p.resident_code, finding="deleted"))
+    assert list(done.steps) == ["return_registered", "disposed"]
+    r = await move(notice, p, "tenkyo")
+    assert list(r.steps) == ["no_card_request_reissue"] and not r.new_mailing_id
+
+
+async def test_every_branch_of_chart_1_was_reached_by_this_file():
+    # Last in the file: the tests above recorded each RecordMove answer (a deselected test leaves a gap here).
+    missing = {BRANCHES[b] for b in BRANCHES.keys() - REACHED}
+    assert not missing, f"not reached: {sorted(missing)}"
+    assert BRANCHES.keys() >= REACHED, f"an answer chart ① does not list: {sorted(REACHED - BRANCHES.keys())}"

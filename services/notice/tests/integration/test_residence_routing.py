@@ -14,8 +14,8 @@ import grpc
 import pytest
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_runtime.crypto import FieldSealer
-from mynumber_runtime.identity import Caller
 from notice.export import read_batch
+from notice.repository import NoticeStore
 
 from .conftest import MUNICIPALITY, OPERATOR, START, Person, new_code, new_number
 
@@ -246,26 +246,23 @@ async def test_a_registration_that_crashed_before_its_commit_is_retried_to_the_s
     notice.clock.set(START)
     hid, (x, _y) = await notice.household(2)
     await export_batch(notice)
-    svc, repo = notice.service, notice.service.repo
-    real = repo.add_events
+    real = NoticeStore.add_events
     calls = {"n": 0}
 
-    async def crash_once(*args, **kw):
+    async def crash_once(self, *args, **kw):
         calls["n"] += 1
         if calls["n"] == 1:
             raise ConnectionError("the database went away")
-        return await real(*args, **kw)
+        return await real(self, *args, **kw)
 
-    monkeypatch.setattr(repo, "add_events", crash_once)
-    caller = Caller("municipality", MUNICIPALITY)
-    where = place()
-    args = dict(kind="dv_victim", address=where, postal_code="5900000", documents=DOCS, hold_at_office=False)
-    with pytest.raises(ConnectionError):
-        await svc.register_residence(caller, MUNICIPALITY, x.resident_code, **args)
+    monkeypatch.setattr(NoticeStore, "add_events", crash_once)
+    request = registration(x, place())
+    with pytest.raises(grpc.aio.AioRpcError):
+        await notice.stub().RegisterResidence(request)
     (m,) = await mine(notice, hid)
     assert m.status == "exported"  # rolled back whole: no half-recalled envelope
-    done = await svc.register_residence(caller, MUNICIPALITY, x.resident_code, **args)
-    assert done.mail_action == "recalled" and list(done.recalled) == [m.mailing_id]
+    done = await notice.stub().RegisterResidence(request)
+    assert done.mail_action == pb.MAIL_ACTION_RECALLED and list(done.recalled_mailing_ids) == [m.mailing_id]
     await notice.household(1)
     assert len([e for e in await export(notice) if e[0] == "RCL" and e[1] == m.mailing_id]) == 1
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_runtime.grpc_server import error_reason
 
@@ -36,10 +37,36 @@ async def test_returned_mail_is_held_three_months_then_return_registered_and_dis
     notice.clock.set(three_months)
     assert (await op.ExpireReturnedMail(pb.ExpireReturnedMailRequest())).disposed >= 1
     assert (await status_of(notice, m.mailing_id)).status == "disposed"
+    # The whole end state, row by row: the envelope, its card, the resident, and nothing else written for them.
+    (p,) = people
+    rh = notice.service.ctx.rh(p.resident_code)
+    async with notice.units() as store:
+        env = await store.get_mailing(m.mailing_id)
+        items = await store.items_of([m.mailing_id])
+        resident = await store.get_resident(rh)
+        endorsed = (await store.conn.execute(sa.text(
+            "SELECT count(*) FROM notice.endorsements WHERE resident_hash = :rh"), {"rh": rh})).scalar_one()
+        household = await store.list_mailings(MUNICIPALITY)
+        access = await store.access_entries(rh.hex())
+    returned_at = START
+    assert (env.status, env.return_reason, env.returned_at, env.hold_until, env.updated_at) == (
+        "disposed", reason, returned_at, three_months, three_months)
+    assert env.batch_id and env.recall_batch_id is None and (env.kind, env.fee_yen) == ("initial", 0)
+    (item,) = items
+    assert (item.resident_hash, item.document, len(item.application_id or "")) == (rh, "notice_card", 23)
+    assert (resident.card_status, resident.current_mailing_id, resident.pending_action,
+            resident.sealed_pending_address, resident.moving_to) == ("return_registered", m.mailing_id, None, None,
+                                                                    None)
+    assert endorsed == 0 and access == []
+    assert [x.mailing_id for x in household if x.household_id == env.household_id] == [m.mailing_id]
+    got = await wait_events(notice.nats_url, m.mailing_id, ["mailing.disposed"])
+    assert got == ["mailing.prepared", "mailing.exported", "mailing.printed", "mailing.posted", "mailing.returned",
+                   "card.return_registered", "card.disposed", "mailing.disposed"]
     # ※2: 以後の通知カードの発行は再発行扱い; it is 2016, so with the 500-yen fee.
     r = await notice.stub().RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY,
-                                                                  resident_code=people[0].resident_code))
+                                                                  resident_code=p.resident_code))
     assert (r.kind, r.fee_yen) == ("reissue", 500)
+    assert (await notice.resident(p.resident_code)).current_mailing_id == r.new_mailing_id
 
 
 async def test_expiry_registers_and_disposes_only_the_cards_still_held_in_the_envelope(notice):

@@ -63,3 +63,25 @@ def test_no_notice_module_imports_itself_back():
 
 def test_the_cycle_finder_finds_one():
     assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+# The rules, by aggregate, and what they share: none of them touches SQL or a connection (the store port does).
+RULES = ("notice.base", "notice.cards", "notice.mailing", "notice.moves", "notice.printing", "notice.residence",
+         "notice.returns", "notice.service", "notice.tenancy")
+
+
+def test_the_rules_never_reach_the_database_but_through_the_store_port():
+    root = Path(str(resources.files(notice)))
+    graph = imports()
+    for module in RULES:
+        assert module in graph, module
+        assert not graph[module] & {"notice.repository", "notice.models", "notice.app", "notice.grpc_api"}, module
+        text = (root / f"{module.split('.')[1]}.py").read_text(encoding="utf-8")
+        assert "sqlalchemy" not in text, module
+
+
+def test_no_notice_module_is_longer_than_about_300_lines():
+    root = Path(str(resources.files(notice)))
+    long = {p.name: n for p in root.glob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 300 and p.name != "repository.py"}
+    assert long == {}
