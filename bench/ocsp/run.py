@@ -139,8 +139,8 @@ async def _prepare(work: Path, pg_url: str, n_certs: int) -> dict[str, object]:
     from jpki import profiles
     from jpki.app import build
     from jpki.ceremony import MIGRATIONS, run_ceremony
-    from jpki.profiles import CaKind
     from jpki.domain import Issued, IssueRequest, RevocationCause
+    from jpki.profiles import CaKind
     from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
     from mynumber_codes import DEFAULT_RESIDENT_CODE_RULE
     from mynumber_runtime.db import migrate

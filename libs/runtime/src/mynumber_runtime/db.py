@@ -60,22 +60,6 @@ class Units(Generic[S]):
             await conn.execute(sa.text("SELECT 1"))
 
 
-class Repository:
-    """Base of a service's repository: the engine, the transaction boundary, and the health probe."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
-
-    async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-
-
 def make_metadata(schema: str) -> sa.MetaData:
     """Each service owns one schema; every constraint gets a predictable name (Alembic can then alter it)."""
     return sa.MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
