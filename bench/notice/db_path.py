@@ -24,7 +24,7 @@ from pathlib import Path
 from mynumber_codes import ResidentCodeRule, individual_number_check_digit
 from mynumber_runtime.clock import FixedClock
 from mynumber_runtime.crypto import FieldSealer, KeyedHash
-from mynumber_runtime.db import create_async_engine, migrate
+from mynumber_runtime.db import Units, create_async_engine, migrate
 from mynumber_runtime.embedded import EmbeddedPostgres
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.keystore import load_sealer
@@ -32,7 +32,7 @@ from mynumber_runtime.testing.servers import scratch_dir
 from notice.__main__ import MIGRATIONS
 from notice.events import Assigned
 from notice.models import data_keys
-from notice.repository import NoticeRepository
+from notice.repository import NoticeStore
 from notice.service import HouseholdIn, MemberIn, NoticeService
 
 MUNICIPALITY = "131016"
@@ -57,8 +57,8 @@ def chunk_of(first: int, n: int) -> tuple[list[HouseholdIn], list[str], list[str
 
 async def run(url: str, households: int, chunk: int, out: Path) -> None:
     engine = create_async_engine(url)
-    repo = NoticeRepository(engine)
-    service = NoticeService(repo=repo, sealer=await load_sealer(engine, data_keys, os.urandom(32)),
+    units = Units(engine, NoticeStore)
+    service = NoticeService(sealer=await load_sealer(engine, data_keys, os.urandom(32)),
                             hasher=KeyedHash(os.urandom(32)),
                             clock=FixedClock(dt.datetime(2015, 10, 20, tzinfo=dt.UTC)),
                             print_sealer=FieldSealer({1: os.urandom(32)}, current=1))
@@ -67,15 +67,19 @@ async def run(url: str, households: int, chunk: int, out: Path) -> None:
     for first in range(0, households, chunk):
         hh, codes, numbers = chunk_of(first, min(chunk, households - first))
         t0 = time.perf_counter()
-        await service.submit_mailing_list(caller, MUNICIPALITY, hh)
+        async with units() as store:  # one unit per request, as the gRPC boundary opens them
+            await service.mailing.submit_mailing_list(store, caller, MUNICIPALITY, hh)
         t1 = time.perf_counter()
-        async with repo.begin() as conn:
-            await service.on_number_assigned(conn, Assigned([MUNICIPALITY] * len(codes), codes, numbers,
-                                                            dt.datetime(2015, 10, 5, tzinfo=dt.UTC)))
+        async with units() as store:  # as the consumer's transaction for one event
+            await service.mailing.on_number_assigned(store, Assigned([MUNICIPALITY] * len(codes), codes, numbers,
+                                                                     dt.datetime(2015, 10, 5, tzinfo=dt.UTC)))
         t_list += t1 - t0
         t_numbers += time.perf_counter() - t1
     t0 = time.perf_counter()
-    result = await service.export_batch(Caller("operator", "bench"), [MUNICIPALITY], out, with_pdfs=False)
+    async with units() as store:
+        pending = await service.printing.export_batch(store, Caller("operator", "bench"), [MUNICIPALITY], out,
+                                                      with_pdfs=False)
+    result = await pending.publish()
     t_export = time.perf_counter() - t0
     await engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

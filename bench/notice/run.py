@@ -28,10 +28,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mynumber_runtime.crypto import FieldSealer
+from notice.base import AAD_CARD
 from notice.codes import new_application_id
 from notice.export import CardRecord, Envelope, write_records
 from notice.pdf import render_batch
-from notice.service import AAD_CARD
 
 SURNAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
 GIVEN = ["太郎", "花子", "一郎", "陽菜", "蓮", "結衣", "大翔", "美咲"]
