@@ -4,12 +4,17 @@ Each entry's hash covers the previous entry's hash and the entry's canonical JSO
 editing any entry breaks every hash after it. Appends are serialised per table with a transaction-scoped
 advisory lock; they join the caller's transaction, so the record commits with the change it records.
 Entries name people only by keyed hashes, never by personal data.
+
+A chain alone cannot show that its newest entries were removed: what is left still verifies. Given the latest
+signed anchor of the head (anchor.py, published outside the database), `verify_chain` also requires the chain to
+reach the anchored seq with the anchored hash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mynumber_runtime.anchor import Anchor
 
 GENESIS = b"\x00" * 32
 
@@ -68,9 +75,23 @@ class ChainReport:
     ok: bool
     first_bad_seq: int | None = None
     problem: str | None = None
+    # The seq of the anchor checked against; None when no anchor was given.
+    anchored_seq: int | None = None
 
 
-async def verify_chain(conn: AsyncConnection, table: sa.Table, *, batch: int = 10_000) -> ChainReport:
+async def verify_chain(conn: AsyncConnection, table: sa.Table, *, batch: int = 10_000,
+                       anchor: Anchor | None = None) -> ChainReport:
+    """Every entry chains from the genesis; with an `anchor`, the chain also reaches its seq with its hash."""
+    report = await _walk(conn, table, batch, anchor)
+    report.anchored_seq = anchor.seq if anchor is not None else None
+    if report.ok and anchor is not None and report.entries < anchor.seq:
+        report.ok, report.first_bad_seq = False, report.entries + 1
+        report.problem = (f"entries after seq {report.entries} were removed "
+                          f"(the chain ends before the anchored head, seq {anchor.seq})")
+    return report
+
+
+async def _walk(conn: AsyncConnection, table: sa.Table, batch: int, anchor: Anchor | None) -> ChainReport:
     prev, expected_seq, count = GENESIS, 1, 0
     while True:
         rows = (await conn.execute(
@@ -85,6 +106,9 @@ async def verify_chain(conn: AsyncConnection, table: sa.Table, *, batch: int = 1
             digest = entry_hash(prev, r.seq, r.at, r.actor, r.action, r.subject_ref, r.purpose, r.details)
             if digest != bytes(r.hash):
                 return ChainReport(count, False, r.seq, "entry was altered")
+            if anchor is not None and r.seq == anchor.seq and not hmac.compare_digest(digest, anchor.head_hash):
+                # The chain was rebuilt from here on (unkeyed hashes can be recomputed): the anchor was not.
+                return ChainReport(count, False, r.seq, "the anchored entry was altered")
             prev, expected_seq, count = digest, expected_seq + 1, count + 1
 
 

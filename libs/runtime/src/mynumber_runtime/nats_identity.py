@@ -76,6 +76,8 @@ def service_permissions(service: str, consumes: Iterable[Consumes] = ()) -> Perm
         # Its own stream's configuration is its to keep; mirrors are the chart's.
         f"$JS.API.STREAM.CREATE.{own[0]}",
         f"$JS.API.STREAM.UPDATE.{own[0]}",
+        # Reading back its own last audit anchor (anchor.latest_anchor), from a promoted mirror after a failover.
+        *(f"$JS.API.STREAM.MSG.GET.{s}" for s in own),
         # Dead letters: created by the first service that needs the stream, configured by no service. Its own
         # `dead-letters list/replay` (run with the service's wiring) reads and removes letters by sequence.
         f"$JS.API.STREAM.INFO.{DEADLETTER_STREAM}",
