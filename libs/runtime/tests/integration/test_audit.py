@@ -1,19 +1,46 @@
-"""The hash-chained access log on real PostgreSQL: appends chain, and any edit, deletion or reorder is found."""
+"""The hash-chained access log on real PostgreSQL and its anchors on real NATS JetStream.
+
+The chain alone finds any edit, any removal inside it and any reorder; it does not find the newest entries removed
+(what is left still chains). The signed anchor of the head, published by `AnchorPublisher`, does: verified against
+the latest anchor, a truncated or rebuilt chain is reported. A forged anchor is refused, a duplicate for the same
+seq is dropped by JetStream, and the publisher outlives a NATS outage.
+"""
 
 import asyncio
 import datetime as dt
+import shutil
+import time
 import uuid
 
+import pytest
 import sqlalchemy as sa
 from mynumber_runtime import audit
+from mynumber_runtime.anchor import (
+    Anchor,
+    AnchorPublisher,
+    AnchorRefused,
+    AnchorSettings,
+    anchor_key,
+    anchor_message_id,
+    anchor_subject,
+    latest_anchor,
+)
 from mynumber_runtime.db import create_async_engine, make_metadata
+from mynumber_runtime.embedded import EmbeddedNats, free_port
+from mynumber_runtime.streams import ensure_stream
+from mynumber_runtime.testing.identities import RUNTIME_TEST_USER, nats_connect, session_nats_secrets, \
+    session_nats_users
+from mynumber_runtime.testing.servers import scratch_dir
 
 T0 = dt.datetime(2015, 10, 5, 9, 0, tzinfo=dt.UTC)
+SERVICE = "runtimetest"  # a stream of no platform service (testing.identities.RUNTIME_TEST_USER)
+KEY = anchor_key(b"\x01" * 32, SERVICE)
 
 
 async def make_log(url):
     md = make_metadata(f"a{uuid.uuid4().hex[:8]}")
-    table = audit.audit_table(md)
+    # A table name of its own: the anchor subject names the table, and the tests share one NATS server.
+    table = audit.audit_table(md, f"log_{uuid.uuid4().hex[:8]}")
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(sa.text(f"CREATE SCHEMA {md.schema}"))
@@ -28,6 +55,26 @@ async def append(engine, table, i):
                                   details={"i": i})
 
 
+async def verify(engine, table, anchor=None):
+    async with engine.connect() as conn:
+        return await audit.verify_chain(conn, table, anchor=anchor)
+
+
+async def runtime_js(url, **options):
+    nc = await nats_connect(RUNTIME_TEST_USER, url, **options)
+    js = nc.jetstream(timeout=5)
+    await ensure_stream(js, SERVICE)
+    return nc, js
+
+
+async def wait_for(predicate, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
 async def test_concurrent_appends_form_one_unbroken_chain(new_database):
     engine, table = await make_log(new_database())
     seqs = await asyncio.gather(*(append(engine, table, i) for i in range(60)))
@@ -35,7 +82,7 @@ async def test_concurrent_appends_form_one_unbroken_chain(new_database):
     async with engine.connect() as conn:
         report = await audit.verify_chain(conn, table, batch=7)
         mine = await audit.entries_for(conn, table, "ref1")
-    assert report.ok and report.entries == 60
+    assert report.ok and report.entries == 60 and report.anchored_seq is None
     assert len(mine) == 20 and all(e.actor == "municipality:131016" for e in mine)
     await engine.dispose()
 
@@ -46,15 +93,154 @@ async def test_an_altered_or_removed_entry_breaks_the_chain_where_it_happened(ne
         await append(engine, table, i)
     async with engine.begin() as conn:
         await conn.execute(sa.update(table).where(table.c.seq == 4).values(purpose="something else"))
-    async with engine.connect() as conn:
-        report = await audit.verify_chain(conn, table)
+    report = await verify(engine, table)
     assert not report.ok and report.first_bad_seq == 4 and report.problem == "entry was altered"
     async with engine.begin() as conn:
         await conn.execute(sa.delete(table).where(table.c.seq >= 3))
         for _ in (3, 4):  # re-appended entries chain again from entry 2 ...
             await audit.append(conn, table, at=T0, actor="x", action="y", subject_ref="z", purpose="w")
         await conn.execute(sa.delete(table).where(table.c.seq == 3))  # ... and then one goes missing
-    async with engine.connect() as conn:
-        report = await audit.verify_chain(conn, table)
+    report = await verify(engine, table)
     assert not report.ok and report.first_bad_seq == 3 and report.problem == "an entry is missing"
     await engine.dispose()
+
+
+async def test_removing_the_newest_entries_is_found_only_against_the_anchor(new_database, nats_url):
+    engine, table = await make_log(new_database())
+    nc, js = await runtime_js(nats_url)
+    try:
+        for i in range(10):
+            await append(engine, table, i)
+        publisher = AnchorPublisher(engine=engine, table=table, js=js, service=SERVICE, key=KEY)
+        published = await publisher.run_once()
+        anchor = await latest_anchor(js, SERVICE, table.name, KEY)
+        assert anchor == published and anchor is not None and anchor.seq == 10
+        assert (await verify(engine, table, anchor)).ok
+
+        async with engine.begin() as conn:
+            await conn.execute(sa.delete(table).where(table.c.seq >= 8))
+        # The reason for anchoring: what is left of the chain still chains.
+        assert (await verify(engine, table)).ok
+        report = await verify(engine, table, anchor)
+        assert not report.ok and report.first_bad_seq == 8 and report.entries == 7 and report.anchored_seq == 10
+        assert report.problem is not None and report.problem.startswith("entries after seq 7 were removed")
+
+        # Rebuilt to the anchored length (unkeyed hashes are easy to recompute): the anchored hash differs.
+        for i in (8, 9, 10):
+            async with engine.begin() as conn:
+                await audit.append(conn, table, at=T0, actor="x", action="y", subject_ref="z", purpose="w")
+        assert (await verify(engine, table)).ok
+        report = await verify(engine, table, anchor)
+        assert not report.ok and report.first_bad_seq == 10 and report.problem == "the anchored entry was altered"
+    finally:
+        await nc.close()
+        await engine.dispose()
+
+
+async def test_a_forged_or_garbled_anchor_is_refused(new_database, nats_url):
+    engine, table = await make_log(new_database())
+    nc, js = await runtime_js(nats_url)
+    subj = anchor_subject(SERVICE, table.name)
+    try:
+        assert await latest_anchor(js, SERVICE, table.name, KEY) is None  # never anchored
+        for i in range(3):
+            await append(engine, table, i)
+        await AnchorPublisher(engine=engine, table=table, js=js, service=SERVICE, key=KEY).run_once()
+        # Whoever may publish on the subject but lacks the key: a head far beyond the chain, or hiding a truncation.
+        forged = Anchor(table=table.name, seq=2, head_hash=b"\x00" * 32, at=T0)
+        await js.publish(subj, forged.signed(anchor_key(b"\x02" * 32, SERVICE)),
+                         headers={"Nats-Msg-Id": f"forged-{uuid.uuid4().hex}"})
+        with pytest.raises(AnchorRefused, match="does not verify"):
+            await latest_anchor(js, SERVICE, table.name, KEY)
+        await js.publish(subj, b'{"seq": 2}', headers={"Nats-Msg-Id": f"garbled-{uuid.uuid4().hex}"})
+        with pytest.raises(AnchorRefused, match="unreadable"):
+            await latest_anchor(js, SERVICE, table.name, KEY)
+        # Another table's genuine anchor replayed on this subject.
+        other = Anchor(table="other_log", seq=3, head_hash=b"\x00" * 32, at=T0)
+        await js.publish(subj, other.signed(KEY), headers={"Nats-Msg-Id": f"replayed-{uuid.uuid4().hex}"})
+        with pytest.raises(AnchorRefused, match="other_log"):
+            await latest_anchor(js, SERVICE, table.name, KEY)
+    finally:
+        await nc.close()
+        await engine.dispose()
+
+
+async def test_an_unchanged_head_is_not_anchored_twice_and_a_republication_is_one_message(new_database, nats_url):
+    engine, table = await make_log(new_database())
+    nc, js = await runtime_js(nats_url)
+    subj = anchor_subject(SERVICE, table.name)
+
+    async def on_subject() -> int:
+        info = await js.stream_info(await js.find_stream_name_by_subject(subj), subjects_filter=subj)
+        return int((info.state.subjects or {}).get(subj, 0))
+
+    try:
+        await append(engine, table, 0)
+        publisher = AnchorPublisher(engine=engine, table=table, js=js, service=SERVICE, key=KEY,
+                                    settings=AnchorSettings(republish_s=3600))
+        assert await publisher.run_once() is not None
+        assert await publisher.run_once() is None  # the head did not move
+        # A second publisher (a restart, a second replica) anchors the same head: JetStream drops the copy.
+        again = AnchorPublisher(engine=engine, table=table, js=js, service=SERVICE, key=KEY)
+        assert await again.run_once() is not None
+        assert await on_subject() == 1
+        ack = await js.publish(subj, b"x", headers={"Nats-Msg-Id": anchor_message_id(table.name, 1)})
+        assert ack.duplicate
+        await append(engine, table, 1)
+        assert (await publisher.run_once()).seq == 2  # type: ignore[union-attr]
+        assert await on_subject() == 2
+    finally:
+        await nc.close()
+        await engine.dispose()
+
+
+@pytest.fixture
+def own_nats():
+    """A NATS server of this test's own (the shared one must not be stopped), on a fixed port and store, so it
+    comes back where the client reconnects, with the anchors it held."""
+    root = scratch_dir("mynumber-nats-anchor-")
+    server = EmbeddedNats(root, port=free_port(), secrets=session_nats_secrets(), users=session_nats_users())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_the_publisher_outlives_a_nats_outage_and_anchors_the_head_once_nats_is_back(new_database, own_nats):
+    engine, table = await make_log(new_database())
+    nc, js = await runtime_js(own_nats.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
+    publisher = AnchorPublisher(engine=engine, table=table, js=js, service=SERVICE, key=KEY,
+                                settings=AnchorSettings(interval_s=0.05, backoff_initial_s=0.05, backoff_max_s=0.2,
+                                                        publish_timeout_s=0.5))
+    stop = asyncio.Event()
+    task = asyncio.create_task(publisher.run(stop))
+
+    async def anchored(seq: int) -> bool:
+        try:
+            anchor = await latest_anchor(js, SERVICE, table.name, KEY)
+        except Exception:  # NATS still coming back
+            return False
+        return anchor is not None and anchor.seq == seq
+
+    try:
+        await append(engine, table, 0)
+        await wait_for(lambda: anchored(1), "the first anchor")
+        own_nats.stop()
+        await append(engine, table, 1)
+        await append(engine, table, 2)
+
+        async def failing() -> bool:
+            return publisher.failures > 0
+
+        await wait_for(failing, "the publisher to notice the outage")
+        assert not task.done()
+        own_nats.start()
+        await wait_for(lambda: anchored(3), "the anchor of the head after the outage")
+        assert not task.done() and (await verify(engine, table, publisher.last)).ok
+    finally:
+        stop.set()
+        await task
+        await nc.close()
+        await engine.dispose()
