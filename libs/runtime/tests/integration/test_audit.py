@@ -28,8 +28,12 @@ from mynumber_runtime.anchor import (
 from mynumber_runtime.db import create_async_engine, make_metadata
 from mynumber_runtime.embedded import EmbeddedNats, free_port
 from mynumber_runtime.streams import ensure_stream
-from mynumber_runtime.testing.identities import RUNTIME_TEST_USER, nats_connect, session_nats_secrets, \
-    session_nats_users
+from mynumber_runtime.testing.identities import (
+    RUNTIME_TEST_USER,
+    nats_connect,
+    session_nats_secrets,
+    session_nats_users,
+)
 from mynumber_runtime.testing.servers import scratch_dir
 
 T0 = dt.datetime(2015, 10, 5, 9, 0, tzinfo=dt.UTC)
@@ -126,7 +130,7 @@ async def test_removing_the_newest_entries_is_found_only_against_the_anchor(new_
         assert report.problem is not None and report.problem.startswith("entries after seq 7 were removed")
 
         # Rebuilt to the anchored length (unkeyed hashes are easy to recompute): the anchored hash differs.
-        for i in (8, 9, 10):
+        for _ in (8, 9, 10):
             async with engine.begin() as conn:
                 await audit.append(conn, table, at=T0, actor="x", action="y", subject_ref="z", purpose="w")
         assert (await verify(engine, table)).ok
