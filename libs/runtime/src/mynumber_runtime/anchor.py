@@ -30,7 +30,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,10 @@ class AnchorSettings(BaseModel):
 
 class AnchorRefused(Exception):
     """The message on the anchor subject is not an anchor this service signed (forged, altered or garbled)."""
+
+
+# Where a verifier gets the latest anchor: a bound `latest_anchor` (functools.partial), or a test's stand-in.
+AnchorLookup = Callable[[], Awaitable["Anchor | None"]]
 
 
 def anchor_key(master: bytes, service: str) -> bytes:

@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mynumber_runtime.anchor import Anchor
+from mynumber_runtime.anchor import Anchor, AnchorLookup, AnchorRefused
+from mynumber_runtime.faults import summary
 
 GENESIS = b"\x00" * 32
 
@@ -77,6 +78,8 @@ class ChainReport:
     problem: str | None = None
     # The seq of the anchor checked against; None when no anchor was given.
     anchored_seq: int | None = None
+    # Said when the check is weaker than asked: no anchor to check the newest entries against, and why.
+    note: str | None = None
 
 
 async def verify_chain(conn: AsyncConnection, table: sa.Table, *, batch: int = 10_000,
@@ -88,6 +91,35 @@ async def verify_chain(conn: AsyncConnection, table: sa.Table, *, batch: int = 1
         report.ok, report.first_bad_seq = False, report.entries + 1
         report.problem = (f"entries after seq {report.entries} were removed "
                           f"(the chain ends before the anchored head, seq {anchor.seq})")
+    return report
+
+
+async def verify_anchored(conn: AsyncConnection, table: sa.Table,
+                          anchors: AnchorLookup | None, *,
+                          batch: int = 10_000) -> ChainReport:
+    """`verify_chain` against the latest anchor from `anchors` (e.g. a bound `anchor.latest_anchor`). A refused
+    (forged) anchor fails the check; a missing or unreadable one is said in `note`, never passed over in silence:
+    then the removal of the newest entries cannot be ruled out."""
+    note, anchor = None, None
+    if anchors is None:
+        note = "not checked against an anchor: none configured"
+    else:
+        try:
+            anchor = await anchors()
+        except AnchorRefused as exc:
+            report = await verify_chain(conn, table, batch=batch)
+            report.note = str(exc)
+            if report.ok:
+                report.ok, report.problem = False, str(exc)
+            return report
+        except Exception as exc:  # NATS away: the chain is still worth checking
+            note = f"not checked against an anchor: the latest anchor could not be read ({summary(exc)})"
+        else:
+            if anchor is None:
+                note = "not checked against an anchor: none has been published"
+    report = await verify_chain(conn, table, batch=batch, anchor=anchor)
+    if note is not None:
+        report.note = note + "; removal of the newest entries cannot be ruled out"
     return report
 
 

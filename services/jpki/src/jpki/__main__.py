@@ -43,10 +43,14 @@ async def _ceremony(settings: JpkiSettings, args: argparse.Namespace) -> int:
 
 async def _verify_audit(settings: JpkiSettings) -> int:
     report = await app.verify_audit(settings)
+    anchored = f", anchored at seq {report.anchored_seq}" if report.anchored_seq is not None else ""
     if report.ok:
-        print(f"audit chain OK: {report.entries} entries")
+        print(f"audit chain OK: {report.entries} entries{anchored}")
+        if report.note:  # said, never passed over: the newest entries were not checked against an anchor
+            print(f"warning: {report.note}")
         return 0
-    print(f"audit chain BROKEN at seq {report.first_bad_seq}: {report.problem} ({report.entries} entries verified)")
+    print(f"audit chain BROKEN at seq {report.first_bad_seq}: {report.problem} ({report.entries} entries verified"
+          f"{anchored})")
     return 1
 
 

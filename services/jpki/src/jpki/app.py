@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from mynumber_runtime.anchor import Anchor, AnchorPublisher, anchor_key, latest_anchor
 from mynumber_runtime.clock import Clock, SystemClock
 from mynumber_runtime.crypto import KeyedHash, derive_key
 from mynumber_runtime.db import Units, create_async_engine
@@ -33,6 +36,9 @@ from jpki.repository import CaStore, Engine
 from jpki.revocation import Revocation
 from jpki.settings import MIGRATIONS, JpkiSettings
 from jpki.verifiers import Verifiers
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client as Nats
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +174,11 @@ async def serve(settings: JpkiSettings, stop: asyncio.Event) -> int:
                                   filter_subject=events.RESIDENT_FACTS_CHANGED,
                                   handler=facts_changed_handler(jpki.revocation, sealer), service="jpki")
     relay = OutboxRelay.for_region(settings.region_name, engine=jpki.engine, table=models.outbox, js=js)
+    # The audit log's head, signed and kept on JetStream: VerifyAuditChain finds its newest entries removed.
+    anchor = anchor_key(read_hex_secret(settings.keys_file), "jpki")
+    anchors = AnchorPublisher(engine=jpki.engine, table=models.audit_log, js=js, service="jpki", key=anchor,
+                              settings=settings.audit_anchor)
+    jpki.audit_anchors = functools.partial(latest_anchor, js, "jpki", models.audit_log.name, anchor)
     server = PlatformServer(settings.grpc, bindings(jpki),
                             checks={"database": jpki.units.ping, "nats": nats_check(nc),
                                     "hsm": lambda: asyncio.to_thread(jpki.hsm.ping)})
@@ -179,8 +190,8 @@ async def serve(settings: JpkiSettings, stop: asyncio.Event) -> int:
     gauges = Snapshots(interval_s=settings.metrics.refresh_interval_s)
     gauges.add("mynumber.jpki.certificates", labelled(("ca_kind", "status"), jpki.count_certificates),
                description="certificates by CA kind and status")
-    await host("jpki", server, loops=[Background(jpki).run, consumer.run, relay.run], cleanup=cleanup, stop=stop,
-               metrics=settings.metrics, gauges=gauges)
+    await host("jpki", server, loops=[Background(jpki).run, consumer.run, relay.run, anchors.run], cleanup=cleanup,
+               stop=stop, metrics=settings.metrics, gauges=gauges)
     return 0
 
 
@@ -217,10 +228,23 @@ def responder_workers(workers: int, port: int) -> int:
 
 
 async def verify_audit(settings: JpkiSettings) -> AuditReport:
-    """The audit chain check of the `verify-audit` command: the database only (no HSM log-in needed)."""
+    """The audit chain check of the `verify-audit` command: the database, and the latest anchor of its head from
+    NATS when a NATS user is configured (no HSM log-in needed). Without one the report's note says so."""
+    from mynumber_runtime.nats_identity import connect_nats
+
     engine = engine_from(settings)
+    key = anchor_key(read_hex_secret(settings.keys_file), "jpki")
+    connections: list[Nats] = []
+
+    async def lookup() -> Anchor | None:
+        nc = await connect_nats(settings.nats, name="jpki-verify-audit", allow_reconnect=False, connect_timeout=5)
+        connections.append(nc)
+        return await latest_anchor(nc.jetstream(timeout=5), "jpki", models.audit_log.name, key)
+
     try:
         async with Units(engine, CaStore)() as store:
-            return await store.verify_audit()
+            return await store.verify_audit(lookup if settings.nats.user is not None else None)
     finally:
+        for nc in connections:
+            await nc.close()
         await engine.dispose()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
+from mynumber_runtime.anchor import AnchorLookup
 from mynumber_runtime.clock import Clock
 
 from jpki import ocsp, profiles, validity
@@ -172,5 +173,6 @@ class Authorities:
                                 next_update=now + self.tuning.ocsp_validity, algorithm=req.algorithm,
                                 nonce=req.nonce)
 
-    async def verify_audit(self, store: CaStorePort) -> AuditReport:
-        return await store.verify_audit()
+    async def verify_audit(self, store: CaStorePort, anchors: AnchorLookup | None = None) -> AuditReport:
+        """The audit chain, against the latest signed anchor of its head when `anchors` is given."""
+        return await store.verify_audit(anchors)

@@ -127,7 +127,7 @@ class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
     async def VerifyAuditChain(self, request: pb.VerifyAuditChainRequest, context: Any
                                ) -> pb.VerifyAuditChainResponse:
         async with self.jpki.units() as store:
-            rep = await self.jpki.authorities.verify_audit(store)
+            rep = await self.jpki.authorities.verify_audit(store, self.jpki.audit_anchors)
         return pb.VerifyAuditChainResponse(ok=rep.ok, entries=rep.entries, first_bad_seq=rep.first_bad_seq or 0,
                                            problem=rep.problem or "")
 

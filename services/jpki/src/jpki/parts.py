@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mynumber_runtime.anchor import AnchorLookup
 from mynumber_runtime.db import Units
 
 from jpki.authority import Authorities
@@ -26,6 +27,8 @@ class Jpki:
     revocation: Revocation
     publication: Publication
     verifiers: Verifiers
+    # The latest signed anchor of the audit chain's head (set where NATS is connected: `serve`, `verify-audit`).
+    audit_anchors: AnchorLookup | None = None
 
     async def count_certificates(self) -> dict[tuple[str, str], int]:
         """The metrics gauge's read (one unit per refresh)."""

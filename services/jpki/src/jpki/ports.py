@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from mynumber_runtime.anchor import AnchorLookup
+
 from jpki.records import (
     AuditReport,
     CaRecord,
@@ -85,7 +87,7 @@ class CaStorePort(Protocol):
     # audit and events
     async def audit(self, *, at: dt.datetime, actor: str, action: str, subject_ref: str,
                     details: Mapping[str, object] | None = None, purpose: str = "jpki") -> int: ...
-    async def verify_audit(self) -> AuditReport: ...
+    async def verify_audit(self, anchors: AnchorLookup | None = None) -> AuditReport: ...
     async def add_event(self, subject: str, message: Message) -> int: ...
 
 

@@ -158,3 +158,6 @@ class AuditReport:
     entries: int
     first_bad_seq: int | None
     problem: str | None
+    # The anchored head checked against (mynumber_runtime.anchor), or why there was none.
+    anchored_seq: int | None = None
+    note: str | None = None

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from mynumber_runtime import audit, outbox
+from mynumber_runtime.anchor import AnchorLookup
 from mynumber_runtime.db import Store
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -268,9 +269,9 @@ class CaStore(Store):
         return await audit.append(self.conn, m.audit_log, at=at, actor=actor, action=action,
                                   subject_ref=subject_ref, purpose=purpose, details=details)
 
-    async def verify_audit(self) -> AuditReport:
-        rep = await audit.verify_chain(self.conn, m.audit_log)
-        return AuditReport(rep.ok, rep.entries, rep.first_bad_seq, rep.problem)
+    async def verify_audit(self, anchors: AnchorLookup | None = None) -> AuditReport:
+        rep = await audit.verify_anchored(self.conn, m.audit_log, anchors)
+        return AuditReport(rep.ok, rep.entries, rep.first_bad_seq, rep.problem, rep.anchored_seq, rep.note)
 
     async def add_event(self, subject: str, message: outbox.Message) -> int:
         return await outbox.add_event(self.conn, m.outbox, subject, message)

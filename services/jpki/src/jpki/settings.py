@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mynumber_runtime.anchor import AnchorSettings
 from mynumber_runtime.settings import ServiceSettings
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
@@ -36,6 +37,8 @@ class JpkiSettings(ServiceSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     # Key-encryption key (hex, 32 bytes) sealing issuance requests at rest, and the keyed-hash key of holders.
     keys_file: Path = Path("var/secrets/jpki.key")
+    # How often the audit chain head is signed and published (`<PREFIX>AUDIT_ANCHOR__INTERVAL_S`, anchor.py).
+    audit_anchor: AnchorSettings = AnchorSettings()
     # The platform event key (hex, 32 bytes) that opens sealed identities in resident events.
     events_key_file: Path = Path("var/secrets/events.key")
     # CRLs: a full CRL per partition every `crl_full_interval_s`, a delta every `crl_delta_interval_s`.

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mynumber_events.numbering import NUMBER_ASSIGNED, EventSealer
+from mynumber_runtime.anchor import AnchorPublisher, anchor_key
 from mynumber_runtime.clock import Clock, SystemClock
 from mynumber_runtime.consumer import IdempotentConsumer
 from mynumber_runtime.crypto import FieldSealer, KeyedHash, derive_key
@@ -26,7 +27,7 @@ from nats.aio.msg import Msg
 
 from notice.events import decode_number_assigned
 from notice.grpc_api import bindings
-from notice.models import data_keys, outbox, processed_events
+from notice.models import access_log, data_keys, outbox, processed_events
 from notice.repository import NoticeStore, in_consumer_unit
 from notice.service import NoticeService
 from notice.settings import NoticeSettings
@@ -77,6 +78,9 @@ async def build(settings: NoticeSettings, *, clock: Clock | None = None) -> App:
     server = PlatformServer(settings.grpc, bindings(service, units=units, export_dir=settings.export_dir),
                             checks={"database": units.ping, "nats": nats_check(nc)})
     relay = OutboxRelay.for_region(settings.region_name, engine=engine, table=outbox, js=js)
+    # The access log's head, signed and kept on JetStream: its newest entries cannot go missing unseen.
+    anchors = AnchorPublisher(engine=engine, table=access_log, js=js, service="notice",
+                              key=anchor_key(master, "notice"), settings=settings.audit_anchor)
 
     async def count_envelopes() -> dict[str, int]:
         async with units() as store:
@@ -85,7 +89,8 @@ async def build(settings: NoticeSettings, *, clock: Clock | None = None) -> App:
     gauges = Snapshots(interval_s=settings.metrics.refresh_interval_s)
     gauges.add("mynumber.notice.envelopes", labelled("state", count_envelopes),
                description="envelopes (mailings) by state")
-    return App(settings=settings, service=service, units=units, server=server, loops=[relay.run, consumer.run],
+    return App(settings=settings, service=service, units=units, server=server,
+               loops=[relay.run, consumer.run, anchors.run],
                cleanup=[nc.drain, engine.dispose], gauges=gauges)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mynumber_runtime.anchor import AnchorSettings
 from mynumber_runtime.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
@@ -13,6 +14,8 @@ class NoticeSettings(ServiceSettings):
 
     # The notice master secret (hex, 32+ bytes): KEK of the data keys and the look-up hash key derive from it.
     keys_file: Path = Path("var/secrets/notice.key")
+    # How often the audit chain head is signed and published (`<PREFIX>AUDIT_ANCHOR__INTERVAL_S`, anchor.py).
+    audit_anchor: AnchorSettings = AnchorSettings()
     # The platform event key (hex, 32 bytes): opens number.assigned.
     events_key_file: Path = Path("var/secrets/events.key")
     # The print vendor's key (hex, 32 bytes): seals a DV victim's 居所 inside a batch file, so only the vendor's

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from mynumber_codes import ResidentCodeRule
 from mynumber_events.numbering import EventSealer
+from mynumber_runtime.anchor import AnchorPublisher, anchor_key
 from mynumber_runtime.clock import Clock, SystemClock
 from mynumber_runtime.db import Units, create_async_engine
 from mynumber_runtime.grpc_server import PlatformServer
@@ -23,7 +24,7 @@ from nats.aio.client import Client as Nats
 
 from numbering.grpc_api import bindings
 from numbering.keys import NumberingKeys
-from numbering.models import data_keys, outbox
+from numbering.models import access_log, data_keys, outbox
 from numbering.repository import NumberStore
 from numbering.service import NumberingService
 from numbering.settings import NumberingSettings
@@ -40,15 +41,18 @@ class App:
     server: PlatformServer
     relay: OutboxRelay
     gauges: Snapshots
+    anchors: AnchorPublisher
 
     async def run(self, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
-        await host("numbering", self.server, loops=[self.relay.run], cleanup=[self.nc.drain, self.units.engine.dispose],
+        await host("numbering", self.server, loops=[self.relay.run, self.anchors.run],
+                   cleanup=[self.nc.drain, self.units.engine.dispose],
                    ready=ready, stop=stop, log=log, metrics=self.settings.metrics, gauges=self.gauges,
                    region_digit=self.settings.region_digit)
 
 
 async def build(settings: NumberingSettings, *, clock: Clock | None = None) -> App:
-    keys = NumberingKeys.from_master(read_hex_secret(settings.keys_file))
+    master = read_hex_secret(settings.keys_file)
+    keys = NumberingKeys.from_master(master)
     engine = create_async_engine(settings.database.resolved_url(), pool_size=settings.database.pool_size)
     nc = await connect_nats(settings.nats, name="numbering", max_reconnect_attempts=-1)
     js = nc.jetstream()
@@ -70,4 +74,7 @@ async def build(settings: NumberingSettings, *, clock: Clock | None = None) -> A
     gauges = Snapshots(interval_s=settings.metrics.refresh_interval_s)
     gauges.add("mynumber.numbering.numbers", labelled("status", count_numbers),
                description="numbers in the registry by status")
-    return App(settings, nc, units, service, server, relay, gauges)
+    # The access log's head, signed and kept on JetStream: its newest entries cannot go missing unseen.
+    anchors = AnchorPublisher(engine=engine, table=access_log, js=js, service="numbering",
+                              key=anchor_key(master, "numbering"), settings=settings.audit_anchor)
+    return App(settings, nc, units, service, server, relay, gauges, anchors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mynumber_runtime.anchor import AnchorSettings
 from mynumber_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -17,6 +18,8 @@ class NumberingSettings(ServiceSettings):
     # The national numbering master secret (hex, 32+ bytes): FF1 key, look-up hash key, KEK and 符号 key derive
     # from it. Both regions hold the same secret. Production: a mounted Secret (an HSM-held key is the goal).
     keys_file: Path = Path("var/secrets/numbering.key")
+    # How often the audit chain head is signed and published (`<PREFIX>AUDIT_ANCHOR__INTERVAL_S`, anchor.py).
+    audit_anchor: AnchorSettings = AnchorSettings()
     # The platform event key (hex, 32 bytes) that seals personal data inside events.
     events_key_file: Path = Path("var/secrets/events.key")
     # 住民票コード check digit weights, applied from the body's rightmost digit (the 告示 formula is not public).
