@@ -169,6 +169,42 @@ async def test_a_forged_or_garbled_anchor_is_refused(new_database, nats_url):
         await engine.dispose()
 
 
+async def test_a_verifier_says_when_it_had_no_anchor_and_fails_on_a_refused_one(new_database, nats_url):
+    engine, table = await make_log(new_database())
+    nc, js = await runtime_js(nats_url)
+
+    async def lookup():
+        return await latest_anchor(js, SERVICE, table.name, KEY)
+
+    async def unreachable():
+        raise ConnectionError("nats: no servers available")
+
+    try:
+        for i in range(3):
+            await append(engine, table, i)
+        async with engine.connect() as conn:
+            unconfigured = await audit.verify_anchored(conn, table, None)
+            never = await audit.verify_anchored(conn, table, lookup)
+            away = await audit.verify_anchored(conn, table, unreachable)
+        assert unconfigured.ok and "none configured" in (unconfigured.note or "")
+        assert never.ok and "none has been published" in (never.note or "") and never.anchored_seq is None
+        assert away.ok and "could not be read (ConnectionError" in (away.note or "")
+        assert "cannot be ruled out" in (away.note or "")
+        await AnchorPublisher(engine=engine, table=table, js=js, service=SERVICE, key=KEY).run_once()
+        async with engine.connect() as conn:
+            anchored = await audit.verify_anchored(conn, table, lookup)
+        assert anchored.ok and anchored.note is None and anchored.anchored_seq == 3
+        forged = Anchor(table=table.name, seq=3, head_hash=b"\x00" * 32, at=T0)
+        await js.publish(anchor_subject(SERVICE, table.name), forged.signed(b"\x03" * 32),
+                         headers={"Nats-Msg-Id": f"forged-{uuid.uuid4().hex}"})
+        async with engine.connect() as conn:
+            refused = await audit.verify_anchored(conn, table, lookup)
+        assert not refused.ok and "does not verify" in (refused.problem or "")
+    finally:
+        await nc.close()
+        await engine.dispose()
+
+
 async def test_an_unchanged_head_is_not_anchored_twice_and_a_republication_is_one_message(new_database, nats_url):
     engine, table = await make_log(new_database())
     nc, js = await runtime_js(nats_url)

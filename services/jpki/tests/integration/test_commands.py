@@ -27,9 +27,11 @@ from jpki.ceremony import MIGRATIONS, run_ceremony
 from jpki.domain import RevocationCause
 from jpki.profiles import CaKind
 from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
+from mynumber_runtime.anchor import AnchorPublisher, anchor_key
 from mynumber_runtime.db import migrate
-from mynumber_runtime.settings import DatabaseSettings
-from mynumber_runtime.testing.identities import grpc_server_settings, nats_settings
+from mynumber_runtime.settings import DatabaseSettings, read_hex_secret
+from mynumber_runtime.streams import ensure_stream
+from mynumber_runtime.testing.identities import grpc_server_settings, nats_connect, nats_settings
 
 from .conftest import OPERATOR, PIN, TOKEN, Ca, fetch, free_port, issue_pair
 
@@ -155,6 +157,45 @@ async def test_verify_audit_exits_nonzero_on_a_broken_chain(ca: Ca) -> None:
             await conn.execute(sa.update(m.audit_log).where(m.audit_log.c.seq == first.seq)
                                .values(actor=first.actor))
     assert (await _jpki(ca, "verify-audit")).returncode == 0
+
+
+async def test_verify_audit_finds_the_newest_entries_removed_against_the_latest_anchor(ca: Ca, nats_url: str
+                                                                                        ) -> None:
+    unanchored = await _jpki(ca, "verify-audit")  # no NATS user configured: said, not passed over
+    assert unanchored.returncode == 0 and "warning: not checked against an anchor" in unanchored.stdout
+    nats = nats_settings("jpki", nats_url)
+    env = dict(_env(ca), JPKI_NATS__URL=nats.url, JPKI_NATS__USER=str(nats.user),
+               JPKI_NATS__PASSWORD_FILE=str(nats.password_file))
+
+    async def verify_audit() -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "jpki", "verify-audit"], env=env,
+                                       capture_output=True, text=True, timeout=120)
+
+    await issue_pair(ca, "card-cmd-anchor", resident_code="40000000017")  # a head no other test anchored
+    nc = await nats_connect("jpki", nats_url)
+    try:
+        js = nc.jetstream(timeout=5)
+        await ensure_stream(js, "jpki")
+        # As `serve` runs it, under the key the command derives from the same master.
+        anchor = await AnchorPublisher(engine=ca.jpki.engine, table=m.audit_log, js=js, service="jpki",
+                                       key=anchor_key(read_hex_secret(ca.settings.keys_file), "jpki")).run_once()
+    finally:
+        await nc.close()
+    assert anchor is not None and anchor.seq >= 3
+    ok = await verify_audit()
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert f"anchored at seq {anchor.seq}" in ok.stdout and "warning" not in ok.stdout
+    async with ca.jpki.engine.begin() as conn:
+        newest = (await conn.execute(sa.select(m.audit_log).where(m.audit_log.c.seq > anchor.seq - 2))).all()
+        await conn.execute(sa.delete(m.audit_log).where(m.audit_log.c.seq > anchor.seq - 2))
+    try:
+        broken = await verify_audit()
+        assert broken.returncode == 1, broken.stdout + broken.stderr
+        assert f"BROKEN at seq {anchor.seq - 1}: entries after seq {anchor.seq - 2} were removed" in broken.stdout
+    finally:
+        async with ca.jpki.engine.begin() as conn:
+            await conn.execute(sa.insert(m.audit_log), [r._asdict() for r in newest])
+    assert (await verify_audit()).returncode == 0
 
 
 async def test_a_ceremony_interrupted_after_key_generation_is_completed_by_the_next_run(
