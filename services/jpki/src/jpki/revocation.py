@@ -64,6 +64,25 @@ def _granted(caller: Caller, row: CertificateRecord | None) -> Basis:
     return grant(caller, holding, permits=PERSON_BASES, unknown=CertificateNotFound)
 
 
+def _filter_details(f: CertificateFilter) -> dict[str, object]:
+    """A selection as the audit log records it (codes and times only: no personal data in a filter)."""
+    return {"ca": f.kind, "municipality_code": f.municipality_code, "card_id": f.card_id, "status": f.status,
+            "issued_from": f.issued_from.isoformat() if f.issued_from else None,
+            "issued_before": f.issued_before.isoformat() if f.issued_before else None}
+
+
+async def _page(store: CaStorePort, f: CertificateFilter, *, limit: int, after: tuple[str, str] | None
+                ) -> tuple[list[Listed], tuple[str, str] | None]:
+    """One page of a selection, unaudited (the caller audits the read), and the key of the next page."""
+    rows = await store.list_certificates(
+        ca_kind=f.kind, municipality_code=f.municipality_code, card_id=f.card_id, status=f.status,
+        issued_from=f.issued_from, issued_before=f.issued_before, after=after, limit=limit + 1)
+    page = [Listed(status_of(r, with_certificate=False), r.card_id, r.municipality_code, r.created_at)
+            for r in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return page, (None if last is None else (last.ca_kind, last.serial_hex))
+
+
 def _check_cause(kind: CaKind | None, cause: RevocationCause, caller: Caller) -> None:
     # Both are about the request alone, so they are answered before the certificate is looked up: otherwise
     # the difference between this refusal and "unknown" would tell a caller that a serial exists.
@@ -104,20 +123,10 @@ class Revocation:
         page. Recorded in the audit log with the filter: who looked at which certificates, and why is theirs."""
         if caller.kind != "operator":
             raise PermissionDenied("only J-LIS operators list certificates")
-        f = selection
-        rows = await store.list_certificates(
-            ca_kind=f.kind, municipality_code=f.municipality_code, card_id=f.card_id, status=f.status,
-            issued_from=f.issued_from, issued_before=f.issued_before, after=after, limit=limit + 1)
+        page, next_key = await _page(store, selection, limit=limit, after=after)
         await store.audit(at=self.authorities.now(), actor=str(caller), action="certificates.listed",
-                          subject_ref="-", details={
-                              "ca": f.kind, "municipality_code": f.municipality_code, "card_id": f.card_id,
-                              "status": f.status, "page": len(rows[:limit]),
-                              "issued_from": f.issued_from.isoformat() if f.issued_from else None,
-                              "issued_before": f.issued_before.isoformat() if f.issued_before else None})
-        page = [Listed(status_of(r, with_certificate=False), r.card_id, r.municipality_code, r.created_at)
-                for r in rows[:limit]]
-        last = rows[limit - 1] if len(rows) > limit else None
-        return page, (None if last is None else (last.ca_kind, last.serial_hex))
+                          subject_ref="-", details={**_filter_details(selection), "page": len(page)})
+        return page, next_key
 
     # --- one certificate -------------------------------------------------------------------------------------
     async def revoke(self, store: CaStorePort, kind: CaKind, serial: int, cause: RevocationCause, *,
@@ -216,7 +225,8 @@ class Revocation:
                                caller: Caller, execute: bool = False) -> MassRevocation:
         """Revoke every issued certificate of an operator's selection (a municipality, a time window of issuance,
         a CA, a card) after an incident. A dry run unless `execute`: it only says what would be revoked.
-        Certificates already revoked are left as they are; a held one is revoked for good."""
+        Certificates already revoked are left as they are (a retry revokes nothing new); a held one is revoked
+        for good. Audited once, with the selection and the counts (each revocation is audited on its own too)."""
         if caller.kind != "operator":
             raise PermissionDenied("only J-LIS operators revoke in mass")
         f = selection
@@ -236,7 +246,7 @@ class Revocation:
         revoked: list[CertificateStatus] = []
         after: tuple[str, str] | None = None
         while True:
-            page, after = await self.list_certificates(store, f, caller=caller, limit=MASS_PAGE, after=after)
+            page, after = await _page(store, f, limit=MASS_PAGE, after=after)
             live = [x for x in page if x.status.status != m.REVOKED]
             if execute:
                 for x in live:
@@ -249,7 +259,13 @@ class Revocation:
                 await store.checkpoint()
             chosen += live
             if after is None:
-                return MassRevocation(execute, chosen, revoked)
+                break
+        # One entry for the command, at its end (with what it found and did). An interrupted run leaves only
+        # its per-certificate entries; run again, it adds this one.
+        await store.audit(at=self.authorities.now(), actor=str(caller), action="certificates.mass_revocation",
+                          subject_ref="-", details={**_filter_details(f), "cause": cause.value, "executed": execute,
+                                                    "chosen": len(chosen), "revoked": len(revoked)})
+        return MassRevocation(execute, chosen, revoked)
 
 
 __all__ = ["PERSON_BASES", "MassRevocation", "Revocation"]

@@ -75,16 +75,18 @@ async def test_mass_revocation_is_a_dry_run_until_executed_and_touches_only_the_
               for i in range(4)]
     bystander = await issue_pair(ca, "cli-mass-other", resident_code="52000009991")
     dry = ok(await mynumber(grpc_target, "jpki", "revoke-mass", "--municipality", "271004", "--cause", "loss"))
-    assert dry[-1].startswith("dry run: 8 certificate(s) would be revoked for loss")
+    assert dry[-1] == "dry run: 8 certificate(s) would be revoked for loss; add --execute"
+    assert len(dry) == 9 and all(x.startswith("would revoke\t") and "\tgood\t271004\t" in x for x in dry[:-1])
     for pair in chosen:
         for x in pair:
             assert (await ca.status(x.kind, x.serial)).status == "good"
-    # One is revoked meanwhile (the holder's own request): counted as already revoked, not as a failure.
+    # One is revoked meanwhile (the holder's own request): left as it is, not revoked twice.
     first_auth = chosen[0][0]
     await ca.revoke(CaKind.AUTH, first_auth.serial, RevocationCause.HOLDER_REQUEST, caller=OPERATOR)
     done = ok(await mynumber(grpc_target, "jpki", "revoke-mass", "--municipality", "271004", "--cause", "loss",
-                             "--execute", "--parallel", "3"))
-    assert done[-1] == "revoked 7, already revoked 0, failed 0"
+                             "--execute"))
+    assert done[-1] == "executed: 7 certificate(s) revoked for loss of 7 selected"
+    assert len(done) == 8 and all(x.startswith("revoked\t") and "\trevoked\tloss " in x for x in done[:-1])
     for pair in chosen:
         for x in pair:
             assert (await ca.status(x.kind, x.serial)).status == "revoked"
@@ -92,7 +94,13 @@ async def test_mass_revocation_is_a_dry_run_until_executed_and_touches_only_the_
     for x in bystander:
         assert (await ca.status(x.kind, x.serial)).status == "good"
     again = ok(await mynumber(grpc_target, "jpki", "revoke-mass", "--municipality", "271004", "--cause", "loss"))
-    assert again[-1].startswith("dry run: 0 certificate(s)")
+    assert again == ["dry run: 0 certificate(s) would be revoked for loss; add --execute"]
+    retry = ok(await mynumber(grpc_target, "jpki", "revoke-mass", "--municipality", "271004", "--cause", "loss",
+                              "--execute"))
+    assert retry == ["executed: 0 certificate(s) revoked for loss of 0 selected"]
+    refused = await mynumber(grpc_target, "jpki", "revoke-mass", "--municipality", "271004", "--cause", "loss",
+                             "--execute", identity="municipality:271004")
+    assert one_line_error(refused).startswith("error PERMISSION_DENIED")
 
 
 async def test_hold_resume_get_and_card_commands(ca: Ca, grpc_target: str, tmp_path: Path) -> None:

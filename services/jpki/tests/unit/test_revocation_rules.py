@@ -179,7 +179,7 @@ async def test_mass_revocation_is_a_dry_run_by_default(rules: Revocation) -> Non
     # Every live Tokyo certificate, the held one included; not the revoked one, not Osaka's.
     assert sorted(x.status.serial for x in plan.chosen) == [*range(0xA000, 0xA006), 0xA100]
     assert store.certificates == before and store.ocsp == {} and store.events == []
-    assert set(store.actions()) == {"certificates.listed"}  # the look at the selection is audited
+    assert store.actions() == ["certificates.mass_revocation"]  # audited once, with the selection
 
 
 async def test_mass_revocation_by_municipality_and_time_window(rules: Revocation) -> None:
@@ -196,6 +196,11 @@ async def test_mass_revocation_by_municipality_and_time_window(rules: Revocation
     # Run again: nothing left to do.
     again = await rules.revoke_selection(store, window, C.LOSS_OR_COMPROMISE, caller=OPERATOR, execute=True)
     assert again.chosen == [] and again.revoked == []
+    # Each run audited once with its selection and counts (beside each certificate's own entry).
+    runs = [d for _, a, _, d in store.audit_log if a == "certificates.mass_revocation"]
+    assert [(d["executed"], d["chosen"], d["revoked"], d["municipality_code"]) for d in runs] == [
+        (True, 3, 3, "131016"), (True, 0, 0, "131016")]
+    assert store.actions().count("certificate.revoked") == 3
 
 
 async def test_mass_revocation_refusals(rules: Revocation) -> None:

@@ -1,29 +1,26 @@
 """`mynumber jpki ...`: the CA operator's commands (issue for a CSR, revoke / hold / resume by serial or by card,
 mass revocation after an incident, listing, CRLs, the audit chain, verifiers).
 
-Mass revocation works as Boulder's admin tool does: the selection is listed from the CA (ListCertificates, audited
-there), shown, and only with `--execute` revoked one by one (RevokeCertificate, each audited and published), a few
-in flight; a certificate revoked meanwhile counts as already revoked, so an interrupted run is simply run again.
+Mass revocation works as Boulder's admin tool does: a dry run by default (the CA's RevokeMass counts the
+selection and shows the first few), and only with `--execute` revoked, by the CA in one call (audited once with the
+selection, each revocation published); certificates already revoked are left alone, so an interrupted run is simply
+run again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import click
-import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
 from mynumber_runtime.clock import JST
-from mynumber_runtime.grpc_server import error_reason
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mynumber_cli.base import CliError, Ctx, err, run_call
+from mynumber_cli.base import Ctx, run_call
 
 CAS = {"sign": pb.CA_KIND_SIGN, "auth": pb.CA_KIND_AUTH}
 CA_NAMES = {v: k for k, v in CAS.items()}
@@ -284,65 +281,39 @@ def list_certificates(c: Ctx, /, limit: int, **selection: Any) -> None:
 @jpki.command("revoke-mass")
 @selection_options
 @cause_option
-@click.option("--execute", is_flag=True, help="revoke them; without it, only show what would be revoked")
-@click.option("--parallel", type=click.IntRange(1, 32), default=8, show_default=True, help="revocations in flight")
+@click.option("--execute", is_flag=True, help="revoke them; without it, only count what would be revoked")
+@click.option("--deadline", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="seconds the CA may take (each revocation is signed); what is done within it stays done")
 @click.pass_obj
-def revoke_mass(c: Ctx, /, cause: str, execute: bool, parallel: int, **selection: Any) -> None:
+def revoke_mass(c: Ctx, /, cause: str, execute: bool, deadline: float, **selection: Any) -> None:
     """Revoke every certificate of a selection (an incident: a municipality, a card batch's days, a card).
 
-    A dry run by default: it lists what would be revoked. Certificates already revoked are left as they are; a
-    held certificate is revoked for good. Run again after an interruption: what is done stays done."""
+    A dry run by default: it counts what would be revoked and shows the first few. Certificates already revoked are
+    left as they are; a held certificate is revoked for good. Run again after an interruption: what is done stays
+    done, and a finished run run again revokes nothing new."""
     if not any(selection.values()):
         raise click.UsageError("name the selection: --municipality, --card, --issued-from/--issued-before, --ca "
                                "or --state (revoking every certificate is not a command)")
-    request = _selection(**selection)
-    request.page_size = 1000
+    listed = _selection(**selection)
+    request = pb.RevokeMassRequest(ca=listed.ca, municipality_code=listed.municipality_code,
+                                   card_id=listed.card_id, state=listed.state, cause=CAUSES[cause], execute=execute)
+    for name in ("issued_from", "issued_before"):
+        if listed.HasField(name):
+            getattr(request, name).CopyFrom(getattr(listed, name))
 
-    async def select() -> list[pb.CertificateSummary]:
+    async def call() -> pb.RevokeMassResponse:
         async with c.channel("jpki") as ch:
-            return [x async for x in _listed(pb_grpc.CertificateAuthorityServiceStub(ch), request, c.timeout)
-                    if x.status.state != pb.CERTIFICATE_STATE_REVOKED]
+            return await pb_grpc.CertificateAuthorityServiceStub(ch).RevokeMass(request, timeout=deadline)
 
-    chosen = run_call(select)
-    if not execute:
-        for x in chosen[:20]:
-            click.echo(f"would revoke\t{_status_line(x.status)}\t{x.municipality_code}\t{x.card_id}")
-        more = f" ({len(chosen) - 20} more not shown)" if len(chosen) > 20 else ""
-        click.echo(f"dry run: {len(chosen)} certificate(s) would be revoked for {cause}{more}; add --execute")
+    r = run_call(call)
+    verb = "revoked" if r.executed else "would revoke"
+    for x in r.sample:
+        click.echo(f"{verb}\t{_status_line(x.status)}\t{x.municipality_code}\t{x.card_id}")
+    more = f" ({r.selected - len(r.sample)} more not shown)" if r.selected > len(r.sample) else ""
+    if not r.executed:
+        click.echo(f"dry run: {r.selected} certificate(s) would be revoked for {cause}{more}; add --execute")
         return
-    counts = {"revoked": 0, "already revoked": 0, "failed": 0}
-
-    async def revoke_all() -> None:
-        async with c.channel("jpki") as ch:
-            stub = pb_grpc.CertificateAuthorityServiceStub(ch)
-            queue: asyncio.Queue[pb.CertificateSummary] = asyncio.Queue()
-            for x in chosen:
-                queue.put_nowait(x)
-            with Progress(TextColumn("revoking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err, transient=True) as progress:
-                task = progress.add_task("revoke", total=len(chosen))
-
-                async def worker() -> None:
-                    while not queue.empty():
-                        x = queue.get_nowait()
-                        try:
-                            await _revoke(stub, x.status.ca, x.status.serial_hex, CAUSES[cause], c.timeout)
-                            counts["revoked"] += 1
-                        except grpc.aio.AioRpcError as e:
-                            if error_reason(e) == "ALREADY_REVOKED":
-                                counts["already revoked"] += 1
-                            else:
-                                counts["failed"] += 1
-                                err.print(f"{CA_NAMES.get(x.status.ca)} {x.status.serial_hex}: "
-                                          f"{error_reason(e) or e.code().name}", markup=False, highlight=False)
-                        progress.advance(task)
-
-                await asyncio.gather(*(worker() for _ in range(parallel)))
-
-    run_call(revoke_all)
-    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
-    if counts["failed"]:
-        raise CliError(f"{counts['failed']} revocation(s) failed; run the same command again to retry them")
+    click.echo(f"executed: {r.revoked} certificate(s) revoked for {cause} of {r.selected} selected{more}")
 
 
 @jpki.command("crls")

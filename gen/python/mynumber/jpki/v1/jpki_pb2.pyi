@@ -270,6 +270,38 @@ class ListCertificatesResponse(_message.Message):
     next_page_token: str
     def __init__(self, certificates: _Optional[_Iterable[_Union[CertificateSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class RevokeMassRequest(_message.Message):
+    __slots__ = ("ca", "municipality_code", "card_id", "state", "issued_from", "issued_before", "cause", "execute")
+    CA_FIELD_NUMBER: _ClassVar[int]
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    CARD_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_FROM_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    EXECUTE_FIELD_NUMBER: _ClassVar[int]
+    ca: CaKind
+    municipality_code: str
+    card_id: str
+    state: CertificateState
+    issued_from: _timestamp_pb2.Timestamp
+    issued_before: _timestamp_pb2.Timestamp
+    cause: RevocationCause
+    execute: bool
+    def __init__(self, ca: _Optional[_Union[CaKind, str]] = ..., municipality_code: _Optional[str] = ..., card_id: _Optional[str] = ..., state: _Optional[_Union[CertificateState, str]] = ..., issued_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cause: _Optional[_Union[RevocationCause, str]] = ..., execute: _Optional[bool] = ...) -> None: ...
+
+class RevokeMassResponse(_message.Message):
+    __slots__ = ("executed", "selected", "revoked", "sample")
+    EXECUTED_FIELD_NUMBER: _ClassVar[int]
+    SELECTED_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    executed: bool
+    selected: int
+    revoked: int
+    sample: _containers.RepeatedCompositeFieldContainer[CertificateSummary]
+    def __init__(self, executed: _Optional[bool] = ..., selected: _Optional[int] = ..., revoked: _Optional[int] = ..., sample: _Optional[_Iterable[_Union[CertificateSummary, _Mapping]]] = ...) -> None: ...
+
 class CheckCertificateStatusRequest(_message.Message):
     __slots__ = ("certificate",)
     CERTIFICATE_FIELD_NUMBER: _ClassVar[int]

@@ -80,6 +80,11 @@ class CertificateAuthorityServiceStub:
                 request_serializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesRequest.SerializeToString,
                 response_deserializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesResponse.FromString,
                 _registered_method=True)
+        self.RevokeMass = channel.unary_unary(
+                '/mynumber.jpki.v1.CertificateAuthorityService/RevokeMass',
+                request_serializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.RevokeMassRequest.SerializeToString,
+                response_deserializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.RevokeMassResponse.FromString,
+                _registered_method=True)
 
 
 class CertificateAuthorityServiceServicer:
@@ -143,8 +148,17 @@ class CertificateAuthorityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListCertificates(self, request, context):
-        """ListCertificates lists issued certificates matching a filter, a page at a time (J-LIS operators: the
-        selection of a mass revocation after an incident, which revokes each with RevokeCertificate).
+        """ListCertificates lists issued certificates matching a filter, a page at a time (J-LIS operators: what an
+        incident touched).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeMass(self, request, context):
+        """RevokeMass revokes every issued certificate of a selection after an incident (J-LIS operators only). A dry
+        run unless `execute`: it counts what would be revoked and changes nothing. Certificates already revoked are
+        left as they are, so a retry revokes nothing new; audited once with the selection.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -197,6 +211,11 @@ def add_CertificateAuthorityServiceServicer_to_server(servicer, server):
                     servicer.ListCertificates,
                     request_deserializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesRequest.FromString,
                     response_serializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesResponse.SerializeToString,
+            ),
+            'RevokeMass': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeMass,
+                    request_deserializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.RevokeMassRequest.FromString,
+                    response_serializer=mynumber_dot_jpki_dot_v1_dot_jpki__pb2.RevokeMassResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -443,6 +462,33 @@ class CertificateAuthorityService:
             '/mynumber.jpki.v1.CertificateAuthorityService/ListCertificates',
             mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesRequest.SerializeToString,
             mynumber_dot_jpki_dot_v1_dot_jpki__pb2.ListCertificatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeMass(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mynumber.jpki.v1.CertificateAuthorityService/RevokeMass',
+            mynumber_dot_jpki_dot_v1_dot_jpki__pb2.RevokeMassRequest.SerializeToString,
+            mynumber_dot_jpki_dot_v1_dot_jpki__pb2.RevokeMassResponse.FromString,
             options,
             channel_credentials,
             insecure,
