@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mynumber_runtime.crypto import derive_key
 from mynumber_runtime.faults import summary
@@ -136,10 +136,9 @@ async def latest_anchor(js: JetStreamContext, service: str, table: str, key: byt
     return Anchor.verified(msg.data or b"", key, table=table)
 
 
-async def chain_head(engine: AsyncEngine, table: sa.Table) -> tuple[int, bytes] | None:
-    async with engine.connect() as conn:
-        row = (await conn.execute(
-            sa.select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1))).first()
+async def chain_head(conn: AsyncConnection, table: sa.Table) -> tuple[int, bytes] | None:
+    """The newest entry's (seq, hash), None for an empty log: what an anchor signs and the next append chains from."""
+    row = (await conn.execute(sa.select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1))).first()
     return (int(row.seq), bytes(row.hash)) if row else None
 
 
@@ -164,7 +163,8 @@ class AnchorPublisher:
 
     async def run_once(self) -> Anchor | None:
         """Anchor the head if it moved or is due again; the anchor published, else None."""
-        head = await chain_head(self.engine, self.table)
+        async with self.engine.connect() as conn:
+            head = await chain_head(conn, self.table)
         if head is None:
             return None  # nothing to anchor yet
         seq, digest = head

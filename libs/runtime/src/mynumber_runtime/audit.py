@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mynumber_runtime.anchor import Anchor, AnchorLookup, AnchorRefused
+from mynumber_runtime.anchor import Anchor, AnchorLookup, AnchorRefused, chain_head
 from mynumber_runtime.faults import summary
 
 GENESIS = b"\x00" * 32
@@ -62,8 +62,8 @@ async def append(conn: AsyncConnection, table: sa.Table, *, at: dt.datetime, act
                  subject_ref: str, purpose: str, details: Mapping[str, Any] | None = None) -> int:
     details = dict(details or {})
     await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"{table.schema}.{table.name}"))))
-    last = (await conn.execute(sa.select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1))).first()
-    seq, prev = (int(last.seq) + 1, bytes(last.hash)) if last else (1, GENESIS)
+    last = await chain_head(conn, table)
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     digest = entry_hash(prev, seq, at, actor, action, subject_ref, purpose, details)
     await conn.execute(sa.insert(table).values(seq=seq, at=at, actor=actor, action=action, subject_ref=subject_ref,
                                                purpose=purpose, details=details, prev_hash=prev, hash=digest))

@@ -277,6 +277,32 @@ async def test_fuzz_list_certificates(grpc_target: str, req: pb.ListCertificates
             ch, "CertificateAuthorityService/ListCertificates", req, pb.ListCertificatesResponse))
 
 
+MASS_FIELDS = LIST_FIELDS - {"page_size", "page_token"} | {"cause", "selection"}
+
+
+# Selections the CA takes (so the operator's dry run is reached), beside anything at all.
+valid_mass = st.builds(pb.RevokeMassRequest, ca=st.sampled_from(pb.CaKind.values()),
+                       municipality_code=st.sampled_from(["", "131016", "011002"]),
+                       card_id=st.sampled_from(["", "fuzz-real-1"]), state=st.sampled_from([0, 1, 2]),
+                       cause=st.sampled_from([1, 2, 3, 4, 6]), execute=st.booleans())
+any_mass = st.builds(pb.RevokeMassRequest, ca=enums, municipality_code=texts, card_id=texts, state=enums,
+                     issued_from=timestamps, issued_before=timestamps, cause=enums, execute=st.booleans())
+
+
+@fuzz(300)
+@given(req=st.one_of(valid_mass, any_mass), caller=CALLERS)
+async def test_fuzz_revoke_mass(grpc_target: str, req: pb.RevokeMassRequest, caller: str) -> None:
+    """Any selection: a dry run as the operator, executed only by callers who may not (the module's certificates
+    stay live for the other tests); never INTERNAL, the field named, nothing echoed."""
+    if caller == OPERATOR:
+        req.execute = False
+    async with channel(grpc_target, caller) as ch:
+        err = await call(ch, "CertificateAuthorityService/RevokeMass", req, pb.RevokeMassResponse)
+    check_status("RevokeMass", MASS_FIELDS, _strings(req), err)
+    if caller != OPERATOR:
+        assert err is not None and err.code() is grpc.StatusCode.PERMISSION_DENIED, err
+
+
 @fuzz(500)
 @given(data=st.data(), caller=st.sampled_from([OPERATOR, "service:convenience-cert", "verifier:v-0000000000000000"]))
 async def test_fuzz_check_certificate_status(grpc_target: str, real: dict[str, Any], data: st.DataObject,
