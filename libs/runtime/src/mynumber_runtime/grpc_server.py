@@ -1,8 +1,9 @@
 """The gRPC (grpc.aio) server builder every service uses.
 
-It adds: the standard health service fed by real checks, reflection, and one interceptor that
-identifies the caller (by its mTLS client certificate, and by nothing else), enforces the per-method allow-list,
-applies a default deadline, opens a trace span, and maps typed domain errors to status codes with a
+It adds: the standard health service fed by real checks, reflection, the OpenTelemetry gRPC instrumentation (one
+server span per RPC, the W3C trace context taken from the call and, on `client_channel`, sent with it), and one
+interceptor that identifies the caller (by its mTLS client certificate, and by nothing else), enforces the
+per-method allow-list, applies a default deadline, and maps typed domain errors to status codes with a
 machine-readable reason (`x-error-reason` trailer). Internal details never reach a caller. Every RPC it sees is
 counted and timed by method, status code and caller kind (`rpc.server.calls`, `rpc.server.duration`) and leaves one
 log line (logger `mynumber_runtime.rpc`) with those, its duration and its trace id: docs/operations.md.
@@ -21,8 +22,9 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry import trace
+from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor, filters
+from opentelemetry.trace import Status, StatusCode
 
 from mynumber_runtime.errors import DomainError, PermissionDenied, Unauthenticated
 from mynumber_runtime.faults import loggable, summary
@@ -40,7 +42,6 @@ from mynumber_runtime.telemetry import meter
 log = logging.getLogger(__name__)
 # One line per RPC (method, caller kind, outcome, duration, trace id): never a request field (logs.py redacts too).
 rpc_log = logging.getLogger("mynumber_runtime.rpc")
-_tracer = trace.get_tracer(__name__)
 _meter = meter(__name__)
 # Labels: the method (a fixed set: only registered methods reach here), the status code and the caller's KIND
 # (municipality, service, operator ...), never its id: bounded cardinality and nothing about a person.
@@ -51,6 +52,8 @@ _rpc_duration = _meter.create_histogram("rpc.server.duration", unit="s", descrip
 REASON_KEY = "x-error-reason"
 OPEN_SERVICES = ("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection")
 HealthCheck = Callable[[], Awaitable[None]]
+# Probes and reflection are not traced (a span every few seconds per pod says nothing).
+_TRACED = filters.negate(filters.any_of(*(filters.service_name(name) for name in OPEN_SERVICES)))
 
 
 @dataclass
@@ -65,10 +68,6 @@ class ServiceBinding:
     allow: Mapping[str, Collection[str]] = field(default_factory=dict)
     # The generic request guard's limits for this service's requests (requests.py).
     limits: RequestLimits = field(default_factory=RequestLimits)
-
-
-def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
-    return {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
 
 
 class _PlatformInterceptor(grpc.aio.ServerInterceptor):
@@ -125,11 +124,6 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
             call.code, call.reason = code, reason
             await context.abort(code, message, trailing_metadata=((REASON_KEY, reason),))
 
-        def _span(context: grpc.aio.ServicerContext) -> trace.Span:
-            parent = propagate.extract(_metadata(context))
-            return _tracer.start_span(method, context=parent, kind=SpanKind.SERVER,
-                                      attributes={"rpc.system": "grpc", "rpc.method": method})
-
         def _deadline(context: grpc.aio.ServicerContext) -> float | None:
             remaining = context.time_remaining()
             return remaining if remaining is not None else interceptor.default_deadline_s
@@ -138,26 +132,25 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
             behavior = handler.unary_unary or handler.stream_unary
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                span = _span(context)
+                span = trace.get_current_span()  # the instrumentation's server span (the outer interceptor)
                 call = _Call(method)
-                with trace.use_span(span, end_on_exit=True):
-                    token = None
-                    try:
-                        token = await _enter(context, call)
-                        span.set_attribute("mynumber.caller.kind", call.caller_kind)
-                        request = _guarded(request, limits, handler.request_streaming)
-                        async with asyncio.timeout(_deadline(context)):
-                            return await behavior(request, context)
-                    except asyncio.CancelledError:
-                        call.code = grpc.StatusCode.CANCELLED
-                        raise
-                    except Exception as exc:
-                        await _fail(context, exc, span, call)
-                        raise  # unreachable: abort raises
-                    finally:
-                        if token is not None:
-                            reset_current_caller(token)
-                        call.done()
+                token = None
+                try:
+                    token = await _enter(context, call)
+                    span.set_attribute("mynumber.caller.kind", call.caller_kind)
+                    request = _guarded(request, limits, handler.request_streaming)
+                    async with asyncio.timeout(_deadline(context)):
+                        return await behavior(request, context)
+                except asyncio.CancelledError:
+                    call.code = grpc.StatusCode.CANCELLED
+                    raise
+                except Exception as exc:
+                    await _fail(context, exc, span, call)
+                    raise  # unreachable: abort raises
+                finally:
+                    if token is not None:
+                        reset_current_caller(token)
+                    call.done()
 
             make = grpc.stream_unary_rpc_method_handler if handler.request_streaming else \
                 grpc.unary_unary_rpc_method_handler
@@ -168,25 +161,24 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
 
         async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             # Long bulk streams are bounded by the client's deadline, not by the unary default.
-            span = _span(context)
+            span = trace.get_current_span()
             call = _Call(method)
-            with trace.use_span(span, end_on_exit=True):
-                token = None
-                try:
-                    token = await _enter(context, call)
-                    span.set_attribute("mynumber.caller.kind", call.caller_kind)
-                    request = _guarded(request, limits, handler.request_streaming)
-                    async for item in stream_behavior(request, context):
-                        yield item
-                except (asyncio.CancelledError, GeneratorExit):
-                    call.code = grpc.StatusCode.CANCELLED
-                    raise
-                except Exception as exc:
-                    await _fail(context, exc, span, call)
-                finally:
-                    if token is not None:
-                        reset_current_caller(token)
-                    call.done()
+            token = None
+            try:
+                token = await _enter(context, call)
+                span.set_attribute("mynumber.caller.kind", call.caller_kind)
+                request = _guarded(request, limits, handler.request_streaming)
+                async for item in stream_behavior(request, context):
+                    yield item
+            except (asyncio.CancelledError, GeneratorExit):
+                call.code = grpc.StatusCode.CANCELLED
+                raise
+            except Exception as exc:
+                await _fail(context, exc, span, call)
+            finally:
+                if token is not None:
+                    reset_current_caller(token)
+                call.done()
 
         make_s = grpc.stream_stream_rpc_method_handler if handler.request_streaming else \
             grpc.unary_stream_rpc_method_handler
@@ -243,7 +235,9 @@ class PlatformServer:
         self.check_interval_s = check_interval_s
         allow = {f"/{b.name}/{m}": kinds for b in bindings for m, kinds in b.allow.items()}
         self.server = grpc.aio.server(
-            interceptors=[_PlatformInterceptor(allow=allow, default_deadline_s=settings.default_deadline_s,
+            # The instrumentation first: its span is current while the platform interceptor and the method run.
+            interceptors=[aio_server_interceptor(filter_=_TRACED),  # type: ignore[no-untyped-call]
+                          _PlatformInterceptor(allow=allow, default_deadline_s=settings.default_deadline_s,
                                                limits={b.name: b.limits for b in bindings})],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -326,46 +320,7 @@ def client_channel(target: str, *, ca_file: Path, cert_file: Path, key_file: Pat
     opts = [("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 64 * 1024 * 1024), *(options or [])]
     creds = grpc.ssl_channel_credentials(read_secret(ca_file), read_secret(key_file), read_secret(cert_file))
-    return grpc.aio.secure_channel(target, creds, options=opts, interceptors=[cls() for cls in _TRACE_INTERCEPTORS])
-
-
-class _TraceContext:
-    """Carries the current trace context in the call's metadata (W3C traceparent), and nothing else. grpc.aio files
-    an interceptor object under only one call type, hence one subclass per type below."""
-
-    @staticmethod
-    def _details(d: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        if not carrier:
-            return d
-        md = grpc.aio.Metadata(*(d.metadata or ()))
-        for k, v in carrier.items():
-            md.add(k, v)
-        return grpc.aio.ClientCallDetails(d.method, d.timeout, md, d.credentials, d.wait_for_ready)
-
-
-class _UnaryUnaryTrace(_TraceContext, grpc.aio.UnaryUnaryClientInterceptor):
-    async def intercept_unary_unary(self, continuation: Any, d: Any, request: Any) -> Any:
-        return await continuation(self._details(d), request)
-
-
-class _UnaryStreamTrace(_TraceContext, grpc.aio.UnaryStreamClientInterceptor):
-    async def intercept_unary_stream(self, continuation: Any, d: Any, request: Any) -> Any:
-        return await continuation(self._details(d), request)
-
-
-class _StreamUnaryTrace(_TraceContext, grpc.aio.StreamUnaryClientInterceptor):
-    async def intercept_stream_unary(self, continuation: Any, d: Any, request_iterator: Any) -> Any:
-        return await continuation(self._details(d), request_iterator)
-
-
-class _StreamStreamTrace(_TraceContext, grpc.aio.StreamStreamClientInterceptor):
-    async def intercept_stream_stream(self, continuation: Any, d: Any, request_iterator: Any) -> Any:
-        return await continuation(self._details(d), request_iterator)
-
-
-_TRACE_INTERCEPTORS = (_UnaryUnaryTrace, _UnaryStreamTrace, _StreamUnaryTrace, _StreamStreamTrace)
+    return grpc.aio.secure_channel(target, creds, options=opts, interceptors=aio_client_interceptors())  # type: ignore[no-untyped-call]
 
 
 def error_reason(err: grpc.aio.AioRpcError) -> str | None:

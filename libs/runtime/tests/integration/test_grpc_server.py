@@ -239,7 +239,8 @@ async def test_each_call_is_traced_and_its_log_lines_carry_the_trace_id(pki, tls
                 await call(ch, "Echo", b"crash")
     finally:
         logging.getLogger("mynumber_runtime.grpc_server").removeHandler(handler)
-    spans = [s for s in exporter.get_finished_spans() if s.name == f"/{SERVICE}/Echo"]
+    spans = [s for s in exporter.get_finished_spans()
+             if s.name == f"/{SERVICE}/Echo" and s.kind == trace.SpanKind.SERVER]
     assert spans and spans[-1].attributes["mynumber.caller.kind"] == "municipality"
     line = json.loads(stream.getvalue().splitlines()[-1])
     assert line["trace_id"] == f"{spans[-1].context.trace_id:032x}"
@@ -321,3 +322,31 @@ async def test_health_is_not_serving_while_postgres_or_nats_is_killed_and_servin
             s.stop()
         for r in roots:
             shutil.rmtree(r, ignore_errors=True)
+
+
+async def test_the_trace_context_crosses_the_call_and_probes_are_not_traced(pki, tls_server):
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    port, _, _ = tls_server
+    with trace.get_tracer("test").start_as_current_span("caller") as outer:
+        async with channel(pki, port, "municipality") as ch:
+            assert await call(ch, "Echo", b"hi") == b"municipality:131016"
+            await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=5)
+    spans = exporter.get_finished_spans()
+    server = [s for s in spans if s.name == f"/{SERVICE}/Echo" and s.kind == trace.SpanKind.SERVER]
+    client = [s for s in spans if s.name == f"/{SERVICE}/Echo" and s.kind == trace.SpanKind.CLIENT]
+    assert len(server) == 1 and len(client) == 1
+    # One trace: caller -> client call -> server span, across the wire (W3C traceparent in the metadata).
+    assert server[0].context.trace_id == outer.get_span_context().trace_id
+    assert server[0].parent is not None and server[0].parent.span_id == client[0].context.span_id
+    assert server[0].attributes["mynumber.caller.kind"] == "municipality"
+    assert not [s for s in spans if s.kind == trace.SpanKind.SERVER and "Health" in s.name]
