@@ -175,6 +175,8 @@ async def events_for(nats_url: str, mailing_id: str) -> list[str]:
             except (nats.errors.TimeoutError, TimeoutError):
                 return statuses
             for m in msgs:
+                if m.subject.split(".")[3] not in ("mailing", "card"):
+                    continue  # the stream also carries the audit anchors (mynumber.notice.v1.<table>.anchored)
                 e = ev.MailingChanged()
                 e.ParseFromString(m.data)
                 if e.mailing_id == mailing_id:
