@@ -129,14 +129,14 @@ class RunningHttp:
 async def start_http(jpki: Jpki, host: str, port: int, *, poll_interval_s: float, reuse_port: bool = False
                      ) -> RunningHttp:
     """An HTTP front over a database snapshot; slow-path OCSP answers are signed through this process's HSM."""
-    from jpki import http_api
+    from jpki import http_wire
 
     snapshot = Snapshot(jpki.units)
     snapshot.store.live_signer = jpki.authorities.live_ocsp
     await snapshot.refresh()
     # Unready after missing a few polls in a row (the promised status delay no longer holds).
     front = HttpFront(snapshot, stale_after_s=max(5.0, 4 * poll_interval_s))
-    server = await http_api.serve(front, host, port, reuse_port=reuse_port)
+    server = await http_wire.serve(front, host, port, reuse_port=reuse_port)
     stop = asyncio.Event()
     return RunningHttp(server, snapshot, front, stop, asyncio.create_task(snapshot.poll(poll_interval_s, stop)))
 

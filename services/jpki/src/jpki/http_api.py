@@ -1,7 +1,7 @@
 """The HTTP face of the CA: OCSP (RFC 6960 / RFC 5019, GET and POST), CRLs, delta CRLs, ARLs, CA certificates.
 
-A tiny HTTP/1.1 server on raw asyncio (keep-alive, Content-Length bodies only): the OCSP hot path is a header
-scan, a token look-up, a DER parse and a dictionary look-up of a pre-produced response. Everything served comes
+The routing over a snapshot; the HTTP/1.1 framing is `http_wire` (httptools). The OCSP hot path is a token
+look-up, a DER parse and a dictionary look-up of a pre-produced response. Everything served comes
 from a `Snapshot` of the database that a background task refreshes every `poll_interval_s` seconds, so a status
 change reaches every responder process within that interval (plus one transaction).
 
@@ -19,11 +19,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
-import socket
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import cast
 
 from cryptography import x509
 
@@ -34,8 +32,6 @@ from jpki.ports import UnitsPort
 
 log = logging.getLogger(__name__)
 
-MAX_HEADER = 8192
-MAX_BODY = 16384
 # A request begun must be complete within this time, or the connection is closed (no slow-loris hold).
 REQUEST_TIMEOUT_S = 10.0
 _REFRESH_MARGIN = dt.timedelta(seconds=5)
@@ -95,13 +91,13 @@ class Snapshot:
                 log.exception("snapshot refresh failed; serving the previous one")
 
 
-def _response(status: str, ctype: str, body: bytes, keep_alive: bool, extra: str = "") -> bytes:
+def response(status: str, ctype: str, body: bytes, keep_alive: bool, extra: str = "") -> bytes:
     conn = "keep-alive" if keep_alive else "close"
     return (f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
             f"Connection: {conn}\r\n{extra}\r\n").encode() + body
 
 
-_TEXT = "text/plain; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
 
 
 class HttpFront:
@@ -137,7 +133,7 @@ class HttpFront:
         path = target.split(b"?", 1)[0]
         if path == b"/healthz":
             ok, why = self.health()
-            return _response("200 OK" if ok else "503 Service Unavailable", _TEXT, why.encode() + b"\n", keep_alive)
+            return response("200 OK" if ok else "503 Service Unavailable", TEXT, why.encode() + b"\n", keep_alive)
         if path.startswith(b"/ocsp"):
             if method == b"POST":
                 der = body
@@ -149,26 +145,26 @@ class HttpFront:
                     der = b""
                 cache = "Cache-Control: max-age=60, public, no-transform, must-revalidate\r\n"
             else:
-                return _response("405 Method Not Allowed", _TEXT, b"OCSP takes GET /ocsp/<base64> or POST /ocsp\n",
+                return response("405 Method Not Allowed", TEXT, b"OCSP takes GET /ocsp/<base64> or POST /ocsp\n",
                                  keep_alive, "Allow: GET, POST\r\n")
             scope = self._scope(headers)
             if scope is None:
-                return _response("200 OK", ocsp.CONTENT_TYPE, ocsp.UNAUTHORIZED, keep_alive)
+                return response("200 OK", ocsp.CONTENT_TYPE, ocsp.UNAUTHORIZED, keep_alive)
             req = ocsp.parse_request(der)
             if req is None:
-                return _response("200 OK", ocsp.CONTENT_TYPE, ocsp.MALFORMED, keep_alive)
+                return response("200 OK", ocsp.CONTENT_TYPE, ocsp.MALFORMED, keep_alive)
             answer = self.snapshot.store.answer(req, scope)
             if req.nonce is not None:
                 cache = ""
-            return _response("200 OK", ocsp.CONTENT_TYPE, answer, keep_alive, cache)
+            return response("200 OK", ocsp.CONTENT_TYPE, answer, keep_alive, cache)
         if method != b"GET":
-            return _response("405 Method Not Allowed", _TEXT, b"only GET\n", keep_alive, "Allow: GET\r\n")
+            return response("405 Method Not Allowed", TEXT, b"only GET\n", keep_alive, "Allow: GET\r\n")
         parts = path.decode("ascii", "replace").strip("/").split("/")
         if len(parts) == 2 and parts[0] == "ca" and parts[1].endswith(".cer"):
             ca_der = self.snapshot.ca_certs.get(parts[1][:-4])
             if ca_der is None:
-                return _response("404 Not Found", _TEXT, b"no such CA\n", keep_alive)
-            return _response("200 OK", "application/pkix-cert", ca_der, keep_alive)
+                return response("404 Not Found", TEXT, b"no such CA\n", keep_alive)
+            return response("200 OK", "application/pkix-cert", ca_der, keep_alive)
         key: tuple[str, str, bool] | None = None
         if len(parts) == 3 and parts[0] == "crl" and parts[2].endswith(".crl"):
             name = parts[2][:-4]
@@ -177,107 +173,15 @@ class HttpFront:
         elif len(parts) == 2 and parts[0] == "arl" and parts[1].endswith(".crl"):
             key = (parts[1][:-4], "arl", False)
         if key is None:
-            return _response("404 Not Found", _TEXT, b"not found\n", keep_alive)
+            return response("404 Not Found", TEXT, b"not found\n", keep_alive)
         scope = self._scope(headers)
         if scope is None or key[0] not in scope:
-            return _response("401 Unauthorized", _TEXT,
+            return response("401 Unauthorized", TEXT,
                              b"revocation data is given only to registered verifiers: send Authorization: Bearer\n",
                              keep_alive, 'WWW-Authenticate: Bearer realm="jpki"\r\n')
         found = self.snapshot.crls.get(key)
         if found is None:
-            return _response("404 Not Found", _TEXT, b"no CRL for this CA and partition\n", keep_alive)
+            return response("404 Not Found", TEXT, b"no CRL for this CA and partition\n", keep_alive)
         _, der, next_update = found
         expires = next_update.strftime("%a, %d %b %Y %H:%M:%S GMT")
-        return _response("200 OK", crlmod.CONTENT_TYPE, der, keep_alive, f"Expires: {expires}\r\n")
-
-
-class _HttpProtocol(asyncio.Protocol):
-    __slots__ = ("buf", "front", "timer", "transport")
-
-    def __init__(self, front: HttpFront) -> None:
-        self.front = front
-        self.buf = b""
-        self.transport: asyncio.Transport | None = None
-        self.timer: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports are not asyncio.Transport subclasses, only alike.
-        self.transport = cast(asyncio.Transport, transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-
-    def _expire(self) -> None:
-        # A request started and never finished (slow or stalled client): answer 408 and close.
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(_response("408 Request Timeout", _TEXT, b"request not completed in time\n", False))
-            self.transport.close()
-
-    def data_received(self, data: bytes) -> None:
-        self.buf += data
-        self._serve()
-        # Armed only while a partial request waits: the keep-alive hot path never touches the timer.
-        if self.buf and self.timer is None and self.transport is not None and not self.transport.is_closing():
-            self.timer = asyncio.get_running_loop().call_later(self.front.request_timeout_s, self._expire)
-        elif not self.buf and self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-    def _serve(self) -> None:
-        transport = self.transport
-        assert transport is not None
-        while True:
-            end = self.buf.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self.buf) > MAX_HEADER:
-                    transport.write(_response("431 Request Header Fields Too Large", _TEXT, b"", False))
-                    transport.close()
-                return
-            head = self.buf[:end].split(b"\r\n")
-            try:
-                method, target, version = head[0].split(b" ", 2)
-            except ValueError:
-                transport.write(_response("400 Bad Request", _TEXT, b"bad request line\n", False))
-                transport.close()
-                return
-            headers: dict[bytes, bytes] = {}
-            for line in head[1:]:
-                k, _, v = line.partition(b":")
-                headers[k.strip().lower()] = v.strip()
-            try:
-                length = int(headers.get(b"content-length", b"0"))
-            except ValueError:
-                length = -1
-            if length < 0 or length > MAX_BODY:
-                transport.write(_response("413 Content Too Large", _TEXT, b"bad or too large body\n", False))
-                transport.close()
-                return
-            if len(self.buf) < end + 4 + length:
-                return
-            body = self.buf[end + 4 : end + 4 + length]
-            self.buf = self.buf[end + 4 + length :]
-            conn_hdr = headers.get(b"connection", b"").lower()
-            keep_alive = conn_hdr != b"close" if version == b"HTTP/1.1" else conn_hdr == b"keep-alive"
-            try:
-                out = self.front.handle(method, target, headers, body, keep_alive)
-            except Exception:
-                log.exception("HTTP handler failed")
-                out = _response("200 OK", ocsp.CONTENT_TYPE, ocsp.INTERNAL_ERROR, False)
-                keep_alive = False
-            transport.write(out)
-            if not keep_alive:
-                transport.close()
-                return
-
-
-async def serve(front: HttpFront, host: str, port: int, *, reuse_port: bool = False) -> asyncio.Server:
-    loop = asyncio.get_running_loop()
-    sock = None
-    if reuse_port:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-        return await loop.create_server(lambda: _HttpProtocol(front), sock=sock, backlog=4096)
-    return await loop.create_server(lambda: _HttpProtocol(front), host, port, backlog=4096)
+        return response("200 OK", crlmod.CONTENT_TYPE, der, keep_alive, f"Expires: {expires}\r\n")
