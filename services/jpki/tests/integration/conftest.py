@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import socket
 import subprocess
@@ -26,12 +28,15 @@ from jpki.http_api import HttpFront, Snapshot
 from jpki.parts import Jpki
 from jpki.profiles import BasicFacts, CaKind, Partition
 from jpki.records import AuditReport
+from jpki.repository import CaStore
 from jpki.settings import HsmSettings, HttpSettings, JpkiSettings
 from mynumber_codes import DEFAULT_RESIDENT_CODE_RULE
+from mynumber_runtime.db import Units
 from mynumber_runtime.grpc_server import PlatformServer
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.settings import DatabaseSettings
 from mynumber_runtime.testing.identities import grpc_channel, grpc_server_settings
+from mynumber_runtime.testing.units import rolled_back
 
 TOKEN = "jpki-test"
 PIN = "123456"
@@ -62,6 +67,16 @@ class Ca:
     dir: Path
     token: str  # a registered platform operator's bearer token
     front: HttpFront | None = None  # the HTTP front's request routing (its timeouts)
+    # The units of work the helpers below open: the CA's own, or one rolled-back transaction's (`isolated_ca`).
+    units: Units[CaStore] | None = None
+
+    def __post_init__(self) -> None:
+        if self.units is None:
+            self.units = self.jpki.units
+
+    def unit(self) -> contextlib.AbstractAsyncContextManager[CaStore]:
+        assert self.units is not None
+        return self.units()
 
     def pem(self, kind: CaKind) -> Path:
         return self.dir / f"jpki-{kind}-ca.pem"
@@ -74,54 +89,54 @@ class Ca:
         return self.jpki.authorities.authority(kind)
 
     async def issue(self, req: IssueRequest, *, caller: Caller) -> Issued:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.issuance.issue(store, req, caller=caller)
 
     async def revoke(self, kind: CaKind, serial: int, cause: RevocationCause, *, caller: Caller
                      ) -> CertificateStatus:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.revocation.revoke(store, kind, serial, cause, caller=caller)
 
     async def release_hold(self, kind: CaKind, serial: int, *, caller: Caller) -> CertificateStatus:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.revocation.release_hold(store, kind, serial, caller=caller)
 
     async def suspend_card(self, card_id: str, *, caller: Caller) -> list[CertificateStatus]:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.revocation.suspend_card(store, card_id, caller=caller)
 
     async def resume_card(self, card_id: str, *, caller: Caller) -> list[CertificateStatus]:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.revocation.resume_card(store, card_id, caller=caller)
 
     async def status(self, kind: CaKind, serial: int) -> CertificateStatus:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.revocation.status(store, kind, serial)
 
     async def generate_crl(self, kind: CaKind, code: str, *, delta: bool) -> bytes:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.publication.generate_crl(store, kind, code, delta=delta)
 
     async def generate_due_crls(self, *, force: bool = False) -> int:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.publication.generate_due_crls(store, force=force)
 
     async def register_verifier(self, *, kind: str, organization: str, filing_ref: str, actor: str
                                 ) -> tuple[Verifier, str]:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.verifiers.register(store, kind=kind, organization=organization,
                                                       filing_ref=filing_ref, actor=actor)
 
     async def deregister_verifier(self, verifier_id: str, *, actor: str) -> None:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             await self.jpki.verifiers.deregister(store, verifier_id, actor=actor)
 
     async def list_verifiers(self) -> list[Verifier]:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.verifiers.list_all(store)
 
     async def verify_audit(self) -> AuditReport:
-        async with self.jpki.units() as store:
+        async with self.unit() as store:
             return await self.jpki.authorities.verify_audit(store)
 
 
@@ -159,6 +174,16 @@ async def ca(hsm_session: tuple[hsmmod.Hsm, Path], new_database: object, tmp_pat
     finally:
         await http.close()
         await jpki.close()
+
+
+@pytest.fixture
+async def isolated_ca(ca: Ca) -> AsyncIterator[Ca]:
+    """The module's CA whose helpers run every unit of work as a savepoint of one transaction that the test's end
+    rolls back (mynumber_runtime.testing.units): nothing the test writes or edits outlives it. Only for tests that
+    read through these helpers, never through the HTTP front, gRPC or another process (they see no uncommitted
+    row)."""
+    async with rolled_back(ca.jpki.engine, CaStore) as units:
+        yield dataclasses.replace(ca, units=units)
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ from .conftest import ISSUANCE, OPERATOR, Ca, card_key, fetch, issue_pair, reque
 
 
 async def _rows(ca: Ca) -> int:
-    async with ca.jpki.engine.begin() as conn:
-        return int((await conn.execute(sa.select(sa.func.count()).select_from(m.certificates))).scalar_one())
+    async with ca.unit() as store:
+        return int((await store.conn.execute(sa.select(sa.func.count()).select_from(m.certificates))).scalar_one())
 
 
 def _ocsp_request(ca: Ca, kind: CaKind, der: bytes) -> bytes:
@@ -39,7 +39,8 @@ def _tiny_rsa(bits: int, e: int = 65537) -> bytes:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-async def test_bad_keys_and_requests_are_refused_naming_the_field_and_nothing_is_written(ca: Ca) -> None:
+async def test_bad_keys_and_requests_are_refused_naming_the_field_and_nothing_is_written(isolated_ca: Ca) -> None:
+    ca = isolated_ca
     before = await _rows(ca)
     auth_req = request(CaKind.AUTH, "card-bad-1", resident_code="20000000001")
     cases: list[tuple[dict[str, object], type[Exception], str]] = [
@@ -167,11 +168,13 @@ async def test_card_suspension_holds_both_certificates_then_resume_releases_them
         await ca.revoke(CaKind.SIGN, sign.serial, RevocationCause.HOLDER_REQUEST, caller=OPERATOR)
 
 
-async def test_audit_chain_records_every_event_and_detects_an_edited_entry(ca: Ca) -> None:
+async def test_audit_chain_records_every_event_and_detects_an_edited_entry(isolated_ca: Ca) -> None:
+    ca = isolated_ca  # the edit below is rolled back with the test, so the chain stays whole for the next one
     await issue_pair(ca, "card-audit-1", resident_code="20000000031")
     report = await ca.verify_audit()
     assert report.ok and report.entries > 10
-    async with ca.jpki.engine.begin() as conn:
+    async with ca.unit() as store:
+        conn = store.conn
         actions = set((await conn.execute(sa.select(m.audit_log.c.action))).scalars())
         assert {"key.generated", "ca.certificate.created", "ocsp.signer.issued", "issuance.recorded",
                 "certificate.issued", "arl.generated", "verifier.registered"} <= actions
@@ -181,12 +184,16 @@ async def test_audit_chain_records_every_event_and_detects_an_edited_entry(ca: C
         first = (await conn.execute(sa.select(m.audit_log).where(m.audit_log.c.action == "certificate.issued")
                                     .limit(1))).one()
         await conn.execute(sa.update(m.audit_log).where(m.audit_log.c.seq == first.seq).values(actor="operator:evil"))
-    try:
-        report = await ca.verify_audit()
-        assert not report.ok and report.first_bad_seq == first.seq and report.problem == "entry was altered"
-    finally:
-        async with ca.jpki.engine.begin() as conn:
-            await conn.execute(sa.update(m.audit_log).where(m.audit_log.c.seq == first.seq).values(actor=first.actor))
+    report = await ca.verify_audit()
+    assert not report.ok and report.first_bad_seq == first.seq and report.problem == "entry was altered"
+
+
+async def test_what_an_isolated_test_wrote_and_edited_is_gone_after_it(ca: Ca) -> None:
+    """Runs after the two isolated tests above (file order): their certificates and their edit left nothing."""
+    async with ca.unit() as store:
+        cards = (await store.conn.execute(sa.select(sa.func.count()).select_from(m.certificates).where(
+            m.certificates.c.card_id.in_(["card-bad-1", "card-bad-2", "card-audit-1"])))).scalar_one()
+    assert cards == 0
     assert (await ca.verify_audit()).ok
 
 
