@@ -34,10 +34,23 @@ proto:  ## regenerate gen/python from proto/ (after buf lint)
 	$(VENV)/bin/buf lint proto
 	bash scripts/gen_proto.sh gen/python
 
+# Breaking is FILE (proto/buf.yaml) against the previous commit. A break the project accepts before release (a field
+# renumbered with a new type, its old number reserved) is declared in the commit that makes it, by a trailer
+# `Proto-Breaking: <why>`; a commit from HEAD~1 to HEAD carrying one (on a merge: the merged branch's commits) lowers
+# the check to WIRE for that step only: every deleted field's or enum value's number must still be reserved. The next
+# commit is held to FILE against it again.
+BREAKING_WIRE := {"version":"v2","modules":[{"path":"proto"}],"breaking":{"use":["WIRE"]}}
+
 check-generated:  ## buf lint + breaking (against the previous commit) + the committed code matches proto/
 	$(VENV)/bin/buf lint proto
 	if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:proto/buf.yaml 2>/dev/null; then \
-	  $(VENV)/bin/buf breaking proto --against '.git#ref=HEAD~1,subdir=proto'; fi
+	  declared="$$(git log --format='%(trailers:key=Proto-Breaking,valueonly)' HEAD~1..HEAD | grep -v '^$$' || true)"; \
+	  if [[ -n "$$declared" ]]; then \
+	    echo "Proto-Breaking declared since HEAD~1 ($$declared): breaking check WIRE (old numbers reserved) for this step"; \
+	    $(VENV)/bin/buf breaking proto --against '.git#ref=HEAD~1,subdir=proto' --config '$(BREAKING_WIRE)'; \
+	  else \
+	    $(VENV)/bin/buf breaking proto --against '.git#ref=HEAD~1,subdir=proto'; \
+	  fi; fi
 	rm -rf var/gen-check && mkdir -p var/gen-check
 	bash scripts/gen_proto.sh var/gen-check
 	diff -r -x __pycache__ gen/python/mynumber var/gen-check/mynumber || \

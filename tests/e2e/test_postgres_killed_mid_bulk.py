@@ -242,6 +242,9 @@ def test_postgres_killed_mid_bulk_is_restarted_and_every_resident_gets_one_numbe
         by_household.setdefault(m.household_id, []).append(m)
     assert set(by_household) == {f"HH{c}" for c in codes}
     assert all(len(ms) == 1 and ms[0].items == 1 for ms in by_household.values())
+    # Numbered today (after 2020-05-25): a 個人番号通知書 each, prepared, to the household's address.
+    assert {(m.status, m.kind, m.destination) for m in mailings} == {
+        (npb.MAILING_STATUS_PREPARED, npb.MAILING_KIND_NOTIFICATION_LETTER, npb.DESTINATION_ADDRESS)}
 
     # And nothing was given up: no event was dead-lettered.
     assert asyncio.run(dead_letters(platform)) == 0

@@ -12,16 +12,21 @@ from mynumber_runtime.identity import current_caller
 from mynumber_runtime.timestamps import maybe_timestamp as _ts
 
 from notice.entities import Mailing
-from notice.errors import InvalidArgument, no_residence
+from notice.errors import no_residence
 from notice.ports import UnitsOf
 from notice.service import HouseholdIn, MemberIn, NoticeService, PendingBatch
-
-KINDS = {pb.RESIDENCE_KIND_EVACUEE: "evacuee", pb.RESIDENCE_KIND_DV_VICTIM: "dv_victim"}
-KINDS_BACK = {v: k for k, v in KINDS.items()}
-MAIL_ACTIONS = {"nothing_in_transit": pb.MAIL_ACTION_NOTHING_IN_TRANSIT, "rerouted": pb.MAIL_ACTION_REROUTED,
-                "recalled": pb.MAIL_ACTION_RECALLED, "already_delivered": pb.MAIL_ACTION_ALREADY_DELIVERED,
-                "held_at_office": pb.MAIL_ACTION_HELD_AT_OFFICE,
-                "recall_at_post_office": pb.MAIL_ACTION_RECALL_AT_POST_OFFICE}
+from notice.wire import (
+    DESTINATION,
+    FINDING,
+    MAIL_ACTION,
+    MAILING_KIND,
+    MAILING_STATUS,
+    MOVE_KIND,
+    PREFERENCE,
+    PRINT_STATUS,
+    RESIDENCE_KIND,
+    RETURN_REASON,
+)
 
 # Who may call which method, and why (the interceptor enforces it before any handler runs; which resident a
 # caller may then touch is notice.tenancy's table):
@@ -44,10 +49,12 @@ def _member(m: pb.Member) -> MemberIn:
 
 
 def _mailing(r: Mailing) -> pb.Mailing:
-    return pb.Mailing(mailing_id=r.mailing_id, household_id=r.household_id, status=r.status,
-                      return_reason=r.return_reason or "", kind=r.kind, items=r.items,
-                      # A DV victim's 居所 shows as a plain "residence": the kind of victim is not the list's business.
-                      destination="residence" if r.destination == "residence_restricted" else r.destination,
+    return pb.Mailing(mailing_id=r.mailing_id, household_id=r.household_id, status=MAILING_STATUS.encode(r.status),
+                      return_reason=RETURN_REASON.encode(r.return_reason), kind=MAILING_KIND.encode(r.kind),
+                      items=r.items,
+                      # A DV victim's 居所 shows as a plain RESIDENCE (wire.DESTINATION): the kind of victim is not
+                      # the list's business.
+                      destination=DESTINATION.encode(r.destination),
                       hold_until=_ts(r.hold_until), fee_yen=r.fee_yen)
 
 
@@ -74,13 +81,13 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
 
     async def RegisterResidence(self, request: pb.RegisterResidenceRequest, context: grpc.aio.ServicerContext
                                 ) -> pb.RegisterResidenceResponse:
-        if request.kind not in KINDS:
-            raise InvalidArgument("kind", "must be EVACUEE or DV_VICTIM")
+        kind = RESIDENCE_KIND.decode(request.kind, "kind", required=True)
         async with self.units() as store:
             out = await self.service.residence.register_residence(
-                store, current_caller(), request.municipality_code, request.resident_code, KINDS[request.kind],
+                store, current_caller(), request.municipality_code, request.resident_code, kind,
                 request.address, request.postal_code, list(request.documents), request.hold_at_office)
-        return pb.RegisterResidenceResponse(destination=out.destination, mail_action=MAIL_ACTIONS[out.mail_action],
+        return pb.RegisterResidenceResponse(destination=DESTINATION.encode(out.destination),
+                                            mail_action=MAIL_ACTION.encode(out.mail_action),
                                             rerouted_mailing_ids=out.rerouted, recalled_mailing_ids=out.recalled)
 
     async def GetResidence(self, request: pb.GetResidenceRequest, context: grpc.aio.ServicerContext
@@ -92,7 +99,8 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
         if found is None:
             raise no_residence()
         kind, address, hold = found
-        return pb.GetResidenceResponse(kind=KINDS_BACK[kind], address=address["address"], hold_at_office=hold)
+        return pb.GetResidenceResponse(kind=RESIDENCE_KIND.encode(kind), address=address["address"],
+                                       hold_at_office=hold)
 
     async def ListMailings(self, request: pb.ListMailingsRequest, context: grpc.aio.ServicerContext
                            ) -> pb.ListMailingsResponse:
@@ -121,34 +129,40 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
 
     async def ReportPrintStatus(self, request: pb.ReportPrintStatusRequest, context: grpc.aio.ServicerContext
                                 ) -> pb.ReportPrintStatusResponse:
-        status = {pb.PRINT_STATUS_PRINTED: "printed", pb.PRINT_STATUS_POSTED: "posted"}.get(request.status, "")
+        status = PRINT_STATUS.decode(request.status, "status", required=True)
         async with self.units() as store:
             n = await self.service.printing.report_print_status(store, request.batch_id, status)
         return pb.ReportPrintStatusResponse(envelopes=n)
 
     async def RecordDelivery(self, request: pb.RecordDeliveryRequest, context: grpc.aio.ServicerContext
                              ) -> pb.RecordDeliveryResponse:
+        # Required for returned mail only; a number the proto does not define is refused either way.
+        reason = RETURN_REASON.decode(request.return_reason, "return_reason", required=not request.delivered)
         async with self.units() as store:
             m = await self.service.returns.record_delivery(store, current_caller(), request.municipality_code,
-                                                           request.mailing_id, request.delivered,
-                                                           request.return_reason)
+                                                           request.mailing_id, request.delivered, reason)
         return pb.RecordDeliveryResponse(mailing=_mailing(m))
 
     async def ResolveReturnedMail(self, request: pb.ResolveReturnedMailRequest,
                                   context: grpc.aio.ServicerContext) -> pb.ResolveReturnedMailResponse:
+        finding = FINDING.decode(request.finding, "finding", required=True)
+        # Needed for moved_within only: the rules say so, naming the field.
+        preference = PREFERENCE.decode(request.preference, "preference")
         async with self.units() as store:
             o = await self.service.returns.resolve_returned(
                 store, current_caller(), request.municipality_code, request.mailing_id, request.resident_code,
-                request.finding, request.preference, request.new_address, request.new_postal_code)
+                finding, preference, request.new_address, request.new_postal_code)
         return pb.ResolveReturnedMailResponse(steps=o.steps, new_mailing_id=o.new_mailing_id)
 
     async def RecordMove(self, request: pb.RecordMoveRequest, context: grpc.aio.ServicerContext
                          ) -> pb.RecordMoveResponse:
+        kind = MOVE_KIND.decode(request.kind, "kind", required=True)
+        preference = PREFERENCE.decode(request.preference, "preference")  # optional: the resident's wish
         async with self.units() as store:
             o = await self.service.moves.record_move(
-                store, current_caller(), request.municipality_code, request.resident_code, request.kind,
+                store, current_caller(), request.municipality_code, request.resident_code, kind,
                 request.new_address, request.new_postal_code, request.new_household_id,
-                request.former_household_may_receive, request.preference,
+                request.former_household_may_receive, preference,
                 _member(request.member) if request.HasField("member") else None,
                 destination_municipality_code=request.destination_municipality_code)
         return pb.RecordMoveResponse(steps=o.steps, new_mailing_id=o.new_mailing_id)
@@ -158,7 +172,8 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
         async with self.units() as store:
             o = await self.service.returns.request_resend(store, current_caller(), request.municipality_code,
                                                           request.resident_code)
-        return pb.RequestResendResponse(kind=o.kind, fee_yen=o.fee_yen, new_mailing_id=o.new_mailing_id)
+        return pb.RequestResendResponse(kind=MAILING_KIND.encode(o.kind), fee_yen=o.fee_yen,
+                                        new_mailing_id=o.new_mailing_id)
 
     async def ExpireReturnedMail(self, request: pb.ExpireReturnedMailRequest, context: grpc.aio.ServicerContext
                                  ) -> pb.ExpireReturnedMailResponse:

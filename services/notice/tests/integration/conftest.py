@@ -115,7 +115,7 @@ class Running:
         return list(resp.mailings)
 
     async def wait_mailing(self, household_id: str, municipality: str = MUNICIPALITY,
-                           status: str = "prepared") -> pb.Mailing:
+                           status: int = pb.MAILING_STATUS_PREPARED) -> pb.Mailing:
         # Waits for a condition (the consumer's work), not for a duration: 200 polls bound a hung consumer.
         for _ in range(200):
             for m in await self.mailings(municipality):
@@ -154,9 +154,10 @@ class Running:
                                **kw: object) -> tuple[pb.Mailing, list[Person]]:
         hid, people = await self.household(n, municipality, **kw)  # type: ignore[arg-type]
         await self.post_all(municipality)
-        return await self.wait_mailing(hid, municipality, "posted"), people
+        return await self.wait_mailing(hid, municipality, pb.MAILING_STATUS_POSTED), people
 
-    async def returned(self, reason: str = "あて所なし", n: int = 1) -> tuple[pb.Mailing, list[Person]]:
+    async def returned(self, reason: int = pb.RETURN_REASON_NO_SUCH_ADDRESS, n: int = 1
+                       ) -> tuple[pb.Mailing, list[Person]]:
         m, people = await self.posted_household(n)
         r = await self.stub().RecordDelivery(pb.RecordDeliveryRequest(
             municipality_code=MUNICIPALITY, mailing_id=m.mailing_id, delivered=False, return_reason=reason))

@@ -128,8 +128,10 @@ def rpcs(known_codes: list[str], known_mailings: list[str]) -> dict[str, tuple[s
     documents = mostly(st.just(["application", "identity_copy", "address_proof"]),
                        st.lists(st.one_of(st.sampled_from(["application", "disaster_proof"]), junk), max_size=9))
 
-    def choice(*valid: str) -> st.SearchStrategy[str]:
-        return mostly(st.sampled_from(valid), junk)
+    def enum_of(proto: Any) -> st.SearchStrategy[int]:
+        # Three in four a number the proto enum defines (UNSPECIFIED included), else any int32: almost always
+        # one it does not define (proto3 enums are open: such a number parses and reaches the service).
+        return mostly(st.sampled_from([v.number for v in proto.DESCRIPTOR.values]), int32)
 
     return {
         "SubmitMailingList": (MUNICIPAL, pb.SubmitMailingListResponse, st.builds(
@@ -137,7 +139,7 @@ def rpcs(known_codes: list[str], known_mailings: list[str]) -> dict[str, tuple[s
             households=st.lists(households, max_size=3))),
         "RegisterResidence": (MUNICIPAL, pb.RegisterResidenceResponse, st.builds(
             pb.RegisterResidenceRequest, municipality_code=municipality_codes, resident_code=resident_codes,
-            kind=mostly(st.sampled_from([1, 2]), int32), address=addresses, postal_code=postal_codes,
+            kind=enum_of(pb.ResidenceKind), address=addresses, postal_code=postal_codes,
             documents=documents, hold_at_office=st.booleans())),
         "GetResidence": (MUNICIPAL, pb.GetResidenceResponse, st.builds(
             pb.GetResidenceRequest, municipality_code=municipality_codes, resident_code=resident_codes)),
@@ -147,20 +149,20 @@ def rpcs(known_codes: list[str], known_mailings: list[str]) -> dict[str, tuple[s
             pb.ExportPrintBatchRequest, municipality_codes=st.lists(municipality_codes, max_size=4),
             with_pdfs=st.just(False))),
         "ReportPrintStatus": (OPERATOR, pb.ReportPrintStatusResponse, st.builds(
-            pb.ReportPrintStatusRequest, batch_id=batch_ids, status=mostly(st.sampled_from([1, 2]), int32))),
+            pb.ReportPrintStatusRequest, batch_id=batch_ids, status=enum_of(pb.PrintStatus))),
         "RecordDelivery": (MUNICIPAL, pb.RecordDeliveryResponse, st.builds(
             pb.RecordDeliveryRequest, municipality_code=municipality_codes, mailing_id=mailing_ids,
-            delivered=st.booleans(), return_reason=choice("あて所なし", "受取拒否", "保管期間経過"))),
+            delivered=st.booleans(), return_reason=enum_of(pb.ReturnReason))),
         "ResolveReturnedMail": (MUNICIPAL, pb.ResolveReturnedMailResponse, st.builds(
             pb.ResolveReturnedMailRequest, municipality_code=municipality_codes, mailing_id=mailing_ids,
             resident_code=resident_codes,
-            finding=choice("collected_at_counter", "municipal_resend", "moved_within", "moved_out", "deleted"),
-            preference=choice("endorse", "new_issue", ""), new_address=addresses, new_postal_code=postal_codes)),
+            finding=enum_of(pb.Finding), preference=enum_of(pb.Preference), new_address=addresses,
+            new_postal_code=postal_codes)),
         "RecordMove": (MUNICIPAL, pb.RecordMoveResponse, st.builds(
             pb.RecordMoveRequest, municipality_code=municipality_codes, resident_code=resident_codes,
-            kind=choice("tenkyo", "tenshutsu", "tennyu"), new_address=addresses, new_postal_code=postal_codes,
+            kind=enum_of(pb.MoveKind), new_address=addresses, new_postal_code=postal_codes,
             new_household_id=household_ids, former_household_may_receive=st.booleans(),
-            preference=choice("endorse", "new_issue", ""), member=st.one_of(st.none(), members),
+            preference=enum_of(pb.Preference), member=st.one_of(st.none(), members),
             destination_municipality_code=mostly(st.just(OTHER), municipality_codes))),
         "RequestResend": (MUNICIPAL, pb.RequestResendResponse, st.builds(
             pb.RequestResendRequest, municipality_code=municipality_codes, resident_code=resident_codes)),
@@ -247,6 +249,11 @@ async def test_no_notice_rpc_answers_internal_or_echoes_its_input_whatever_it_is
           f"most refused fields: {refused_on.most_common(12)}")
     assert not problems, sorted(set(problems))[:20]
     assert tally["cases"] >= 2_000 and tally["INVALID_ARGUMENT"] > 0
+    # Every enum field was sent numbers it does not define (and UNSPECIFIED) and was refused naming itself.
+    enum_fields = ("RegisterResidence kind", "ReportPrintStatus status", "RecordDelivery return_reason",
+                   "ResolveReturnedMail finding", "ResolveReturnedMail preference", "RecordMove kind",
+                   "RecordMove preference")
+    assert all(refused_on[f] for f in enum_fields), {f: refused_on[f] for f in enum_fields}
 
 
 async def test_no_notice_rpc_answers_internal_to_corrupt_bytes(notice):

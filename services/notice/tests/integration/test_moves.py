@@ -35,13 +35,14 @@ BRANCHES = {
 REACHED: set[tuple[str, ...]] = set()
 
 
-async def move(notice, person, kind, *, may_receive=False, preference="", municipality=MUNICIPALITY, origin=OTHER,
+async def move(notice, person, kind, *, may_receive=False, preference=pb.PREFERENCE_UNSPECIFIED,
+               municipality=MUNICIPALITY, origin=OTHER,
                **kw):
     args = {**NEW, **kw}
-    if kind == "tennyu" and origin != municipality:
+    if kind == pb.MOVE_KIND_TENNYU and origin != municipality:
         # Chart ①: the former municipality records the 転出, naming us; only then may we record the 転入.
         done = await notice.stub(f"municipality:{origin}").RecordMove(pb.RecordMoveRequest(
-            municipality_code=origin, resident_code=person.resident_code, kind="tenshutsu",
+            municipality_code=origin, resident_code=person.resident_code, kind=pb.MOVE_KIND_TENSHUTSU,
             destination_municipality_code=municipality))
         assert list(done.steps) == ["tenshutsu_recorded"]
     done = await notice.stub(f"municipality:{municipality}").RecordMove(pb.RecordMoveRequest(
@@ -66,11 +67,11 @@ async def delivered(notice, municipality=MUNICIPALITY):
 async def returned_in(notice, municipality):
     m, people = await notice.posted_household(1, municipality)
     await notice.stub(f"municipality:{municipality}").RecordDelivery(pb.RecordDeliveryRequest(
-        municipality_code=municipality, mailing_id=m.mailing_id, return_reason="あて所なし"))
+        municipality_code=municipality, mailing_id=m.mailing_id, return_reason=pb.RETURN_REASON_NO_SUCH_ADDRESS))
     return m, people
 
 
-@pytest.mark.parametrize(("kind", "origin"), [("tenkyo", MUNICIPALITY), ("tennyu", OTHER)])
+@pytest.mark.parametrize(("kind", "origin"), [(pb.MOVE_KIND_TENKYO, MUNICIPALITY), (pb.MOVE_KIND_TENNYU, OTHER)])
 async def test_a_delivered_card_is_endorsed_after_a_move(notice, kind, origin):
     notice.clock.set(START)
     _, (p,) = await delivered(notice, origin)
@@ -81,37 +82,37 @@ async def test_a_delivered_card_is_endorsed_after_a_move(notice, kind, origin):
 async def test_tennyu_with_the_card_returned_to_the_former_municipality_registers_it_there_and_resends(notice):
     notice.clock.set(START)
     old, (p,) = await returned_in(notice, OTHER)
-    r = await move(notice, p, "tennyu")
+    r = await move(notice, p, pb.MOVE_KIND_TENNYU)
     assert list(r.steps) == ["return_registered", "disposed", "resent"]
-    assert (await by_id(notice, old.mailing_id, OTHER)).status == "resolved"
+    assert (await by_id(notice, old.mailing_id, OTHER)).status == pb.MAILING_STATUS_RESOLVED
     new = await by_id(notice, r.new_mailing_id)
-    assert (new.kind, new.fee_yen, new.status) == ("resend", 0, "prepared")
+    assert (new.kind, new.fee_yen, new.status) == (pb.MAILING_KIND_RESEND, 0, pb.MAILING_STATUS_PREPARED)
 
 
 @pytest.mark.parametrize(("preference", "steps"), [
-    ("endorse", ["endorsed", "handed_over"]),
-    ("new_issue", ["return_registered", "disposed", "resent"]),
+    (pb.PREFERENCE_ENDORSE, ["endorsed", "handed_over"]),
+    (pb.PREFERENCE_NEW_ISSUE, ["return_registered", "disposed", "resent"]),
 ])
 async def test_tenkyo_with_the_card_returned_is_endorsed_or_registered_and_resent(notice, preference, steps):
     notice.clock.set(START)
     _, (p,) = await returned_in(notice, MUNICIPALITY)
-    r = await move(notice, p, "tenkyo", preference=preference)
+    r = await move(notice, p, pb.MOVE_KIND_TENKYO, preference=preference)
     assert list(r.steps) == steps
 
 
-@pytest.mark.parametrize(("kind", "origin"), [("tenkyo", MUNICIPALITY), ("tennyu", OTHER)])
+@pytest.mark.parametrize(("kind", "origin"), [(pb.MOVE_KIND_TENKYO, MUNICIPALITY), (pb.MOVE_KIND_TENNYU, OTHER)])
 async def test_card_in_transit_that_a_former_household_member_may_receive_is_fetched_and_endorsed(notice, kind,
                                                                                                     origin):
     notice.clock.set(START)
     _, (p,) = await notice.posted_household(1, origin)
-    r = await move(notice, p, kind, may_receive=True, preference="endorse")
+    r = await move(notice, p, kind, may_receive=True, preference=pb.PREFERENCE_ENDORSE)
     assert list(r.steps) == ["await_card_from_former_household_then_endorse"]
 
 
 async def test_tenkyo_card_in_transit_a_former_member_may_receive_is_resent_without_the_form(notice):
     notice.clock.set(START)
     _, (p,) = await notice.posted_household(1)
-    r = await move(notice, p, "tenkyo", may_receive=True, preference="new_issue")
+    r = await move(notice, p, pb.MOVE_KIND_TENKYO, may_receive=True, preference=pb.PREFERENCE_NEW_ISSUE)
     assert list(r.steps) == ["resent_without_form", "urge_return_of_old_card"]
     batch = await notice.stub(OPERATOR).ExportPrintBatch(pb.ExportPrintBatchRequest(municipality_codes=[MUNICIPALITY]))
     (card,) = [x for x in read_batch(Path(batch.path)) if x[0] == "CRD" and x[1] == r.new_mailing_id]
@@ -121,7 +122,7 @@ async def test_tenkyo_card_in_transit_a_former_member_may_receive_is_resent_with
 async def test_tennyu_card_in_transit_a_former_member_may_receive_is_resent_with_the_form(notice):
     notice.clock.set(START)
     _, (p,) = await notice.posted_household(1, OTHER)
-    r = await move(notice, p, "tennyu", may_receive=True, preference="new_issue")
+    r = await move(notice, p, pb.MOVE_KIND_TENNYU, may_receive=True, preference=pb.PREFERENCE_NEW_ISSUE)
     assert list(r.steps) == ["resent", "urge_return_of_old_card"]
     batch = await notice.stub(OPERATOR).ExportPrintBatch(pb.ExportPrintBatchRequest(municipality_codes=[MUNICIPALITY]))
     (card,) = [x for x in read_batch(Path(batch.path)) if x[0] == "CRD" and x[1] == r.new_mailing_id]
@@ -131,37 +132,38 @@ async def test_tennyu_card_in_transit_a_former_member_may_receive_is_resent_with
 async def test_tennyu_card_in_transit_nobody_can_receive_is_resent_and_registered_when_it_comes_back(notice):
     notice.clock.set(START)
     old, (p,) = await notice.posted_household(1, OTHER)
-    r = await move(notice, p, "tennyu")
+    r = await move(notice, p, pb.MOVE_KIND_TENNYU)
     assert list(r.steps) == ["resent", "old_card_return_registered_on_return"]
     back = await notice.stub(f"municipality:{OTHER}").RecordDelivery(pb.RecordDeliveryRequest(
-        municipality_code=OTHER, mailing_id=old.mailing_id, return_reason="あて所なし"))
-    assert back.mailing.status == "resolved"  # nothing left to hold: the card was registered and disposed of
+        municipality_code=OTHER, mailing_id=old.mailing_id, return_reason=pb.RETURN_REASON_NO_SUCH_ADDRESS))
+    # Nothing left to hold: the card was registered and disposed of.
+    assert back.mailing.status == pb.MAILING_STATUS_RESOLVED
 
 
 async def test_tenkyo_card_in_transit_nobody_can_receive_is_reissued_when_it_comes_back(notice):
     notice.clock.set(START)
     old, (p,) = await notice.posted_household(1)
-    r = await move(notice, p, "tenkyo", preference="new_issue")
+    r = await move(notice, p, pb.MOVE_KIND_TENKYO, preference=pb.PREFERENCE_NEW_ISSUE)
     assert list(r.steps) == ["await_return_then_reissue"]
     before = {m.mailing_id for m in await notice.mailings()}
     back = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(
-        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, return_reason="あて所なし"))
-    assert back.mailing.status == "resolved"
+        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, return_reason=pb.RETURN_REASON_NO_SUCH_ADDRESS))
+    assert back.mailing.status == pb.MAILING_STATUS_RESOLVED
     (new,) = [m for m in await notice.mailings() if m.mailing_id not in before]
-    assert (new.kind, new.status) == ("reissue", "prepared")
+    assert (new.kind, new.status) == (pb.MAILING_KIND_REISSUE, pb.MAILING_STATUS_PREPARED)
 
 
 async def test_tenkyo_card_in_transit_nobody_can_receive_waits_for_the_return_then_is_endorsed(notice):
     notice.clock.set(START)
     old, (p,) = await notice.posted_household(1)
-    r = await move(notice, p, "tenkyo", preference="endorse")
+    r = await move(notice, p, pb.MOVE_KIND_TENKYO, preference=pb.PREFERENCE_ENDORSE)
     assert list(r.steps) == ["await_return_then_endorse"]
     back = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(
-        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, return_reason="あて所なし"))
-    assert back.mailing.status == "returned"
+        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, return_reason=pb.RETURN_REASON_NO_SUCH_ADDRESS))
+    assert back.mailing.status == pb.MAILING_STATUS_RETURNED
     done = await notice.stub().ResolveReturnedMail(pb.ResolveReturnedMailRequest(
         municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, resident_code=p.resident_code,
-        finding="moved_within", preference="endorse", **NEW))
+        finding=pb.FINDING_MOVED_WITHIN, preference=pb.PREFERENCE_ENDORSE, **NEW))
     assert list(done.steps) == ["endorsed", "handed_over"]
 
 
@@ -169,16 +171,17 @@ async def test_a_move_for_an_unknown_resident_or_into_an_unknown_household_is_re
     notice.clock.set(START)
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await notice.stub().RecordMove(pb.RecordMoveRequest(
-            municipality_code=MUNICIPALITY, resident_code=new_code(), kind="tenkyo", new_household_id="HX", **NEW))
+            municipality_code=MUNICIPALITY, resident_code=new_code(), kind=pb.MOVE_KIND_TENKYO, new_household_id="HX",
+            **NEW))
     assert e.value.code() == grpc.StatusCode.NOT_FOUND and error_reason(e.value) == "UNKNOWN_RESIDENT"
     _, (p,) = await delivered(notice)
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await notice.stub().RecordMove(pb.RecordMoveRequest(
-            municipality_code=MUNICIPALITY, resident_code=p.resident_code, kind="tenkyo",
+            municipality_code=MUNICIPALITY, resident_code=p.resident_code, kind=pb.MOVE_KIND_TENKYO,
             new_household_id="H-NEVER-SENT"))
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_reason(e.value) == "UNKNOWN_HOUSEHOLD"
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await move(notice, p, "tennyu", origin=MUNICIPALITY)  # 転入 from one's own municipality
+        await move(notice, p, pb.MOVE_KIND_TENNYU, origin=MUNICIPALITY)  # 転入 from one's own municipality
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "kind" in e.value.details()
 
 
@@ -186,7 +189,7 @@ async def test_a_tenkyo_after_2020_05_25_endorses_nothing(notice):
     notice.clock.set(START)
     _, (p,) = await delivered(notice)
     notice.clock.set(START.replace(year=2020, month=6))
-    r = await move(notice, p, "tenkyo")
+    r = await move(notice, p, pb.MOVE_KIND_TENKYO)
     assert list(r.steps) == ["no_card_action_notice_card_abolished"]
 
 
@@ -194,7 +197,7 @@ async def test_a_move_before_the_card_is_mailed_only_changes_where_it_will_go(no
     notice.clock.set(START)
     p = Person(new_code(), new_number(), "未送 次郎")
     await notice.assign_and_wait(MUNICIPALITY, [p])  # numbered, no list yet: nothing mailed
-    r = await move(notice, p, "tenkyo", member=pb.Member(resident_code=p.resident_code, name=p.name,
+    r = await move(notice, p, pb.MOVE_KIND_TENKYO, member=pb.Member(resident_code=p.resident_code, name=p.name,
                                                          birth_date="1985-05-05", sex=pb.SEX_MALE))
     assert list(r.steps) == ["address_updated"] and not r.new_mailing_id
     held = await notice.resident(p.resident_code)
@@ -205,9 +208,10 @@ async def test_a_move_after_the_card_was_registered_as_returned_asks_for_a_reiss
     notice.clock.set(START)
     old, (p,) = await returned_in(notice, MUNICIPALITY)
     done = await notice.stub().ResolveReturnedMail(pb.ResolveReturnedMailRequest(
-        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, resident_code=p.resident_code, finding="deleted"))
+        municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, resident_code=p.resident_code,
+        finding=pb.FINDING_DELETED))
     assert list(done.steps) == ["return_registered", "disposed"]
-    r = await move(notice, p, "tenkyo")
+    r = await move(notice, p, pb.MOVE_KIND_TENKYO)
     assert list(r.steps) == ["no_card_request_reissue"] and not r.new_mailing_id
 
 

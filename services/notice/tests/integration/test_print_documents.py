@@ -70,12 +70,12 @@ async def test_a_move_out_to_a_municipality_without_an_office_is_kept_and_its_mo
     notice.clock.set(START)
     hid, (p,) = await notice.household(1)
     out = await notice.stub().RecordMove(pb.RecordMoveRequest(
-        municipality_code=MUNICIPALITY, resident_code=p.resident_code, kind="tenshutsu",
+        municipality_code=MUNICIPALITY, resident_code=p.resident_code, kind=pb.MOVE_KIND_TENSHUTSU,
         destination_municipality_code=NO_OFFICE))
     assert list(out.steps) == ["tenshutsu_recorded"]  # the 転出 mails nothing: recorded whatever the 転入先
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await notice.stub(f"municipality:{NO_OFFICE}").RecordMove(pb.RecordMoveRequest(
-            municipality_code=NO_OFFICE, resident_code=p.resident_code, kind="tennyu",
+            municipality_code=NO_OFFICE, resident_code=p.resident_code, kind=pb.MOVE_KIND_TENNYU,
             new_address="東京都港区芝公園1-5-25", new_postal_code="1058511", new_household_id="HM" + hid))
     assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(e.value) == "NO_MUNICIPAL_OFFICE" and e.value.details().startswith("municipality_code: ")

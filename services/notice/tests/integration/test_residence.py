@@ -102,7 +102,8 @@ async def test_an_evacuees_mail_goes_to_the_residence_in_an_envelope_of_their_ow
     hid, _people = await notice.household(2, residence=dict(kind=pb.RESIDENCE_KIND_EVACUEE, address=place,
                                                            postal_code="5900001", documents=DOCS))
     ms = [m for m in await notice.mailings() if m.household_id == hid]
-    assert sorted((m.destination, m.items) for m in ms) == [("address", 1), ("residence", 1)]
+    assert sorted((m.destination, m.items) for m in ms) == [(pb.DESTINATION_ADDRESS, 1),
+                                                                (pb.DESTINATION_RESIDENCE, 1)]
     records, _, _ = await export(notice)
     (env,) = [r for r in records if r[0] == "ENV" and r[1] in {m.mailing_id for m in ms} and r[6] == "residence"]
     assert env[8] == place
@@ -116,7 +117,7 @@ async def test_a_dv_victims_card_held_at_the_office_never_sends_the_residence_an
                                                          postal_code="5900002", documents=DOCS,
                                                          hold_at_office=True))
     (m,) = [m for m in await notice.mailings() if m.household_id == hid]
-    assert m.destination == "office"
+    assert m.destination == pb.DESTINATION_OFFICE
     records, raw, batch = await export(notice)
     (env,) = [r for r in records if r[0] == "ENV" and r[1] == m.mailing_id]
     # 別紙 2 (2): addressed to the office itself, its real postal code and address (千代田区役所), never a
@@ -141,7 +142,7 @@ async def test_a_dv_victims_residence_leaves_only_sealed_to_the_print_vendor(not
     hid, (_p,) = await notice.household(1, residence=dict(kind=pb.RESIDENCE_KIND_DV_VICTIM, address=place,
                                                          postal_code="5900003", documents=DOCS))
     (m,) = [m for m in await notice.mailings() if m.household_id == hid]
-    assert m.destination == "residence"  # the list does not tell a DV victim from an evacuee
+    assert m.destination == pb.DESTINATION_RESIDENCE  # the list does not tell a DV victim from an evacuee
     records, raw, batch = await export(notice)
     (env,) = [r for r in records if r[0] == "ENV" and r[1] == m.mailing_id]
     assert env[6] == "residence_restricted" and env[7:10] == ["", "", ""]
@@ -189,7 +190,8 @@ async def test_every_look_at_a_residence_is_in_the_access_log_refusals_too(notic
         (f"municipality:{OTHER}", "residence.read.refused")]
 
 
-@pytest.mark.parametrize(("finding", "after"), [("collected_at_counter", None), ("municipal_resend", "posted")])
+@pytest.mark.parametrize(("finding", "after"), [(pb.FINDING_COLLECTED_AT_COUNTER, None),
+                                                 (pb.FINDING_MUNICIPAL_RESEND, pb.MAILING_STATUS_POSTED)])
 async def test_a_card_held_at_the_office_is_collected_or_sent_on_by_the_municipality_itself(notice, finding, after):
     notice.clock.set(START)
     place = secret_place()
@@ -200,17 +202,18 @@ async def test_a_card_held_at_the_office_is_collected_or_sent_on_by_the_municipa
     (m,) = [m for m in await notice.mailings() if m.household_id == hid]
     r = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY,
                                                                     mailing_id=m.mailing_id, delivered=True))
-    assert r.mailing.status == "held_at_office"
+    assert r.mailing.status == pb.MAILING_STATUS_HELD_AT_OFFICE
     done = await notice.stub().ResolveReturnedMail(pb.ResolveReturnedMailRequest(
         municipality_code=MUNICIPALITY, mailing_id=m.mailing_id, resident_code=p.resident_code, finding=finding))
     mine = {x.mailing_id: x for x in await notice.mailings()}
-    assert mine[m.mailing_id].status == "resolved"
+    assert mine[m.mailing_id].status == pb.MAILING_STATUS_RESOLVED
     if after is None:
         assert list(done.steps) == ["handed_over"]
         return
     sent = mine[done.new_mailing_id]
     # Posted by the municipality to the 居所: never prepared for J-LIS, so never in a batch file.
-    assert (sent.kind, sent.status, sent.destination) == ("municipal_resend", "posted", "residence")
+    assert (sent.kind, sent.status, sent.destination) == (
+        pb.MAILING_KIND_MUNICIPAL_RESEND, pb.MAILING_STATUS_POSTED, pb.DESTINATION_RESIDENCE)
     async with notice.units() as store:
         assert (await store.get_mailing(sent.mailing_id)).batch_id is None
     assert place.encode() not in await all_notice_event_bytes(notice.nats_url)

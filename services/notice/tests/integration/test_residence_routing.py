@@ -64,13 +64,13 @@ async def test_a_residence_registered_before_the_list_routes_the_first_envelope(
     await notice.assign_and_wait(MUNICIPALITY, [x])
     where = place()
     r = await notice.stub().RegisterResidence(registration(x, where))
-    assert (r.destination, r.mail_action) == ("residence", pb.MAIL_ACTION_NOTHING_IN_TRANSIT)
+    assert (r.destination, r.mail_action) == (pb.DESTINATION_RESIDENCE, pb.MAIL_ACTION_NOTHING_IN_TRANSIT)
     hid = "HB" + secrets.token_hex(5)
     await notice.stub().SubmitMailingList(pb.SubmitMailingListRequest(municipality_code=MUNICIPALITY, households=[
         pb.Household(household_id=hid, address=HOME, postal_code="1000001", members=[
             pb.Member(resident_code=x.resident_code, name=x.name, birth_date="1980-04-01", sex=pb.SEX_FEMALE)])]))
     (m,) = await mine(notice, hid)
-    assert m.destination == "residence"
+    assert m.destination == pb.DESTINATION_RESIDENCE
     (env,) = [e for e in await export(notice) if e[0] == "ENV" and e[1] == m.mailing_id]
     assert env[6] == "residence_restricted" and label_of(notice, env)["address"] == where
 
@@ -84,10 +84,11 @@ async def test_a_residence_registered_after_the_list_reroutes_the_envelope_befor
     ms = {m.mailing_id: m for m in await mine(notice, hid)}
     # The victim's card leaves the household envelope for an envelope of its own, to the 居所.
     assert sorted((m.destination, m.items, m.status) for m in ms.values()) == [
-        ("address", 1, "prepared"), ("residence", 1, "prepared")]
-    assert r.mail_action == pb.MAIL_ACTION_REROUTED and r.destination == "residence"
+        (pb.DESTINATION_ADDRESS, 1, pb.MAILING_STATUS_PREPARED),
+        (pb.DESTINATION_RESIDENCE, 1, pb.MAILING_STATUS_PREPARED)]
+    assert r.mail_action == pb.MAIL_ACTION_REROUTED and r.destination == pb.DESTINATION_RESIDENCE
     (own,) = r.rerouted_mailing_ids
-    assert ms[own].destination == "residence" and not r.recalled_mailing_ids
+    assert ms[own].destination == pb.DESTINATION_RESIDENCE and not r.recalled_mailing_ids
     records = await export(notice)
     household = [e for e in records if e[0] == "ENV" and e[1] == before.mailing_id]
     assert household[0][6] == "address" and victim.name not in household[0][9]  # the addressee names the other
@@ -108,10 +109,11 @@ async def test_a_residence_registered_after_export_recalls_the_envelope_in_the_n
     r = await notice.stub().RegisterResidence(registration(x, where))
     # Not "residence" and silence: the envelope already left for the vendor, so it is recalled and the clerk is told.
     assert r.mail_action == pb.MAIL_ACTION_RECALLED and list(r.recalled_mailing_ids) == [m.mailing_id]
-    assert (await mine(notice, hid))[0].status == "recalled"
+    assert (await mine(notice, hid))[0].status == pb.MAILING_STATUS_RECALLED
     await report(notice, first.batch_id, *[s for s in (pb.PRINT_STATUS_PRINTED, pb.PRINT_STATUS_POSTED)
                                            if s not in reported])
-    assert (await mine(notice, hid))[0].status == "recalled"  # the vendor's report does not post a recalled one
+    # The vendor's report does not post a recalled one.
+    assert (await mine(notice, hid))[0].status == pb.MAILING_STATUS_RECALLED
     await assert_recall_in_next_batch_then_held(notice, hid, m.mailing_id, x, where)
 
 
@@ -128,12 +130,13 @@ async def assert_recall_in_next_batch_then_held(notice, hid: str, mailing_id: st
     # Back at the office: held there; the municipality hands it over or posts it itself to the 居所.
     back = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY,
                                                                        mailing_id=mailing_id, delivered=True))
-    assert back.mailing.status == "held_at_office"
+    assert back.mailing.status == pb.MAILING_STATUS_HELD_AT_OFFICE
     done = await notice.stub().ResolveReturnedMail(pb.ResolveReturnedMailRequest(
         municipality_code=MUNICIPALITY, mailing_id=mailing_id, resident_code=x.resident_code,
-        finding="municipal_resend"))
+        finding=pb.FINDING_MUNICIPAL_RESEND))
     sent = {m.mailing_id: m for m in await notice.mailings()}[done.new_mailing_id]
-    assert (sent.kind, sent.status, sent.destination) == ("municipal_resend", "posted", "residence")
+    assert (sent.kind, sent.status, sent.destination) == (
+        pb.MAILING_KIND_MUNICIPAL_RESEND, pb.MAILING_STATUS_POSTED, pb.DESTINATION_RESIDENCE)
 
 
 async def test_a_residence_registered_after_posting_recalls_the_envelope_from_the_post(notice):
@@ -142,7 +145,7 @@ async def test_a_residence_registered_after_posting_recalls_the_envelope_from_th
     where = place()
     r = await notice.stub().RegisterResidence(registration(x, where))
     assert r.mail_action == pb.MAIL_ACTION_RECALLED and list(r.recalled_mailing_ids) == [m.mailing_id]
-    assert (await mine(notice, m.household_id))[0].status == "recalled"
+    assert (await mine(notice, m.household_id))[0].status == pb.MAILING_STATUS_RECALLED
     await assert_recall_in_next_batch_then_held(notice, m.household_id, m.mailing_id, x, where)
 
 
@@ -153,11 +156,12 @@ async def test_a_residence_registered_after_delivery_recalls_nothing_and_says_so
                                                                 mailing_id=m.mailing_id, delivered=True))
     r = await notice.stub().RegisterResidence(registration(x, place()))
     assert r.mail_action == pb.MAIL_ACTION_ALREADY_DELIVERED and not r.recalled_mailing_ids
-    assert (await mine(notice, m.household_id))[0].status == "delivered"
+    assert (await mine(notice, m.household_id))[0].status == pb.MAILING_STATUS_DELIVERED
     # A later card (a re-issue) goes to the 居所.
     again = await notice.stub().RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY,
                                                                       resident_code=x.resident_code))
-    assert {m.mailing_id: m for m in await notice.mailings()}[again.new_mailing_id].destination == "residence"
+    resent = {m.mailing_id: m for m in await notice.mailings()}[again.new_mailing_id]
+    assert resent.destination == pb.DESTINATION_RESIDENCE
 
 
 async def test_a_residence_for_a_card_already_held_at_the_office_keeps_it_there(notice):
@@ -165,7 +169,7 @@ async def test_a_residence_for_a_card_already_held_at_the_office_keeps_it_there(
     m, (x,) = await notice.returned()
     r = await notice.stub().RegisterResidence(registration(x, place(), kind=pb.RESIDENCE_KIND_EVACUEE))
     assert r.mail_action == pb.MAIL_ACTION_HELD_AT_OFFICE
-    assert (await mine(notice, m.household_id))[0].status == "returned"
+    assert (await mine(notice, m.household_id))[0].status == pb.MAILING_STATUS_RETURNED
 
 
 async def test_a_hold_at_office_registration_reroutes_a_prepared_envelope_to_the_office(notice):
@@ -173,9 +177,9 @@ async def test_a_hold_at_office_registration_reroutes_a_prepared_envelope_to_the
     hid, (x,) = await notice.household(1)
     where = place()
     r = await notice.stub().RegisterResidence(registration(x, where, hold_at_office=True))
-    assert (r.destination, r.mail_action) == ("office", pb.MAIL_ACTION_REROUTED)
+    assert (r.destination, r.mail_action) == (pb.DESTINATION_OFFICE, pb.MAIL_ACTION_REROUTED)
     (m,) = await mine(notice, hid)
-    assert m.destination == "office"
+    assert m.destination == pb.DESTINATION_OFFICE
     (env,) = [e for e in await export(notice) if e[0] == "ENV" and e[1] == m.mailing_id]
     assert env[6:9] == ["office", "102-8688", OFFICE] and where not in "|".join(env)
 
@@ -187,9 +191,10 @@ async def test_a_move_during_printing_then_a_residence_recalls_the_old_envelope_
     await report(notice, first.batch_id, pb.PRINT_STATUS_PRINTED)
     (old,) = await mine(notice, hid)
     moved = await notice.stub().RecordMove(pb.RecordMoveRequest(
-        municipality_code=MUNICIPALITY, resident_code=x.resident_code, kind="tenkyo", new_household_id="HM" + hid,
-        new_address="東京都千代田区神田3-3", new_postal_code="1010047", former_household_may_receive=True,
-        preference="new_issue"))
+        municipality_code=MUNICIPALITY, resident_code=x.resident_code, kind=pb.MOVE_KIND_TENKYO,
+        new_household_id="HM" + hid, new_address="東京都千代田区神田3-3", new_postal_code="1010047",
+        former_household_may_receive=True,
+        preference=pb.PREFERENCE_NEW_ISSUE))
     assert list(moved.steps) == ["resent_without_form", "urge_return_of_old_card"]
     where = place()
     r = await notice.stub().RegisterResidence(registration(x, where))
@@ -197,7 +202,8 @@ async def test_a_move_during_printing_then_a_residence_recalls_the_old_envelope_
     assert r.mail_action == pb.MAIL_ACTION_RECALLED
     assert list(r.rerouted_mailing_ids) == [moved.new_mailing_id] and list(r.recalled_mailing_ids) == [old.mailing_id]
     ms = {m.mailing_id: m for m in await notice.mailings()}
-    assert ms[moved.new_mailing_id].destination == "residence" and ms[old.mailing_id].status == "recalled"
+    assert ms[moved.new_mailing_id].destination == pb.DESTINATION_RESIDENCE
+    assert ms[old.mailing_id].status == pb.MAILING_STATUS_RECALLED
 
 
 async def test_the_same_registration_twice_changes_nothing_the_second_time(notice):
@@ -226,7 +232,7 @@ async def test_a_second_list_after_a_registration_keeps_the_residence_route_and_
                 for p in (x, y)])]))
     assert again.envelopes_prepared == 0 and not again.refused
     ms = {m.mailing_id: m for m in await mine(notice, hid)}
-    assert len(ms) == 2 and ms[r.rerouted_mailing_ids[0]].destination == "residence"
+    assert len(ms) == 2 and ms[r.rerouted_mailing_ids[0]].destination == pb.DESTINATION_RESIDENCE
     got = await notice.stub().GetResidence(pb.GetResidenceRequest(municipality_code=MUNICIPALITY,
                                                                   resident_code=x.resident_code))
     assert got.address == where
@@ -239,7 +245,8 @@ async def test_the_same_registration_sent_twice_at_once_reroutes_once(notice):
     a, b = await asyncio.gather(notice.stub().RegisterResidence(registration(x, where)),
                                 notice.stub().RegisterResidence(registration(x, where)))
     assert a == b and a.mail_action == pb.MAIL_ACTION_REROUTED
-    assert sorted((m.destination, m.items) for m in await mine(notice, hid)) == [("address", 1), ("residence", 1)]
+    assert sorted((m.destination, m.items) for m in await mine(notice, hid)) == [
+        (pb.DESTINATION_ADDRESS, 1), (pb.DESTINATION_RESIDENCE, 1)]
 
 
 async def test_a_registration_that_crashed_before_its_commit_is_retried_to_the_same_end(notice, monkeypatch):
@@ -260,7 +267,7 @@ async def test_a_registration_that_crashed_before_its_commit_is_retried_to_the_s
     with pytest.raises(grpc.aio.AioRpcError):
         await notice.stub().RegisterResidence(request)
     (m,) = await mine(notice, hid)
-    assert m.status == "exported"  # rolled back whole: no half-recalled envelope
+    assert m.status == pb.MAILING_STATUS_EXPORTED  # rolled back whole: no half-recalled envelope
     done = await notice.stub().RegisterResidence(request)
     assert done.mail_action == pb.MAIL_ACTION_RECALLED and list(done.recalled_mailing_ids) == [m.mailing_id]
     await notice.household(1)

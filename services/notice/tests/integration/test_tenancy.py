@@ -140,12 +140,12 @@ async def test_not_yours_and_unknown_are_refused_alike_by_every_resident_method(
                 address="東京都千代田区1", postal_code="1000001", documents=DOCS)),
             stub.GetResidence(pb.GetResidenceRequest(municipality_code=MUNICIPALITY, resident_code=code)),
             stub.RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY, resident_code=code)),
-            stub.RecordMove(pb.RecordMoveRequest(municipality_code=MUNICIPALITY, resident_code=code, kind="tenkyo",
-                                                 new_household_id="HX", new_address="東京都千代田区2",
-                                                 new_postal_code="1000001")),
-            stub.RecordMove(pb.RecordMoveRequest(municipality_code=MUNICIPALITY, resident_code=code, kind="tennyu",
-                                                 new_household_id="HX", new_address="東京都千代田区2",
-                                                 new_postal_code="1000001")),
+            stub.RecordMove(pb.RecordMoveRequest(municipality_code=MUNICIPALITY, resident_code=code,
+                                                 kind=pb.MOVE_KIND_TENKYO, new_household_id="HX",
+                                                 new_address="東京都千代田区2", new_postal_code="1000001")),
+            stub.RecordMove(pb.RecordMoveRequest(municipality_code=MUNICIPALITY, resident_code=code,
+                                                 kind=pb.MOVE_KIND_TENNYU, new_household_id="HX",
+                                                 new_address="東京都千代田区2", new_postal_code="1000001")),
         ]
 
     for theirs, unknown in zip(calls(x.resident_code), calls(nobody), strict=True):
@@ -158,10 +158,10 @@ async def test_a_tennyu_without_the_former_municipalitys_tenshutsu_is_refused_as
     notice.clock.set(START)
     m, (x,) = await notice.posted_household(1, OTHER)
     e = await refusal(notice.stub().RecordMove(pb.RecordMoveRequest(
-        municipality_code=MUNICIPALITY, resident_code=x.resident_code, kind="tennyu", new_household_id="HT",
+        municipality_code=MUNICIPALITY, resident_code=x.resident_code, kind=pb.MOVE_KIND_TENNYU, new_household_id="HT",
         new_address="東京都千代田区神田3-3", new_postal_code="1010047")))
     assert e.code() == grpc.StatusCode.NOT_FOUND and error_reason(e) == "UNKNOWN_RESIDENT"
     # Still OTHER's: its envelope is untouched and OTHER records its delivery.
     r = await notice.stub(f"municipality:{OTHER}").RecordDelivery(pb.RecordDeliveryRequest(
         municipality_code=OTHER, mailing_id=m.mailing_id, delivered=True))
-    assert r.mailing.status == "delivered"
+    assert r.mailing.status == pb.MAILING_STATUS_DELIVERED

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
 import grpc
@@ -17,16 +18,39 @@ from mynumber_cli.base import CliError, Ctx, err, rpc_error, run_call
 from mynumber_cli.mailing_file import HouseholdLines, line_of, parse_mailing_list
 from mynumber_cli.register_file import LineError
 
+
+def words(proto: Any) -> dict[str, int]:
+    """A proto enum's values by the word the clerk types and reads: MAILING_STATUS_HELD_AT_OFFICE is
+    `held_at_office`. These are the values of notice's states (notice.states; its wire test ties the two)."""
+    prefix = proto.DESCRIPTOR.values_by_number[0].name.removesuffix("UNSPECIFIED")
+    return {v.name.removeprefix(prefix).lower(): v.number for v in proto.DESCRIPTOR.values if v.number}
+
+
+def names(table: dict[str, int]) -> dict[int, str]:
+    return {number: word for word, number in table.items()}
+
+
 RESIDENCE_KINDS = {"evacuee": pb.RESIDENCE_KIND_EVACUEE, "dv": pb.RESIDENCE_KIND_DV_VICTIM}
-RESIDENCE_KIND_NAMES = {v: k for k, v in RESIDENCE_KINDS.items()}
+RESIDENCE_KIND_NAMES = names(RESIDENCE_KINDS)
 DOCUMENTS = ("application", "identity_copy", "address_proof", "disaster_proof")
-PRINT_STATUSES = {"printed": pb.PRINT_STATUS_PRINTED, "posted": pb.PRINT_STATUS_POSTED}
-RETURN_REASONS = ("あて所なし", "受取拒否", "保管期間経過")
-FINDINGS = ("collected_at_counter", "municipal_resend", "moved_within", "moved_out", "deleted")
-MOVES = ("tenkyo", "tenshutsu", "tennyu")
-PREFERENCES = ("endorse", "new_issue")
-MAIL_ACTIONS = {v.number: v.name.removeprefix("MAIL_ACTION_").lower() for v in pb.MailAction.DESCRIPTOR.values}
+PRINT_STATUSES = words(pb.PrintStatus)
+# 日本郵便's words, as the clerk reads them off the returned envelope (notice.states.ReturnReason's values).
+RETURN_REASONS = {"あて所なし": pb.RETURN_REASON_NO_SUCH_ADDRESS, "受取拒否": pb.RETURN_REASON_REFUSED,
+                  "保管期間経過": pb.RETURN_REASON_HOLD_EXPIRED}
+RETURN_REASON_NAMES = names(RETURN_REASONS)
+FINDINGS = words(pb.Finding)
+MOVES = words(pb.MoveKind)
+PREFERENCES = words(pb.Preference)
+MAIL_ACTIONS = names(words(pb.MailAction))
+MAILING_STATUSES = names(words(pb.MailingStatus))
+MAILING_KINDS = names(words(pb.MailingKind))
+DESTINATIONS = names(words(pb.Destination))
 HOUSEHOLDS_PER_REQUEST = 500
+
+
+def word(table: dict[int, str], number: int) -> str:
+    # A value this CLI predates (a newer server): shown, never a crash.
+    return table.get(number, "?" if number else "")
 
 
 def _stub(ch: grpc.aio.Channel) -> pb_grpc.NoticeServiceStub:
@@ -111,8 +135,9 @@ def mailings(c: Ctx, municipality_code: str) -> None:
 
     for m in run_call(call).mailings:
         hold = m.hold_until.ToDatetime(tzinfo=dt.UTC).date().isoformat() if m.HasField("hold_until") else ""
-        reason = f"\t{m.return_reason}" if m.return_reason else ""
-        click.echo(f"{m.mailing_id}\t{m.household_id}\t{m.status}\t{m.kind}\t{m.destination}\t{m.items} item(s)"
+        reason = f"\t{word(RETURN_REASON_NAMES, m.return_reason)}" if m.return_reason else ""
+        click.echo(f"{m.mailing_id}\t{m.household_id}\t{word(MAILING_STATUSES, m.status)}"
+                   f"\t{word(MAILING_KINDS, m.kind)}\t{word(DESTINATIONS, m.destination)}\t{m.items} item(s)"
                    f"\t{m.fee_yen} yen" + (f"\thold until {hold}" if hold else "") + reason)
 
 
@@ -137,7 +162,7 @@ def export(c: Ctx, municipalities: tuple[str, ...], pdfs: bool) -> None:
 
 @notice.command("print-status")
 @click.argument("batch_id")
-@click.argument("status", type=click.Choice(sorted(PRINT_STATUSES)))
+@click.argument("status", type=click.Choice(list(PRINT_STATUSES)))
 @click.pass_obj
 def print_status(c: Ctx, batch_id: str, status: str) -> None:
     """Print vendor: the batch was printed, or posted."""
@@ -151,8 +176,9 @@ def print_status(c: Ctx, batch_id: str, status: str) -> None:
 
 
 def _mailing_line(m: pb.Mailing) -> str:
-    return f"{m.mailing_id}\t{m.status}\t{m.kind}\t{m.destination}" + (f"\t{m.return_reason}" if m.return_reason
-                                                                        else "")
+    return (f"{m.mailing_id}\t{word(MAILING_STATUSES, m.status)}\t{word(MAILING_KINDS, m.kind)}"
+            f"\t{word(DESTINATIONS, m.destination)}"
+            + (f"\t{word(RETURN_REASON_NAMES, m.return_reason)}" if m.return_reason else ""))
 
 
 @notice.command("delivered")
@@ -173,7 +199,7 @@ def delivered(c: Ctx, municipality_code: str, mailing_id: str) -> None:
 @notice.command("returned")
 @click.argument("municipality_code")
 @click.argument("mailing_id")
-@click.option("--reason", type=click.Choice(RETURN_REASONS), required=True, help="the post office's reason")
+@click.option("--reason", type=click.Choice(list(RETURN_REASONS)), required=True, help="the post office's reason")
 @click.pass_obj
 def returned(c: Ctx, municipality_code: str, mailing_id: str, reason: str) -> None:
     """The envelope came back undelivered (held at the office for 3 months)."""
@@ -182,7 +208,7 @@ def returned(c: Ctx, municipality_code: str, mailing_id: str, reason: str) -> No
         async with c.channel("notice") as ch:
             return await _stub(ch).RecordDelivery(pb.RecordDeliveryRequest(
                 municipality_code=municipality_code, mailing_id=mailing_id, delivered=False,
-                return_reason=reason), timeout=c.timeout)
+                return_reason=RETURN_REASONS[reason]), timeout=c.timeout)
 
     click.echo(_mailing_line(run_call(call).mailing))
 
@@ -191,8 +217,9 @@ def returned(c: Ctx, municipality_code: str, mailing_id: str, reason: str) -> No
 @click.argument("municipality_code")
 @click.argument("mailing_id")
 @click.argument("resident_code")
-@click.argument("finding", type=click.Choice(FINDINGS))
-@click.option("--preference", type=click.Choice(PREFERENCES), help="moved_within: endorse or new_issue")
+@click.argument("finding", type=click.Choice(list(FINDINGS)))
+@click.option("--preference", type=click.Choice(list(PREFERENCES)),
+              help="moved_within: " + " or ".join(PREFERENCES))
 @click.option("--new-address", default="", help="moved_within: the new address")
 @click.option("--new-postal-code", default="", help="moved_within: the new postal code")
 @click.pass_obj
@@ -204,7 +231,8 @@ def resolve(c: Ctx, municipality_code: str, mailing_id: str, resident_code: str,
         async with c.channel("notice") as ch:
             return await _stub(ch).ResolveReturnedMail(pb.ResolveReturnedMailRequest(
                 municipality_code=municipality_code, mailing_id=mailing_id, resident_code=resident_code,
-                finding=finding, preference=preference or "", new_address=new_address,
+                finding=FINDINGS[finding], preference=PREFERENCES[preference] if preference else 0,
+                new_address=new_address,
                 new_postal_code=new_postal_code), timeout=c.timeout)
 
     r = run_call(call)
@@ -226,13 +254,14 @@ def expire_returns(c: Ctx) -> None:
 @notice.command("move")
 @click.argument("municipality_code")
 @click.argument("resident_code")
-@click.argument("kind", type=click.Choice(MOVES))
+@click.argument("kind", type=click.Choice(list(MOVES)))
 @click.option("--new-address", default="", help="the new address")
 @click.option("--new-postal-code", default="", help="the new postal code")
 @click.option("--new-household-id", default="", help="the new household key")
 @click.option("--destination", "destination_municipality_code", default="",
               help="tenshutsu: the 団体コード of the municipality the resident moves to")
-@click.option("--preference", type=click.Choice(PREFERENCES), help="the resident's wish, where the chart asks")
+@click.option("--preference", type=click.Choice(list(PREFERENCES)),
+              help="the resident's wish, where the chart asks: " + " or ".join(PREFERENCES))
 @click.option("--former-household-may-receive", is_flag=True,
               help="a former household member may receive an undelivered card at the former address")
 @click.pass_obj
@@ -245,9 +274,10 @@ def move(c: Ctx, municipality_code: str, resident_code: str, kind: str, new_addr
     async def call() -> pb.RecordMoveResponse:
         async with c.channel("notice") as ch:
             return await _stub(ch).RecordMove(pb.RecordMoveRequest(
-                municipality_code=municipality_code, resident_code=resident_code, kind=kind,
+                municipality_code=municipality_code, resident_code=resident_code, kind=MOVES[kind],
                 new_address=new_address, new_postal_code=new_postal_code, new_household_id=new_household_id,
-                former_household_may_receive=former_household_may_receive, preference=preference or "",
+                former_household_may_receive=former_household_may_receive,
+                preference=PREFERENCES[preference] if preference else 0,
                 destination_municipality_code=destination_municipality_code), timeout=c.timeout)
 
     r = run_call(call)
@@ -267,7 +297,7 @@ def resend(c: Ctx, municipality_code: str, resident_code: str) -> None:
                 municipality_code=municipality_code, resident_code=resident_code), timeout=c.timeout)
 
     r = run_call(call)
-    click.echo(f"{r.kind}\t{r.fee_yen} yen\tnew envelope {r.new_mailing_id}")
+    click.echo(f"{word(MAILING_KINDS, r.kind)}\t{r.fee_yen} yen\tnew envelope {r.new_mailing_id}")
 
 
 @notice.group()
@@ -297,7 +327,7 @@ def residence_register(c: Ctx, municipality_code: str, resident_code: str, kind:
                 hold_at_office=hold_at_office), timeout=c.timeout)
 
     r = run_call(call)
-    click.echo(f"destination {r.destination}\tmail {MAIL_ACTIONS.get(r.mail_action, '?')}")
+    click.echo(f"destination {word(DESTINATIONS, r.destination)}\tmail {word(MAIL_ACTIONS, r.mail_action)}")
     for m in r.rerouted_mailing_ids:
         click.echo(f"rerouted {m}")
     for m in r.recalled_mailing_ids:

@@ -32,11 +32,70 @@ class MailAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MAIL_ACTION_HELD_AT_OFFICE: _ClassVar[MailAction]
     MAIL_ACTION_RECALL_AT_POST_OFFICE: _ClassVar[MailAction]
 
+class Destination(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DESTINATION_UNSPECIFIED: _ClassVar[Destination]
+    DESTINATION_ADDRESS: _ClassVar[Destination]
+    DESTINATION_RESIDENCE: _ClassVar[Destination]
+    DESTINATION_OFFICE: _ClassVar[Destination]
+
+class MailingStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MAILING_STATUS_UNSPECIFIED: _ClassVar[MailingStatus]
+    MAILING_STATUS_PREPARED: _ClassVar[MailingStatus]
+    MAILING_STATUS_EXPORTED: _ClassVar[MailingStatus]
+    MAILING_STATUS_PRINTED: _ClassVar[MailingStatus]
+    MAILING_STATUS_POSTED: _ClassVar[MailingStatus]
+    MAILING_STATUS_DELIVERED: _ClassVar[MailingStatus]
+    MAILING_STATUS_HELD_AT_OFFICE: _ClassVar[MailingStatus]
+    MAILING_STATUS_RETURNED: _ClassVar[MailingStatus]
+    MAILING_STATUS_RECALLED: _ClassVar[MailingStatus]
+    MAILING_STATUS_RESOLVED: _ClassVar[MailingStatus]
+    MAILING_STATUS_DISPOSED: _ClassVar[MailingStatus]
+
+class ReturnReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RETURN_REASON_UNSPECIFIED: _ClassVar[ReturnReason]
+    RETURN_REASON_NO_SUCH_ADDRESS: _ClassVar[ReturnReason]
+    RETURN_REASON_REFUSED: _ClassVar[ReturnReason]
+    RETURN_REASON_HOLD_EXPIRED: _ClassVar[ReturnReason]
+
+class MailingKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MAILING_KIND_UNSPECIFIED: _ClassVar[MailingKind]
+    MAILING_KIND_INITIAL: _ClassVar[MailingKind]
+    MAILING_KIND_RESEND: _ClassVar[MailingKind]
+    MAILING_KIND_REISSUE: _ClassVar[MailingKind]
+    MAILING_KIND_MUNICIPAL_RESEND: _ClassVar[MailingKind]
+    MAILING_KIND_NOTIFICATION_LETTER: _ClassVar[MailingKind]
+
 class PrintStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PRINT_STATUS_UNSPECIFIED: _ClassVar[PrintStatus]
     PRINT_STATUS_PRINTED: _ClassVar[PrintStatus]
     PRINT_STATUS_POSTED: _ClassVar[PrintStatus]
+
+class Finding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FINDING_UNSPECIFIED: _ClassVar[Finding]
+    FINDING_COLLECTED_AT_COUNTER: _ClassVar[Finding]
+    FINDING_MUNICIPAL_RESEND: _ClassVar[Finding]
+    FINDING_MOVED_WITHIN: _ClassVar[Finding]
+    FINDING_MOVED_OUT: _ClassVar[Finding]
+    FINDING_DELETED: _ClassVar[Finding]
+
+class Preference(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PREFERENCE_UNSPECIFIED: _ClassVar[Preference]
+    PREFERENCE_ENDORSE: _ClassVar[Preference]
+    PREFERENCE_NEW_ISSUE: _ClassVar[Preference]
+
+class MoveKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MOVE_KIND_UNSPECIFIED: _ClassVar[MoveKind]
+    MOVE_KIND_TENKYO: _ClassVar[MoveKind]
+    MOVE_KIND_TENSHUTSU: _ClassVar[MoveKind]
+    MOVE_KIND_TENNYU: _ClassVar[MoveKind]
 SEX_UNSPECIFIED: Sex
 SEX_MALE: Sex
 SEX_FEMALE: Sex
@@ -50,9 +109,47 @@ MAIL_ACTION_RECALLED: MailAction
 MAIL_ACTION_ALREADY_DELIVERED: MailAction
 MAIL_ACTION_HELD_AT_OFFICE: MailAction
 MAIL_ACTION_RECALL_AT_POST_OFFICE: MailAction
+DESTINATION_UNSPECIFIED: Destination
+DESTINATION_ADDRESS: Destination
+DESTINATION_RESIDENCE: Destination
+DESTINATION_OFFICE: Destination
+MAILING_STATUS_UNSPECIFIED: MailingStatus
+MAILING_STATUS_PREPARED: MailingStatus
+MAILING_STATUS_EXPORTED: MailingStatus
+MAILING_STATUS_PRINTED: MailingStatus
+MAILING_STATUS_POSTED: MailingStatus
+MAILING_STATUS_DELIVERED: MailingStatus
+MAILING_STATUS_HELD_AT_OFFICE: MailingStatus
+MAILING_STATUS_RETURNED: MailingStatus
+MAILING_STATUS_RECALLED: MailingStatus
+MAILING_STATUS_RESOLVED: MailingStatus
+MAILING_STATUS_DISPOSED: MailingStatus
+RETURN_REASON_UNSPECIFIED: ReturnReason
+RETURN_REASON_NO_SUCH_ADDRESS: ReturnReason
+RETURN_REASON_REFUSED: ReturnReason
+RETURN_REASON_HOLD_EXPIRED: ReturnReason
+MAILING_KIND_UNSPECIFIED: MailingKind
+MAILING_KIND_INITIAL: MailingKind
+MAILING_KIND_RESEND: MailingKind
+MAILING_KIND_REISSUE: MailingKind
+MAILING_KIND_MUNICIPAL_RESEND: MailingKind
+MAILING_KIND_NOTIFICATION_LETTER: MailingKind
 PRINT_STATUS_UNSPECIFIED: PrintStatus
 PRINT_STATUS_PRINTED: PrintStatus
 PRINT_STATUS_POSTED: PrintStatus
+FINDING_UNSPECIFIED: Finding
+FINDING_COLLECTED_AT_COUNTER: Finding
+FINDING_MUNICIPAL_RESEND: Finding
+FINDING_MOVED_WITHIN: Finding
+FINDING_MOVED_OUT: Finding
+FINDING_DELETED: Finding
+PREFERENCE_UNSPECIFIED: Preference
+PREFERENCE_ENDORSE: Preference
+PREFERENCE_NEW_ISSUE: Preference
+MOVE_KIND_UNSPECIFIED: MoveKind
+MOVE_KIND_TENKYO: MoveKind
+MOVE_KIND_TENSHUTSU: MoveKind
+MOVE_KIND_TENNYU: MoveKind
 
 class Member(_message.Message):
     __slots__ = ("resident_code", "name", "birth_date", "sex")
@@ -132,11 +229,11 @@ class RegisterResidenceResponse(_message.Message):
     MAIL_ACTION_FIELD_NUMBER: _ClassVar[int]
     REROUTED_MAILING_IDS_FIELD_NUMBER: _ClassVar[int]
     RECALLED_MAILING_IDS_FIELD_NUMBER: _ClassVar[int]
-    destination: str
+    destination: Destination
     mail_action: MailAction
     rerouted_mailing_ids: _containers.RepeatedScalarFieldContainer[str]
     recalled_mailing_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, destination: _Optional[str] = ..., mail_action: _Optional[_Union[MailAction, str]] = ..., rerouted_mailing_ids: _Optional[_Iterable[str]] = ..., recalled_mailing_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, destination: _Optional[_Union[Destination, str]] = ..., mail_action: _Optional[_Union[MailAction, str]] = ..., rerouted_mailing_ids: _Optional[_Iterable[str]] = ..., recalled_mailing_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetResidenceRequest(_message.Message):
     __slots__ = ("municipality_code", "resident_code")
@@ -169,14 +266,14 @@ class Mailing(_message.Message):
     FEE_YEN_FIELD_NUMBER: _ClassVar[int]
     mailing_id: str
     household_id: str
-    status: str
-    return_reason: str
-    kind: str
+    status: MailingStatus
+    return_reason: ReturnReason
+    kind: MailingKind
     items: int
-    destination: str
+    destination: Destination
     hold_until: _timestamp_pb2.Timestamp
     fee_yen: int
-    def __init__(self, mailing_id: _Optional[str] = ..., household_id: _Optional[str] = ..., status: _Optional[str] = ..., return_reason: _Optional[str] = ..., kind: _Optional[str] = ..., items: _Optional[int] = ..., destination: _Optional[str] = ..., hold_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fee_yen: _Optional[int] = ...) -> None: ...
+    def __init__(self, mailing_id: _Optional[str] = ..., household_id: _Optional[str] = ..., status: _Optional[_Union[MailingStatus, str]] = ..., return_reason: _Optional[_Union[ReturnReason, str]] = ..., kind: _Optional[_Union[MailingKind, str]] = ..., items: _Optional[int] = ..., destination: _Optional[_Union[Destination, str]] = ..., hold_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fee_yen: _Optional[int] = ...) -> None: ...
 
 class ListMailingsRequest(_message.Message):
     __slots__ = ("municipality_code",)
@@ -239,8 +336,8 @@ class RecordDeliveryRequest(_message.Message):
     municipality_code: str
     mailing_id: str
     delivered: bool
-    return_reason: str
-    def __init__(self, municipality_code: _Optional[str] = ..., mailing_id: _Optional[str] = ..., delivered: _Optional[bool] = ..., return_reason: _Optional[str] = ...) -> None: ...
+    return_reason: ReturnReason
+    def __init__(self, municipality_code: _Optional[str] = ..., mailing_id: _Optional[str] = ..., delivered: _Optional[bool] = ..., return_reason: _Optional[_Union[ReturnReason, str]] = ...) -> None: ...
 
 class RecordDeliveryResponse(_message.Message):
     __slots__ = ("mailing",)
@@ -260,11 +357,11 @@ class ResolveReturnedMailRequest(_message.Message):
     municipality_code: str
     mailing_id: str
     resident_code: str
-    finding: str
-    preference: str
+    finding: Finding
+    preference: Preference
     new_address: str
     new_postal_code: str
-    def __init__(self, municipality_code: _Optional[str] = ..., mailing_id: _Optional[str] = ..., resident_code: _Optional[str] = ..., finding: _Optional[str] = ..., preference: _Optional[str] = ..., new_address: _Optional[str] = ..., new_postal_code: _Optional[str] = ...) -> None: ...
+    def __init__(self, municipality_code: _Optional[str] = ..., mailing_id: _Optional[str] = ..., resident_code: _Optional[str] = ..., finding: _Optional[_Union[Finding, str]] = ..., preference: _Optional[_Union[Preference, str]] = ..., new_address: _Optional[str] = ..., new_postal_code: _Optional[str] = ...) -> None: ...
 
 class ResolveReturnedMailResponse(_message.Message):
     __slots__ = ("steps", "new_mailing_id")
@@ -288,15 +385,15 @@ class RecordMoveRequest(_message.Message):
     DESTINATION_MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     municipality_code: str
     resident_code: str
-    kind: str
+    kind: MoveKind
     new_address: str
     new_postal_code: str
     new_household_id: str
     former_household_may_receive: bool
-    preference: str
+    preference: Preference
     member: Member
     destination_municipality_code: str
-    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[str] = ..., new_address: _Optional[str] = ..., new_postal_code: _Optional[str] = ..., new_household_id: _Optional[str] = ..., former_household_may_receive: _Optional[bool] = ..., preference: _Optional[str] = ..., member: _Optional[_Union[Member, _Mapping]] = ..., destination_municipality_code: _Optional[str] = ...) -> None: ...
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[_Union[MoveKind, str]] = ..., new_address: _Optional[str] = ..., new_postal_code: _Optional[str] = ..., new_household_id: _Optional[str] = ..., former_household_may_receive: _Optional[bool] = ..., preference: _Optional[_Union[Preference, str]] = ..., member: _Optional[_Union[Member, _Mapping]] = ..., destination_municipality_code: _Optional[str] = ...) -> None: ...
 
 class RecordMoveResponse(_message.Message):
     __slots__ = ("steps", "new_mailing_id")
@@ -319,10 +416,10 @@ class RequestResendResponse(_message.Message):
     KIND_FIELD_NUMBER: _ClassVar[int]
     FEE_YEN_FIELD_NUMBER: _ClassVar[int]
     NEW_MAILING_ID_FIELD_NUMBER: _ClassVar[int]
-    kind: str
+    kind: MailingKind
     fee_yen: int
     new_mailing_id: str
-    def __init__(self, kind: _Optional[str] = ..., fee_yen: _Optional[int] = ..., new_mailing_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[MailingKind, str]] = ..., fee_yen: _Optional[int] = ..., new_mailing_id: _Optional[str] = ...) -> None: ...
 
 class ExpireReturnedMailRequest(_message.Message):
     __slots__ = ()
