@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
-from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.notice.v1 import events_pb2 as ev
 from mynumber.numbering.v1 import events_pb2 as numbering_ev
 from mynumber_events.numbering import EventSealer, open_number_assigned
 from mynumber_runtime.consumer import PoisonEvent
 from mynumber_runtime.errors import InvalidArgument
 from mynumber_runtime.streams import subject
+from mynumber_runtime.timestamps import timestamp
 
 from notice.validation import validate_individual_number, validate_municipality, validate_resident_code
 
@@ -32,10 +32,9 @@ RESIDENCE_REGISTERED = subject("notice", "residence", "registered")
 
 def mailing_changed(*, mailing_id: str, municipality_code: str, status: str, at: dt.datetime, items: int = 0,
                     return_reason: str = "", batch_id: str = "") -> bytes:
-    t = Timestamp()
-    t.FromDatetime(at)
     msg: bytes = ev.MailingChanged(mailing_id=mailing_id, municipality_code=municipality_code, status=status,
-                             return_reason=return_reason, at=t, items=items, batch_id=batch_id).SerializeToString()
+                                   return_reason=return_reason, at=timestamp(at), items=items,
+                                   batch_id=batch_id).SerializeToString()
     return msg
 
 

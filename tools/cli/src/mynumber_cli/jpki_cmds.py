@@ -19,6 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
 from mynumber_runtime.clock import JST
+from mynumber_runtime.timestamps import maybe_timestamp
 
 from mynumber_cli.base import Ctx, run_call
 
@@ -57,12 +58,8 @@ def _status_line(s: pb.CertificateStatus) -> str:
 
 
 def _time_option(value: dt.datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    t = Timestamp()
     # click.DateTime gives a naive time: the operator means JST, the platform's civil time.
-    t.FromDatetime(value.replace(tzinfo=JST) if value.tzinfo is None else value)
-    return t
+    return maybe_timestamp(value.replace(tzinfo=JST) if value is not None and value.tzinfo is None else value)
 
 
 @click.group()
