@@ -23,7 +23,6 @@ Anchors carry only sequence numbers and hashes, never personal data.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -41,7 +40,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mynumber_runtime.crypto import derive_key
-from mynumber_runtime.faults import summary
+from mynumber_runtime.faults import keep_running
 from mynumber_runtime.streams import subject
 
 log = logging.getLogger(__name__)
@@ -180,24 +179,14 @@ class AnchorPublisher:
         return anchor
 
     async def run(self, stop: asyncio.Event) -> None:
+        async def step() -> bool:
+            await self.run_once()
+            return False
+
+        def failed() -> None:
+            self.failures += 1
+
         s = self.settings
-        delay, failing_since = s.backoff_initial_s, None
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception as exc:
-                self.failures += 1
-                if failing_since is None:
-                    failing_since = time.monotonic()
-                    log.warning("audit anchor %s: publishing fails (%s); retried with back-off", self.subject,
-                                summary(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                delay = min(s.backoff_max_s, delay * 2)
-                continue
-            if failing_since is not None:
-                log.info("audit anchor %s: publishing again after %.0f s", self.subject,
-                         time.monotonic() - failing_since)
-                delay, failing_since = s.backoff_initial_s, None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), s.interval_s)
+        await keep_running(step, stop, log=log, what=f"audit anchor {self.subject}: publishing fails",
+                           idle_s=s.interval_s, backoff_initial_s=s.backoff_initial_s, backoff_max_s=s.backoff_max_s,
+                           on_failure=failed)

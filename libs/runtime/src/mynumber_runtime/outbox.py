@@ -9,7 +9,6 @@ starts failing and one when it works again, and converges on its own."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any, Protocol
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from mynumber_runtime.faults import summary
+from mynumber_runtime.faults import keep_running, summary
 
 log = logging.getLogger(__name__)
 
@@ -115,29 +114,18 @@ class OutboxRelay:
         return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:
-        delay, failing_since = self.backoff_initial_s, None
-        while not stop.is_set():
-            try:
-                n = await self.run_once()
-            except Exception as exc:
-                self.failures += 1
-                if failing_since is None:
-                    # One line per change of state, not per retry (types only: faults.py).
-                    failing_since = time.monotonic()
-                    log.warning("outbox relay %s: publishing fails (%s); rows are kept and retried with back-off",
-                                self.origin, summary(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-                delay = min(self.backoff_max_s, delay * 2)
-                continue
-            if failing_since is not None:
-                log.info("outbox relay %s: publishing again after %.0f s", self.origin,
-                         time.monotonic() - failing_since)
-                delay, failing_since = self.backoff_initial_s, None
-            if n < self.batch_size:
-                await self._prune_when_due()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.idle_interval_s)
+        async def step() -> bool:
+            if await self.run_once() == self.batch_size:
+                return True  # a full batch: more rows may wait
+            await self._prune_when_due()
+            return False
+
+        def failed() -> None:
+            self.failures += 1
+
+        await keep_running(step, stop, log=log, what=f"outbox relay {self.origin}: publishing fails, rows are kept",
+                           idle_s=self.idle_interval_s, backoff_initial_s=self.backoff_initial_s,
+                           backoff_max_s=self.backoff_max_s, on_failure=failed)
 
     async def backlog(self) -> int:
         """Rows not yet published (the `mynumber.outbox.backlog` gauge): the partial index keeps this cheap."""
