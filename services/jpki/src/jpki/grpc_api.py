@@ -157,7 +157,8 @@ class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
         async with self.jpki.units() as store:
             rep = await self.jpki.authorities.verify_audit(store, self.jpki.audit_anchors)
         return pb.VerifyAuditChainResponse(ok=rep.ok, entries=rep.entries, first_bad_seq=rep.first_bad_seq or 0,
-                                           problem=rep.problem or "")
+                                           problem=rep.problem or "", anchored_seq=rep.anchored_seq,
+                                           note=rep.note or "")
 
 
 class CertificateStatusServicer(pb_grpc.CertificateStatusServiceServicer):

@@ -4,6 +4,7 @@ operator's certificate, against the CA's gRPC server; and ListCertificates, the 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -11,10 +12,12 @@ from pathlib import Path
 
 import grpc
 import pytest
+from jpki import models
 from jpki.domain import RevocationCause
 from jpki.profiles import CaKind, Partition
 from mynumber.jpki.v1 import jpki_pb2 as pb
 from mynumber.jpki.v1 import jpki_pb2_grpc as pb_grpc
+from mynumber_runtime.anchor import Anchor, chain_head
 from mynumber_runtime.grpc_server import error_reason
 from mynumber_runtime.testing.identities import credentials
 
@@ -137,3 +140,27 @@ async def test_listing_is_for_operators_and_refusals_are_one_line(ca: Ca, grpc_t
     unknown = await mynumber(grpc_target, "jpki", "hold", "sign", "abcdef")
     assert one_line_error(unknown).startswith("error CERTIFICATE_NOT_FOUND") or "NOT_FOUND" in unknown.stderr
 
+
+
+async def test_verify_audit_says_against_which_anchor_it_checked_or_that_it_could_not(ca: Ca, grpc_target: str
+                                                                                     ) -> None:
+    saved = ca.jpki.audit_anchors
+    try:
+        ca.jpki.audit_anchors = None  # no NATS: the newest entries cannot be checked against an anchor
+        lines = ok(await mynumber(grpc_target, "jpki", "verify-audit"))
+        assert lines[0].startswith("audit chain OK, ") and "anchored" not in lines[0]
+        assert lines[1] == ("warning: not checked against an anchor: none configured; removal of the newest "
+                            "entries cannot be ruled out")
+        async with ca.unit() as store:
+            head = await chain_head(store.conn, models.audit_log)
+        assert head is not None
+        seq, digest = head
+
+        async def latest() -> Anchor:
+            return Anchor(table=models.audit_log.name, seq=seq, head_hash=digest, at=dt.datetime.now(dt.UTC))
+
+        ca.jpki.audit_anchors = latest
+        assert ok(await mynumber(grpc_target, "jpki", "verify-audit")) == [
+            f"audit chain OK, {seq} entries, anchored at seq {seq}"]  # seq counts from 1
+    finally:
+        ca.jpki.audit_anchors = saved

@@ -338,10 +338,14 @@ def verify_audit(c: Ctx) -> None:
                 pb.VerifyAuditChainRequest(), timeout=c.timeout)
 
     r = run_call(call)
+    anchored = f", anchored at seq {r.anchored_seq}" if r.HasField("anchored_seq") else ""
     if not r.ok:
-        click.echo(f"audit chain BROKEN at seq {r.first_bad_seq}: {r.problem}")
+        click.echo(f"audit chain BROKEN at seq {r.first_bad_seq}: {r.problem} ({r.entries} entries verified"
+                   f"{anchored})")
         raise SystemExit(1)
-    click.echo(f"audit chain OK, {r.entries} entries")
+    click.echo(f"audit chain OK, {r.entries} entries{anchored}")
+    if r.note:  # the newest entries were not checked against an anchor: said, never passed over
+        click.echo(f"warning: {r.note}")
 
 
 @jpki.group()

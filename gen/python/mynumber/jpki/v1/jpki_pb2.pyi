@@ -219,16 +219,20 @@ class VerifyAuditChainRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class VerifyAuditChainResponse(_message.Message):
-    __slots__ = ("ok", "entries", "first_bad_seq", "problem")
+    __slots__ = ("ok", "entries", "first_bad_seq", "problem", "anchored_seq", "note")
     OK_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     FIRST_BAD_SEQ_FIELD_NUMBER: _ClassVar[int]
     PROBLEM_FIELD_NUMBER: _ClassVar[int]
+    ANCHORED_SEQ_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     entries: int
     first_bad_seq: int
     problem: str
-    def __init__(self, ok: _Optional[bool] = ..., entries: _Optional[int] = ..., first_bad_seq: _Optional[int] = ..., problem: _Optional[str] = ...) -> None: ...
+    anchored_seq: int
+    note: str
+    def __init__(self, ok: _Optional[bool] = ..., entries: _Optional[int] = ..., first_bad_seq: _Optional[int] = ..., problem: _Optional[str] = ..., anchored_seq: _Optional[int] = ..., note: _Optional[str] = ...) -> None: ...
 
 class ListCertificatesRequest(_message.Message):
     __slots__ = ("ca", "municipality_code", "card_id", "state", "issued_from", "issued_before", "page_size", "page_token")
