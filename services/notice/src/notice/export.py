@@ -90,8 +90,17 @@ _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _WRITTEN = {"\n": "\\n", "\r": ""}  # an escaped line break as `\n`; a carriage return is dropped
 
 
-def _text(records: Iterable[Record]) -> str:
-    """MNB1 lines (each ending in LF) of records, written by the csv module."""
+def _text(records: Sequence[Record]) -> str:
+    """MNB1 lines (each ending in LF) of records, written by the csv module: unless no value holds a character the
+    module would escape, when its output is the plain join, which is built first and checked by counting."""
+    plain = "".join(["|".join(r) + "\n" for r in records])
+    if ("\\" not in plain and "\r" not in plain and plain.count("\n") == len(records)
+            and plain.count("|") == sum(len(r) - 1 for r in records)):
+        return plain  # 3-4x faster than the module on the common chunk (bench/notice)
+    return _csv_text(records)
+
+
+def _csv_text(records: Sequence[Record]) -> str:
     buf = io.StringIO()
     csv.writer(buf, _MNB1).writerows(records)
     text = buf.getvalue()

@@ -80,3 +80,16 @@ def test_any_value_round_trips_through_the_batch_file(tmp_path_factory, address,
     env, crd = read_batch(r.path)
     assert (env[8], env[9], crd[7], crd[8], crd[10]) == (address, name, name, address, "女")
     assert r.path.read_bytes().count(b"\n") == 4  # HDR, ENV, CRD, TRL: one line each
+
+
+_FIELD = st.text(alphabet=st.sampled_from(list("a1 東京|\\\n\r\t\x00\u2028\"'")), max_size=6)
+
+
+@settings(max_examples=400, deadline=None)
+@given(records=st.lists(st.lists(_FIELD, min_size=2, max_size=5).map(tuple), min_size=1, max_size=6))
+def test_the_plain_join_is_taken_only_when_it_is_what_the_csv_module_writes(records):
+    """The writer's fast path (no value holds `|`, `\\`, a line break or a carriage return) gives the module's
+    bytes, and every other chunk goes through the module."""
+    from notice.export import _csv_text, _text
+
+    assert _text(records) == _csv_text(records)
