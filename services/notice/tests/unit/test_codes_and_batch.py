@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from notice.codes import application_id_valid, grouped_number, luhn_digit, new_application_id, qr_payload
+from notice.codes import application_id_valid, grouped_number, luhn_digit, new_application_id, qr_payload, random_digits
 from notice.export import BatchFormatError, CardRecord, Envelope, envelope_lines, read_batch, write_batch
 
 
@@ -17,6 +17,23 @@ def test_application_ids_are_23_digits_with_a_check_digit_and_never_repeat():
     one = next(iter(ids))
     assert not application_id_valid(one[:-1] + str((int(one[-1]) + 1) % 10))
     assert qr_payload(one) == "MYNA-APPLY:1:" + one
+
+
+def test_each_digit_of_an_application_id_is_uniform():
+    # 440,000 digits: a draw keeping the bytes 250-255 (0-5 at 26/256, 6-9 at 25/256) scores ~160 here. The bound
+    # is chi-square's 0.99999 quantile for 9 degrees of freedom: a fair draw fails once in 100,000 runs.
+    n = 20_000
+    digits = "".join(random_digits(22) for _ in range(n))
+    assert len(digits) == 22 * n and digits.isascii() and digits.isdigit()
+    expected = len(digits) / 10
+    chi2 = sum((digits.count(d) - expected) ** 2 / expected for d in "0123456789")
+    assert chi2 < 39.34, chi2
+
+
+def test_a_short_read_of_kept_bytes_draws_again(monkeypatch):
+    reads = iter([bytes([255] * 30), bytes([0, 251, 9] + [7] * 27)])
+    monkeypatch.setattr("notice.codes.os.urandom", lambda n: next(reads))
+    assert random_digits(22) == "09" + "7" * 20
 
 
 @pytest.mark.parametrize(("body", "digit"), [("7992739871", "3"), ("4992739871", "6"), ("0", "0"), ("1", "8")])
