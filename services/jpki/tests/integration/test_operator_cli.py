@@ -164,3 +164,52 @@ async def test_verify_audit_says_against_which_anchor_it_checked_or_that_it_coul
             f"audit chain OK, {seq} entries, anchored at seq {seq}"]  # seq counts from 1
     finally:
         ca.jpki.audit_anchors = saved
+
+
+async def test_issue_from_a_csr_then_crls_and_the_verifier_registry(ca: Ca, grpc_target: str, tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    from .conftest import card_key
+
+    expiry = (dt.date.today() + dt.timedelta(days=3650)).isoformat()
+    card = ["--card-id", "cli-csr-1", "--resident-code", "53000000023", "--municipality", "131016",
+            "--prefecture-name", "東京都", "--municipality-name", "千代田区", "--birth-date", "1980-12-31",
+            "--card-expiry", expiry]
+    facts = ["--name", "山田\u3000花子", "--address", "東京都千代田区外神田１丁目２番３号", "--sex", "female"]
+
+    def csr_of(key: rsa.RSAPrivateKey, name: str) -> Path:
+        csr = x509.CertificateSigningRequestBuilder().subject_name(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "card")])).sign(key, hashes.SHA256())
+        path = tmp_path / name
+        path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+        return path
+
+    auth_key, sign_key = card_key(), card_key()
+    # The signing key's CSR with its signature broken (no proof of possession): refused.
+    forged = bytearray(x509.load_pem_x509_csr(csr_of(sign_key, "sign.csr").read_bytes()).public_bytes(
+        serialization.Encoding.DER))
+    forged[-1] ^= 1
+    (tmp_path / "forged.csr").write_bytes(bytes(forged))
+    ok(await mynumber(grpc_target, "jpki", "issue", "auth", "--csr", str(csr_of(auth_key, "auth.csr")), *card))
+    refused = await mynumber(grpc_target, "jpki", "issue", "sign", "--csr", str(tmp_path / "forged.csr"), *card,
+                             *facts)
+    assert one_line_error(refused).startswith("error INVALID_ARGUMENT")
+    out = tmp_path / "sign.der"
+    issued = ok(await mynumber(grpc_target, "jpki", "issue", "sign", "--csr", str(tmp_path / "sign.csr"), *card,
+                               *facts, "--out", str(out)))
+    serial = issued[0].split("\t")[1]
+    assert issued[0].startswith(f"sign\t{serial}\tgood\tuntil ")
+    cert = x509.load_der_x509_certificate(out.read_bytes())
+    assert format(cert.serial_number, "x") == serial and cert.public_key() == sign_key.public_key()
+    assert ok(await mynumber(grpc_target, "jpki", "crls", "--ca", "sign"))[0].startswith("generated ")
+    assert int(ok(await mynumber(grpc_target, "jpki", "crls"))[0].split()[1]) > 0
+    vid, token = ok(await mynumber(grpc_target, "jpki", "verifiers", "register", "--kind", "signature",
+                                   "--organization", "試験銀行", "--filing-ref", "届出-CLI-1"))[0].split("\t")
+    listed = ok(await mynumber(grpc_target, "jpki", "verifiers", "list"))
+    assert token not in "".join(listed) and any(x.startswith(f"{vid}\tsignature\t試験銀行\t届出-CLI-1") for x in listed)
+    assert ok(await mynumber(grpc_target, "jpki", "verifiers", "deregister", vid)) == [f"{vid}\tderegistered"]
+    clerk = await mynumber(grpc_target, "jpki", "crls", identity="municipality:131016")
+    assert one_line_error(clerk).startswith("error PERMISSION_DENIED")

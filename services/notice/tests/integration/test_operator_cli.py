@@ -4,6 +4,7 @@ with each one's certificate, against the notice service; a mailing from the file
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -107,3 +108,29 @@ async def test_a_bad_file_is_refused_per_line_and_a_refused_field_is_named_by_it
                      f"H10,東京都千代田区千代田1-1,1000001,{wrong},試験 三郎,1980-04-01,2\n")
     message = one_line_error(await mynumber(notice, "submit", MUNICIPALITY, str(lines)))
     assert message.startswith("error line 3: resident_code: ") and wrong not in message
+
+
+async def test_delivery_a_move_the_three_month_expiry_and_a_reissue_from_the_command_line(notice: Running) -> None:
+    home, (moving,) = await notice.household(1)
+    away, (absent,) = await notice.household(1)
+    batch = ok(await mynumber(notice, "export", "--municipality", MUNICIPALITY, "--no-pdfs", identity=OPERATOR))
+    batch_id = batch[0].split()[1].rstrip(":")
+    for status in ("printed", "posted"):
+        ok(await mynumber(notice, "print-status", batch_id, status, identity=OPERATOR))
+    by_household = {m.household_id: m.mailing_id for m in await notice.mailings(MUNICIPALITY)}
+    delivered = ok(await mynumber(notice, "delivered", MUNICIPALITY, by_household[home]))
+    assert delivered[0].split("\t")[:2] == [by_household[home], "delivered"]
+    moved = ok(await mynumber(notice, "move", MUNICIPALITY, moving.resident_code, "tenkyo", "--new-address",
+                              "東京都千代田区丸の内1-9-1", "--new-postal-code", "1000005",
+                              "--new-household-id", "HMOVED1"))
+    assert moved == ["endorsed"]  # 転居 after delivery: the card is endorsed at the counter (裏書)
+    ok(await mynumber(notice, "returned", MUNICIPALITY, by_household[away], "--reason", "あて所なし"))
+    # Nothing is due before the 3 months are up; the day after, the held card is 返還登録 and disposed of.
+    assert ok(await mynumber(notice, "expire-returns", identity=OPERATOR)) == ["0 envelope(s) disposed"]
+    notice.clock.advance(dt.timedelta(days=93))
+    assert ok(await mynumber(notice, "expire-returns", identity=OPERATOR)) == ["1 envelope(s) disposed"]
+    # After the free period (2016-01-01) and the hold: a 再交付 at 500 yen, in a new envelope.
+    again = ok(await mynumber(notice, "resend", MUNICIPALITY, absent.resident_code))
+    assert again[0].split("\t")[:2] == ["reissue", "500 yen"] and again[0].split("\t")[2].startswith("new envelope ")
+    refused = await mynumber(notice, "expire-returns")  # a clerk is not the J-LIS operator
+    assert one_line_error(refused).startswith("error PERMISSION_DENIED")
