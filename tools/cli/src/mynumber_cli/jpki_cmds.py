@@ -372,7 +372,7 @@ def verifiers_list(c: Ctx) -> None:
 @verifiers.command("register")
 @click.option("--kind", type=click.Choice(sorted(VERIFIER_KINDS)), required=True,
               help="signature (署名検証者, 17条1項), user (利用者証明検証者), platform-operator, platform-service")
-@click.option("--organization", required=True)
+@click.option("--organization", required=True, help="the verifier's organisation, as its 届出 names it")
 @click.option("--filing-ref", required=True, help="the 届出 or 認定 reference")
 @click.pass_obj
 def verifiers_register(c: Ctx, kind: str, organization: str, filing_ref: str) -> None:

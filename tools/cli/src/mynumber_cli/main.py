@@ -241,7 +241,7 @@ def sector_code(c: Ctx, agency_code: str, individual_number: str) -> None:
 
 @cli.command("synth-register")
 @click.argument("municipality_code")
-@click.option("--count", type=int, default=1000, show_default=True)
+@click.option("--count", type=int, default=1000, show_default=True, help="how many residents")
 @click.option("--seed", type=int, default=None, help="reproducible output")
 def synth_register(municipality_code: str, count: int, seed: int | None) -> None:
     """Print a synthetic register (CSV) of valid, distinct 住民票コード for trying things out."""
