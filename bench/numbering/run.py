@@ -114,10 +114,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20151005)
     ap.add_argument("--prefill", type=int, default=0, help="numbers the registry holds before the stream")
     ap.add_argument("--report-every", type=int, default=100_000, help="residents per reported rate")
+    ap.add_argument("--pg", action="append", default=[], metavar="NAME=VALUE",
+                    help="a PostgreSQL setting for this run's server (repeatable), to compare settings")
     args = ap.parse_args()
 
     root = scratch_dir("mynumber-bench-")
-    pg = EmbeddedPostgres(root / "pg", durable=True).start()
+    pg = EmbeddedPostgres(root / "pg", durable=True, options=dict(o.split("=", 1) for o in args.pg)).start()
     nats = EmbeddedNats(root / "nats").start()
     service: subprocess.Popen[bytes] | None = None
     try:
