@@ -198,7 +198,7 @@ def check_metrics(ports: dict[str, int], data: Path) -> None:
         time.sleep(0.5)
     status = mynumber(ports, data, "status", identity="operator:e2e")
     assert [line.split()[:2] for line in status.stdout.splitlines() if not line.startswith(" ")] == [
-        ["numbering", "SERVING"], ["notice", "SERVING"], ["jpki", "SERVING"]]
+        ["numbering", "SERVING"], ["notice", "SERVING"], ["jpki", "SERVING"], ["issuance", "SERVING"]]
 
 
 def check_identities(ports: dict[str, int], data: Path) -> None:
