@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mynumber_events.notice import FORM_ISSUED
+from mynumber_runtime.anchor import AnchorPublisher, anchor_key
 from mynumber_runtime.clock import Clock, SystemClock
 from mynumber_runtime.consumer import IdempotentConsumer
 from mynumber_runtime.crypto import KeyedHash, SubjectSealer, derive_key
@@ -26,7 +27,7 @@ from nats.aio.msg import Msg
 
 from issuance.events import decode_form_issued
 from issuance.grpc_api import bindings
-from issuance.models import data_keys, outbox, processed_events
+from issuance.models import access_log, data_keys, outbox, processed_events
 from issuance.repository import IssuanceStore, in_consumer_unit
 from issuance.service import IssuanceService
 from issuance.settings import IssuanceSettings
@@ -79,6 +80,9 @@ async def build(settings: IssuanceSettings, *, clock: Clock | None = None) -> Ap
     server = PlatformServer(settings.grpc, bindings(service, units),
                             checks={"database": units.ping, "nats": nats_check(nc), "consumer": consumer.check})
     relay = OutboxRelay.for_region(settings.region_name, engine=engine, table=outbox, js=js)
+    # The access log's head, signed and kept on JetStream: its newest entries cannot go missing unseen.
+    anchors = AnchorPublisher(engine=engine, table=access_log, js=js, service="issuance",
+                              key=anchor_key(master, "issuance"), settings=settings.audit_anchor)
 
     async def count_applications() -> dict[str, int]:
         async with units() as store:
@@ -88,4 +92,4 @@ async def build(settings: IssuanceSettings, *, clock: Clock | None = None) -> Ap
     gauges.add("mynumber.issuance.applications", labelled("state", count_applications),
                description="applications by state")
     return App(settings=settings, service=service, units=units, server=server, consumer=consumer, relay=relay,
-               loops=[relay.run, consumer.run], cleanup=[nc.drain, engine.dispose], gauges=gauges)
+               loops=[relay.run, consumer.run, anchors.run], cleanup=[nc.drain, engine.dispose], gauges=gauges)

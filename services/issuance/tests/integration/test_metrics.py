@@ -1,5 +1,6 @@
 """issuance's /metrics: applications counted by state from its database, its form.issued consumer (a poison event
-is dead-lettered and the next form is still learnt), and its RPCs by outcome; scraped as Prometheus does."""
+is dead-lettered and the next form is still learnt), and its RPCs by outcome; scraped as Prometheus does. And its
+access log's head, signed and published on JetStream (the audit anchor)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from mynumber_events.notice import FORM_ISSUED
+from mynumber_runtime.anchor import AnchorSettings, anchor_key, latest_anchor
+from mynumber_runtime.audit import chain_head
+from mynumber_runtime.db import create_async_engine
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.settings import MetricsSettings
 from mynumber_runtime.testing.identities import nats_connect
@@ -46,6 +50,7 @@ async def metered(tmp_path_factory: pytest.TempPathFactory, database_url: str, n
                   ) -> AsyncIterator[Running]:
     settings = make_settings(tmp_path_factory.mktemp("issuance-metrics"), database_url, nats_url)
     settings.metrics = MetricsSettings(listen=f"127.0.0.1:{free_port()}", refresh_interval_s=0.2)
+    settings.audit_anchor = AnchorSettings(interval_s=0.2)
     async with running_issuance(settings, nats_url) as running:
         yield running
 
@@ -66,3 +71,27 @@ async def test_applications_by_state_consumer_and_rpcs_are_exposed(metered: Runn
     await until(port, lambda s: total(s, "rpc_server_calls_total", rpc_grpc_status="INVALID_ARGUMENT",
                                       mynumber_caller_kind="municipality") >= 1
                 and total(s, "rpc_server_calls_total", rpc_grpc_status="OK") >= 1)
+
+
+async def test_the_access_log_head_is_anchored_on_jetstream(metered: Running) -> None:
+    from issuance.models import access_log
+
+    form_id, _ = await metered.known_form()
+    await metered.stub().SubmitApplication(request(form_id))
+    key = anchor_key(bytes.fromhex(metered.settings.keys_file.read_text()), "issuance")
+    engine = create_async_engine(metered.settings.database.resolved_url())
+    nc = await nats_connect("operator", metered.nats_url)
+    try:
+        async with engine.connect() as conn:
+            seq, digest = await chain_head(conn, access_log)  # type: ignore[misc]
+        for _ in range(150):
+            anchor = await latest_anchor(nc.jetstream(), "issuance", "access_log", key)
+            if anchor is not None and anchor.seq >= seq:
+                break
+            await asyncio.sleep(0.1)
+        assert anchor is not None and anchor.seq >= seq
+        if anchor.seq == seq:
+            assert anchor.head_hash == digest
+    finally:
+        await nc.close()
+        await engine.dispose()
