@@ -90,12 +90,14 @@ class ApplicationRules:
 
         form_hash = form_key(self.lookup, s.application_id)
         form = await store.form(form_hash)
-        basis = admit(caller, s.municipality_code, form.municipality_code if form else None,
+        # The person's holder now (the municipality of their newest form), not the old form's: after a move to
+        # another municipality, the former one's old form is as unknown to it as any other.
+        person = await store.person(form.person_hash, lock=True) if form else None  # serialises submissions
+        basis = admit(caller, s.municipality_code, person.municipality_code if person else None,
                       action="application.submit", subject_ref=form_hash.hex(), refusal=UnknownForm)
-        assert form is not None  # admit refuses an unknown form
-        person = await store.person(form.person_hash, lock=True)  # serialises the person's submissions
+        assert form is not None and person is not None  # admit refuses an unknown form
         digest = facts_digest(self.digest, s.name, s.address, s.birth_date, s.sex)
-        if form.superseded_at is not None or person is None or person.current_form_hash != form_hash:
+        if form.superseded_at is not None or person.current_form_hash != form_hash:
             raise StaleForm()
         if digest != form.facts_digest:
             raise StaleForm("applicant")

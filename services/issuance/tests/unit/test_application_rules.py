@@ -231,5 +231,9 @@ async def test_a_move_to_another_municipality_moves_the_person() -> None:
     await d.form(2, person=1, municipality=B, address="大阪府大阪市北区1-1")
     with pytest.raises(UnknownForm):
         await d.submit(d.submission(2, address="大阪府大阪市北区1-1"))
+    with pytest.raises(UnknownForm):  # the former municipality's own old form: the person is no longer its
+        await d.submit(d.submission(1))
+    with pytest.raises(StaleForm):  # the new holder, on the old form: stale
+        await d.submit(d.submission(1, municipality=B))
     assert (await d.submit(d.submission(2, municipality=B, address="大阪府大阪市北区1-1"))).municipality_code == B
     assert form_id(2) not in str(d.units.state.access)
