@@ -43,10 +43,10 @@ async def form_for(nats_url: str, sealer: EventSealer, number: str) -> tuple[str
                 except (nats.errors.TimeoutError, TimeoutError):
                     break
                 for m in msgs:
-                    event = notice_ev.ApplicationFormIssued.FromString(m.data)
                     try:
+                        event = notice_ev.ApplicationFormIssued.FromString(m.data)
                         form = open_form_issued(sealer, event)
-                    except Exception:  # other tests' forms, under their own keys
+                    except Exception:  # other tests' forms, under their own keys, and their poison events
                         continue
                     if form.individual_number == number:
                         return event.municipality_code, form
