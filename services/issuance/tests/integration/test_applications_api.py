@@ -169,3 +169,13 @@ async def test_a_caller_the_allow_list_does_not_name_reaches_nothing(issuance, c
     form_id, _ = await issuance.known_form()
     e = await refused(issuance.stub(caller).SubmitApplication(request(form_id)))
     assert e.code() == grpc.StatusCode.PERMISSION_DENIED and ADDRESS not in e.details()
+
+
+async def test_an_enum_number_this_version_does_not_know_is_named_as_such_not_as_missing(issuance) -> None:
+    form_id, _ = await issuance.known_form()
+    unknown = await refused(issuance.stub().SubmitApplication(request(form_id, channel=99)))
+    missing = await refused(issuance.stub().SubmitApplication(request(form_id, channel=pb.CHANNEL_UNSPECIFIED)))
+    assert unknown.details() == "channel: a Channel value"
+    assert missing.details() == "channel: a Channel value is required"
+    e = await refused(issuance.stub().SubmitApplication(request(form_id, handover_method=17)))
+    assert e.details() == "handover_method: a HandoverMethod value"
