@@ -78,7 +78,7 @@ async def build(settings: IssuanceSettings, *, clock: Clock | None = None) -> Ap
                                   durable=settings.consumer_name, filter_subject=FORM_ISSUED, handler=on_form_issued,
                                   service="issuance")
     server = PlatformServer(settings.grpc, bindings(service, units),
-                            checks={"database": units.ping, "nats": nats_check(nc), "consumer": consumer.check})
+                            checks={"database": units.ping, "nats": nats_check(nc)})
     relay = OutboxRelay.for_region(settings.region_name, engine=engine, table=outbox, js=js)
     # The access log's head, signed and kept on JetStream: its newest entries cannot go missing unseen.
     anchors = AnchorPublisher(engine=engine, table=access_log, js=js, service="issuance",
