@@ -57,7 +57,7 @@ def stages(service: str) -> list[str]:
 
 
 def test_every_service_has_an_image() -> None:
-    assert SERVICES == ["jpki", "notice", "numbering"]
+    assert SERVICES == ["issuance", "jpki", "notice", "numbering"]
 
 
 def test_service_requirements_are_current() -> None:

@@ -25,7 +25,7 @@ _spec.loader.exec_module(check)
 
 REGIONS = ("east", "west")
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
-SERVICES = ("numbering", "jpki", "notice", "gateway")
+SERVICES = ("numbering", "jpki", "notice", "issuance", "gateway")
 SECRET_DIR = "/var/run/secrets/mynumber"
 
 
@@ -142,7 +142,7 @@ def test_check_script_passes_with_the_network_unplugged() -> None:
         cmd = ["unshare", "-n", *cmd]  # a new network namespace: no route anywhere, not even DNS
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "east: " in done.stdout and "west: " in done.stdout and "Deployment 5" in done.stdout
+    assert "east: " in done.stdout and "west: " in done.stdout and "Deployment 6" in done.stdout
 
 
 def test_broken_template_fails_the_check_with_the_template_named(chart_copy: Path) -> None:
@@ -210,13 +210,13 @@ def test_a_region_without_its_values_does_not_render(chart_copy: Path) -> None:
 
 
 def test_adding_a_service_is_one_values_block_and_one_template(chart_copy: Path) -> None:
-    # issuance: a service the gateway already calls and the chart does not render yet.
-    (chart_copy / "templates" / "issuance.yaml").write_text(
-        '{{ include "mynumber.service" (dict "root" . "name" "issuance") }}\n', encoding="utf-8")
+    # convenience-cert: a service the gateway already calls and the chart does not render yet.
+    (chart_copy / "templates" / "convenience-cert.yaml").write_text(
+        '{{ include "mynumber.service" (dict "root" . "name" "convenience-cert") }}\n', encoding="utf-8")
 
     def edit(east: dict[str, Any]) -> None:
-        east["services"]["issuance"] = {
-            "enabled": True, "envPrefix": "ISSUANCE", "replicas": 2, "grpcPort": 50051, "args": [],
+        east["services"]["convenience-cert"] = {
+            "enabled": True, "envPrefix": "CONVENIENCE_CERT", "replicas": 2, "grpcPort": 50051, "args": [],
             "database": True, "nats": True, "callers": ["gateway"], "calls": [], "secretFiles": [], "env": {},
             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}},
             "autoscaling": {"enabled": False}}
@@ -224,9 +224,10 @@ def test_adding_a_service_is_one_values_block_and_one_template(chart_copy: Path)
     result = check_with_values(chart_copy, edit)
     assert result.problems == []
     names = {(d["kind"], d["metadata"]["name"]) for _, d in result.rendered["east"].documents}
-    assert {("Deployment", "issuance"), ("ServiceAccount", "issuance"), ("NetworkPolicy", "issuance"),
-            ("Cluster", "pg-issuance-east"), ("Cluster", "pg-issuance-west-standby"),
-            ("PodDisruptionBudget", "issuance")} <= names
+    assert {("Deployment", "convenience-cert"), ("ServiceAccount", "convenience-cert"),
+            ("NetworkPolicy", "convenience-cert"),
+            ("Cluster", "pg-convenience-cert-east"), ("Cluster", "pg-convenience-cert-west-standby"),
+            ("PodDisruptionBudget", "convenience-cert")} <= names
 
 
 def test_an_http_only_workload_takes_no_grpc_callers(chart_copy: Path) -> None:
@@ -274,7 +275,7 @@ def test_every_pod_runs_non_root_read_only_without_capabilities(report: Any, reg
             assert sc["allowPrivilegeEscalation"] is False, where
             assert sc["capabilities"]["drop"] == ["ALL"], where
             assert c["resources"]["requests"] and c["resources"]["limits"], where
-    assert seen == 7  # 4 services, jpki's responder, NATS, the streams Job
+    assert seen == 8  # 5 services, jpki's responder, NATS, the streams Job
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -392,7 +393,7 @@ def test_services_get_their_settings_and_images_by_convention(report: Any, regio
 
 def test_chart_ports_are_the_ports_each_image_listens_on() -> None:
     values = check.load_values(check.CHART, ("values.yaml",))["services"]
-    for svc in ("numbering", "jpki", "notice"):  # the services whose image lives in this repository
+    for svc in ("numbering", "jpki", "notice", "issuance"):  # the services whose image lives in this repository
         listen = image_env(svc)[f"{values[svc]['envPrefix']}_GRPC__LISTEN"]
         assert listen.rsplit(":", 1)[1] == str(values[svc]["grpcPort"]), svc
     assert values["notice"]["grpcPort"] == 50053
@@ -429,7 +430,8 @@ def test_nats_gateway_points_each_region_at_the_other_and_mirrors_east_streams(r
     west_streams = one(report, "west", "ConfigMap", "jetstream-streams")["data"]
     homed = {yaml.safe_load(v)["name"] for v in east_streams.values()}
     mirrored = {yaml.safe_load(v)["mirror"]["name"] for v in west_streams.values()}
-    assert homed == mirrored == {"MYNUMBER_NUMBERING", "MYNUMBER_JPKI", "MYNUMBER_NOTICE", "MYNUMBER_DEADLETTER"}
+    assert homed == mirrored == {"MYNUMBER_NUMBERING", "MYNUMBER_JPKI", "MYNUMBER_NOTICE", "MYNUMBER_ISSUANCE",
+                                  "MYNUMBER_DEADLETTER"}
     deadletter = yaml.safe_load(east_streams["MYNUMBER_DEADLETTER.json"])
     assert deadletter["subjects"] == ["mynumber.deadletter.>"] and deadletter["placement"] == {"cluster": "east"}
     assert all(yaml.safe_load(v)["placement"] == {"cluster": "west"} for v in west_streams.values())
@@ -843,7 +845,8 @@ async def _until(condition: Callable[[], object]) -> None:
 
 # --- metrics (docs/operations.md) --------------------------------------------------------------------------------
 
-METRICS_SERVICES = ("numbering", "notice", "jpki")  # their images run mynumber_runtime.host, which serves /metrics
+# Their images run mynumber_runtime.host, which serves /metrics.
+METRICS_SERVICES = ("numbering", "notice", "jpki", "issuance")
 
 
 @pytest.mark.parametrize("region", REGIONS)

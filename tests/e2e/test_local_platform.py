@@ -198,7 +198,7 @@ def check_metrics(ports: dict[str, int], data: Path) -> None:
         time.sleep(0.5)
     status = mynumber(ports, data, "status", identity="operator:e2e")
     assert [line.split()[:2] for line in status.stdout.splitlines() if not line.startswith(" ")] == [
-        ["numbering", "SERVING"], ["notice", "SERVING"], ["jpki", "SERVING"]]
+        ["numbering", "SERVING"], ["notice", "SERVING"], ["jpki", "SERVING"], ["issuance", "SERVING"]]
 
 
 def check_identities(ports: dict[str, int], data: Path) -> None:
@@ -258,6 +258,36 @@ def check_notice(ports: dict[str, int], data: Path) -> None:
     assert len(ours) == 1 and ours[0][5] == "1 item(s)", rows
 
 
+def check_issuance(ports: dict[str, int], data: Path) -> None:
+    """issuance on the same platform: the form notice made for check_notice's resident reaches the print vendor's
+    batch with its 申請書ID, and a counter application on it is accepted (issuance learnt the ID from notice's
+    form.issued event); another municipality is told only that the form is unknown."""
+    from PIL import Image
+
+    exported = mynumber(ports, data, "notice", "export", "--no-pdfs", identity="operator:e2e").stdout
+    batch = Path(next(line.split("\t")[0].removeprefix("file ") for line in exported.splitlines()
+                      if line.startswith("file ")))
+    (application_id,) = [line.split("|")[4] for line in batch.read_text().splitlines()
+                         if line.startswith("CRD|") and "試験 花子" in line]
+    photo = data / "photo.jpg"
+    Image.frombytes("RGB", (600, 800), os.urandom(600 * 800 * 3)).save(photo, format="JPEG", quality=85)
+    facts = ["--photo", str(photo), "--name", "試験 花子", "--address", "東京都千代田区永田町1-7-1",
+             "--birth-date", "1990-04-01", "--sex", "female"]
+    deadline = time.monotonic() + 60
+    while True:  # notice's relay, then issuance's consumer
+        done = mynumber(ports, data, "issuance", "submit", "131016", application_id, *facts, check=False)
+        if done.returncode == 0 or "UNKNOWN_FORM" not in done.stderr or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert done.returncode == 0, done.stderr
+    ref, state, channel = done.stdout.split("\t")[:3]
+    assert (state, channel) == ("accepted", "counter")
+    assert any(line.startswith(ref) for line in mynumber(ports, data, "issuance", "list", "131016").stdout.splitlines())
+    other = mynumber(ports, data, "issuance", "submit", "131024", application_id, *facts,
+                     identity="municipality:131024", check=False)
+    assert other.returncode == 2 and "UNKNOWN_FORM" in other.stderr and application_id not in other.stderr
+
+
 @pytest.fixture
 def data() -> Iterator[Path]:
     """The platform's data folder, removed afterwards whether or not the test got through."""
@@ -280,6 +310,7 @@ def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path
         bulk = mynumber(ports, data, "bulk-assign", str(register), "--out", str(data / "out.csv"))
         assert "received 3000, assigned 3000, already assigned 0, refused 0" in bulk.stdout
         check_notice(ports, data)
+        check_issuance(ports, data)
         changed = mynumber(ports, data, "change-number", "131016", "12345678903", "--reason", "on-request",
                            "--detail", "case-42").stdout.strip()
         assert in_.is_valid(changed) and changed != first[0]

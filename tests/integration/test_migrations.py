@@ -24,7 +24,7 @@ from mynumber_runtime.db import migrate, sync_url
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("numbering", "notice", "jpki")
+SERVICES = ("numbering", "notice", "jpki", "issuance")
 
 # Objects the migrations make in raw SQL that the models do not describe.
 MIGRATION_ONLY: dict[str, set[tuple[str, ...]]] = {
@@ -33,6 +33,8 @@ MIGRATION_ONLY: dict[str, set[tuple[str, ...]]] = {
     | {("rule", "access_log", "access_log_no_update"), ("rule", "access_log", "access_log_no_delete")},
     "notice": set(),
     "jpki": set(),
+    # The append-only rules of the access log.
+    "issuance": {("rule", "access_log", "access_log_no_update"), ("rule", "access_log", "access_log_no_delete")},
 }
 
 _CATALOG = {

@@ -47,6 +47,7 @@ class Consumes:
 CONSUMES: Mapping[str, tuple[Consumes, ...]] = {
     "notice": (Consumes("numbering", "mynumber.numbering.v1.number.assigned"),),
     "jpki": (Consumes("resident", "mynumber.resident.v1.resident.facts_changed"),),
+    "issuance": (Consumes("notice", "mynumber.notice.v1.form.issued"),),
 }
 
 

@@ -62,10 +62,11 @@ async def build(settings: NoticeSettings, *, clock: Clock | None = None) -> App:
     units = Units(engine, NoticeStore)
     # Labels of our own: even if a local run hands every service the same master file, our keys differ.
     kek, lookup = derive_key(master, "notice/pii-kek"), derive_key(master, "notice/lookup-hash")
+    event_sealer = EventSealer(read_hex_secret(settings.events_key_file))
     service = NoticeService(sealer=await load_sealer(engine, data_keys, kek), hasher=KeyedHash(lookup),
                             clock=clock or SystemClock(),
-                            print_sealer=FieldSealer({1: read_hex_secret(settings.print_key_file)}, current=1))
-    event_sealer = EventSealer(read_hex_secret(settings.events_key_file))
+                            print_sealer=FieldSealer({1: read_hex_secret(settings.print_key_file)}, current=1),
+                            event_sealer=event_sealer)
 
     @in_consumer_unit
     async def on_assigned(store: NoticeStore, msg: Msg) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mynumber_runtime.clock import Clock
-from mynumber_runtime.crypto import FieldSealer, KeyedHash
+from mynumber_runtime.crypto import FieldSealer, KeyedHash, SubjectSealer
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.tenancy import Basis
 
@@ -49,6 +49,17 @@ class Context:
     hasher: KeyedHash
     clock: Clock
     print_sealer: FieldSealer
+    # The platform event key: seals the form inside form.issued (the issuance service learns the 申請書ID there).
+    event_sealer: SubjectSealer
+
+    def form_issued(self, municipality_code: str, application_id: str, number: str, facts: dict[str, Any],
+                    address: str) -> Event:
+        """form.issued for a 交付申請書 just made: its 申請書ID bound to the number and the 4 facts printed on it."""
+        return events.FORM_ISSUED, events.form_issued(self.event_sealer, at=self.clock.now(),
+                                                      municipality_code=municipality_code,
+                                                      application_id=application_id, number=number,
+                                                      name=facts["name"], address=address,
+                                                      birth_date=facts["birth_date"], sex=int(facts["sex"]))
 
     def seal(self, value: Any, aad: bytes) -> bytes:
         return self.sealer.seal(json.dumps(value, ensure_ascii=False).encode(), aad)

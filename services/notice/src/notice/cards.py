@@ -82,14 +82,18 @@ class Cards:
         residence = await store.get_residence(r.resident_hash, r.municipality_code)
         dest, sealed_dest = ctx.destination(r.municipality_code, address, residence, facts["name"] + " 様")
         mid = uuid.uuid4().hex
+        # Chart ①: a 転居 resend without 返還登録 carries the card only (申請書のない通知カードのみ).
+        application_id = new_application_id() if with_form else None
         await store.insert_mailings(
             [Mailing(mailing_id=mid, municipality_code=r.municipality_code, household_id=r.household_id or "",
                      kind=kind, status="prepared", destination=dest, sealed_destination=sealed_dest,
                      created_at=now, updated_at=now, fee_yen=fee)],
             [Item(mailing_id=mid, resident_hash=r.resident_hash, seq=0, document=policy.NOTICE_CARD,
-                  # Chart ①: a 転居 resend without 返還登録 carries the card only (申請書のない通知カードのみ).
-                  application_id=new_application_id() if with_form else None,
+                  application_id=application_id,
                   sealed_card=ctx.seal(ctx.card(facts, number, address["address"]), AAD_CARD))])
+        if application_id is not None:
+            await store.add_events([ctx.form_issued(r.municipality_code, application_id, number, facts,
+                                                    address["address"])])
         await card_moves(store, r.resident_hash, CardStatus.MAILED)
         await store.mail_card(r.resident_hash, mid, clear_pending=True)
         await ctx.event(store, events.mailing_subject("prepared"), mid, r.municipality_code, "prepared", items=1)

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from google.protobuf.message import DecodeError
 from mynumber.notice.v1 import events_pb2 as ev
 from mynumber.numbering.v1 import events_pb2 as numbering_ev
+from mynumber_events.notice import FORM_ISSUED as FORM_ISSUED  # re-exported: the subject beside its codec
+from mynumber_events.notice import form_issued as _form_issued
 from mynumber_events.numbering import EventSealer, open_number_assigned
 from mynumber_runtime.consumer import PoisonEvent
+from mynumber_runtime.crypto import SubjectSealer
 from mynumber_runtime.errors import InvalidArgument
 from mynumber_runtime.streams import subject
 from mynumber_runtime.timestamps import timestamp
@@ -28,6 +31,16 @@ def card_subject(status: str) -> str:
 
 
 RESIDENCE_REGISTERED = subject("notice", "residence", "registered")
+
+
+def form_issued(sealer: SubjectSealer, *, at: dt.datetime, municipality_code: str, application_id: str, number: str,
+                name: str, address: str, birth_date: str, sex: int) -> bytes:
+    """form.issued: the one notice event with personal data, sealed under the platform event key (the issuance
+    service learns the 申請書ID, and the facts the form was printed for, from it)."""
+    form = ev.IssuedForm(application_id=application_id, individual_number=number, name=name, address=address,
+                         birth_date=birth_date, sex=sex)
+    msg: bytes = _form_issued(sealer, at, municipality_code, form).SerializeToString()
+    return msg
 
 
 def mailing_changed(*, mailing_id: str, municipality_code: str, status: str, at: dt.datetime, items: int = 0,

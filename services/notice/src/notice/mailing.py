@@ -144,9 +144,11 @@ class Mailings:
                                      created_at=now, updated_at=now))
             for seq, (m, f, doc) in enumerate(zip(members, facts, docs, strict=True)):
                 number = ctx.open_number(m.sealed_number)
+                application_id = new_application_id()
                 items.append(Item(mailing_id=mid, resident_hash=m.resident_hash, seq=seq, document=doc,
-                                  application_id=new_application_id(),
+                                  application_id=application_id,
                                   sealed_card=ctx.seal(ctx.card(f, number, home["address"]), AAD_CARD)))
+                evs.append(ctx.form_issued(municipality_code, application_id, number, f, home["address"]))
             evs.append((events.mailing_subject("prepared"),
                         events.mailing_changed(mailing_id=mid, municipality_code=municipality_code,
                                                status="prepared", at=now, items=len(members))))

@@ -7,7 +7,7 @@ commits: the boundary does."""
 from __future__ import annotations
 
 from mynumber_runtime.clock import Clock
-from mynumber_runtime.crypto import FieldSealer, KeyedHash
+from mynumber_runtime.crypto import FieldSealer, KeyedHash, SubjectSealer
 
 from notice.base import Context
 from notice.cards import Cards
@@ -24,8 +24,10 @@ __all__ = ["HouseholdIn", "ListOutcome", "MemberIn", "NoticeService", "Outcome",
 
 
 class NoticeService:
-    def __init__(self, *, sealer: FieldSealer, hasher: KeyedHash, clock: Clock, print_sealer: FieldSealer) -> None:
-        self.ctx = Context(sealer=sealer, hasher=hasher, clock=clock, print_sealer=print_sealer)
+    def __init__(self, *, sealer: FieldSealer, hasher: KeyedHash, clock: Clock, print_sealer: FieldSealer,
+                 event_sealer: SubjectSealer) -> None:
+        self.ctx = Context(sealer=sealer, hasher=hasher, clock=clock, print_sealer=print_sealer,
+                           event_sealer=event_sealer)
         load_offices()  # a malformed office table fails the start, not the first export
         cards = Cards(self.ctx)
         self.mailing = Mailings(self.ctx)

@@ -16,7 +16,7 @@ class NoticeSettings(ServiceSettings):
     keys_file: Path = Path("var/secrets/notice.key")
     # How often the audit chain head is signed and published (`<PREFIX>AUDIT_ANCHOR__INTERVAL_S`, anchor.py).
     audit_anchor: AnchorSettings = AnchorSettings()
-    # The platform event key (hex, 32 bytes): opens number.assigned.
+    # The platform event key (hex, 32 bytes): opens number.assigned, seals the form inside form.issued.
     events_key_file: Path = Path("var/secrets/events.key")
     # The print vendor's key (hex, 32 bytes): seals a DV victim's 居所 inside a batch file, so only the vendor's
     # secure label line can open it (the 居所 never appears in clear in an export).

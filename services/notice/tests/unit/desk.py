@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 
 from mynumber.notice.v1 import events_pb2 as ev
 from mynumber_codes import ResidentCodeRule, individual_number_check_digit
+from mynumber_events.notice import open_form_issued
 from mynumber_runtime.clock import FixedClock
-from mynumber_runtime.crypto import FieldSealer, KeyedHash
+from mynumber_runtime.crypto import FieldSealer, KeyedHash, SubjectSealer
 from mynumber_runtime.identity import Caller
 from notice.base import AAD_ADDRESS, AAD_DEST
 from notice.entities import Mailing, Resident
-from notice.events import Assigned
+from notice.events import FORM_ISSUED, Assigned
 from notice.outcomes import HouseholdIn, MemberIn
 from notice.ports import NoticeStorePort
 from notice.service import NoticeService
@@ -45,9 +46,11 @@ class Desk:
     def __init__(self) -> None:
         self.clock = FixedClock(START)
         self.units = FakeUnits()
+        self.event_sealer = SubjectSealer(os.urandom(32))
         self.service = NoticeService(sealer=FieldSealer({1: os.urandom(32)}, current=1),
                                      hasher=KeyedHash(os.urandom(32)), clock=self.clock,
-                                     print_sealer=FieldSealer({1: os.urandom(32)}, current=1))
+                                     print_sealer=FieldSealer({1: os.urandom(32)}, current=1),
+                                     event_sealer=self.event_sealer)
 
     async def unit(self, step: Callable[[NoticeStorePort], Awaitable[T]]) -> T:
         async with self.units() as store:
@@ -127,7 +130,18 @@ class Desk:
         """`mailing.<status>` / `card.<status>` of the events left for one envelope, in order."""
         out = []
         for subject, payload in self.units.tables.events:
+            if subject == FORM_ISSUED:
+                continue  # the sealed form, not a MailingChanged (forms_issued() reads those)
             e = ev.MailingChanged.FromString(payload)
             if e.mailing_id == mailing_id:
                 out.append(subject.rsplit(".", 2)[-2] + "." + e.status)
+        return out
+
+    def forms_issued(self) -> list[tuple[str, ev.IssuedForm]]:
+        """(municipality, form) of every form.issued event left, opened as the issuance service opens them."""
+        out = []
+        for subject, payload in self.units.tables.events:
+            if subject == FORM_ISSUED:
+                event = ev.ApplicationFormIssued.FromString(payload)
+                out.append((event.municipality_code, open_form_issued(self.event_sealer, event)))
         return out

@@ -19,7 +19,7 @@ from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from mynumber_cli import jpki_cmds, notice_cmds, status
+from mynumber_cli import issuance_cmds, jpki_cmds, notice_cmds, status
 from mynumber_cli.base import CliError, Ctx, OneLineErrors, default_data_dir, default_target, err, run_call
 from mynumber_cli.register_file import Row, check_register, parse_register
 
@@ -29,8 +29,8 @@ REASONS = {"on-request": pb.CHANGE_REASON_LEAKED_ON_REQUEST, "ex-officio": pb.CH
 @click.group(cls=OneLineErrors)
 @click.option("--target", envvar="MYNUMBER_NUMBERING_TARGET", default=default_target,
               show_default="127.0.0.1:50051 + MYNUMBER_PORT_OFFSET",
-              help="numbering service address (notice and jpki: MYNUMBER_NOTICE_TARGET, MYNUMBER_JPKI_TARGET, else "
-                   "the same offset)")
+              help="numbering service address (notice, jpki, issuance: MYNUMBER_NOTICE_TARGET, MYNUMBER_JPKI_TARGET, "
+                   "MYNUMBER_ISSUANCE_TARGET, else the same offset)")
 @click.option("--as", "identity", envvar="MYNUMBER_AS", metavar="KIND:ID",
               help="act as this identity on a local run (e.g. municipality:131016): a client certificate from the "
                    "local dev CA of the data folder")
@@ -265,4 +265,5 @@ for _command in (assign, bulk_assign, lookup, change_number, change_resident_cod
     numbering_group.add_command(_command)
 cli.add_command(jpki_cmds.jpki)
 cli.add_command(notice_cmds.notice)
+cli.add_command(issuance_cmds.issuance)
 cli.add_command(status.status)

@@ -37,7 +37,7 @@ class ServicePorts:
 
 # `/metrics` of each service under `make run` (tools/devstack/src/mynumber_devstack/__main__.py SERVICES), before
 # MYNUMBER_PORT_OFFSET moves them as it moves the gRPC ports (base.GRPC_PORTS).
-METRICS_PORTS = {"numbering": 9451, "notice": 9453, "jpki": 9454}
+METRICS_PORTS = {"numbering": 9451, "notice": 9453, "jpki": 9454, "issuance": 9455}
 SERVICES = tuple(ServicePorts(name, port, METRICS_PORTS[name]) for name, port in GRPC_PORTS.items())
 
 Samples = list[tuple[str, dict[str, str], float]]
@@ -92,6 +92,8 @@ def report(name: str, samples: Samples) -> list[tuple[str, str]]:
         rows.append(("envelopes", _by(samples, "mynumber_notice_envelopes", ("state",))))
     if name == "jpki":
         rows.append(("certificates", _by(samples, "mynumber_jpki_certificates", ("ca_kind", "status"))))
+    if name == "issuance":
+        rows.append(("applications", _by(samples, "mynumber_issuance_applications", ("state",))))
     rows.append(("outbox backlog", _by(samples, "mynumber_outbox_backlog", ("mynumber_service",), **svc)
                  .removeprefix(f"{name} ")))
     consumer = ("messaging_consumer_group_name",)

@@ -67,6 +67,8 @@ SERVICES = [
                 args=("serve",),  # serve migrates by itself
                 prepare=("ceremony", "--so-pin-file", "{data}/secrets/jpki-hsm.so-pin", "--out", "{data}/jpki/ca"),
                 http_port=8054),
+    # After notice: it reads notice's form.issued (the stream is found or created by whichever starts first).
+    ServiceSpec("issuance", "issuance", "ISSUANCE_", 50055, 9455),
 ]
 
 COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fmynumber/notice/v1/events.proto\x12\x12mynumber.notice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x01\n\x0eMailingChanged\x12\x12\n\nmailing_id\x18\x01 \x01(\t\x12\x19\n\x11municipality_code\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x15\n\rreturn_reason\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05items\x18\x06 \x01(\x05\x12\x10\n\x08\x62\x61tch_id\x18\x07 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fmynumber/notice/v1/events.proto\x12\x12mynumber.notice.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x01\n\x0eMailingChanged\x12\x12\n\nmailing_id\x18\x01 \x01(\t\x12\x19\n\x11municipality_code\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x15\n\rreturn_reason\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05items\x18\x06 \x01(\x05\x12\x10\n\x08\x62\x61tch_id\x18\x07 \x01(\t\"\x7f\n\nIssuedForm\x12\x16\n\x0e\x61pplication_id\x18\x01 \x01(\t\x12\x19\n\x11individual_number\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12\x12\n\nbirth_date\x18\x05 \x01(\t\x12\x0b\n\x03sex\x18\x06 \x01(\x05\"v\n\x15\x41pplicationFormIssued\x12\x19\n\x11municipality_code\x18\x01 \x01(\t\x12\x13\n\x0bsealed_form\x18\x02 \x01(\x0c\x12-\n\tissued_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,4 +34,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MAILINGCHANGED']._serialized_start=89
   _globals['_MAILINGCHANGED']._serialized_end=264
+  _globals['_ISSUEDFORM']._serialized_start=266
+  _globals['_ISSUEDFORM']._serialized_end=393
+  _globals['_APPLICATIONFORMISSUED']._serialized_start=395
+  _globals['_APPLICATIONFORMISSUED']._serialized_end=513
 # @@protoc_insertion_point(module_scope)
