@@ -45,7 +45,8 @@ def issuance() -> None:
 @issuance.command("submit")
 @click.argument("municipality_code")
 @click.argument("application_id")
-@click.option("--channel", type=click.Choice(sorted(CHANNELS)), default="counter", show_default=True)
+@click.option("--channel", type=click.Choice(sorted(CHANNELS)), default="counter", show_default=True,
+              help="how the application came in (mailed form, online, counter, employer bulk, staff visit)")
 @click.option("--method", type=click.Choice(sorted(METHODS)), default="2", show_default=True,
               help="hand-over method: 1 交付時来庁, 2 申請時来庁, 3 申請時来庁 (居所), 4 勤務先一括申請, 5 職員出向")
 @click.option("--photo", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
@@ -53,7 +54,7 @@ def issuance() -> None:
 @click.option("--name", required=True, help="氏名 as the register holds it today")
 @click.option("--address", required=True, help="住所 as the register holds it today")
 @click.option("--birth-date", required=True, help="生年月日, YYYY-MM-DD")
-@click.option("--sex", type=click.Choice(sorted(SEXES)), required=True)
+@click.option("--sex", type=click.Choice(sorted(SEXES)), required=True, help="性別 as the register holds it")
 @click.pass_obj
 def submit(c: Ctx, municipality_code: str, application_id: str, channel: str, method: str, photo: Path,
            name: str, address: str, birth_date: str, sex: str) -> None:
@@ -75,7 +76,8 @@ def submit(c: Ctx, municipality_code: str, application_id: str, channel: str, me
 @issuance.command("list")
 @click.argument("municipality_code")
 @click.option("--state", type=click.Choice(sorted(STATES)), default=None, help="only this state")
-@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True,
+              help="at most this many applications")
 @click.pass_obj
 def list_applications(c: Ctx, municipality_code: str, state: str | None, limit: int) -> None:
     """The municipality's applications, newest first: reference, state, channel, method, submitted."""
