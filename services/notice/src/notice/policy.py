@@ -53,6 +53,12 @@ def resend_terms(at: dt.datetime, *, after_return_registration: bool = False) ->
     return ResendTerms(kind=kind, fee_yen=0 if free else REISSUE_FEE_YEN)
 
 
+def counts_against_subsidy(kind: str) -> bool:
+    """Seed 交付事務費補助金の骨子 (~28429): the subsidy is reduced by 再交付した通知カードの枚数 × 再交付手数料.
+    Only a re-issue counts; a free resend (再送) never does, so the label decides money."""
+    return kind == "reissue"
+
+
 def hold_until(returned_at: dt.datetime) -> dt.datetime:
     """Three calendar months after the return (JST), same day-of-month or the month's last day (relativedelta's
     month arithmetic: 11/30 + 3 months = the last day of February)."""

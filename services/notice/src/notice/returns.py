@@ -14,7 +14,7 @@ from notice.entities import HeldCard, Mailing
 from notice.errors import FailedPrecondition, InvalidArgument, not_in_mailing
 from notice.outcomes import Outcome
 from notice.ports import NoticeStorePort
-from notice.states import CARD, MAILING, CardStatus, Finding, MailingStatus, ReturnReason, values
+from notice.states import CARD, MAILING, CardStatus, Finding, MailingStatus, ReturnReason, return_reason_of, values
 from notice.tenancy import own_mailing, resident_for
 from notice.validation import (
     AddressIn,
@@ -39,8 +39,9 @@ class Returns:
         municipality_code = check_caller_municipality(caller, municipality_code)
         mailing_id = validate_mailing_id(mailing_id)
         if not delivered:
+            return_reason = return_reason_of(return_reason)
             validate_choice(return_reason, "return_reason", RETURN_REASONS,
-                            "must be あて所なし, 受取拒否 or 保管期間経過 (日本郵便の返戻理由)")
+                            "must be あて所なし, 受取拒否 (受取り拒否) or 保管期間経過 (日本郵便の返戻理由)")
         now = ctx.clock.now()
         m = await own_mailing(store, caller, mailing_id)
         if m.status not in ("posted", "recalled"):

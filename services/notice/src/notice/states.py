@@ -54,6 +54,17 @@ class ReturnReason(enum.StrEnum):
     HOLD_EXPIRED = "保管期間経過"
 
 
+# The seed's chart ② writes 受取り拒否 (okurigana), the post office's label 受取拒否: one reason, stored as the
+# enum's value (the schema's CHECK and the events hold that one spelling). Every other word is left as given,
+# for the caller's own check to refuse.
+RETURN_REASON_SPELLINGS = {"受取り拒否": ReturnReason.REFUSED.value}
+
+
+def return_reason_of(text: str) -> str:
+    """The stored spelling of a return reason as a clerk or the post office may write it."""
+    return RETURN_REASON_SPELLINGS.get(text, text)
+
+
 class MailingKind(enum.StrEnum):
     INITIAL = "initial"
     RESEND = "resend"

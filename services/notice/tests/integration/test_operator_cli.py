@@ -66,8 +66,9 @@ async def test_a_mailing_from_the_file_to_the_returned_envelope(notice: Running,
         assert ok(await mynumber(notice, "print-status", batch_id, status, identity=OPERATOR)) == [
             f"2 envelope(s) {status}"]
     # The post office brings one back; the clerk finds the resident at the counter.
-    back = ok(await mynumber(notice, "returned", MUNICIPALITY, single.mailing_id, "--reason", "あて所なし"))
-    assert back[0].split("\t")[:2] == [single.mailing_id, "returned"]
+    # The seed's spelling 受取り拒否 is the post's 受取拒否: one reason, printed back as stored.
+    back = ok(await mynumber(notice, "returned", MUNICIPALITY, single.mailing_id, "--reason", "受取り拒否"))
+    assert back[0].split("\t")[:2] == [single.mailing_id, "returned"] and back[0].endswith("\t受取拒否")
     steps = ok(await mynumber(notice, "resolve", MUNICIPALITY, single.mailing_id, people[2].resident_code,
                               "collected_at_counter"))
     assert steps == ["handed_over"]

@@ -15,6 +15,7 @@ from mynumber_codes import ResidentCodeRule, individual_number_check_digit
 from mynumber_runtime.clock import FixedClock
 from mynumber_runtime.crypto import FieldSealer, KeyedHash
 from mynumber_runtime.identity import Caller
+from notice import policy
 from notice.base import AAD_ADDRESS, AAD_DEST
 from notice.entities import Mailing, Resident
 from notice.events import Assigned
@@ -122,6 +123,28 @@ class Desk:
     def pending_address(self, code: str) -> dict[str, str] | None:
         sealed = self.resident(code).sealed_pending_address
         return self.service.ctx.open(sealed, AAD_ADDRESS) if sealed is not None else None
+
+    def event_reasons(self, mailing_id: str) -> list[tuple[str, str]]:
+        """(`mailing.<status>` / `card.<status>`, return reason) of the events that carry a reason."""
+        out = []
+        for subject, payload in self.units.tables.events:
+            e = ev.MailingChanged.FromString(payload)
+            if e.mailing_id == mailing_id and e.return_reason:
+                out.append((subject.rsplit(".", 2)[-2] + "." + e.status, e.return_reason))
+        return out
+
+    def event_municipalities(self, mailing_id: str) -> dict[str, set[str]]:
+        """The municipality codes each event kind of one envelope carried."""
+        out: dict[str, set[str]] = {}
+        for subject, payload in self.units.tables.events:
+            e = ev.MailingChanged.FromString(payload)
+            if e.mailing_id == mailing_id:
+                out.setdefault(subject.rsplit(".", 2)[-2] + "." + e.status, set()).add(e.municipality_code)
+        return out
+
+    def subsidy_count(self) -> int:
+        """通知カード re-issued (再交付): the count the 交付事務費補助金 is reduced by (seed ~28429)."""
+        return sum(policy.counts_against_subsidy(m.kind) for m in self.units.tables.mailings.values())
 
     def events(self, mailing_id: str) -> list[str]:
         """`mailing.<status>` / `card.<status>` of the events left for one envelope, in order."""

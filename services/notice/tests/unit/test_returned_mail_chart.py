@@ -29,6 +29,18 @@ async def test_a_card_returned_for_any_reason_is_held_three_months_at_the_office
     assert desk.events(mid)[-1] == "mailing.returned"
 
 
+@pytest.mark.parametrize("written", ["受取拒否", "受取り拒否"])
+async def test_日本郵便返戻理由_受取り拒否_and_受取拒否_are_one_reason(written):
+    # Chart ② 日本郵便 返戻理由: 「あて所なし 保管期間経過 受取り拒否」 (the seed's spelling) is the post's 受取拒否.
+    desk = Desk()
+    mid, (code,) = await desk.posted()
+    m = await desk.deliver(mid, written)
+    assert (m.status, m.return_reason, m.fee_yen) == ("returned", "受取拒否", 0)
+    assert desk.resident(code).card_status == "returned"
+    assert desk.event_reasons(mid) == [("mailing.returned", "受取拒否")]
+    assert desk.subsidy_count() == 0
+
+
 async def test_an_unknown_return_reason_is_refused_and_changes_nothing():
     desk = Desk()
     mid, (code,) = await desk.posted()

@@ -38,6 +38,8 @@ PRINT_STATUSES = words(pb.PrintStatus)
 RETURN_REASONS = {"あて所なし": pb.RETURN_REASON_NO_SUCH_ADDRESS, "受取拒否": pb.RETURN_REASON_REFUSED,
                   "保管期間経過": pb.RETURN_REASON_HOLD_EXPIRED}
 RETURN_REASON_NAMES = names(RETURN_REASONS)
+# The seed's chart writes 受取り拒否: accepted as the same reason (what is printed back is the one stored word).
+RETURN_REASON_WORDS = {**RETURN_REASONS, "受取り拒否": pb.RETURN_REASON_REFUSED}
 FINDINGS = words(pb.Finding)
 MOVES = words(pb.MoveKind)
 PREFERENCES = words(pb.Preference)
@@ -199,7 +201,8 @@ def delivered(c: Ctx, municipality_code: str, mailing_id: str) -> None:
 @notice.command("returned")
 @click.argument("municipality_code")
 @click.argument("mailing_id")
-@click.option("--reason", type=click.Choice(list(RETURN_REASONS)), required=True, help="the post office's reason")
+@click.option("--reason", type=click.Choice(list(RETURN_REASON_WORDS)), required=True,
+              help="the post office's reason (受取り拒否 is 受取拒否)")
 @click.pass_obj
 def returned(c: Ctx, municipality_code: str, mailing_id: str, reason: str) -> None:
     """The envelope came back undelivered (held at the office for 3 months)."""
@@ -208,7 +211,7 @@ def returned(c: Ctx, municipality_code: str, mailing_id: str, reason: str) -> No
         async with c.channel("notice") as ch:
             return await _stub(ch).RecordDelivery(pb.RecordDeliveryRequest(
                 municipality_code=municipality_code, mailing_id=mailing_id, delivered=False,
-                return_reason=RETURN_REASONS[reason]), timeout=c.timeout)
+                return_reason=RETURN_REASON_WORDS[reason]), timeout=c.timeout)
 
     click.echo(_mailing_line(run_call(call).mailing))
 
