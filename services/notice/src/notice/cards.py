@@ -34,11 +34,20 @@ class Cards:
         return [self.ctx.change(events.card_subject(status), mailing_id, municipality_code, status, items=1)
                 for status in ("return_registered", "disposed")]
 
+    @staticmethod
+    async def envelope_municipality(store: NoticeStorePort, mailing_id: str, fallback: str) -> str:
+        """Whose envelope a card event is about: the municipality that mailed it. After a 転入 the resident is the
+        転入先's, but the card that came back to the 転出元 is registered and disposed of there (chart ①/②
+        <転出元市区町村> 1. 返還登録 2. 廃棄処理), so its events carry the 転出元's code."""
+        m = await store.get_mailing(mailing_id) if mailing_id else None
+        return m.municipality_code if m is not None else fallback
+
     async def return_register(self, store: NoticeStorePort, r: Resident, mailing_id: str, out: Outcome) -> None:
         """返還登録 then 廃棄処理: the card held at the municipality is cancelled and destroyed."""
         await card_moves(store, r.resident_hash, CardStatus.RETURN_REGISTERED)
         await store.register_return([r.resident_hash])
-        await store.add_events(self.return_register_events(mailing_id, r.municipality_code))
+        where = await self.envelope_municipality(store, mailing_id, r.municipality_code)
+        await store.add_events(self.return_register_events(mailing_id, where))
         out.steps += ["return_registered", "disposed"]
 
     async def endorse(self, store: NoticeStorePort, r: Resident, address: dict[str, str], mailing_id: str,
@@ -48,17 +57,18 @@ class Cards:
         if not policy.notice_card_in_force(now):
             raise FailedPrecondition("the 通知カード is abolished since 2020-05-25: no endorsement",
                                      reason="NOTICE_CARD_ABOLISHED")
+        # The endorsing municipality keeps the record; the event is about the envelope the card came in.
         await store.insert_endorsement(r.resident_hash, r.municipality_code, self.ctx.seal(address, AAD_ADDRESS),
                                        now)
-        await self.ctx.event(store, events.card_subject("endorsed"), mailing_id, r.municipality_code, "endorsed",
-                             items=1)
+        where = await self.envelope_municipality(store, mailing_id, r.municipality_code)
+        await self.ctx.event(store, events.card_subject("endorsed"), mailing_id, where, "endorsed", items=1)
         out.steps.append("endorsed")
 
     async def hand_over(self, store: NoticeStorePort, r: Resident, mailing_id: str, out: Outcome) -> None:
         await card_moves(store, r.resident_hash, CardStatus.HANDED_OVER)
         await store.hand_over(r.resident_hash)
-        await self.ctx.event(store, events.card_subject("handed_over"), mailing_id, r.municipality_code,
-                             "handed_over", items=1)
+        where = await self.envelope_municipality(store, mailing_id, r.municipality_code)
+        await self.ctx.event(store, events.card_subject("handed_over"), mailing_id, where, "handed_over", items=1)
         out.steps.append("handed_over")
 
     async def close_if_resolved(self, store: NoticeStorePort, mailing_id: str, municipality_code: str) -> None:

@@ -73,11 +73,11 @@ class Returns:
             await store.set_card_status(ours, CardStatus.RETURNED)
             await ctx.event(store, events.mailing_subject("returned"), mailing_id, municipality_code, "returned",
                             items=len(members), reason=return_reason)
-            # Cards superseded by a resend after a move (chart ① 転入, 受理する可能性なし: 返戻後返還登録、廃棄)
-            # are registered and disposed of as soon as they come back.
+            # Cards superseded by a resend after a move (chart ① 転入, 受理する可能性なし: <転出元市区町村> 1. 返戻後
+            # 返還登録 2. 廃棄処理) are registered and disposed of as soon as they come back, by the municipality
+            # that mailed them (the caller: its own envelope).
             stale = sum(r.current_mailing_id != mailing_id for r in members)
-            await store.add_events([ctx.change(events.card_subject("return_registered"), mailing_id,
-                                               municipality_code, "return_registered", items=1)] * stale)
+            await store.add_events(self.cards.return_register_events(mailing_id, m.municipality_code) * stale)
             # A move decided while the card travelled (chart ①-3 転居): act on the return now.
             for r in members:
                 if r.current_mailing_id == mailing_id and r.pending_action == "new_issue":
@@ -160,8 +160,8 @@ class Returns:
             by[r.mailing_id].append(r)
         evs: list[Event] = []
         for m in ms:
-            for r in by[m.mailing_id]:
-                evs += self.cards.return_register_events(m.mailing_id, r.municipality_code)
+            # Each card held in the envelope, registered by the municipality that mailed it.
+            evs += self.cards.return_register_events(m.mailing_id, m.municipality_code) * len(by[m.mailing_id])
             evs.append(self.ctx.change(events.mailing_subject("disposed"), m.mailing_id, m.municipality_code,
                                        "disposed"))
         await store.register_return([r.resident_hash for r in held])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from mynumber_runtime.clock import JST
 from mynumber_runtime.errors import DomainError
 from notice.events import Assigned
 from notice.outcomes import MemberIn
@@ -90,7 +91,8 @@ async def test_in_transit_tennyu_not_received_resends_now_and_the_old_card_is_re
     assert (r.municipality_code, r.moving_to, r.current_mailing_id) == (OTHER, None, out.new_mailing_id)
     # The old envelope comes back to the former municipality: its card is registered and disposed of at once.
     await desk.deliver(mid, "あて所なし")
-    assert desk.events(mid)[-3:] == ["mailing.returned", "card.return_registered", "mailing.resolved"]
+    assert desk.events(mid)[-4:] == ["mailing.returned", "card.return_registered", "card.disposed",
+                                     "mailing.resolved"]
     assert desk.mailing(mid).status == "resolved"
     assert desk.resident(code).current_mailing_id == out.new_mailing_id
 
@@ -119,6 +121,50 @@ async def test_in_transit_tenkyo_not_received_endorse_waits_for_the_return_and_a
     r = desk.resident(code)
     assert (r.card_status, r.pending_action, r.current_mailing_id) == ("returned", "endorse", mid)
     assert desk.mailing(mid).status == "returned"
+
+
+async def test_転入_受理する可能性なし_転出元_1返戻後返還登録_2廃棄処理_records_the_disposal():
+    # Chart ① 転入, 受理する可能性なし: <転出元市区町村> 1. 返戻後返還登録 2. 廃棄処理; <転入先> 通知カードを再送.
+    desk = Desk()
+    mid, (code,) = await desk.posted()
+    await moved_out(desk, code)
+    desk.clock.set(dt.datetime(2015, 12, 31, 23, 59, tzinfo=JST))  # the last free day (JST)
+    out = await desk.move(code, "tennyu", municipality=OTHER)
+    assert (out.kind, out.fee_yen) == ("resend", 0) and desk.mailing(out.new_mailing_id).kind == "resend"
+    desk.clock.set(dt.datetime(2016, 1, 8, 10, 0, tzinfo=JST))
+    await desk.deliver(mid, "あて所なし")  # back at the 転出元, after the 転入
+    assert desk.events(mid)[-3:] == ["card.return_registered", "card.disposed", "mailing.resolved"]
+    assert desk.mailing(mid).status == "resolved"
+    r = desk.resident(code)
+    assert (r.card_status, r.current_mailing_id, r.municipality_code) == ("mailed", out.new_mailing_id, OTHER)
+    assert desk.subsidy_count() == 0
+
+
+async def test_転入_返戻されている場合_転出元_返還登録_廃棄処理_events_carry_the_転出元_code():
+    # Card events on the 転出元's envelope are the 転出元's (it registers and disposes of the card), even though the
+    # resident belongs to the 転入先 by then; the resent card's envelope is the 転入先's.
+    desk = Desk()
+    mid, (code,) = await desk.returned()
+    await moved_out(desk, code)
+    out = await desk.move(code, "tennyu", municipality=OTHER)
+    assert out.steps == ["return_registered", "disposed", "resent"]
+    codes = desk.event_municipalities(mid)
+    assert {k: codes[k] for k in ("card.return_registered", "card.disposed", "mailing.resolved")} == {
+        "card.return_registered": {HERE}, "card.disposed": {HERE}, "mailing.resolved": {HERE}}
+    assert desk.event_municipalities(out.new_mailing_id) == {"mailing.prepared": {OTHER}}
+    assert desk.resident(code).card_status == "mailed"
+
+
+async def test_転入_既達_裏書き_the_endorsement_event_is_about_the_転出元_envelope():
+    desk = Desk()
+    mid, (code,) = await desk.posted()
+    await desk.deliver(mid)
+    await moved_out(desk, code)
+    out = await desk.move(code, "tennyu", municipality=OTHER)
+    assert out.steps == ["endorsed"]
+    assert desk.event_municipalities(mid)["card.endorsed"] == {HERE}
+    (endorsement,) = desk.units.tables.endorsements
+    assert endorsement[1] == OTHER  # the 転入先 endorsed it at its counter
 
 
 # --- the card back at the office (通知カードが返戻されている場合) ---------------------------------------------------
