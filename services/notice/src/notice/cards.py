@@ -10,7 +10,7 @@ from notice import events, policy
 from notice.base import AAD_ADDRESS, AAD_CARD, AAD_DEST, AAD_FACTS, Context, Event
 from notice.codes import new_application_id
 from notice.entities import Item, Mailing, Resident
-from notice.errors import FailedPrecondition
+from notice.errors import FailedPrecondition, notice_card_abolished
 from notice.outcomes import Outcome
 from notice.ports import NoticeStorePort
 from notice.states import CARD, MAILING, CardStatus, MailingStatus
@@ -55,8 +55,7 @@ class Cards:
         """裏書き (番号法 第7条第5項: the 追記欄 on the back records the new address)."""
         now = self.ctx.clock.now()
         if not policy.notice_card_in_force(now):
-            raise FailedPrecondition("the 通知カード is abolished since 2020-05-25: no endorsement",
-                                     reason="NOTICE_CARD_ABOLISHED")
+            raise notice_card_abolished("no endorsement")
         # The endorsing municipality keeps the record; the event is about the envelope the card came in.
         await store.insert_endorsement(r.resident_hash, r.municipality_code, self.ctx.seal(address, AAD_ADDRESS),
                                        now)
@@ -86,6 +85,10 @@ class Cards:
         """A new envelope for one resident, card (+ form) rebuilt from the facts and the number."""
         ctx = self.ctx
         now = ctx.clock.now()
+        if not policy.notice_card_in_force(now):
+            # Every new card goes through here (転居, moved-within, RequestResend, 転入, a pending new issue): after
+            # 2020-05-25 none is made, whichever flow asks (RequestResend refuses before it gets here).
+            raise notice_card_abolished("no new card, resend or re-issue")
         assert r.sealed_facts is not None and r.sealed_number is not None  # a mailed resident has both
         facts = ctx.open(r.sealed_facts, AAD_FACTS)
         number = ctx.open_number(r.sealed_number)
@@ -120,7 +123,11 @@ class Cards:
         assert r.sealed_pending_address is not None  # pending_action "new_issue" always carries it
         out = Outcome()
         address = self.ctx.open(r.sealed_pending_address, AAD_ADDRESS)
-        await self.return_register(store, r, mailing_id, out)
+        await self.return_register(store, r, mailing_id, out)  # also clears the pending action
+        if not policy.notice_card_in_force(self.ctx.clock.now()):
+            # Back after 2020-05-25: registered and disposed of, and nothing made in its place (no 通知カード
+            # any more; the return itself is the post's fact and is recorded whatever the date).
+            return
         await self.resend(store, r, address, out, after_return_registration=True)
 
     async def home_address(self, store: NoticeStorePort, r: Resident) -> dict[str, str]:

@@ -30,9 +30,18 @@ def jst_day(at: dt.datetime) -> dt.date:
     return at.astimezone(JST).date()
 
 
-def document_for_new_number(at: dt.datetime) -> str:
-    """What a newly numbered person is sent."""
-    return NOTIFICATION_LETTER if jst_day(at) >= NOTICE_CARD_ABOLISHED else NOTICE_CARD
+def document_for_notice(made_at: dt.datetime) -> str:
+    """What a numbered person is sent, by the JST day the notice is made: the day the municipality's 送付先情報
+    and the number are both at hand and the envelope is prepared (seed: 送付先情報をJ-LISに送信 -> 通知カード作成),
+    not the day of numbering.
+
+    Why that day: 番号法 第7条 puts the duty on the numbering municipality (seed ~22198 「番号法上の通知義務は付番を
+    した…市区町村にある」), and the seed counts it fulfilled when the notice is given (「一度は通知したことで通知義務は
+    果たした」). The duty arises at numbering; its form is the law's on the day it is carried out, and from
+    2020-05-25 the law knows only the 個人番号通知書. So a number assigned on 2020-05-24 whose mailing list arrives
+    on 05-26 gets a 個人番号通知書: after the abolition no 通知カード is ever made again. The export and print days
+    do not decide (an envelope prepared on 05-24 is a notice already made)."""
+    return NOTIFICATION_LETTER if jst_day(made_at) >= NOTICE_CARD_ABOLISHED else NOTICE_CARD
 
 
 def notice_card_in_force(at: dt.datetime) -> bool:

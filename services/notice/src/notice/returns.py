@@ -11,7 +11,7 @@ from notice import events, policy
 from notice.base import AAD_RESIDENCE, Context, Event, check_caller_municipality
 from notice.cards import HANDED, HELD, IN_TRANSIT, Cards
 from notice.entities import HeldCard, Mailing
-from notice.errors import FailedPrecondition, InvalidArgument, not_in_mailing
+from notice.errors import FailedPrecondition, InvalidArgument, not_in_mailing, notice_card_abolished
 from notice.outcomes import Outcome
 from notice.ports import NoticeStorePort
 from notice.states import CARD, MAILING, CardStatus, Finding, MailingStatus, ReturnReason, return_reason_of, values
@@ -175,8 +175,7 @@ class Returns:
         check_caller_municipality(caller, municipality_code)
         validate_resident_code(resident_code)
         if not policy.notice_card_in_force(ctx.clock.now()):
-            raise FailedPrecondition("the 通知カード is abolished since 2020-05-25: no resend or re-issue "
-                                     "(the 個人番号通知書 is never re-issued)", reason="NOTICE_CARD_ABOLISHED")
+            raise notice_card_abolished("no resend or re-issue (the 個人番号通知書 is never re-issued)")
         out = Outcome()
         r, basis = await resident_for(store, caller, ctx.rh(resident_code), "card.resend")
         await ctx.audit(store, caller, "card.resend", resident_code, "通知カード resend / re-issue", basis)

@@ -23,9 +23,9 @@ def test_a_card_after_return_registration_is_a_reissue_even_in_the_free_period()
         policy.ResendTerms("reissue", 0)
 
 
-def test_new_numbers_get_a_notification_letter_from_2020_05_25_jst():
-    assert policy.document_for_new_number(dt.datetime(2020, 5, 24, 14, 59, tzinfo=UTC)) == policy.NOTICE_CARD
-    assert policy.document_for_new_number(dt.datetime(2020, 5, 24, 15, 0, tzinfo=UTC)) == policy.NOTIFICATION_LETTER
+def test_notices_made_from_2020_05_25_jst_are_notification_letters():
+    assert policy.document_for_notice(dt.datetime(2020, 5, 24, 14, 59, tzinfo=UTC)) == policy.NOTICE_CARD
+    assert policy.document_for_notice(dt.datetime(2020, 5, 24, 15, 0, tzinfo=UTC)) == policy.NOTIFICATION_LETTER
     assert not policy.notice_card_in_force(dt.datetime(2020, 5, 25, tzinfo=UTC))
 
 
