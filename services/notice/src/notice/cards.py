@@ -109,10 +109,14 @@ class Cards:
         return mid
 
     async def resend(self, store: NoticeStorePort, r: Resident, address: dict[str, str], out: Outcome, *,
-                     after_return_registration: bool = False, with_form: bool = True,
+                     card_received: bool = False, with_form: bool = True,
                      steps: Sequence[str] = ("resent",)) -> None:
-        """A new card by the dated terms (free resend or re-issue), recorded in the outcome."""
-        terms = policy.resend_terms(self.ctx.clock.now(), after_return_registration=after_return_registration)
+        """A new card by the dated terms (free 再送 or 再交付, policy.resend_terms), recorded in the outcome: the hold
+        that counts is the one of the envelope the resident's card last came back in."""
+        now = self.ctx.clock.now()
+        last = await store.get_mailing(r.current_mailing_id) if r.current_mailing_id else None
+        terms = policy.resend_terms(now, hold_until=last.hold_until if last is not None else None,
+                                    card_received=card_received)
         out.new_mailing_id = await self.send_new(store, r, address, kind=terms.kind, fee=terms.fee_yen,
                                                  with_form=with_form)
         out.kind, out.fee_yen = terms.kind, terms.fee_yen
@@ -128,7 +132,7 @@ class Cards:
             # Back after 2020-05-25: registered and disposed of, and nothing made in its place (no 通知カード
             # any more; the return itself is the post's fact and is recorded whatever the date).
             return
-        await self.resend(store, r, address, out, after_return_registration=True)
+        await self.resend(store, r, address, out)
 
     async def home_address(self, store: NoticeStorePort, r: Resident) -> dict[str, str]:
         addrs = await store.household_addresses(r.municipality_code, [r.household_id or ""])

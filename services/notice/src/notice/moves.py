@@ -124,7 +124,7 @@ class Moves:
             # 転居 ①-1: 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送 (a re-issue).
             await cards.return_register(store, r, old_mailing, out)
             await cards.close_if_resolved(store, old_mailing, old_municipality)
-            await cards.resend(store, r, address, out, after_return_registration=kind == "tenkyo")
+            await cards.resend(store, r, address, out)
         else:
             # 転居 ①-1: 転居手続後 裏書きの上交付.
             await cards.endorse(store, r, address, old_mailing, out)

@@ -54,12 +54,20 @@ class ResendTerms:
     fee_yen: int
 
 
-def resend_terms(at: dt.datetime, *, after_return_registration: bool = False) -> ResendTerms:
-    """Free resend until 2015-12-31; afterwards a re-issue with a fee. After 返還登録 (chart ② ※2) a new card is a
-    re-issue whatever the date, but the fee follows the date: the free period covered the initial mailing."""
-    free = jst_day(at) <= FREE_RESEND_LAST_DAY
-    kind = "reissue" if after_return_registration or not free else "resend"
-    return ResendTerms(kind=kind, fee_yen=0 if free else REISSUE_FEE_YEN)
+def resend_terms(at: dt.datetime, *, hold_until: dt.datetime | None = None,
+                 card_received: bool = False) -> ResendTerms:
+    """One rule for every card sent again (転居, moved-within, RequestResend, 転入, the 転出元-held card re-sent by
+    the 転入先 「再交付に準じて」): a free 再送 through 2015-12-31 (seed ~21894 「H27.12.31までは通知カードを無料で
+    再送」) and while the returned card's 3-month hold lasts; a 再交付 with the fee from 2016-01-01 (「H28.1月以降は
+    再交付扱い（有料）」) or once the hold has ended (chart ② ※2 「一定期間経過後は返還登録の上廃棄処理とし、以後の
+    通知カードの発行は再発行扱いとする」). A 返還登録 the municipality makes itself as step 1 of a resend (①-1
+    「1. 返還登録 2. 廃棄処理 3. …通知カードを再送」) does not make it a 再交付: the chart still calls it 再送. A card
+    that reached the person (delivered, handed over) and is asked for again is a 再交付 (紛失等), whatever the date.
+    Not wording: the subsidy is reduced per 再交付 (`counts_against_subsidy`)."""
+    hold_ended = hold_until is not None and at >= hold_until
+    if card_received or hold_ended or jst_day(at) > FREE_RESEND_LAST_DAY:
+        return ResendTerms(kind="reissue", fee_yen=REISSUE_FEE_YEN)
+    return ResendTerms(kind="resend", fee_yen=0)
 
 
 def counts_against_subsidy(kind: str) -> bool:

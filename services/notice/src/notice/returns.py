@@ -137,7 +137,7 @@ class Returns:
                 await cards.hand_over(store, r, mailing_id, out)
             else:  # ... 又は 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送
                 await cards.return_register(store, r, mailing_id, out)
-                await cards.resend(store, r, address, out, after_return_registration=True)
+                await cards.resend(store, r, address, out)
         else:
             # moved_out (転出元: 1. 返還登録 2. 廃棄処理; the 転入先 resends on its RecordMove) and deleted
             # (③ 消除: 死亡、居住の事実無 -> 廃棄処理).
@@ -182,13 +182,12 @@ class Returns:
         if r.card_status in ("none", *IN_TRANSIT):
             raise FailedPrecondition(f"resident_code: the card is not available for a resend ({r.card_status})",
                                      reason="CARD_NOT_RESENDABLE")
-        # A card handed over (or registered as returned earlier) makes the new one a re-issue; a card held here is
-        # registered now and the new one follows the date.
-        after_return_registration = r.card_status in (*HANDED, "return_registered")
+        # One rule (policy.resend_terms): a card the person had is a 再交付; one held here or registered during its
+        # hold is a free 再送 through 2015 and until the hold ends.
+        received = r.card_status in HANDED
         if r.card_status in HELD:
             # 転居 rule: a card with the form is resent only after 返還登録 of the held one.
             await cards.return_register(store, r, r.current_mailing_id or "", out)
-        await cards.resend(store, r, await cards.home_address(store, r), out, steps=(),
-                           after_return_registration=after_return_registration)
+        await cards.resend(store, r, await cards.home_address(store, r), out, steps=(), card_received=received)
         out.steps.append(out.kind)
         return out

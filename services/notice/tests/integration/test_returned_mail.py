@@ -119,8 +119,9 @@ async def test_returned_card_of_a_resident_who_moved_within_is_registered_dispos
                       "1010047")
     assert list(r.steps) == ["return_registered", "disposed", "resent"]
     new = await status_of(notice, r.new_mailing_id)
-    # Before 2016 the new card is free (seed: H27.12.31 までは無料で再送), though after 返還登録 it is a re-issue.
-    assert (new.kind, new.fee_yen, new.status) == (pb.MAILING_KIND_REISSUE, 0, pb.MAILING_STATUS_PREPARED)
+    # Before 2016 and inside the hold it is a free 再送 (seed: H27.12.31 までは無料で再送; ①-1 3. 通知カードを再送),
+    # the municipality's own 返還登録 as step 1 notwithstanding (policy.resend_terms).
+    assert (new.kind, new.fee_yen, new.status) == (pb.MAILING_KIND_RESEND, 0, pb.MAILING_STATUS_PREPARED)
 
 
 @pytest.mark.parametrize("finding", [pb.FINDING_MOVED_OUT, pb.FINDING_DELETED])

@@ -97,7 +97,7 @@ async def test_in_transit_tennyu_not_received_resends_now_and_the_old_card_is_re
     assert desk.resident(code).current_mailing_id == out.new_mailing_id
 
 
-async def test_in_transit_tenkyo_not_received_new_issue_waits_then_reissues_on_return():
+async def test_in_transit_tenkyo_not_received_new_issue_waits_then_resends_on_return():
     desk = Desk()
     mid, (code,) = await desk.posted()
     out = await desk.move(code, "tenkyo", preference="new_issue")
@@ -107,7 +107,8 @@ async def test_in_transit_tenkyo_not_received_new_issue_waits_then_reissues_on_r
     r = desk.resident(code)
     new = r.current_mailing_id
     assert new != mid and (r.card_status, r.pending_action, r.sealed_pending_address) == ("mailed", None, None)
-    assert (desk.mailing(new).kind, desk.mailing(new).status) == ("reissue", "prepared")
+    # ①-3 【新規発行希望】 1. 返戻後返還登録 2. 廃棄処理 3. 通知カードを再送: a 再送 (free) in 2015, in the hold.
+    assert (desk.mailing(new).kind, desk.mailing(new).status, desk.mailing(new).fee_yen) == ("resend", "prepared", 0)
     assert desk.destination(new)["address"] == NEW["new_address"]
     assert desk.events(mid)[-3:] == ["card.return_registered", "card.disposed", "mailing.resolved"]
 
@@ -177,11 +178,11 @@ async def test_returned_tenkyo_endorse_is_endorsed_and_handed_over():
     assert len(desk.units.tables.endorsements) == 1
 
 
-async def test_returned_tenkyo_new_issue_is_registered_disposed_and_reissued():
+async def test_returned_tenkyo_new_issue_is_registered_disposed_and_resent():
     desk = Desk()
     mid, (code,) = await desk.returned()
     out = await desk.move(code, "tenkyo", preference="new_issue")
-    assert out.steps == ["return_registered", "disposed", "resent"] and out.kind == "reissue"
+    assert out.steps == ["return_registered", "disposed", "resent"] and (out.kind, out.fee_yen) == ("resend", 0)
     assert desk.mailing(mid).status == "resolved"
     assert desk.resident(code).current_mailing_id == out.new_mailing_id
 

@@ -100,10 +100,10 @@ async def test_moved_within_new_issue_registers_disposes_and_resends_free_in_201
     mid, (code,) = await desk.returned()
     out = await desk.resolve(mid, code, "moved_within", "new_issue", **NEW)
     assert out.steps == ["return_registered", "disposed", "resent"]
-    # After 返還登録 the new card is a re-issue; the fee follows the date (free until 2015-12-31).
-    assert (out.kind, out.fee_yen) == ("reissue", 0)
+    # ①-1 1. 返還登録 2. 廃棄処理 3. 通知カードを再送: a free 再送 in 2015 while the hold lasts (policy.resend_terms).
+    assert (out.kind, out.fee_yen) == ("resend", 0)
     sent = desk.mailing(out.new_mailing_id)
-    assert (sent.kind, sent.status, sent.fee_yen) == ("reissue", "prepared", 0)
+    assert (sent.kind, sent.status, sent.fee_yen) == ("resend", "prepared", 0)
     assert desk.destination(sent.mailing_id)["address"] == NEW["new_address"]
     r = desk.resident(code)
     assert (r.card_status, r.current_mailing_id) == ("mailed", sent.mailing_id)
