@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.tenancy import Basis
 
@@ -91,7 +93,13 @@ class Moves:
         status = r.card_status
         if status == "none":
             out.steps.append("address_updated")  # not mailed yet: it will go to the new address
+        elif status == "return_registered" and kind == "tennyu" and await self._registered_in_hold(store, r, now):
+            # Chart ② ②他の市区町村への転出: <転出元> 1. 返還登録 2. 廃棄処理 (ResolveReturnedMail moved_out);
+            # <転入先> 転入手続後 新送付先情報をJ-LISに送信、通知カードを再送 (「再交付に準じて」, seed ~22247; the
+            # label by policy.resend_terms).
+            await self.cards.resend(store, r, address, out)
         elif status == "return_registered":
+            # Registered after the hold (or 消除): any later card is a 再発行 the resident asks for (chart ② ※2).
             out.steps.append("no_card_request_reissue")
         elif status in HANDED:
             # 通知カードが既達の場合: 裏書き対応.
@@ -114,6 +122,12 @@ class Moves:
         await self.ctx.audit(store, caller, "move.tenshutsu", resident_code, "転出 (chart ①)", basis,
                              destination=destination)
         return Outcome(steps=["tenshutsu_recorded"])
+
+    @staticmethod
+    async def _registered_in_hold(store: NoticeStorePort, r: Resident, now: dt.datetime) -> bool:
+        """The card was registered by the 転出元 while its envelope was held (chart ②), not by the hold's end."""
+        m = await store.get_mailing(r.current_mailing_id) if r.current_mailing_id else None
+        return m is not None and m.hold_until is not None and now < m.hold_until
 
     async def _card_returned(self, store: NoticeStorePort, r: Resident, kind: str, preference: str,
                              address: dict[str, str], old_municipality: str, old_mailing: str, out: Outcome) -> None:

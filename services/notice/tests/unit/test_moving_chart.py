@@ -226,6 +226,43 @@ async def test_after_the_notice_card_was_abolished_a_move_changes_only_the_addre
     assert desk.units.tables.endorsements == []
 
 
+@pytest.mark.parametrize(("at", "kind", "fee", "subsidy"), [
+    (dt.datetime(2015, 12, 31, 23, 59, tzinfo=JST), "resend", 0, 0),
+    (dt.datetime(2016, 1, 1, 0, 0, tzinfo=JST), "reissue", 500, 1),
+])
+async def test_返戻_2他の市区町村への転出_転入先_転入手続後_通知カードを再送(at, kind, fee, subsidy):
+    # Chart ② ②: <転出元> 転出手続後 1. 返還登録 2. 廃棄処理; <転入先> 転入手続後 新送付先情報をJ-LISに送信、
+    # 通知カードを再送 (docs/notice.md: "the new one resends on its 転入").
+    desk = Desk()
+    mid, (code,) = await desk.returned()
+    assert (await desk.resolve(mid, code, "moved_out")).steps == ["return_registered", "disposed"]
+    await moved_out(desk, code)
+    desk.clock.set(at)
+    out = await desk.move(code, "tennyu", municipality=OTHER)
+    assert out.steps == ["resent"] and (out.kind, out.fee_yen) == (kind, fee)
+    sent = desk.mailing(out.new_mailing_id)
+    assert (sent.municipality_code, sent.kind, sent.fee_yen, sent.status) == (OTHER, kind, fee, "prepared")
+    (item,) = [i for i in desk.units.tables.items if i.mailing_id == sent.mailing_id]
+    assert item.application_id is not None  # with the form
+    r = desk.resident(code)
+    assert (r.card_status, r.municipality_code, r.current_mailing_id) == ("mailed", OTHER, sent.mailing_id)
+    assert desk.events(sent.mailing_id) == ["mailing.prepared"]
+    assert desk.event_municipalities(mid)["card.disposed"] == {HERE}
+    assert desk.subsidy_count() == subsidy
+
+
+async def test_返戻_2他の市区町村への転出_after_the_hold_the_転入_asks_for_a_reissue():
+    # Chart ② ※2: once the hold has ended any later card is a 再発行 the resident applies for.
+    desk = Desk()
+    mid, (code,) = await desk.returned()
+    await desk.resolve(mid, code, "moved_out")
+    await moved_out(desk, code)
+    desk.clock.set(desk.mailing(mid).hold_until)  # type: ignore[arg-type]
+    out = await desk.move(code, "tennyu", municipality=OTHER)
+    assert out.steps == ["no_card_request_reissue"] and out.new_mailing_id == ""
+    assert len(desk.units.tables.mailings) == 1 and desk.subsidy_count() == 0
+
+
 # --- who may record which move -----------------------------------------------------------------------------------
 async def test_only_the_named_destination_records_the_tennyu():
     desk = Desk()

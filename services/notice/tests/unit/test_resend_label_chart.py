@@ -48,6 +48,15 @@ async def tennyu_returned(desk: Desk, at: dt.datetime) -> Any:
     return await desk.move(code, "tennyu", municipality=OTHER)
 
 
+async def tennyu_after_moved_out(desk: Desk, at: dt.datetime) -> Any:
+    # Chart ② ②: the 転出元 registered the held card; the 転入先 resends it 「再交付に準じて」 (~22247).
+    mid, (code,) = await desk.returned()
+    await desk.resolve(mid, code, "moved_out")
+    await desk.move(code, "tenshutsu", destination=OTHER)
+    desk.clock.set(at)
+    return await desk.move(code, "tennyu", municipality=OTHER)
+
+
 async def tenkyo_pending_new_issue(desk: Desk, at: dt.datetime) -> Any:
     # Chart ① 転居 ①-3 【新規発行希望】: 1. 返戻後返還登録 2. 廃棄処理 3. 通知カードを再送, on the return.
     mid, (code,) = await desk.posted()
@@ -59,8 +68,9 @@ async def tenkyo_pending_new_issue(desk: Desk, at: dt.datetime) -> Any:
 
 
 FLOWS = [tenkyo_returned_new_issue, moved_within_new_issue, request_resend_held, tennyu_returned,
-         tenkyo_pending_new_issue]
-# The flows whose card has been held since before the step (in ①-3 the card comes back in the step itself).
+         tennyu_after_moved_out, tenkyo_pending_new_issue]
+# The flows whose card has been held since before the step (in ①-3 the card comes back in the step itself; after
+# the hold the 転入 of ② sends nothing: test_moving_chart's test_返戻_2他の市区町村への転出_after_the_hold...).
 FLOWS_HELD = FLOWS[:4]
 
 
