@@ -142,7 +142,7 @@ class Cards:
         return self.ctx.open(addrs[r.household_id], AAD_ADDRESS)  # type: ignore[no-any-return]
 
     async def repost(self, store: NoticeStorePort, r: Resident, item: Item | None, address: dict[str, str], *,
-                     destination: str = "address") -> str:
+                     destination: str = "address", clear_pending: bool = False) -> str:
         """市町村の独自サービスとして簡易書留で再送: the same card, posted by the municipality itself."""
         ctx = self.ctx
         now = ctx.clock.now()
@@ -159,6 +159,6 @@ class Cards:
                   application_id=item.application_id if item else None,
                   sealed_card=item.sealed_card if item else b"")])
         await card_moves(store, r.resident_hash, CardStatus.MAILED)
-        await store.mail_card(r.resident_hash, mid, clear_pending=False)
+        await store.mail_card(r.resident_hash, mid, clear_pending=clear_pending)
         await ctx.event(store, events.mailing_subject("posted"), mid, r.municipality_code, "posted", items=1)
         return mid

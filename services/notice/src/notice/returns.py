@@ -8,7 +8,7 @@ from collections import defaultdict
 from mynumber_runtime.identity import Caller
 
 from notice import events, policy
-from notice.base import AAD_RESIDENCE, Context, Event, check_caller_municipality
+from notice.base import AAD_ADDRESS, AAD_RESIDENCE, Context, Event, check_caller_municipality
 from notice.cards import HANDED, HELD, IN_TRANSIT, Cards
 from notice.entities import HeldCard, Mailing
 from notice.errors import FailedPrecondition, InvalidArgument, not_in_mailing, notice_card_abolished
@@ -101,21 +101,31 @@ class Returns:
             validate_choice(preference, "preference", ("endorse", "new_issue"),
                             "moved_within needs endorse or new_issue (chart ①-1)")
             moved_to = validate_address_pair(new_address, new_postal_code, "new_address", "new_postal_code")
+        elif finding == "municipal_resend" and (new_address or new_postal_code):
+            # ①-3 【裏書交付希望】 返戻後裏書の上市町村の独自サービスとして簡易書留で再送: to the new address.
+            moved_to = validate_address_pair(new_address, new_postal_code, "new_address", "new_postal_code")
         out = Outcome()
         m = await own_mailing(store, caller, mailing_id)
         held_at_office = m.status == "held_at_office"
         if m.status != "returned" and not held_at_office:
             raise FailedPrecondition(f"mailing_id: the envelope is not held as returned mail ({m.status})",
                                      reason="NOT_RETURNED")
-        if held_at_office and finding not in ("collected_at_counter", "municipal_resend"):
+        if held_at_office and (finding not in ("collected_at_counter", "municipal_resend") or moved_to is not None):
             raise InvalidArgument("finding", "a card held at the office is collected or sent on by the "
-                                  "municipality (別紙 2 (2))")
+                                  "municipality to the registered 居所 (別紙 2 (2))")
         r, basis = await resident_for(store, caller, ctx.rh(resident_code), "returned_mail", unknown=not_in_mailing)
         if r.current_mailing_id != mailing_id or r.card_status not in HELD:
             raise not_in_mailing()
         await ctx.audit(store, caller, f"returned_mail.{finding}", resident_code, "returned mail (chart ②)", basis)
+        # A 転居 recorded while the card travelled, with 裏書き asked for (①-3 【裏書交付希望】): the address to
+        # endorse.
+        pending = (ctx.open(r.sealed_pending_address, AAD_ADDRESS)
+                   if r.pending_action == "endorse" and r.sealed_pending_address is not None else None)
         if finding == "collected_at_counter":
-            # 転居等がない場合: 市区町村窓口に出頭し本人確認の上交付.
+            # 転居等がない場合: 市区町村窓口に出頭し本人確認の上交付; after a 転居, 返戻後裏書きのための再来庁: 裏書き
+            # first.
+            if pending is not None and not held_at_office and policy.notice_card_in_force(ctx.clock.now()):
+                await cards.endorse(store, r, pending, mailing_id, out)
             await cards.hand_over(store, r, mailing_id, out)
         elif finding == "municipal_resend":
             # ... or 市町村の独自サービスとして簡易書留で再送: the same card, posted by the municipality.
@@ -127,6 +137,14 @@ class Returns:
                 # print vendor, so the 居所 stays inside the municipality.
                 where = ctx.open(residence.sealed_address, AAD_RESIDENCE)
                 out.new_mailing_id = await cards.repost(store, r, item, where, destination="residence_restricted")
+            elif moved_to is not None or pending is not None:
+                # 返戻後裏書の上市町村の独自サービスとして簡易書留で再送: endorsed first, then posted to the new
+                # address.
+                to = ({"address": moved_to.address, "postal_code": moved_to.postal_code} if moved_to is not None
+                      else pending)
+                assert to is not None
+                await cards.endorse(store, r, to, mailing_id, out)
+                out.new_mailing_id = await cards.repost(store, r, item, to, clear_pending=True)
             else:
                 out.new_mailing_id = await cards.repost(store, r, item, await cards.home_address(store, r))
             out.steps.append("municipal_resend")

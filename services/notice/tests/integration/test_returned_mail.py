@@ -112,6 +112,16 @@ async def test_returned_card_of_a_resident_who_moved_within_is_endorsed_and_hand
     assert list(r.steps) == ["endorsed", "handed_over"]
 
 
+async def test_返戻後裏書の上市町村の独自サービスとして簡易書留で再送_to_the_new_address(notice):
+    notice.clock.set(START)
+    m, (p,) = await notice.returned()
+    r = await resolve(notice, m, p, pb.FINDING_MUNICIPAL_RESEND, address="東京都千代田区神田1-1", postal="1010047")
+    assert list(r.steps) == ["endorsed", "municipal_resend"]
+    sent = await status_of(notice, r.new_mailing_id)
+    assert (sent.kind, sent.status, sent.fee_yen) == (pb.MAILING_KIND_MUNICIPAL_RESEND, pb.MAILING_STATUS_POSTED, 0)
+    assert (await status_of(notice, m.mailing_id)).status == pb.MAILING_STATUS_RESOLVED
+
+
 async def test_returned_card_of_a_resident_who_moved_within_is_registered_disposed_and_resent(notice):
     notice.clock.set(START)
     m, (p,) = await notice.returned()
