@@ -182,11 +182,27 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
         return pb.ExpireReturnedMailResponse(disposed=disposed)
 
 
+    async def EndorseAtCounter(self, request: pb.EndorseAtCounterRequest, context: grpc.aio.ServicerContext
+                               ) -> pb.EndorseAtCounterResponse:
+        async with self.units() as store:
+            o = await self.service.counter.endorse_at_counter(store, current_caller(), request.municipality_code,
+                                                              request.resident_code)
+        return pb.EndorseAtCounterResponse(steps=o.steps)
+
+    async def RecordOldCardReturned(self, request: pb.RecordOldCardReturnedRequest,
+                                    context: grpc.aio.ServicerContext) -> pb.RecordOldCardReturnedResponse:
+        async with self.units() as store:
+            o = await self.service.counter.record_old_card_returned(
+                store, current_caller(), request.municipality_code, request.mailing_id, request.resident_code)
+        return pb.RecordOldCardReturnedResponse(steps=o.steps)
+
+
 def bindings(service: NoticeService, *, units: UnitsOf, export_dir: Path) -> list[ServiceBinding]:
     return [ServiceBinding(
         "mynumber.notice.v1.NoticeService", pb_grpc.add_NoticeServiceServicer_to_server,
         NoticeServicer(service, units=units, export_dir=export_dir), allow={
             "SubmitMailingList": MUNICIPAL, "RegisterResidence": MUNICIPAL, "GetResidence": MUNICIPAL,
             "ListMailings": MUNICIPAL, "RecordDelivery": MUNICIPAL, "ResolveReturnedMail": MUNICIPAL,
-            "RecordMove": MUNICIPAL, "RequestResend": MUNICIPAL,
+            "RecordMove": MUNICIPAL, "RequestResend": MUNICIPAL, "EndorseAtCounter": MUNICIPAL,
+            "RecordOldCardReturned": MUNICIPAL,
             "ExportPrintBatch": OPERATOR, "ReportPrintStatus": PRINT_VENDOR, "ExpireReturnedMail": OPERATOR})]

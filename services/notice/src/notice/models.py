@@ -134,6 +134,8 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("application_id", sa.CHAR(23)),
         # JSON snapshot of what is printed: number, name, address, birth_date, sex.
         sa.Column("sealed_card", BYTEA, nullable=False),
+        # Set when this card, superseded by a resend, was handed back at the counter (chart ① 返還を促す).
+        sa.Column("handed_back_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint(one_of("document", Document), name="document_known"),
     )
     sa.Index("ix_mailing_items_resident", mailing_items.c.resident_hash)

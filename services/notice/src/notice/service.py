@@ -11,6 +11,7 @@ from mynumber_runtime.crypto import FieldSealer, KeyedHash
 
 from notice.base import Context
 from notice.cards import Cards
+from notice.counter import Counter
 from notice.mailing import Mailings
 from notice.moves import Moves
 from notice.offices import load_offices
@@ -33,3 +34,4 @@ class NoticeService:
         self.returns = Returns(self.ctx, cards)
         self.residence = Residences(self.ctx)
         self.moves = Moves(self.ctx, cards)
+        self.counter = Counter(self.ctx, cards)

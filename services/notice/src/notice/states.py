@@ -176,8 +176,9 @@ CARD = Transitions("card status", CardStatus, {
     C.MAILED: (C.MAILED, C.DELIVERED, C.HELD_AT_OFFICE, C.RETURNED),
     C.RETURNED: (C.HANDED_OVER, C.RETURN_REGISTERED, C.MAILED),
     C.HELD_AT_OFFICE: (C.HANDED_OVER, C.RETURN_REGISTERED, C.MAILED),
-    # A resend or re-issue asked for after delivery.
-    C.DELIVERED: (C.MAILED,),
+    # A resend or re-issue asked for after delivery; a card the former household received, brought to the counter
+    # and endorsed there (chart ① 来庁時に裏書きの上交付).
+    C.DELIVERED: (C.MAILED, C.HANDED_OVER),
     C.HANDED_OVER: (C.MAILED,),
     C.RETURN_REGISTERED: (C.MAILED,),
 })

@@ -9,9 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_runtime.testing.identities import credentials
 
-from .conftest import MUNICIPALITY, OPERATOR, Person, Running, new_code, new_number
+from .conftest import MUNICIPALITY, OPERATOR, START, Person, Running, new_code, new_number
 
 MYNUMBER = Path(sys.executable).parent / "mynumber"
 CLERK = f"municipality:{MUNICIPALITY}"
@@ -108,3 +109,27 @@ async def test_a_bad_file_is_refused_per_line_and_a_refused_field_is_named_by_it
                      f"H10,東京都千代田区千代田1-1,1000001,{wrong},試験 三郎,1980-04-01,2\n")
     message = one_line_error(await mynumber(notice, "submit", MUNICIPALITY, str(lines)))
     assert message.startswith("error line 3: resident_code: ") and wrong not in message
+
+
+async def test_来庁時に裏書き_and_the_old_card_handed_back_at_the_counter(notice: Running) -> None:
+    # Chart ① 受理する可能性あり: その者から入手の上、来庁時に裏書きの上交付, and 通知カードを再送するとともにその者
+    # から入手の上返還を促す (the old card handed back: 返還登録, 廃棄), from the clerk's command line.
+    notice.clock.set(START)
+    stub = notice.stub()
+    (a_env, (a,)), (b_env, (b,)) = [await notice.posted_household(1) for _ in range(2)]
+    for person, preference in ((a, pb.PREFERENCE_ENDORSE), (b, pb.PREFERENCE_NEW_ISSUE)):
+        await stub.RecordMove(pb.RecordMoveRequest(
+            municipality_code=MUNICIPALITY, resident_code=person.resident_code, kind=pb.MOVE_KIND_TENKYO,
+            new_address="東京都千代田区神田2-2", new_postal_code="1010047",
+            new_household_id="HC" + person.resident_code,
+            former_household_may_receive=True, preference=preference))
+    for env in (a_env, b_env):
+        await stub.RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY, mailing_id=env.mailing_id,
+                                                           delivered=True))
+    assert ok(await mynumber(notice, "endorse-at-counter", MUNICIPALITY, a.resident_code)) == ["endorsed",
+                                                                                                 "handed_over"]
+    assert ok(await mynumber(notice, "old-card-returned", MUNICIPALITY, b_env.mailing_id, b.resident_code)) == [
+        "return_registered", "disposed"]
+    again = await mynumber(notice, "old-card-returned", MUNICIPALITY, b_env.mailing_id, b.resident_code)
+    assert again.returncode != 0 and "ALREADY_RETURNED" in again.stderr + again.stdout
+    assert b.resident_code not in again.stderr + again.stdout  # no personal data in the refusal

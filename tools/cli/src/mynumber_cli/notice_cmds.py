@@ -303,6 +303,40 @@ def resend(c: Ctx, municipality_code: str, resident_code: str) -> None:
     click.echo(f"{word(MAILING_KINDS, r.kind)}\t{r.fee_yen} yen\tnew envelope {r.new_mailing_id}")
 
 
+@notice.command("endorse-at-counter")
+@click.argument("municipality_code")
+@click.argument("resident_code")
+@click.pass_obj
+def endorse_at_counter(c: Ctx, municipality_code: str, resident_code: str) -> None:
+    """来庁時に裏書き: the card the former household received is brought in; endorsed and handed over."""
+
+    async def call() -> pb.EndorseAtCounterResponse:
+        async with c.channel("notice") as ch:
+            return await _stub(ch).EndorseAtCounter(pb.EndorseAtCounterRequest(
+                municipality_code=municipality_code, resident_code=resident_code), timeout=c.timeout)
+
+    for step in run_call(call).steps:
+        click.echo(step)
+
+
+@notice.command("old-card-returned")
+@click.argument("municipality_code")
+@click.argument("mailing_id")
+@click.argument("resident_code")
+@click.pass_obj
+def old_card_returned(c: Ctx, municipality_code: str, mailing_id: str, resident_code: str) -> None:
+    """A card superseded by a resend is handed back at the counter: 返還登録 and 廃棄."""
+
+    async def call() -> pb.RecordOldCardReturnedResponse:
+        async with c.channel("notice") as ch:
+            return await _stub(ch).RecordOldCardReturned(pb.RecordOldCardReturnedRequest(
+                municipality_code=municipality_code, mailing_id=mailing_id, resident_code=resident_code),
+                timeout=c.timeout)
+
+    for step in run_call(call).steps:
+        click.echo(step)
+
+
 @notice.group()
 def residence() -> None:
     """居所 of evacuees and DV victims (seed 別紙 1 and 2)."""

@@ -430,3 +430,33 @@ class ExpireReturnedMailResponse(_message.Message):
     DISPOSED_FIELD_NUMBER: _ClassVar[int]
     disposed: int
     def __init__(self, disposed: _Optional[int] = ...) -> None: ...
+
+class EndorseAtCounterRequest(_message.Message):
+    __slots__ = ("municipality_code", "resident_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+
+class EndorseAtCounterResponse(_message.Message):
+    __slots__ = ("steps",)
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, steps: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RecordOldCardReturnedRequest(_message.Message):
+    __slots__ = ("municipality_code", "mailing_id", "resident_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    MAILING_ID_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    mailing_id: str
+    resident_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., mailing_id: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+
+class RecordOldCardReturnedResponse(_message.Message):
+    __slots__ = ("steps",)
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, steps: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -84,6 +84,14 @@ class MailingRows(Rows):
                                                           i.c.resident_hash == resident_hash))).first()
         return _item(row) if row is not None else None
 
+    async def mark_card_handed_back(self, mailing_id: str, resident_hash: bytes, at: dt.datetime) -> bool:
+        i = mailing_items
+        # One statement: a retry or two clerks at once record it once.
+        result = await self.conn.execute(sa.update(i).where(
+            i.c.mailing_id == mailing_id, i.c.resident_hash == resident_hash, i.c.handed_back_at.is_(None),
+        ).values(handed_back_at=at))
+        return bool(result.rowcount == 1)
+
     async def set_mailing_status(self, mailing_id: str, status: str, at: dt.datetime) -> None:
         await self._update_mailings([mailing_id], {"status": status, "updated_at": at})
 
