@@ -80,6 +80,8 @@ class Residence:
     documents: tuple[str, ...]
     hold_at_office: bool
     registered_at: dt.datetime
+    source: str = "application"
+    sharing_consent: bool = False
 
 
 @dataclass(frozen=True)

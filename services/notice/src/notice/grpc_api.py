@@ -25,6 +25,7 @@ from notice.wire import (
     PREFERENCE,
     PRINT_STATUS,
     RESIDENCE_KIND,
+    RESIDENCE_SOURCE,
     RETURN_REASON,
 )
 
@@ -82,10 +83,12 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
     async def RegisterResidence(self, request: pb.RegisterResidenceRequest, context: grpc.aio.ServicerContext
                                 ) -> pb.RegisterResidenceResponse:
         kind = RESIDENCE_KIND.decode(request.kind, "kind", required=True)
+        source = RESIDENCE_SOURCE.decode(request.source, "source")  # UNSPECIFIED: the person's application
         async with self.units() as store:
             out = await self.service.residence.register_residence(
                 store, current_caller(), request.municipality_code, request.resident_code, kind,
-                request.address, request.postal_code, list(request.documents), request.hold_at_office)
+                request.address, request.postal_code, list(request.documents), request.hold_at_office,
+                source=source, sharing_consent=request.sharing_consent)
         return pb.RegisterResidenceResponse(destination=DESTINATION.encode(out.destination),
                                             mail_action=MAIL_ACTION.encode(out.mail_action),
                                             rerouted_mailing_ids=out.rerouted, recalled_mailing_ids=out.recalled)
@@ -98,9 +101,11 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
         # After the unit: the refusal it logged is committed.
         if found is None:
             raise no_residence()
-        kind, address, hold = found
-        return pb.GetResidenceResponse(kind=RESIDENCE_KIND.encode(kind), address=address["address"],
-                                       hold_at_office=hold)
+        residence, address = found
+        return pb.GetResidenceResponse(kind=RESIDENCE_KIND.encode(residence.kind), address=address["address"],
+                                       hold_at_office=residence.hold_at_office,
+                                       source=RESIDENCE_SOURCE.encode(residence.source),
+                                       sharing_consent=residence.sharing_consent)
 
     async def ListMailings(self, request: pb.ListMailingsRequest, context: grpc.aio.ServicerContext
                            ) -> pb.ListMailingsResponse:

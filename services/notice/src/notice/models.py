@@ -25,6 +25,7 @@ from notice.states import (
     MailingStatus,
     PendingAction,
     ResidenceKind,
+    ResidenceSource,
     ReturnReason,
 )
 
@@ -85,8 +86,14 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("documents", ARRAY(sa.Text), nullable=False),
         sa.Column("hold_at_office", sa.Boolean, nullable=False),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+        # 別紙 1/2: the person's application, the municipality's own 避難先情報, or confirmed with a DV victim.
+        sa.Column("source", sa.Text, nullable=False, server_default="application"),
+        # 別紙 1 同意欄: evacuees only; a DV victim's 居所 is never shared.
+        sa.Column("sharing_consent", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.CheckConstraint(one_of("kind", ResidenceKind), name="kind_known"),
         sa.CheckConstraint("NOT hold_at_office OR kind = 'dv_victim'", name="hold_only_dv"),
+        sa.CheckConstraint(one_of("source", ResidenceSource), name="source_known"),
+        sa.CheckConstraint("NOT sharing_consent OR kind = 'evacuee'", name="sharing_only_evacuee"),
     )
     mailings = sa.Table(
         "mailings", metadata,

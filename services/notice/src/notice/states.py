@@ -90,6 +90,14 @@ class ResidenceKind(enum.StrEnum):
     DV_VICTIM = "dv_victim"
 
 
+class ResidenceSource(enum.StrEnum):
+    """Where a 居所 registration comes from (別紙 1/2)."""
+
+    APPLICATION = "application"  # the person's 申請書 with documents
+    MUNICIPAL_RECORDS = "municipal_records"  # evacuee 1(2): 保有する避難先情報を活用
+    CONFIRMED_WITH_PERSON = "confirmed_with_person"  # DV 2(2): 連絡し、居所情報を確認
+
+
 class MoveKind(enum.StrEnum):
     TENKYO = "tenkyo"  # 転居
     TENSHUTSU = "tenshutsu"  # 転出

@@ -27,11 +27,12 @@ from notice.states import (
     MoveKind,
     Preference,
     ResidenceKind,
+    ResidenceSource,
     ReturnReason,
 )
 
 __all__ = ["DESTINATION", "FINDING", "MAILING_KIND", "MAILING_STATUS", "MAIL_ACTION", "MOVE_KIND", "PREFERENCE",
-           "PRINT_STATUS", "RESIDENCE_KIND", "RETURN_REASON", "WIRES", "Wire"]
+           "PRINT_STATUS", "RESIDENCE_KIND", "RESIDENCE_SOURCE", "RETURN_REASON", "WIRES", "Wire"]
 
 S = TypeVar("S", bound=enum.StrEnum)
 
@@ -85,6 +86,7 @@ RETURN_REASON = Wire(ReturnReason, pb.ReturnReason)
 MAILING_KIND = Wire(MailingKind, pb.MailingKind)
 DESTINATION = Wire(Destination, pb.Destination, shown_as={Destination.RESIDENCE_RESTRICTED: Destination.RESIDENCE})
 RESIDENCE_KIND = Wire(ResidenceKind, pb.ResidenceKind)
+RESIDENCE_SOURCE = Wire(ResidenceSource, pb.ResidenceSource)
 MAIL_ACTION = Wire(MailAction, pb.MailAction)
 MOVE_KIND = Wire(MoveKind, pb.MoveKind)
 PREFERENCE = Wire(Preference, pb.Preference)
@@ -92,4 +94,4 @@ FINDING = Wire(Finding, pb.Finding)
 PRINT_STATUS = Wire(BatchStatus, pb.PrintStatus, not_on_wire=frozenset({BatchStatus.EXPORTED}))
 
 WIRES: tuple[Wire[Any], ...] = (MAILING_STATUS, RETURN_REASON, MAILING_KIND, DESTINATION, RESIDENCE_KIND,
-                                 MAIL_ACTION, MOVE_KIND, PREFERENCE, FINDING, PRINT_STATUS)
+                                 MAIL_ACTION, MOVE_KIND, PREFERENCE, FINDING, PRINT_STATUS, RESIDENCE_SOURCE)

@@ -86,7 +86,13 @@ async def test_a_residence_is_registered_and_read_back(notice: Running) -> None:
                                    "--document", "address_proof"))
     assert registered[0] == "destination residence\tmail rerouted"
     assert ok(await mynumber(notice, "residence", "get", MUNICIPALITY, code)) == [
-        "evacuee\t宮城県仙台市青葉区国分町3-7-1"]
+        "evacuee\t宮城県仙台市青葉区国分町3-7-1\tsource application"]
+    # 別紙 1 (2): the 避難先情報 the municipality holds, no documents; the evacuee consented to share it (同意欄).
+    ok(await mynumber(notice, "residence", "register", MUNICIPALITY, code, "--kind", "evacuee",
+                      "--address", "宮城県仙台市青葉区国分町3-7-1", "--postal-code", "9808671",
+                      "--source", "municipal_records", "--sharing-consent"))
+    assert ok(await mynumber(notice, "residence", "get", MUNICIPALITY, code)) == [
+        "evacuee\t宮城県仙台市青葉区国分町3-7-1\tsource municipal_records\tsharing consent"]
     other = await mynumber(notice, "residence", "get", MUNICIPALITY, code, identity="municipality:271004")
     assert one_line_error(other).startswith("error ")
 

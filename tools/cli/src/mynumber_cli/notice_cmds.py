@@ -32,7 +32,8 @@ def names(table: dict[str, int]) -> dict[int, str]:
 
 RESIDENCE_KINDS = {"evacuee": pb.RESIDENCE_KIND_EVACUEE, "dv": pb.RESIDENCE_KIND_DV_VICTIM}
 RESIDENCE_KIND_NAMES = names(RESIDENCE_KINDS)
-DOCUMENTS = ("application", "identity_copy", "address_proof", "disaster_proof")
+DOCUMENTS = ("application", "identity_copy", "address_proof", "disaster_proof", "dv_proof")
+RESIDENCE_SOURCES = words(pb.ResidenceSource)
 PRINT_STATUSES = words(pb.PrintStatus)
 # 日本郵便's words, as the clerk reads them off the returned envelope (notice.states.ReturnReason's values).
 RETURN_REASONS = {"あて所なし": pb.RETURN_REASON_NO_SUCH_ADDRESS, "受取拒否": pb.RETURN_REASON_REFUSED,
@@ -348,12 +349,18 @@ def residence() -> None:
 @click.option("--kind", type=click.Choice(sorted(RESIDENCE_KINDS)), required=True, help="evacuee (被災者) or dv")
 @click.option("--address", required=True, help="the 居所 address")
 @click.option("--postal-code", required=True, help="its 郵便番号")
-@click.option("--document", "documents", type=click.Choice(DOCUMENTS), multiple=True, required=True,
-              help="a document received (repeat): application, identity_copy, address_proof, disaster_proof")
+@click.option("--document", "documents", type=click.Choice(DOCUMENTS), multiple=True,
+              help="a document received (repeat): application, identity_copy, address_proof, disaster_proof, "
+                   "dv_proof (the first three are required for an application)")
 @click.option("--hold-at-office", is_flag=True, help="DV victims: hold the card at the municipal office")
+@click.option("--source", type=click.Choice(list(RESIDENCE_SOURCES)), default="application", show_default=True,
+              help="application (the person's, with documents), municipal_records (an evacuee's 避難先情報 the "
+                   "municipality holds), confirmed_with_person (a DV victim's, confirmed by the municipality)")
+@click.option("--sharing-consent", is_flag=True, help="evacuees: consent to share the 避難先情報 (同意欄)")
 @click.pass_obj
 def residence_register(c: Ctx, municipality_code: str, resident_code: str, kind: str, address: str,
-                       postal_code: str, documents: tuple[str, ...], hold_at_office: bool) -> None:
+                       postal_code: str, documents: tuple[str, ...], hold_at_office: bool, source: str,
+                       sharing_consent: bool) -> None:
     """Register a 居所; says where later mail goes and what happened to mail already on its way."""
 
     async def call() -> pb.RegisterResidenceResponse:
@@ -361,7 +368,8 @@ def residence_register(c: Ctx, municipality_code: str, resident_code: str, kind:
             return await _stub(ch).RegisterResidence(pb.RegisterResidenceRequest(
                 municipality_code=municipality_code, resident_code=resident_code, kind=RESIDENCE_KINDS[kind],
                 address=address, postal_code=postal_code, documents=list(documents),
-                hold_at_office=hold_at_office), timeout=c.timeout)
+                hold_at_office=hold_at_office, source=RESIDENCE_SOURCES[source],
+                sharing_consent=sharing_consent), timeout=c.timeout)
 
     r = run_call(call)
     click.echo(f"destination {word(DESTINATIONS, r.destination)}\tmail {word(MAIL_ACTIONS, r.mail_action)}")
@@ -385,4 +393,6 @@ def residence_get(c: Ctx, municipality_code: str, resident_code: str) -> None:
 
     r = run_call(call)
     click.echo(f"{RESIDENCE_KIND_NAMES.get(r.kind, '?')}\t{r.address}" + ("\thold at office" if r.hold_at_office
-                                                                         else ""))
+                                                                         else "")
+               + f"\tsource {word(names(RESIDENCE_SOURCES), r.source)}"
+               + ("\tsharing consent" if r.sharing_consent else ""))

@@ -15,6 +15,7 @@ def test_the_cli_words_are_the_states_values():
     assert list(n.FINDINGS) == states.values(states.Finding)
     assert list(n.MOVES) == states.values(states.MoveKind)
     assert list(n.PREFERENCES) == states.values(states.Preference)
+    assert list(n.RESIDENCE_SOURCES) == states.values(states.ResidenceSource)
     assert list(n.RETURN_REASONS) == states.values(states.ReturnReason)
     assert list(n.MAIL_ACTIONS.values()) == states.values(states.MailAction)
     assert list(n.MAILING_STATUSES.values()) == states.values(states.MailingStatus)

@@ -22,6 +22,13 @@ class ResidenceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESIDENCE_KIND_EVACUEE: _ClassVar[ResidenceKind]
     RESIDENCE_KIND_DV_VICTIM: _ClassVar[ResidenceKind]
 
+class ResidenceSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESIDENCE_SOURCE_UNSPECIFIED: _ClassVar[ResidenceSource]
+    RESIDENCE_SOURCE_APPLICATION: _ClassVar[ResidenceSource]
+    RESIDENCE_SOURCE_MUNICIPAL_RECORDS: _ClassVar[ResidenceSource]
+    RESIDENCE_SOURCE_CONFIRMED_WITH_PERSON: _ClassVar[ResidenceSource]
+
 class MailAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     MAIL_ACTION_UNSPECIFIED: _ClassVar[MailAction]
@@ -102,6 +109,10 @@ SEX_FEMALE: Sex
 RESIDENCE_KIND_UNSPECIFIED: ResidenceKind
 RESIDENCE_KIND_EVACUEE: ResidenceKind
 RESIDENCE_KIND_DV_VICTIM: ResidenceKind
+RESIDENCE_SOURCE_UNSPECIFIED: ResidenceSource
+RESIDENCE_SOURCE_APPLICATION: ResidenceSource
+RESIDENCE_SOURCE_MUNICIPAL_RECORDS: ResidenceSource
+RESIDENCE_SOURCE_CONFIRMED_WITH_PERSON: ResidenceSource
 MAIL_ACTION_UNSPECIFIED: MailAction
 MAIL_ACTION_NOTHING_IN_TRANSIT: MailAction
 MAIL_ACTION_REROUTED: MailAction
@@ -206,7 +217,7 @@ class RefusedMember(_message.Message):
     def __init__(self, household_index: _Optional[int] = ..., member_index: _Optional[int] = ..., field: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class RegisterResidenceRequest(_message.Message):
-    __slots__ = ("municipality_code", "resident_code", "kind", "address", "postal_code", "documents", "hold_at_office")
+    __slots__ = ("municipality_code", "resident_code", "kind", "address", "postal_code", "documents", "hold_at_office", "source", "sharing_consent")
     MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -214,6 +225,8 @@ class RegisterResidenceRequest(_message.Message):
     POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     HOLD_AT_OFFICE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SHARING_CONSENT_FIELD_NUMBER: _ClassVar[int]
     municipality_code: str
     resident_code: str
     kind: ResidenceKind
@@ -221,7 +234,9 @@ class RegisterResidenceRequest(_message.Message):
     postal_code: str
     documents: _containers.RepeatedScalarFieldContainer[str]
     hold_at_office: bool
-    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., postal_code: _Optional[str] = ..., documents: _Optional[_Iterable[str]] = ..., hold_at_office: _Optional[bool] = ...) -> None: ...
+    source: ResidenceSource
+    sharing_consent: bool
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., postal_code: _Optional[str] = ..., documents: _Optional[_Iterable[str]] = ..., hold_at_office: _Optional[bool] = ..., source: _Optional[_Union[ResidenceSource, str]] = ..., sharing_consent: _Optional[bool] = ...) -> None: ...
 
 class RegisterResidenceResponse(_message.Message):
     __slots__ = ("destination", "mail_action", "rerouted_mailing_ids", "recalled_mailing_ids")
@@ -244,14 +259,18 @@ class GetResidenceRequest(_message.Message):
     def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
 
 class GetResidenceResponse(_message.Message):
-    __slots__ = ("kind", "address", "hold_at_office")
+    __slots__ = ("kind", "address", "hold_at_office", "source", "sharing_consent")
     KIND_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     HOLD_AT_OFFICE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SHARING_CONSENT_FIELD_NUMBER: _ClassVar[int]
     kind: ResidenceKind
     address: str
     hold_at_office: bool
-    def __init__(self, kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., hold_at_office: _Optional[bool] = ...) -> None: ...
+    source: ResidenceSource
+    sharing_consent: bool
+    def __init__(self, kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., hold_at_office: _Optional[bool] = ..., source: _Optional[_Union[ResidenceSource, str]] = ..., sharing_consent: _Optional[bool] = ...) -> None: ...
 
 class Mailing(_message.Message):
     __slots__ = ("mailing_id", "household_id", "status", "return_reason", "kind", "items", "destination", "hold_until", "fee_yen")
