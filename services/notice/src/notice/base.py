@@ -4,7 +4,7 @@ municipality. No proto, no SQL: the store comes in from the boundary that opened
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mynumber_runtime.clock import Clock
@@ -15,6 +15,7 @@ from mynumber_runtime.tenancy import Basis
 from notice import events
 from notice.entities import Residence
 from notice.errors import not_your_municipality
+from notice.fees import FeeSchedule
 from notice.offices import municipal_office
 from notice.ports import NoticeStorePort
 from notice.validation import validate_municipality
@@ -49,6 +50,8 @@ class Context:
     hasher: KeyedHash
     clock: Clock
     print_sealer: FieldSealer
+    # The 再交付手数料 by ordinance (notice.fees); none given: the standard fee everywhere.
+    fees: FeeSchedule = field(default_factory=FeeSchedule)
 
     def seal(self, value: Any, aad: bytes) -> bytes:
         return self.sealer.seal(json.dumps(value, ensure_ascii=False).encode(), aad)

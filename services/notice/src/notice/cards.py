@@ -81,7 +81,7 @@ class Cards:
                                  "resolved")
 
     async def send_new(self, store: NoticeStorePort, r: Resident, address: dict[str, str], *, kind: str, fee: int,
-                       with_form: bool) -> str:
+                       with_form: bool, reissue_reason: str | None = None) -> str:
         """A new envelope for one resident, card (+ form) rebuilt from the facts and the number."""
         ctx = self.ctx
         now = ctx.clock.now()
@@ -98,7 +98,7 @@ class Cards:
         await store.insert_mailings(
             [Mailing(mailing_id=mid, municipality_code=r.municipality_code, household_id=r.household_id or "",
                      kind=kind, status="prepared", destination=dest, sealed_destination=sealed_dest,
-                     created_at=now, updated_at=now, fee_yen=fee)],
+                     created_at=now, updated_at=now, fee_yen=fee, reissue_reason=reissue_reason)],
             [Item(mailing_id=mid, resident_hash=r.resident_hash, seq=0, document=policy.NOTICE_CARD,
                   # Chart ①: a 転居 resend without 返還登録 carries the card only (申請書のない通知カードのみ).
                   application_id=new_application_id() if with_form else None,
@@ -109,16 +109,20 @@ class Cards:
         return mid
 
     async def resend(self, store: NoticeStorePort, r: Resident, address: dict[str, str], out: Outcome, *,
-                     card_received: bool = False, with_form: bool = True,
+                     card_received: bool = False, with_form: bool = True, reissue_reason: str = "",
                      steps: Sequence[str] = ("resent",)) -> None:
-        """A new card by the dated terms (free 再送 or 再交付, policy.resend_terms), recorded in the outcome: the hold
-        that counts is the one of the envelope the resident's card last came back in."""
+        """A new card by the dated terms (free 再送 or 再交付, policy.resend_terms; a 再交付 at the municipality's
+        ordinance fee, notice.fees), recorded in the outcome: the hold that counts is the one of the envelope the
+        resident's card last came back in. The reason is kept for a 再交付 only (the fee and the subsidy)."""
         now = self.ctx.clock.now()
         last = await store.get_mailing(r.current_mailing_id) if r.current_mailing_id else None
         terms = policy.resend_terms(now, hold_until=last.hold_until if last is not None else None,
-                                    card_received=card_received)
+                                    card_received=card_received,
+                                    reissue_fee_yen=self.ctx.fees.reissue_fee(r.municipality_code, now,
+                                                                              reissue_reason))
+        reason = reissue_reason or None if terms.kind == "reissue" else None
         out.new_mailing_id = await self.send_new(store, r, address, kind=terms.kind, fee=terms.fee_yen,
-                                                 with_form=with_form)
+                                                 with_form=with_form, reissue_reason=reason)
         out.kind, out.fee_yen = terms.kind, terms.fee_yen
         out.steps += steps
 

@@ -96,6 +96,8 @@ class Mailing:
     created_at: dt.datetime
     updated_at: dt.datetime
     fee_yen: int = 0
+    # A re-issue of a card the person had: why (states.ReissueReason), for the subsidy and the fee.
+    reissue_reason: str | None = None
     return_reason: str | None = None
     returned_at: dt.datetime | None = None
     hold_until: dt.datetime | None = None

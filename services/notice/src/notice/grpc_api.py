@@ -24,6 +24,7 @@ from notice.wire import (
     MOVE_KIND,
     PREFERENCE,
     PRINT_STATUS,
+    REISSUE_REASON,
     RESIDENCE_KIND,
     RESIDENCE_SOURCE,
     RETURN_REASON,
@@ -52,6 +53,7 @@ def _member(m: pb.Member) -> MemberIn:
 def _mailing(r: Mailing) -> pb.Mailing:
     return pb.Mailing(mailing_id=r.mailing_id, household_id=r.household_id, status=MAILING_STATUS.encode(r.status),
                       return_reason=RETURN_REASON.encode(r.return_reason), kind=MAILING_KIND.encode(r.kind),
+                      reissue_reason=REISSUE_REASON.encode(r.reissue_reason),
                       items=r.items,
                       # A DV victim's 居所 shows as a plain RESIDENCE (wire.DESTINATION): the kind of victim is not
                       # the list's business.
@@ -174,9 +176,10 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
 
     async def RequestResend(self, request: pb.RequestResendRequest, context: grpc.aio.ServicerContext
                             ) -> pb.RequestResendResponse:
+        reason = REISSUE_REASON.decode(request.reason, "reason")  # optional: only a re-issue keeps it
         async with self.units() as store:
             o = await self.service.returns.request_resend(store, current_caller(), request.municipality_code,
-                                                          request.resident_code)
+                                                          request.resident_code, reason)
         return pb.RequestResendResponse(kind=MAILING_KIND.encode(o.kind), fee_yen=o.fee_yen,
                                         new_mailing_id=o.new_mailing_id)
 

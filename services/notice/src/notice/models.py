@@ -24,6 +24,7 @@ from notice.states import (
     MailingKind,
     MailingStatus,
     PendingAction,
+    ReissueReason,
     ResidenceKind,
     ResidenceSource,
     ReturnReason,
@@ -112,6 +113,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("hold_until", sa.DateTime(timezone=True)),
         sa.Column("batch_id", sa.Text),
         sa.Column("fee_yen", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("reissue_reason", sa.Text),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         # A recall (a 居所 registered after the envelope left for the vendor): when it was asked, the state it was
@@ -122,6 +124,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.CheckConstraint(one_of("return_reason", ReturnReason, nullable=True), name="return_reason_known"),
         sa.CheckConstraint(one_of("status", MailingStatus), name="status_known"),
         sa.CheckConstraint(one_of("kind", MailingKind), name="kind_known"),
+        sa.CheckConstraint(one_of("reissue_reason", ReissueReason, nullable=True), name="reissue_reason_known"),
         sa.CheckConstraint(one_of("destination", Destination), name="destination_known"),
         sa.CheckConstraint(one_of("recalled_from", MailingStatus, nullable=True), name="recalled_from_known"),
     )

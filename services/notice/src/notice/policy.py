@@ -14,7 +14,8 @@ from mynumber_runtime.clock import JST
 
 # Seed p.「通知カードの再送期間」: H27.12.31 までは通知カードを無料で再送; H28.1月以降は再交付扱い（有料）.
 FREE_RESEND_LAST_DAY = dt.date(2015, 12, 31)
-# 通知カード re-issue fee (domain.md §6: 500 yen, 名古屋市 FAQ).
+# 通知カード re-issue fee, the standard the ordinances follow (seed 注２, domain.md §6: 500 yen, 名古屋市 FAQ);
+# each municipality's own is its ordinance's (notice.fees).
 REISSUE_FEE_YEN = 500
 # 通知カード abolished on 2020-05-25 (last valid day 5/24): new numbers get a 個人番号通知書; no re-issue, no
 # address endorsement afterwards (domain.md §6, [S72][S73]).
@@ -54,8 +55,8 @@ class ResendTerms:
     fee_yen: int
 
 
-def resend_terms(at: dt.datetime, *, hold_until: dt.datetime | None = None,
-                 card_received: bool = False) -> ResendTerms:
+def resend_terms(at: dt.datetime, *, hold_until: dt.datetime | None = None, card_received: bool = False,
+                 reissue_fee_yen: int = REISSUE_FEE_YEN) -> ResendTerms:
     """One rule for every card sent again (転居, moved-within, RequestResend, 転入, the 転出元-held card re-sent by
     the 転入先 「再交付に準じて」): a free 再送 through 2015-12-31 (seed ~21894 「H27.12.31までは通知カードを無料で
     再送」) and while the returned card's 3-month hold lasts; a 再交付 with the fee from 2016-01-01 (「H28.1月以降は
@@ -63,17 +64,24 @@ def resend_terms(at: dt.datetime, *, hold_until: dt.datetime | None = None,
     通知カードの発行は再発行扱いとする」). A 返還登録 the municipality makes itself as step 1 of a resend (①-1
     「1. 返還登録 2. 廃棄処理 3. …通知カードを再送」) does not make it a 再交付: the chart still calls it 再送. A card
     that reached the person (delivered, handed over) and is asked for again is a 再交付 (紛失等), whatever the date.
-    Not wording: the subsidy is reduced per 再交付 (`counts_against_subsidy`)."""
+    Not wording: the subsidy is reduced per 再交付 (`counts_against_subsidy`). The fee of a 再交付 is the
+    municipality's ordinance's (`notice.fees`, the standard 500 yen unless given)."""
     hold_ended = hold_until is not None and at >= hold_until
     if card_received or hold_ended or jst_day(at) > FREE_RESEND_LAST_DAY:
-        return ResendTerms(kind="reissue", fee_yen=REISSUE_FEE_YEN)
+        return ResendTerms(kind="reissue", fee_yen=reissue_fee_yen)
     return ResendTerms(kind="resend", fee_yen=0)
 
 
-def counts_against_subsidy(kind: str) -> bool:
-    """Seed 交付事務費補助金の骨子 (~28429): the subsidy is reduced by 再交付した通知カードの枚数 × 再交付手数料.
-    Only a re-issue counts; a free resend (再送) never does, so the label decides money."""
-    return kind == "reissue"
+# Seed 別紙 (~30870, 省令§11Ⅰ): 再交付がやむを得ないと認められる場合 (国庫補助対象 ○): the 追記欄 has no space left
+# (§11Ⅰ②), or the municipality or J-LIS caused it (紛失等 ただし市区町村・J-LISのミスによる場合). A loss (§11Ⅰ①) is ×.
+UNAVOIDABLE_REISSUE = frozenset({"endorsement_space_full", "issuer_fault"})
+
+
+def counts_against_subsidy(kind: str, reissue_reason: str | None = None) -> bool:
+    """Seed 交付事務費補助金の骨子 (~28429): the subsidy is reduced by 再交付した通知カードの枚数 × 再交付手数料
+    (再交付がやむを得ないと認められる場合を除く). Only a re-issue counts, and not an unavoidable one; a free resend
+    (再送) never does, so the label decides money."""
+    return kind == "reissue" and reissue_reason not in UNAVOIDABLE_REISSUE
 
 
 def hold_until(returned_at: dt.datetime) -> dt.datetime:

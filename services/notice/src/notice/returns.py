@@ -14,7 +14,17 @@ from notice.entities import HeldCard, Mailing
 from notice.errors import FailedPrecondition, InvalidArgument, not_in_mailing, notice_card_abolished
 from notice.outcomes import Outcome
 from notice.ports import NoticeStorePort
-from notice.states import CARD, MAILING, CardStatus, Finding, MailingStatus, ReturnReason, return_reason_of, values
+from notice.states import (
+    CARD,
+    MAILING,
+    CardStatus,
+    Finding,
+    MailingStatus,
+    ReissueReason,
+    ReturnReason,
+    return_reason_of,
+    values,
+)
 from notice.tenancy import own_mailing, resident_for
 from notice.validation import (
     AddressIn,
@@ -26,6 +36,7 @@ from notice.validation import (
 
 RETURN_REASONS = values(ReturnReason)
 FINDINGS = values(Finding)
+REISSUE_REASONS = values(ReissueReason)
 
 
 class Returns:
@@ -188,10 +199,11 @@ class Returns:
         return len(ms)
 
     async def request_resend(self, store: NoticeStorePort, caller: Caller, municipality_code: str,
-                             resident_code: str) -> Outcome:
+                             resident_code: str, reason: str = "") -> Outcome:
         ctx, cards = self.ctx, self.cards
         check_caller_municipality(caller, municipality_code)
         validate_resident_code(resident_code)
+        validate_choice(reason, "reason", ("", *REISSUE_REASONS), "must be one of " + ", ".join(REISSUE_REASONS))
         if not policy.notice_card_in_force(ctx.clock.now()):
             raise notice_card_abolished("no resend or re-issue (the 個人番号通知書 is never re-issued)")
         out = Outcome()
@@ -206,6 +218,7 @@ class Returns:
         if r.card_status in HELD:
             # 転居 rule: a card with the form is resent only after 返還登録 of the held one.
             await cards.return_register(store, r, r.current_mailing_id or "", out)
-        await cards.resend(store, r, await cards.home_address(store, r), out, steps=(), card_received=received)
+        await cards.resend(store, r, await cards.home_address(store, r), out, steps=(), card_received=received,
+                           reissue_reason=reason)
         out.steps.append(out.kind)
         return out

@@ -12,6 +12,7 @@ from mynumber_runtime.crypto import FieldSealer, KeyedHash
 from notice.base import Context
 from notice.cards import Cards
 from notice.counter import Counter
+from notice.fees import FeeSchedule
 from notice.mailing import Mailings
 from notice.moves import Moves
 from notice.offices import load_offices
@@ -25,8 +26,10 @@ __all__ = ["HouseholdIn", "ListOutcome", "MemberIn", "NoticeService", "Outcome",
 
 
 class NoticeService:
-    def __init__(self, *, sealer: FieldSealer, hasher: KeyedHash, clock: Clock, print_sealer: FieldSealer) -> None:
-        self.ctx = Context(sealer=sealer, hasher=hasher, clock=clock, print_sealer=print_sealer)
+    def __init__(self, *, sealer: FieldSealer, hasher: KeyedHash, clock: Clock, print_sealer: FieldSealer,
+                 fees: FeeSchedule | None = None) -> None:
+        self.ctx = Context(sealer=sealer, hasher=hasher, clock=clock, print_sealer=print_sealer,
+                           fees=fees or FeeSchedule())
         load_offices()  # a malformed office table fails the start, not the first export
         cards = Cards(self.ctx)
         self.mailing = Mailings(self.ctx)

@@ -73,6 +73,14 @@ class MailingKind(enum.StrEnum):
     NOTIFICATION_LETTER = "notification_letter"
 
 
+class ReissueReason(enum.StrEnum):
+    """Why a card the person had is re-issued (省令§11Ⅰ; seed 別紙 ~30870)."""
+
+    LOSS = "loss"  # 紛失し、焼失し、又は著しく損傷した場合 (①)
+    ENDORSEMENT_SPACE_FULL = "endorsement_space_full"  # 追記欄の余白がなくなった場合 (②)
+    ISSUER_FAULT = "issuer_fault"  # 市区町村・J-LISのミスによる場合
+
+
 class Destination(enum.StrEnum):
     ADDRESS = "address"
     RESIDENCE = "residence"

@@ -176,6 +176,20 @@ async def test_resend_is_free_until_2015_12_31_and_a_500_yen_reissue_afterwards(
     assert (r.kind, r.fee_yen) == (pb.MAILING_KIND_REISSUE, 500)
 
 
+async def test_再交付_of_a_delivered_card_keeps_its_reason_and_an_issuer_fault_is_free(notice):
+    notice.clock.set(START)
+    m, (p,) = await notice.posted_household(1)
+    await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY,
+                                                                mailing_id=m.mailing_id, delivered=True))
+    notice.clock.set(dt.datetime(2016, 2, 1, tzinfo=dt.UTC))
+    r = await notice.stub().RequestResend(pb.RequestResendRequest(
+        municipality_code=MUNICIPALITY, resident_code=p.resident_code, reason=pb.REISSUE_REASON_ISSUER_FAULT))
+    assert (r.kind, r.fee_yen) == (pb.MAILING_KIND_REISSUE, 0)
+    sent = await status_of(notice, r.new_mailing_id)
+    assert (sent.kind, sent.fee_yen, sent.reissue_reason) == (pb.MAILING_KIND_REISSUE, 0,
+                                                             pb.REISSUE_REASON_ISSUER_FAULT)
+
+
 async def test_no_resend_or_reissue_after_2020_05_25(notice):
     notice.clock.set(START)
     _m, (p,) = await notice.returned()

@@ -19,6 +19,7 @@ from notice import policy
 from notice.base import AAD_ADDRESS, AAD_DEST
 from notice.entities import Mailing, Resident
 from notice.events import Assigned
+from notice.fees import FeeSchedule
 from notice.outcomes import HouseholdIn, MemberIn
 from notice.ports import NoticeStorePort
 from notice.service import NoticeService
@@ -43,12 +44,12 @@ def new_number() -> str:
 
 
 class Desk:
-    def __init__(self) -> None:
+    def __init__(self, fees: FeeSchedule | None = None) -> None:
         self.clock = FixedClock(START)
         self.units = FakeUnits()
         self.service = NoticeService(sealer=FieldSealer({1: os.urandom(32)}, current=1),
                                      hasher=KeyedHash(os.urandom(32)), clock=self.clock,
-                                     print_sealer=FieldSealer({1: os.urandom(32)}, current=1))
+                                     print_sealer=FieldSealer({1: os.urandom(32)}, current=1), fees=fees)
 
     async def unit(self, step: Callable[[NoticeStorePort], Awaitable[T]]) -> T:
         async with self.units() as store:
@@ -144,7 +145,8 @@ class Desk:
 
     def subsidy_count(self) -> int:
         """通知カード re-issued (再交付): the count the 交付事務費補助金 is reduced by (seed ~28429)."""
-        return sum(policy.counts_against_subsidy(m.kind) for m in self.units.tables.mailings.values())
+        return sum(policy.counts_against_subsidy(m.kind, m.reissue_reason)
+                   for m in self.units.tables.mailings.values())
 
     def events(self, mailing_id: str) -> list[str]:
         """`mailing.<status>` / `card.<status>` of the events left for one envelope, in order."""

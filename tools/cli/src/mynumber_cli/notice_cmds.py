@@ -34,6 +34,7 @@ RESIDENCE_KINDS = {"evacuee": pb.RESIDENCE_KIND_EVACUEE, "dv": pb.RESIDENCE_KIND
 RESIDENCE_KIND_NAMES = names(RESIDENCE_KINDS)
 DOCUMENTS = ("application", "identity_copy", "address_proof", "disaster_proof", "dv_proof")
 RESIDENCE_SOURCES = words(pb.ResidenceSource)
+REISSUE_REASONS = words(pb.ReissueReason)
 PRINT_STATUSES = words(pb.PrintStatus)
 # 日本郵便's words, as the clerk reads them off the returned envelope (notice.states.ReturnReason's values).
 RETURN_REASONS = {"あて所なし": pb.RETURN_REASON_NO_SUCH_ADDRESS, "受取拒否": pb.RETURN_REASON_REFUSED,
@@ -291,14 +292,18 @@ def move(c: Ctx, municipality_code: str, resident_code: str, kind: str, new_addr
 @notice.command("resend")
 @click.argument("municipality_code")
 @click.argument("resident_code")
+@click.option("--reason", type=click.Choice(list(REISSUE_REASONS)), default=None,
+              help="why a card the person had is re-issued: loss, endorsement_space_full (追記欄), issuer_fault "
+                   "(the municipality's or J-LIS's mistake: free)")
 @click.pass_obj
-def resend(c: Ctx, municipality_code: str, resident_code: str) -> None:
-    """Send a resident's card again: resend (free in the free period) or re-issue (500 yen)."""
+def resend(c: Ctx, municipality_code: str, resident_code: str, reason: str | None) -> None:
+    """Send a resident's card again: resend (free in the free period) or re-issue (the ordinance's fee)."""
 
     async def call() -> pb.RequestResendResponse:
         async with c.channel("notice") as ch:
             return await _stub(ch).RequestResend(pb.RequestResendRequest(
-                municipality_code=municipality_code, resident_code=resident_code), timeout=c.timeout)
+                municipality_code=municipality_code, resident_code=resident_code,
+                reason=REISSUE_REASONS[reason] if reason else pb.REISSUE_REASON_UNSPECIFIED), timeout=c.timeout)
 
     r = run_call(call)
     click.echo(f"{word(MAILING_KINDS, r.kind)}\t{r.fee_yen} yen\tnew envelope {r.new_mailing_id}")

@@ -16,6 +16,7 @@ def test_the_cli_words_are_the_states_values():
     assert list(n.MOVES) == states.values(states.MoveKind)
     assert list(n.PREFERENCES) == states.values(states.Preference)
     assert list(n.RESIDENCE_SOURCES) == states.values(states.ResidenceSource)
+    assert list(n.REISSUE_REASONS) == states.values(states.ReissueReason)
     assert list(n.RETURN_REASONS) == states.values(states.ReturnReason)
     assert list(n.MAIL_ACTIONS.values()) == states.values(states.MailAction)
     assert list(n.MAILING_STATUSES.values()) == states.values(states.MailingStatus)

@@ -103,6 +103,13 @@ class MoveKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MOVE_KIND_TENKYO: _ClassVar[MoveKind]
     MOVE_KIND_TENSHUTSU: _ClassVar[MoveKind]
     MOVE_KIND_TENNYU: _ClassVar[MoveKind]
+
+class ReissueReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REISSUE_REASON_UNSPECIFIED: _ClassVar[ReissueReason]
+    REISSUE_REASON_LOSS: _ClassVar[ReissueReason]
+    REISSUE_REASON_ENDORSEMENT_SPACE_FULL: _ClassVar[ReissueReason]
+    REISSUE_REASON_ISSUER_FAULT: _ClassVar[ReissueReason]
 SEX_UNSPECIFIED: Sex
 SEX_MALE: Sex
 SEX_FEMALE: Sex
@@ -161,6 +168,10 @@ MOVE_KIND_UNSPECIFIED: MoveKind
 MOVE_KIND_TENKYO: MoveKind
 MOVE_KIND_TENSHUTSU: MoveKind
 MOVE_KIND_TENNYU: MoveKind
+REISSUE_REASON_UNSPECIFIED: ReissueReason
+REISSUE_REASON_LOSS: ReissueReason
+REISSUE_REASON_ENDORSEMENT_SPACE_FULL: ReissueReason
+REISSUE_REASON_ISSUER_FAULT: ReissueReason
 
 class Member(_message.Message):
     __slots__ = ("resident_code", "name", "birth_date", "sex")
@@ -273,7 +284,7 @@ class GetResidenceResponse(_message.Message):
     def __init__(self, kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., hold_at_office: _Optional[bool] = ..., source: _Optional[_Union[ResidenceSource, str]] = ..., sharing_consent: _Optional[bool] = ...) -> None: ...
 
 class Mailing(_message.Message):
-    __slots__ = ("mailing_id", "household_id", "status", "return_reason", "kind", "items", "destination", "hold_until", "fee_yen")
+    __slots__ = ("mailing_id", "household_id", "status", "return_reason", "kind", "items", "destination", "hold_until", "fee_yen", "reissue_reason")
     MAILING_ID_FIELD_NUMBER: _ClassVar[int]
     HOUSEHOLD_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -283,6 +294,7 @@ class Mailing(_message.Message):
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
     HOLD_UNTIL_FIELD_NUMBER: _ClassVar[int]
     FEE_YEN_FIELD_NUMBER: _ClassVar[int]
+    REISSUE_REASON_FIELD_NUMBER: _ClassVar[int]
     mailing_id: str
     household_id: str
     status: MailingStatus
@@ -292,7 +304,8 @@ class Mailing(_message.Message):
     destination: Destination
     hold_until: _timestamp_pb2.Timestamp
     fee_yen: int
-    def __init__(self, mailing_id: _Optional[str] = ..., household_id: _Optional[str] = ..., status: _Optional[_Union[MailingStatus, str]] = ..., return_reason: _Optional[_Union[ReturnReason, str]] = ..., kind: _Optional[_Union[MailingKind, str]] = ..., items: _Optional[int] = ..., destination: _Optional[_Union[Destination, str]] = ..., hold_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fee_yen: _Optional[int] = ...) -> None: ...
+    reissue_reason: ReissueReason
+    def __init__(self, mailing_id: _Optional[str] = ..., household_id: _Optional[str] = ..., status: _Optional[_Union[MailingStatus, str]] = ..., return_reason: _Optional[_Union[ReturnReason, str]] = ..., kind: _Optional[_Union[MailingKind, str]] = ..., items: _Optional[int] = ..., destination: _Optional[_Union[Destination, str]] = ..., hold_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fee_yen: _Optional[int] = ..., reissue_reason: _Optional[_Union[ReissueReason, str]] = ...) -> None: ...
 
 class ListMailingsRequest(_message.Message):
     __slots__ = ("municipality_code",)
@@ -423,12 +436,14 @@ class RecordMoveResponse(_message.Message):
     def __init__(self, steps: _Optional[_Iterable[str]] = ..., new_mailing_id: _Optional[str] = ...) -> None: ...
 
 class RequestResendRequest(_message.Message):
-    __slots__ = ("municipality_code", "resident_code")
+    __slots__ = ("municipality_code", "resident_code", "reason")
     MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     municipality_code: str
     resident_code: str
-    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+    reason: ReissueReason
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., reason: _Optional[_Union[ReissueReason, str]] = ...) -> None: ...
 
 class RequestResendResponse(_message.Message):
     __slots__ = ("kind", "fee_yen", "new_mailing_id")

@@ -31,7 +31,8 @@ class MailingRows(Rows):
                 {"mailing_id": m.mailing_id, "municipality_code": m.municipality_code,
                  "household_id": m.household_id, "kind": m.kind, "status": m.status, "destination": m.destination,
                  "sealed_destination": m.sealed_destination, "created_at": m.created_at,
-                 "updated_at": m.updated_at, "fee_yen": m.fee_yen} for m in envelopes])
+                 "updated_at": m.updated_at, "fee_yen": m.fee_yen, "reissue_reason": m.reissue_reason}
+                for m in envelopes])
         if items:
             await self.conn.execute(sa.insert(mailing_items), [
                 {"mailing_id": i.mailing_id, "resident_hash": i.resident_hash, "seq": i.seq,
