@@ -165,8 +165,9 @@ class Moves:
             # 受理する可能性なし, 転入: 転入先 resends now; 転出元 registers and disposes of the old card on return.
             await self.cards.resend(store, r, address, out, steps=("resent", "old_card_return_registered_on_return"))
             return
-        # 受理する可能性なし, 転居 ①-3: wait for the return. 【新規発行希望】 返戻後返還登録・廃棄・再送;
+        # 受理する可能性なし, 転居 ①-3: wait for the return. 【新規発行希望】 返戻後返還登録・廃棄・再送 (labelled by
+        # policy.resend_terms on the day it comes back);
         # 【裏書交付希望】 返戻後裏書のための再来庁を促す (or endorse and resend by 簡易書留 as a municipal service).
         action = "new_issue" if preference == "new_issue" else "endorse"
         await store.set_pending_action(r.resident_hash, action, self.ctx.seal(address, AAD_ADDRESS))
-        out.steps.append("await_return_then_reissue" if action == "new_issue" else "await_return_then_endorse")
+        out.steps.append("await_return_then_resend" if action == "new_issue" else "await_return_then_endorse")

@@ -28,7 +28,7 @@ BRANCHES = {
     ("resent_without_form", "urge_return_of_old_card"): "in transit, may receive, 転居 new issue",
     ("resent", "urge_return_of_old_card"): "in transit, may receive, 転入 new issue",
     ("resent", "old_card_return_registered_on_return"): "in transit, nobody receives, 転入",
-    ("await_return_then_reissue",): "in transit, nobody receives, 転居 new issue",
+    ("await_return_then_resend",): "in transit, nobody receives, 転居 new issue",
     ("await_return_then_endorse",): "in transit, nobody receives, 転居 endorse",
     ("no_card_action_notice_card_abolished",): "on or after 2020-05-25",
 }
@@ -144,7 +144,7 @@ async def test_tenkyo_card_in_transit_nobody_can_receive_is_resent_when_it_comes
     notice.clock.set(START)
     old, (p,) = await notice.posted_household(1)
     r = await move(notice, p, pb.MOVE_KIND_TENKYO, preference=pb.PREFERENCE_NEW_ISSUE)
-    assert list(r.steps) == ["await_return_then_reissue"]
+    assert list(r.steps) == ["await_return_then_resend"]
     before = {m.mailing_id for m in await notice.mailings()}
     back = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(
         municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, return_reason=pb.RETURN_REASON_NO_SUCH_ADDRESS))

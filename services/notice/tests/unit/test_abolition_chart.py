@@ -80,7 +80,7 @@ async def test_転居_1_3_新規発行希望_返戻後返還登録_廃棄処理_
     desk.clock.set(dt.datetime(2020, 5, 20, 10, 0, tzinfo=JST))
     mid, (code,) = await desk.posted()
     desk.clock.set(dt.datetime(2020, 5, 22, 10, 0, tzinfo=JST))
-    assert (await desk.move(code, "tenkyo", preference="new_issue")).steps == ["await_return_then_reissue"]
+    assert (await desk.move(code, "tenkyo", preference="new_issue")).steps == ["await_return_then_resend"]
     desk.clock.set(dt.datetime(2020, 5, 26, 10, 0, tzinfo=JST))
     await desk.deliver(mid, "受取り拒否")  # the post's fact is recorded whatever the date
     r = desk.resident(code)

@@ -101,7 +101,7 @@ async def test_in_transit_tenkyo_not_received_new_issue_waits_then_resends_on_re
     desk = Desk()
     mid, (code,) = await desk.posted()
     out = await desk.move(code, "tenkyo", preference="new_issue")
-    assert out.steps == ["await_return_then_reissue"] and out.new_mailing_id == ""
+    assert out.steps == ["await_return_then_resend"] and out.new_mailing_id == ""
     assert desk.resident(code).pending_action == "new_issue"
     await desk.deliver(mid, "あて所なし")
     r = desk.resident(code)

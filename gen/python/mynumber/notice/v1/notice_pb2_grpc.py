@@ -177,7 +177,8 @@ class NoticeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RequestResend(self, request, context):
-        """Municipality: resend (free until 2015-12-31) or re-issue (500 yen) a resident's card.
+        """Municipality: send a resident's card again: a resend (再送, free through 2015-12-31 and while a returned card's
+        3-month hold lasts) or a re-issue (再交付, the ordinance's fee, standard 500 yen).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
