@@ -26,6 +26,7 @@ from mynumber_runtime.streams import ensure_stream, open_stream
 from nats.aio.msg import Msg
 
 from notice.events import decode_number_assigned
+from notice.fees import load_schedule
 from notice.grpc_api import bindings
 from notice.models import access_log, data_keys, outbox, processed_events
 from notice.repository import NoticeStore, in_consumer_unit
@@ -66,7 +67,8 @@ async def build(settings: NoticeSettings, *, clock: Clock | None = None) -> App:
     service = NoticeService(sealer=await load_sealer(engine, data_keys, kek), hasher=KeyedHash(lookup),
                             clock=clock or SystemClock(),
                             print_sealer=FieldSealer({1: read_hex_secret(settings.print_key_file)}, current=1),
-                            event_sealer=event_sealer)
+                            event_sealer=event_sealer,
+                            fees=load_schedule(settings.fee_ordinances_file) if settings.fee_ordinances_file else None)
 
     @in_consumer_unit
     async def on_assigned(store: NoticeStore, msg: Msg) -> None:

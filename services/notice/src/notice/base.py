@@ -4,7 +4,7 @@ municipality. No proto, no SQL: the store comes in from the boundary that opened
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mynumber_runtime.clock import Clock
@@ -15,6 +15,7 @@ from mynumber_runtime.tenancy import Basis
 from notice import events
 from notice.entities import Residence
 from notice.errors import not_your_municipality
+from notice.fees import FeeSchedule
 from notice.offices import municipal_office
 from notice.ports import NoticeStorePort
 from notice.validation import validate_municipality
@@ -51,6 +52,8 @@ class Context:
     print_sealer: FieldSealer
     # The platform event key: seals the form inside form.issued (the issuance service learns the 申請書ID there).
     event_sealer: SubjectSealer
+    # The 再交付手数料 by ordinance (notice.fees); none given: the standard fee everywhere.
+    fees: FeeSchedule = field(default_factory=FeeSchedule)
 
     def form_issued(self, municipality_code: str, application_id: str, number: str, facts: dict[str, Any],
                     address: str) -> Event:
@@ -60,6 +63,7 @@ class Context:
                                                       application_id=application_id, number=number,
                                                       name=facts["name"], address=address,
                                                       birth_date=facts["birth_date"], sex=int(facts["sex"]))
+
 
     def seal(self, value: Any, aad: bytes) -> bytes:
         return self.sealer.seal(json.dumps(value, ensure_ascii=False).encode(), aad)

@@ -80,6 +80,8 @@ class Residence:
     documents: tuple[str, ...]
     hold_at_office: bool
     registered_at: dt.datetime
+    source: str = "application"
+    sharing_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class Mailing:
     created_at: dt.datetime
     updated_at: dt.datetime
     fee_yen: int = 0
+    # A re-issue of a card the person had: why (states.ReissueReason), for the subsidy and the fee.
+    reissue_reason: str | None = None
     return_reason: str | None = None
     returned_at: dt.datetime | None = None
     hold_until: dt.datetime | None = None

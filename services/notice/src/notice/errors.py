@@ -12,6 +12,7 @@ __all__ = [
     "no_residence",
     "not_in_mailing",
     "not_your_municipality",
+    "notice_card_abolished",
     "unknown_mailing",
     "unknown_resident",
 ]
@@ -40,3 +41,8 @@ def no_residence() -> NotFound:
 def not_in_mailing() -> NotFound:
     return NotFound("resident_code: no card of this resident is held in this envelope", reason="NOT_IN_MAILING")
 
+
+
+def notice_card_abolished(what: str) -> FailedPrecondition:
+    # 2020-05-25: no 通知カード is made, re-issued or endorsed again (the 個人番号通知書 is never re-issued).
+    return FailedPrecondition(f"the 通知カード is abolished since 2020-05-25: {what}", reason="NOTICE_CARD_ABOLISHED")

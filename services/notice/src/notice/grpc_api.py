@@ -24,7 +24,9 @@ from notice.wire import (
     MOVE_KIND,
     PREFERENCE,
     PRINT_STATUS,
+    REISSUE_REASON,
     RESIDENCE_KIND,
+    RESIDENCE_SOURCE,
     RETURN_REASON,
 )
 
@@ -51,6 +53,7 @@ def _member(m: pb.Member) -> MemberIn:
 def _mailing(r: Mailing) -> pb.Mailing:
     return pb.Mailing(mailing_id=r.mailing_id, household_id=r.household_id, status=MAILING_STATUS.encode(r.status),
                       return_reason=RETURN_REASON.encode(r.return_reason), kind=MAILING_KIND.encode(r.kind),
+                      reissue_reason=REISSUE_REASON.encode(r.reissue_reason),
                       items=r.items,
                       # A DV victim's 居所 shows as a plain RESIDENCE (wire.DESTINATION): the kind of victim is not
                       # the list's business.
@@ -82,10 +85,12 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
     async def RegisterResidence(self, request: pb.RegisterResidenceRequest, context: grpc.aio.ServicerContext
                                 ) -> pb.RegisterResidenceResponse:
         kind = RESIDENCE_KIND.decode(request.kind, "kind", required=True)
+        source = RESIDENCE_SOURCE.decode(request.source, "source")  # UNSPECIFIED: the person's application
         async with self.units() as store:
             out = await self.service.residence.register_residence(
                 store, current_caller(), request.municipality_code, request.resident_code, kind,
-                request.address, request.postal_code, list(request.documents), request.hold_at_office)
+                request.address, request.postal_code, list(request.documents), request.hold_at_office,
+                source=source, sharing_consent=request.sharing_consent)
         return pb.RegisterResidenceResponse(destination=DESTINATION.encode(out.destination),
                                             mail_action=MAIL_ACTION.encode(out.mail_action),
                                             rerouted_mailing_ids=out.rerouted, recalled_mailing_ids=out.recalled)
@@ -98,9 +103,11 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
         # After the unit: the refusal it logged is committed.
         if found is None:
             raise no_residence()
-        kind, address, hold = found
-        return pb.GetResidenceResponse(kind=RESIDENCE_KIND.encode(kind), address=address["address"],
-                                       hold_at_office=hold)
+        residence, address = found
+        return pb.GetResidenceResponse(kind=RESIDENCE_KIND.encode(residence.kind), address=address["address"],
+                                       hold_at_office=residence.hold_at_office,
+                                       source=RESIDENCE_SOURCE.encode(residence.source),
+                                       sharing_consent=residence.sharing_consent)
 
     async def ListMailings(self, request: pb.ListMailingsRequest, context: grpc.aio.ServicerContext
                            ) -> pb.ListMailingsResponse:
@@ -169,9 +176,10 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
 
     async def RequestResend(self, request: pb.RequestResendRequest, context: grpc.aio.ServicerContext
                             ) -> pb.RequestResendResponse:
+        reason = REISSUE_REASON.decode(request.reason, "reason")  # optional: only a re-issue keeps it
         async with self.units() as store:
             o = await self.service.returns.request_resend(store, current_caller(), request.municipality_code,
-                                                          request.resident_code)
+                                                          request.resident_code, reason)
         return pb.RequestResendResponse(kind=MAILING_KIND.encode(o.kind), fee_yen=o.fee_yen,
                                         new_mailing_id=o.new_mailing_id)
 
@@ -182,11 +190,27 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
         return pb.ExpireReturnedMailResponse(disposed=disposed)
 
 
+    async def EndorseAtCounter(self, request: pb.EndorseAtCounterRequest, context: grpc.aio.ServicerContext
+                               ) -> pb.EndorseAtCounterResponse:
+        async with self.units() as store:
+            o = await self.service.counter.endorse_at_counter(store, current_caller(), request.municipality_code,
+                                                              request.resident_code)
+        return pb.EndorseAtCounterResponse(steps=o.steps)
+
+    async def RecordOldCardReturned(self, request: pb.RecordOldCardReturnedRequest,
+                                    context: grpc.aio.ServicerContext) -> pb.RecordOldCardReturnedResponse:
+        async with self.units() as store:
+            o = await self.service.counter.record_old_card_returned(
+                store, current_caller(), request.municipality_code, request.mailing_id, request.resident_code)
+        return pb.RecordOldCardReturnedResponse(steps=o.steps)
+
+
 def bindings(service: NoticeService, *, units: UnitsOf, export_dir: Path) -> list[ServiceBinding]:
     return [ServiceBinding(
         "mynumber.notice.v1.NoticeService", pb_grpc.add_NoticeServiceServicer_to_server,
         NoticeServicer(service, units=units, export_dir=export_dir), allow={
             "SubmitMailingList": MUNICIPAL, "RegisterResidence": MUNICIPAL, "GetResidence": MUNICIPAL,
             "ListMailings": MUNICIPAL, "RecordDelivery": MUNICIPAL, "ResolveReturnedMail": MUNICIPAL,
-            "RecordMove": MUNICIPAL, "RequestResend": MUNICIPAL,
+            "RecordMove": MUNICIPAL, "RequestResend": MUNICIPAL, "EndorseAtCounter": MUNICIPAL,
+            "RecordOldCardReturned": MUNICIPAL,
             "ExportPrintBatch": OPERATOR, "ReportPrintStatus": PRINT_VENDOR, "ExpireReturnedMail": OPERATOR})]

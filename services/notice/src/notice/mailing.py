@@ -137,7 +137,8 @@ class Mailings:
             dest, sealed_dest = ctx.destination(municipality_code, home, res.get(own) if own else None,
                                                 facts[0]["name"] + (" 様" if len(facts) == 1 else " 様 ほか"))
             mid = uuid.uuid4().hex
-            docs = [policy.document_for_new_number(m.number_assigned_at or now) for m in members]
+            # The day the notice is made decides, not the day of numbering (policy.document_for_notice says why).
+            docs = [policy.document_for_notice(now) for _ in members]
             kind = "notification_letter" if all(d == policy.NOTIFICATION_LETTER for d in docs) else "initial"
             envelopes.append(Mailing(mailing_id=mid, municipality_code=municipality_code, household_id=household_id,
                                      kind=kind, status="prepared", destination=dest, sealed_destination=sealed_dest,

@@ -24,7 +24,9 @@ from notice.states import (
     MailingKind,
     MailingStatus,
     PendingAction,
+    ReissueReason,
     ResidenceKind,
+    ResidenceSource,
     ReturnReason,
 )
 
@@ -85,8 +87,14 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("documents", ARRAY(sa.Text), nullable=False),
         sa.Column("hold_at_office", sa.Boolean, nullable=False),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+        # 別紙 1/2: the person's application, the municipality's own 避難先情報, or confirmed with a DV victim.
+        sa.Column("source", sa.Text, nullable=False, server_default="application"),
+        # 別紙 1 同意欄: evacuees only; a DV victim's 居所 is never shared.
+        sa.Column("sharing_consent", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.CheckConstraint(one_of("kind", ResidenceKind), name="kind_known"),
         sa.CheckConstraint("NOT hold_at_office OR kind = 'dv_victim'", name="hold_only_dv"),
+        sa.CheckConstraint(one_of("source", ResidenceSource), name="source_known"),
+        sa.CheckConstraint("NOT sharing_consent OR kind = 'evacuee'", name="sharing_only_evacuee"),
     )
     mailings = sa.Table(
         "mailings", metadata,
@@ -105,6 +113,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("hold_until", sa.DateTime(timezone=True)),
         sa.Column("batch_id", sa.Text),
         sa.Column("fee_yen", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("reissue_reason", sa.Text),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         # A recall (a 居所 registered after the envelope left for the vendor): when it was asked, the state it was
@@ -115,6 +124,7 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.CheckConstraint(one_of("return_reason", ReturnReason, nullable=True), name="return_reason_known"),
         sa.CheckConstraint(one_of("status", MailingStatus), name="status_known"),
         sa.CheckConstraint(one_of("kind", MailingKind), name="kind_known"),
+        sa.CheckConstraint(one_of("reissue_reason", ReissueReason, nullable=True), name="reissue_reason_known"),
         sa.CheckConstraint(one_of("destination", Destination), name="destination_known"),
         sa.CheckConstraint(one_of("recalled_from", MailingStatus, nullable=True), name="recalled_from_known"),
     )
@@ -134,6 +144,8 @@ def define(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("application_id", sa.CHAR(23)),
         # JSON snapshot of what is printed: number, name, address, birth_date, sex.
         sa.Column("sealed_card", BYTEA, nullable=False),
+        # Set when this card, superseded by a resend, was handed back at the counter (chart ① 返還を促す).
+        sa.Column("handed_back_at", sa.DateTime(timezone=True)),
         sa.CheckConstraint(one_of("document", Document), name="document_known"),
     )
     sa.Index("ix_mailing_items_resident", mailing_items.c.resident_hash)

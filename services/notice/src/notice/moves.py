@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.tenancy import Basis
 
@@ -91,7 +93,13 @@ class Moves:
         status = r.card_status
         if status == "none":
             out.steps.append("address_updated")  # not mailed yet: it will go to the new address
+        elif status == "return_registered" and kind == "tennyu" and await self._registered_in_hold(store, r, now):
+            # Chart ② ②他の市区町村への転出: <転出元> 1. 返還登録 2. 廃棄処理 (ResolveReturnedMail moved_out);
+            # <転入先> 転入手続後 新送付先情報をJ-LISに送信、通知カードを再送 (「再交付に準じて」, seed ~22247; the
+            # label by policy.resend_terms).
+            await self.cards.resend(store, r, address, out)
         elif status == "return_registered":
+            # Registered after the hold (or 消除): any later card is a 再発行 the resident asks for (chart ② ※2).
             out.steps.append("no_card_request_reissue")
         elif status in HANDED:
             # 通知カードが既達の場合: 裏書き対応.
@@ -115,6 +123,12 @@ class Moves:
                              destination=destination)
         return Outcome(steps=["tenshutsu_recorded"])
 
+    @staticmethod
+    async def _registered_in_hold(store: NoticeStorePort, r: Resident, now: dt.datetime) -> bool:
+        """The card was registered by the 転出元 while its envelope was held (chart ②), not by the hold's end."""
+        m = await store.get_mailing(r.current_mailing_id) if r.current_mailing_id else None
+        return m is not None and m.hold_until is not None and now < m.hold_until
+
     async def _card_returned(self, store: NoticeStorePort, r: Resident, kind: str, preference: str,
                              address: dict[str, str], old_municipality: str, old_mailing: str, out: Outcome) -> None:
         """Chart ①, 通知カードが返戻されている場合."""
@@ -124,7 +138,7 @@ class Moves:
             # 転居 ①-1: 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送 (a re-issue).
             await cards.return_register(store, r, old_mailing, out)
             await cards.close_if_resolved(store, old_mailing, old_municipality)
-            await cards.resend(store, r, address, out, after_return_registration=kind == "tenkyo")
+            await cards.resend(store, r, address, out)
         else:
             # 転居 ①-1: 転居手続後 裏書きの上交付.
             await cards.endorse(store, r, address, old_mailing, out)
@@ -151,8 +165,9 @@ class Moves:
             # 受理する可能性なし, 転入: 転入先 resends now; 転出元 registers and disposes of the old card on return.
             await self.cards.resend(store, r, address, out, steps=("resent", "old_card_return_registered_on_return"))
             return
-        # 受理する可能性なし, 転居 ①-3: wait for the return. 【新規発行希望】 返戻後返還登録・廃棄・再送;
+        # 受理する可能性なし, 転居 ①-3: wait for the return. 【新規発行希望】 返戻後返還登録・廃棄・再送 (labelled by
+        # policy.resend_terms on the day it comes back);
         # 【裏書交付希望】 返戻後裏書のための再来庁を促す (or endorse and resend by 簡易書留 as a municipal service).
         action = "new_issue" if preference == "new_issue" else "endorse"
         await store.set_pending_action(r.resident_hash, action, self.ctx.seal(address, AAD_ADDRESS))
-        out.steps.append("await_return_then_reissue" if action == "new_issue" else "await_return_then_endorse")
+        out.steps.append("await_return_then_resend" if action == "new_issue" else "await_return_then_endorse")

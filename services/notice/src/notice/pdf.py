@@ -161,7 +161,8 @@ def _page(c: Canvas, e: Envelope, seq: int, issuer: str) -> None:
         c.drawString(25 * mm, h - 31 * mm, e.address)
         c.setFont(MINCHO, 13)
         c.drawString(25 * mm, h - 38 * mm, e.addressee)
-    # What the person is sent follows the data (policy.document_for_new_number at numbering), never the batch.
+    # What the person is sent follows the data (policy.document_for_notice: the day the notice was made), never
+    # the batch.
     draw = _notification_letter if card.document == NOTIFICATION_LETTER else _notice_card
     draw(c, card, e.municipality_code, issuer, h - 61 * mm)
     # Perforation between card and form.

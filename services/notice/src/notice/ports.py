@@ -176,6 +176,11 @@ class NoticeStorePort(Protocol):
         """The residents whose current card is in one of these envelopes with this status, in envelope order."""
         ...
 
+    async def mark_card_handed_back(self, mailing_id: str, resident_hash: bytes, at: dt.datetime) -> bool:
+        """Records that the card of this envelope was handed back at the counter: True the first time, False when
+        it was recorded before (nothing changes then)."""
+        ...
+
     async def insert_endorsement(self, resident_hash: bytes, municipality_code: str, sealed_address: bytes,
                                  at: dt.datetime) -> None:
         ...

@@ -22,9 +22,14 @@ from notice.tenancy import resident_for
 from notice.validation import validate_address_pair, validate_choice, validate_documents, validate_resident_code
 
 # 別紙 1/2 ①: 居所情報登録申請書, 本人確認書類の写し, 送付場所の確認のための資料 (a 被災者 may be asked for proof of
-# being one: optional, the municipality decides).
+# being one, a DV victim for 「ＤＶ等被害者であることを証する書類」 (~20887): optional, the municipality decides).
 REQUIRED_DOCUMENTS = ("application", "identity_copy", "address_proof")
-KNOWN_DOCUMENTS = (*REQUIRED_DOCUMENTS, "disaster_proof")
+KNOWN_DOCUMENTS = (*REQUIRED_DOCUMENTS, "disaster_proof", "dv_proof")
+# The exceptions where the municipality registers what it holds or has confirmed, so no document is required:
+# 別紙 1 (2) 住所地市区町村が保有する避難先情報を活用 (evacuees); 別紙 2 (2) 住所地市区町村がＤＶ等支援対象者に連絡
+# し、居所情報を確認する (DV victims). Each belongs to one kind.
+SOURCE_KIND = {"municipal_records": "evacuee", "confirmed_with_person": "dv_victim"}
+SOURCES = ("application", *SOURCE_KIND)
 # Envelope states before the vendor has it (re-routed in place) and after (recalled): a 居所 registered later
 # must keep the card from the address it no longer may go to.
 NOT_YET_EXPORTED = ("prepared",)
@@ -37,15 +42,28 @@ class Residences:
 
     async def register_residence(self, store: NoticeStorePort, caller: Caller, municipality_code: str,
                                  resident_code: str, kind: str, address: str, postal_code: str,
-                                 documents: Sequence[str], hold_at_office: bool) -> ResidenceOutcome:
+                                 documents: Sequence[str], hold_at_office: bool, *, source: str = "",
+                                 sharing_consent: bool = False) -> ResidenceOutcome:
         ctx = self.ctx
         check_caller_municipality(caller, municipality_code)
         validate_resident_code(resident_code)
         validate_choice(kind, "kind", ("evacuee", "dv_victim"), "must be EVACUEE or DV_VICTIM")
+        source = source or "application"
+        validate_choice(source, "source", SOURCES, "must be APPLICATION, MUNICIPAL_RECORDS or CONFIRMED_WITH_PERSON")
+        if SOURCE_KIND.get(source, kind) != kind:
+            raise InvalidArgument("source", "MUNICIPAL_RECORDS is for an evacuee (別紙 1 (2)), CONFIRMED_WITH_PERSON "
+                                  "for a DV victim (別紙 2 (2))")
         where = validate_address_pair(address, postal_code, "address", "postal_code")
-        docs = validate_documents(documents, KNOWN_DOCUMENTS, REQUIRED_DOCUMENTS)
+        docs = validate_documents(documents, KNOWN_DOCUMENTS,
+                                  REQUIRED_DOCUMENTS if source == "application" else ())
+        if "dv_proof" in docs and kind != "dv_victim":
+            raise InvalidArgument("documents", "dv_proof is a DV victim's (ＤＶ等被害者であることを証する書類)")
         if hold_at_office and kind != "dv_victim":
             raise InvalidArgument("hold_at_office", "only for a DV victim (別紙 2 (2))")
+        if sharing_consent and kind != "evacuee":
+            # The 同意欄 is on the evacuee's form (別紙 1); a DV victim's 居所 never leaves the staff that registered
+            # it.
+            raise InvalidArgument("sharing_consent", "only for an evacuee (別紙 1 同意欄)")
         # The 住所地 registers (別紙 1/2 ①); the lock serialises a retry or a second registration of the person.
         r, basis = await resident_for(store, caller, ctx.rh(resident_code), "residence.register", numbered=False)
         # Keyed by (resident, municipality): no other municipality's registration ever overwrites this one; this
@@ -53,11 +71,12 @@ class Residences:
         residence = Residence(
             resident_hash=r.resident_hash, municipality_code=r.municipality_code, kind=kind,
             sealed_address=ctx.seal({"address": where.address, "postal_code": where.postal_code}, AAD_RESIDENCE),
-            documents=tuple(docs), hold_at_office=hold_at_office, registered_at=ctx.clock.now())
+            documents=tuple(docs), hold_at_office=hold_at_office, registered_at=ctx.clock.now(), source=source,
+            sharing_consent=sharing_consent)
         await store.upsert_residence(residence)
         out = await self._route_to_residence(store, r, residence)
         await ctx.audit(store, caller, "residence.register", resident_code, "居所 delivery (別紙 1/2)", basis,
-                        mail_action=out.mail_action)
+                        mail_action=out.mail_action, source=source)
         await store.add_events([(events.RESIDENCE_REGISTERED, events.mailing_changed(
             mailing_id="", municipality_code=r.municipality_code, status="residence_registered",
             at=ctx.clock.now()))])
@@ -133,8 +152,8 @@ class Residences:
         return mid
 
     async def get_residence(self, store: NoticeStorePort, caller: Caller, municipality_code: str,
-                            resident_code: str) -> tuple[str, dict[str, str], bool] | None:
-        """The 居所 (kind, address, held at the office), or None for every kind of refusal. None rather than an
+                            resident_code: str) -> tuple[Residence, dict[str, str]] | None:
+        """The 居所 (its record and the opened address), or None for every kind of refusal. None rather than an
         error: the refusal is written to the access log, which the boundary must commit; it answers
         `errors.no_residence()` after the unit closed."""
         ctx = self.ctx
@@ -156,4 +175,4 @@ class Residences:
                         "居所 look-up", basis)
         if residence is None:
             return None
-        return residence.kind, ctx.open(residence.sealed_address, AAD_RESIDENCE), residence.hold_at_office
+        return residence, ctx.open(residence.sealed_address, AAD_RESIDENCE)

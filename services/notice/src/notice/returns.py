@@ -8,13 +8,23 @@ from collections import defaultdict
 from mynumber_runtime.identity import Caller
 
 from notice import events, policy
-from notice.base import AAD_RESIDENCE, Context, Event, check_caller_municipality
+from notice.base import AAD_ADDRESS, AAD_RESIDENCE, Context, Event, check_caller_municipality
 from notice.cards import HANDED, HELD, IN_TRANSIT, Cards
 from notice.entities import HeldCard, Mailing
-from notice.errors import FailedPrecondition, InvalidArgument, not_in_mailing
+from notice.errors import FailedPrecondition, InvalidArgument, not_in_mailing, notice_card_abolished
 from notice.outcomes import Outcome
 from notice.ports import NoticeStorePort
-from notice.states import CARD, MAILING, CardStatus, Finding, MailingStatus, ReturnReason, values
+from notice.states import (
+    CARD,
+    MAILING,
+    CardStatus,
+    Finding,
+    MailingStatus,
+    ReissueReason,
+    ReturnReason,
+    return_reason_of,
+    values,
+)
 from notice.tenancy import own_mailing, resident_for
 from notice.validation import (
     AddressIn,
@@ -26,6 +36,7 @@ from notice.validation import (
 
 RETURN_REASONS = values(ReturnReason)
 FINDINGS = values(Finding)
+REISSUE_REASONS = values(ReissueReason)
 
 
 class Returns:
@@ -39,8 +50,9 @@ class Returns:
         municipality_code = check_caller_municipality(caller, municipality_code)
         mailing_id = validate_mailing_id(mailing_id)
         if not delivered:
+            return_reason = return_reason_of(return_reason)
             validate_choice(return_reason, "return_reason", RETURN_REASONS,
-                            "must be あて所なし, 受取拒否 or 保管期間経過 (日本郵便の返戻理由)")
+                            "must be あて所なし, 受取拒否 (受取り拒否) or 保管期間経過 (日本郵便の返戻理由)")
         now = ctx.clock.now()
         m = await own_mailing(store, caller, mailing_id)
         if m.status not in ("posted", "recalled"):
@@ -72,11 +84,11 @@ class Returns:
             await store.set_card_status(ours, CardStatus.RETURNED)
             await ctx.event(store, events.mailing_subject("returned"), mailing_id, municipality_code, "returned",
                             items=len(members), reason=return_reason)
-            # Cards superseded by a resend after a move (chart ① 転入, 受理する可能性なし: 返戻後返還登録、廃棄)
-            # are registered and disposed of as soon as they come back.
+            # Cards superseded by a resend after a move (chart ① 転入, 受理する可能性なし: <転出元市区町村> 1. 返戻後
+            # 返還登録 2. 廃棄処理) are registered and disposed of as soon as they come back, by the municipality
+            # that mailed them (the caller: its own envelope).
             stale = sum(r.current_mailing_id != mailing_id for r in members)
-            await store.add_events([ctx.change(events.card_subject("return_registered"), mailing_id,
-                                               municipality_code, "return_registered", items=1)] * stale)
+            await store.add_events(self.cards.return_register_events(mailing_id, m.municipality_code) * stale)
             # A move decided while the card travelled (chart ①-3 転居): act on the return now.
             for r in members:
                 if r.current_mailing_id == mailing_id and r.pending_action == "new_issue":
@@ -100,21 +112,31 @@ class Returns:
             validate_choice(preference, "preference", ("endorse", "new_issue"),
                             "moved_within needs endorse or new_issue (chart ①-1)")
             moved_to = validate_address_pair(new_address, new_postal_code, "new_address", "new_postal_code")
+        elif finding == "municipal_resend" and (new_address or new_postal_code):
+            # ①-3 【裏書交付希望】 返戻後裏書の上市町村の独自サービスとして簡易書留で再送: to the new address.
+            moved_to = validate_address_pair(new_address, new_postal_code, "new_address", "new_postal_code")
         out = Outcome()
         m = await own_mailing(store, caller, mailing_id)
         held_at_office = m.status == "held_at_office"
         if m.status != "returned" and not held_at_office:
             raise FailedPrecondition(f"mailing_id: the envelope is not held as returned mail ({m.status})",
                                      reason="NOT_RETURNED")
-        if held_at_office and finding not in ("collected_at_counter", "municipal_resend"):
+        if held_at_office and (finding not in ("collected_at_counter", "municipal_resend") or moved_to is not None):
             raise InvalidArgument("finding", "a card held at the office is collected or sent on by the "
-                                  "municipality (別紙 2 (2))")
+                                  "municipality to the registered 居所 (別紙 2 (2))")
         r, basis = await resident_for(store, caller, ctx.rh(resident_code), "returned_mail", unknown=not_in_mailing)
         if r.current_mailing_id != mailing_id or r.card_status not in HELD:
             raise not_in_mailing()
         await ctx.audit(store, caller, f"returned_mail.{finding}", resident_code, "returned mail (chart ②)", basis)
+        # A 転居 recorded while the card travelled, with 裏書き asked for (①-3 【裏書交付希望】): the address to
+        # endorse.
+        pending = (ctx.open(r.sealed_pending_address, AAD_ADDRESS)
+                   if r.pending_action == "endorse" and r.sealed_pending_address is not None else None)
         if finding == "collected_at_counter":
-            # 転居等がない場合: 市区町村窓口に出頭し本人確認の上交付.
+            # 転居等がない場合: 市区町村窓口に出頭し本人確認の上交付; after a 転居, 返戻後裏書きのための再来庁: 裏書き
+            # first.
+            if pending is not None and not held_at_office and policy.notice_card_in_force(ctx.clock.now()):
+                await cards.endorse(store, r, pending, mailing_id, out)
             await cards.hand_over(store, r, mailing_id, out)
         elif finding == "municipal_resend":
             # ... or 市町村の独自サービスとして簡易書留で再送: the same card, posted by the municipality.
@@ -126,6 +148,14 @@ class Returns:
                 # print vendor, so the 居所 stays inside the municipality.
                 where = ctx.open(residence.sealed_address, AAD_RESIDENCE)
                 out.new_mailing_id = await cards.repost(store, r, item, where, destination="residence_restricted")
+            elif moved_to is not None or pending is not None:
+                # 返戻後裏書の上市町村の独自サービスとして簡易書留で再送: endorsed first, then posted to the new
+                # address.
+                to = ({"address": moved_to.address, "postal_code": moved_to.postal_code} if moved_to is not None
+                      else pending)
+                assert to is not None
+                await cards.endorse(store, r, to, mailing_id, out)
+                out.new_mailing_id = await cards.repost(store, r, item, to, clear_pending=True)
             else:
                 out.new_mailing_id = await cards.repost(store, r, item, await cards.home_address(store, r))
             out.steps.append("municipal_resend")
@@ -136,7 +166,7 @@ class Returns:
                 await cards.hand_over(store, r, mailing_id, out)
             else:  # ... 又は 1. 返還登録 2. 廃棄処理 3. 新送付先情報をJ-LISに送信、通知カードを再送
                 await cards.return_register(store, r, mailing_id, out)
-                await cards.resend(store, r, address, out, after_return_registration=True)
+                await cards.resend(store, r, address, out)
         else:
             # moved_out (転出元: 1. 返還登録 2. 廃棄処理; the 転入先 resends on its RecordMove) and deleted
             # (③ 消除: 死亡、居住の事実無 -> 廃棄処理).
@@ -159,8 +189,8 @@ class Returns:
             by[r.mailing_id].append(r)
         evs: list[Event] = []
         for m in ms:
-            for r in by[m.mailing_id]:
-                evs += self.cards.return_register_events(m.mailing_id, r.municipality_code)
+            # Each card held in the envelope, registered by the municipality that mailed it.
+            evs += self.cards.return_register_events(m.mailing_id, m.municipality_code) * len(by[m.mailing_id])
             evs.append(self.ctx.change(events.mailing_subject("disposed"), m.mailing_id, m.municipality_code,
                                        "disposed"))
         await store.register_return([r.resident_hash for r in held])
@@ -169,26 +199,26 @@ class Returns:
         return len(ms)
 
     async def request_resend(self, store: NoticeStorePort, caller: Caller, municipality_code: str,
-                             resident_code: str) -> Outcome:
+                             resident_code: str, reason: str = "") -> Outcome:
         ctx, cards = self.ctx, self.cards
         check_caller_municipality(caller, municipality_code)
         validate_resident_code(resident_code)
+        validate_choice(reason, "reason", ("", *REISSUE_REASONS), "must be one of " + ", ".join(REISSUE_REASONS))
         if not policy.notice_card_in_force(ctx.clock.now()):
-            raise FailedPrecondition("the 通知カード is abolished since 2020-05-25: no resend or re-issue "
-                                     "(the 個人番号通知書 is never re-issued)", reason="NOTICE_CARD_ABOLISHED")
+            raise notice_card_abolished("no resend or re-issue (the 個人番号通知書 is never re-issued)")
         out = Outcome()
         r, basis = await resident_for(store, caller, ctx.rh(resident_code), "card.resend")
         await ctx.audit(store, caller, "card.resend", resident_code, "通知カード resend / re-issue", basis)
         if r.card_status in ("none", *IN_TRANSIT):
             raise FailedPrecondition(f"resident_code: the card is not available for a resend ({r.card_status})",
                                      reason="CARD_NOT_RESENDABLE")
-        # A card handed over (or registered as returned earlier) makes the new one a re-issue; a card held here is
-        # registered now and the new one follows the date.
-        after_return_registration = r.card_status in (*HANDED, "return_registered")
+        # One rule (policy.resend_terms): a card the person had is a 再交付; one held here or registered during its
+        # hold is a free 再送 through 2015 and until the hold ends.
+        received = r.card_status in HANDED
         if r.card_status in HELD:
             # 転居 rule: a card with the form is resent only after 返還登録 of the held one.
             await cards.return_register(store, r, r.current_mailing_id or "", out)
-        await cards.resend(store, r, await cards.home_address(store, r), out, steps=(),
-                           after_return_registration=after_return_registration)
+        await cards.resend(store, r, await cards.home_address(store, r), out, steps=(), card_received=received,
+                           reissue_reason=reason)
         out.steps.append(out.kind)
         return out

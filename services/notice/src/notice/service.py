@@ -11,6 +11,8 @@ from mynumber_runtime.crypto import FieldSealer, KeyedHash, SubjectSealer
 
 from notice.base import Context
 from notice.cards import Cards
+from notice.counter import Counter
+from notice.fees import FeeSchedule
 from notice.mailing import Mailings
 from notice.moves import Moves
 from notice.offices import load_offices
@@ -25,9 +27,9 @@ __all__ = ["HouseholdIn", "ListOutcome", "MemberIn", "NoticeService", "Outcome",
 
 class NoticeService:
     def __init__(self, *, sealer: FieldSealer, hasher: KeyedHash, clock: Clock, print_sealer: FieldSealer,
-                 event_sealer: SubjectSealer) -> None:
+                 event_sealer: SubjectSealer, fees: FeeSchedule | None = None) -> None:
         self.ctx = Context(sealer=sealer, hasher=hasher, clock=clock, print_sealer=print_sealer,
-                           event_sealer=event_sealer)
+                           event_sealer=event_sealer, fees=fees or FeeSchedule())
         load_offices()  # a malformed office table fails the start, not the first export
         cards = Cards(self.ctx)
         self.mailing = Mailings(self.ctx)
@@ -35,3 +37,4 @@ class NoticeService:
         self.returns = Returns(self.ctx, cards)
         self.residence = Residences(self.ctx)
         self.moves = Moves(self.ctx, cards)
+        self.counter = Counter(self.ctx, cards)

@@ -23,5 +23,8 @@ class NoticeSettings(ServiceSettings):
     print_key_file: Path = Path("var/secrets/print.key")
     # Where batch files and PDFs are written (a volume shared with the vendor's transfer agent).
     export_dir: Path = Path("var/notice/export")
+    # The 再交付手数料 by municipal ordinance (notice.fees.load_schedule: CSV code,effective_from,fee_yen); none: the
+    # standard 500 yen everywhere.
+    fee_ordinances_file: Path | None = None
     # Durable consumer name of number.assigned.
     consumer_name: str = "notice-number-assigned"

@@ -54,12 +54,31 @@ class ReturnReason(enum.StrEnum):
     HOLD_EXPIRED = "保管期間経過"
 
 
+# The seed's chart ② writes 受取り拒否 (okurigana), the post office's label 受取拒否: one reason, stored as the
+# enum's value (the schema's CHECK and the events hold that one spelling). Every other word is left as given,
+# for the caller's own check to refuse.
+RETURN_REASON_SPELLINGS = {"受取り拒否": ReturnReason.REFUSED.value}
+
+
+def return_reason_of(text: str) -> str:
+    """The stored spelling of a return reason as a clerk or the post office may write it."""
+    return RETURN_REASON_SPELLINGS.get(text, text)
+
+
 class MailingKind(enum.StrEnum):
     INITIAL = "initial"
     RESEND = "resend"
     REISSUE = "reissue"
     MUNICIPAL_RESEND = "municipal_resend"
     NOTIFICATION_LETTER = "notification_letter"
+
+
+class ReissueReason(enum.StrEnum):
+    """Why a card the person had is re-issued (省令§11Ⅰ; seed 別紙 ~30870)."""
+
+    LOSS = "loss"  # 紛失し、焼失し、又は著しく損傷した場合 (①)
+    ENDORSEMENT_SPACE_FULL = "endorsement_space_full"  # 追記欄の余白がなくなった場合 (②)
+    ISSUER_FAULT = "issuer_fault"  # 市区町村・J-LISのミスによる場合
 
 
 class Destination(enum.StrEnum):
@@ -77,6 +96,14 @@ class Document(enum.StrEnum):
 class ResidenceKind(enum.StrEnum):
     EVACUEE = "evacuee"
     DV_VICTIM = "dv_victim"
+
+
+class ResidenceSource(enum.StrEnum):
+    """Where a 居所 registration comes from (別紙 1/2)."""
+
+    APPLICATION = "application"  # the person's 申請書 with documents
+    MUNICIPAL_RECORDS = "municipal_records"  # evacuee 1(2): 保有する避難先情報を活用
+    CONFIRMED_WITH_PERSON = "confirmed_with_person"  # DV 2(2): 連絡し、居所情報を確認
 
 
 class MoveKind(enum.StrEnum):
@@ -165,8 +192,9 @@ CARD = Transitions("card status", CardStatus, {
     C.MAILED: (C.MAILED, C.DELIVERED, C.HELD_AT_OFFICE, C.RETURNED),
     C.RETURNED: (C.HANDED_OVER, C.RETURN_REGISTERED, C.MAILED),
     C.HELD_AT_OFFICE: (C.HANDED_OVER, C.RETURN_REGISTERED, C.MAILED),
-    # A resend or re-issue asked for after delivery.
-    C.DELIVERED: (C.MAILED,),
+    # A resend or re-issue asked for after delivery; a card the former household received, brought to the counter
+    # and endorsed there (chart ① 来庁時に裏書きの上交付).
+    C.DELIVERED: (C.MAILED, C.HANDED_OVER),
     C.HANDED_OVER: (C.MAILED,),
     C.RETURN_REGISTERED: (C.MAILED,),
 })

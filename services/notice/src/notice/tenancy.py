@@ -39,6 +39,8 @@ PERMITS: dict[str, tuple[Basis, ...]] = {
     # Resend / re-issue and returned mail are the holding municipality's (chart ②).
     "card.resend": OWN,
     "returned_mail": OWN,
+    # 来庁時: the card brought to the holding municipality's counter after a move (chart ①).
+    "card.counter": OWN,
     # Chart ①: 転居 and 転出 by the municipality that holds the resident; 転入 by the destination the 転出 named.
     # (OWN_REGISTER is listed for 転入 only to answer "use tenkyo" to a municipality naming its own resident.)
     "move.tenkyo": OWN,

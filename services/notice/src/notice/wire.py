@@ -26,12 +26,15 @@ from notice.states import (
     MailingStatus,
     MoveKind,
     Preference,
+    ReissueReason,
     ResidenceKind,
+    ResidenceSource,
     ReturnReason,
 )
 
 __all__ = ["DESTINATION", "FINDING", "MAILING_KIND", "MAILING_STATUS", "MAIL_ACTION", "MOVE_KIND", "PREFERENCE",
-           "PRINT_STATUS", "RESIDENCE_KIND", "RETURN_REASON", "WIRES", "Wire"]
+           "PRINT_STATUS", "REISSUE_REASON", "RESIDENCE_KIND", "RESIDENCE_SOURCE", "RETURN_REASON", "WIRES",
+           "Wire"]
 
 S = TypeVar("S", bound=enum.StrEnum)
 
@@ -85,6 +88,8 @@ RETURN_REASON = Wire(ReturnReason, pb.ReturnReason)
 MAILING_KIND = Wire(MailingKind, pb.MailingKind)
 DESTINATION = Wire(Destination, pb.Destination, shown_as={Destination.RESIDENCE_RESTRICTED: Destination.RESIDENCE})
 RESIDENCE_KIND = Wire(ResidenceKind, pb.ResidenceKind)
+RESIDENCE_SOURCE = Wire(ResidenceSource, pb.ResidenceSource)
+REISSUE_REASON = Wire(ReissueReason, pb.ReissueReason)
 MAIL_ACTION = Wire(MailAction, pb.MailAction)
 MOVE_KIND = Wire(MoveKind, pb.MoveKind)
 PREFERENCE = Wire(Preference, pb.Preference)
@@ -92,4 +97,5 @@ FINDING = Wire(Finding, pb.Finding)
 PRINT_STATUS = Wire(BatchStatus, pb.PrintStatus, not_on_wire=frozenset({BatchStatus.EXPORTED}))
 
 WIRES: tuple[Wire[Any], ...] = (MAILING_STATUS, RETURN_REASON, MAILING_KIND, DESTINATION, RESIDENCE_KIND,
-                                 MAIL_ACTION, MOVE_KIND, PREFERENCE, FINDING, PRINT_STATUS)
+                                 MAIL_ACTION, MOVE_KIND, PREFERENCE, FINDING, PRINT_STATUS, RESIDENCE_SOURCE,
+                                 REISSUE_REASON)

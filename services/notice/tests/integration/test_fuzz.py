@@ -167,6 +167,11 @@ def rpcs(known_codes: list[str], known_mailings: list[str]) -> dict[str, tuple[s
         "RequestResend": (MUNICIPAL, pb.RequestResendResponse, st.builds(
             pb.RequestResendRequest, municipality_code=municipality_codes, resident_code=resident_codes)),
         "ExpireReturnedMail": (OPERATOR, pb.ExpireReturnedMailResponse, st.just(pb.ExpireReturnedMailRequest())),
+        "EndorseAtCounter": (MUNICIPAL, pb.EndorseAtCounterResponse, st.builds(
+            pb.EndorseAtCounterRequest, municipality_code=municipality_codes, resident_code=resident_codes)),
+        "RecordOldCardReturned": (MUNICIPAL, pb.RecordOldCardReturnedResponse, st.builds(
+            pb.RecordOldCardReturnedRequest, municipality_code=municipality_codes, mailing_id=mailing_ids,
+            resident_code=resident_codes)),
     }
 
 

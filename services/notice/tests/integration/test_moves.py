@@ -28,7 +28,7 @@ BRANCHES = {
     ("resent_without_form", "urge_return_of_old_card"): "in transit, may receive, 転居 new issue",
     ("resent", "urge_return_of_old_card"): "in transit, may receive, 転入 new issue",
     ("resent", "old_card_return_registered_on_return"): "in transit, nobody receives, 転入",
-    ("await_return_then_reissue",): "in transit, nobody receives, 転居 new issue",
+    ("await_return_then_resend",): "in transit, nobody receives, 転居 new issue",
     ("await_return_then_endorse",): "in transit, nobody receives, 転居 endorse",
     ("no_card_action_notice_card_abolished",): "on or after 2020-05-25",
 }
@@ -140,17 +140,18 @@ async def test_tennyu_card_in_transit_nobody_can_receive_is_resent_and_registere
     assert back.mailing.status == pb.MAILING_STATUS_RESOLVED
 
 
-async def test_tenkyo_card_in_transit_nobody_can_receive_is_reissued_when_it_comes_back(notice):
+async def test_tenkyo_card_in_transit_nobody_can_receive_is_resent_when_it_comes_back(notice):
     notice.clock.set(START)
     old, (p,) = await notice.posted_household(1)
     r = await move(notice, p, pb.MOVE_KIND_TENKYO, preference=pb.PREFERENCE_NEW_ISSUE)
-    assert list(r.steps) == ["await_return_then_reissue"]
+    assert list(r.steps) == ["await_return_then_resend"]
     before = {m.mailing_id for m in await notice.mailings()}
     back = await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(
         municipality_code=MUNICIPALITY, mailing_id=old.mailing_id, return_reason=pb.RETURN_REASON_NO_SUCH_ADDRESS))
     assert back.mailing.status == pb.MAILING_STATUS_RESOLVED
     (new,) = [m for m in await notice.mailings() if m.mailing_id not in before]
-    assert (new.kind, new.status) == (pb.MAILING_KIND_REISSUE, pb.MAILING_STATUS_PREPARED)
+    # ①-3 【新規発行希望】 返戻後 … 通知カードを再送: a free 再送 in 2015, inside the hold.
+    assert (new.kind, new.fee_yen, new.status) == (pb.MAILING_KIND_RESEND, 0, pb.MAILING_STATUS_PREPARED)
 
 
 async def test_tenkyo_card_in_transit_nobody_can_receive_waits_for_the_return_then_is_endorsed(notice):

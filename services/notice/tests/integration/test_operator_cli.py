@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber_runtime.testing.identities import credentials
 
-from .conftest import MUNICIPALITY, OPERATOR, Person, Running, new_code, new_number
+from .conftest import MUNICIPALITY, OPERATOR, START, Person, Running, new_code, new_number
 
 MYNUMBER = Path(sys.executable).parent / "mynumber"
 CLERK = f"municipality:{MUNICIPALITY}"
@@ -67,8 +68,9 @@ async def test_a_mailing_from_the_file_to_the_returned_envelope(notice: Running,
         assert ok(await mynumber(notice, "print-status", batch_id, status, identity=OPERATOR)) == [
             f"2 envelope(s) {status}"]
     # The post office brings one back; the clerk finds the resident at the counter.
-    back = ok(await mynumber(notice, "returned", MUNICIPALITY, single.mailing_id, "--reason", "あて所なし"))
-    assert back[0].split("\t")[:2] == [single.mailing_id, "returned"]
+    # The seed's spelling 受取り拒否 is the post's 受取拒否: one reason, printed back as stored.
+    back = ok(await mynumber(notice, "returned", MUNICIPALITY, single.mailing_id, "--reason", "受取り拒否"))
+    assert back[0].split("\t")[:2] == [single.mailing_id, "returned"] and back[0].endswith("\t受取拒否")
     steps = ok(await mynumber(notice, "resolve", MUNICIPALITY, single.mailing_id, people[2].resident_code,
                               "collected_at_counter"))
     assert steps == ["handed_over"]
@@ -85,7 +87,13 @@ async def test_a_residence_is_registered_and_read_back(notice: Running) -> None:
                                    "--document", "address_proof"))
     assert registered[0] == "destination residence\tmail rerouted"
     assert ok(await mynumber(notice, "residence", "get", MUNICIPALITY, code)) == [
-        "evacuee\t宮城県仙台市青葉区国分町3-7-1"]
+        "evacuee\t宮城県仙台市青葉区国分町3-7-1\tsource application"]
+    # 別紙 1 (2): the 避難先情報 the municipality holds, no documents; the evacuee consented to share it (同意欄).
+    ok(await mynumber(notice, "residence", "register", MUNICIPALITY, code, "--kind", "evacuee",
+                      "--address", "宮城県仙台市青葉区国分町3-7-1", "--postal-code", "9808671",
+                      "--source", "municipal_records", "--sharing-consent"))
+    assert ok(await mynumber(notice, "residence", "get", MUNICIPALITY, code)) == [
+        "evacuee\t宮城県仙台市青葉区国分町3-7-1\tsource municipal_records\tsharing consent"]
     other = await mynumber(notice, "residence", "get", MUNICIPALITY, code, identity="municipality:271004")
     assert one_line_error(other).startswith("error ")
 
@@ -134,3 +142,27 @@ async def test_delivery_a_move_the_three_month_expiry_and_a_reissue_from_the_com
     assert again[0].split("\t")[:2] == ["reissue", "500 yen"] and again[0].split("\t")[2].startswith("new envelope ")
     refused = await mynumber(notice, "expire-returns")  # a clerk is not the J-LIS operator
     assert one_line_error(refused).startswith("error PERMISSION_DENIED")
+
+
+async def test_来庁時に裏書き_and_the_old_card_handed_back_at_the_counter(notice: Running) -> None:
+    # Chart ① 受理する可能性あり: その者から入手の上、来庁時に裏書きの上交付, and 通知カードを再送するとともにその者
+    # から入手の上返還を促す (the old card handed back: 返還登録, 廃棄), from the clerk's command line.
+    notice.clock.set(START)
+    stub = notice.stub()
+    (a_env, (a,)), (b_env, (b,)) = [await notice.posted_household(1) for _ in range(2)]
+    for person, preference in ((a, pb.PREFERENCE_ENDORSE), (b, pb.PREFERENCE_NEW_ISSUE)):
+        await stub.RecordMove(pb.RecordMoveRequest(
+            municipality_code=MUNICIPALITY, resident_code=person.resident_code, kind=pb.MOVE_KIND_TENKYO,
+            new_address="東京都千代田区神田2-2", new_postal_code="1010047",
+            new_household_id="HC" + person.resident_code,
+            former_household_may_receive=True, preference=preference))
+    for env in (a_env, b_env):
+        await stub.RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY, mailing_id=env.mailing_id,
+                                                           delivered=True))
+    assert ok(await mynumber(notice, "endorse-at-counter", MUNICIPALITY, a.resident_code)) == ["endorsed",
+                                                                                                 "handed_over"]
+    assert ok(await mynumber(notice, "old-card-returned", MUNICIPALITY, b_env.mailing_id, b.resident_code)) == [
+        "return_registered", "disposed"]
+    again = await mynumber(notice, "old-card-returned", MUNICIPALITY, b_env.mailing_id, b.resident_code)
+    assert again.returncode != 0 and "ALREADY_RETURNED" in again.stderr + again.stdout
+    assert b.resident_code not in again.stderr + again.stdout  # no personal data in the refusal

@@ -112,7 +112,7 @@ def test_a_missing_font_file_stops_the_pdf_with_one_line_naming_the_file_and_the
 ])
 def test_the_sheet_is_titled_by_what_the_person_is_sent_on_either_side_of_2020_05_25(tmp_path, numbered_at, shown,
                                                                                      not_shown):
-    pdf = render_batch(tmp_path / "b.pdf", [envelope(policy.document_for_new_number(numbered_at))])
+    pdf = render_batch(tmp_path / "b.pdf", [envelope(policy.document_for_notice(numbered_at))])
     text = text_of(pdf)
     assert shown in text and not_shown not in text
     assert title_of(pdf) == f"{shown}・個人番号カード交付申請書"

@@ -112,6 +112,16 @@ async def test_returned_card_of_a_resident_who_moved_within_is_endorsed_and_hand
     assert list(r.steps) == ["endorsed", "handed_over"]
 
 
+async def test_返戻後裏書の上市町村の独自サービスとして簡易書留で再送_to_the_new_address(notice):
+    notice.clock.set(START)
+    m, (p,) = await notice.returned()
+    r = await resolve(notice, m, p, pb.FINDING_MUNICIPAL_RESEND, address="東京都千代田区神田1-1", postal="1010047")
+    assert list(r.steps) == ["endorsed", "municipal_resend"]
+    sent = await status_of(notice, r.new_mailing_id)
+    assert (sent.kind, sent.status, sent.fee_yen) == (pb.MAILING_KIND_MUNICIPAL_RESEND, pb.MAILING_STATUS_POSTED, 0)
+    assert (await status_of(notice, m.mailing_id)).status == pb.MAILING_STATUS_RESOLVED
+
+
 async def test_returned_card_of_a_resident_who_moved_within_is_registered_disposed_and_resent(notice):
     notice.clock.set(START)
     m, (p,) = await notice.returned()
@@ -119,8 +129,9 @@ async def test_returned_card_of_a_resident_who_moved_within_is_registered_dispos
                       "1010047")
     assert list(r.steps) == ["return_registered", "disposed", "resent"]
     new = await status_of(notice, r.new_mailing_id)
-    # Before 2016 the new card is free (seed: H27.12.31 までは無料で再送), though after 返還登録 it is a re-issue.
-    assert (new.kind, new.fee_yen, new.status) == (pb.MAILING_KIND_REISSUE, 0, pb.MAILING_STATUS_PREPARED)
+    # Before 2016 and inside the hold it is a free 再送 (seed: H27.12.31 までは無料で再送; ①-1 3. 通知カードを再送),
+    # the municipality's own 返還登録 as step 1 notwithstanding (policy.resend_terms).
+    assert (new.kind, new.fee_yen, new.status) == (pb.MAILING_KIND_RESEND, 0, pb.MAILING_STATUS_PREPARED)
 
 
 @pytest.mark.parametrize("finding", [pb.FINDING_MOVED_OUT, pb.FINDING_DELETED])
@@ -163,6 +174,20 @@ async def test_resend_is_free_until_2015_12_31_and_a_500_yen_reissue_afterwards(
     r = await notice.stub().RequestResend(pb.RequestResendRequest(municipality_code=MUNICIPALITY,
                                                                   resident_code=p.resident_code))
     assert (r.kind, r.fee_yen) == (pb.MAILING_KIND_REISSUE, 500)
+
+
+async def test_再交付_of_a_delivered_card_keeps_its_reason_and_an_issuer_fault_is_free(notice):
+    notice.clock.set(START)
+    m, (p,) = await notice.posted_household(1)
+    await notice.stub().RecordDelivery(pb.RecordDeliveryRequest(municipality_code=MUNICIPALITY,
+                                                                mailing_id=m.mailing_id, delivered=True))
+    notice.clock.set(dt.datetime(2016, 2, 1, tzinfo=dt.UTC))
+    r = await notice.stub().RequestResend(pb.RequestResendRequest(
+        municipality_code=MUNICIPALITY, resident_code=p.resident_code, reason=pb.REISSUE_REASON_ISSUER_FAULT))
+    assert (r.kind, r.fee_yen) == (pb.MAILING_KIND_REISSUE, 0)
+    sent = await status_of(notice, r.new_mailing_id)
+    assert (sent.kind, sent.fee_yen, sent.reissue_reason) == (pb.MAILING_KIND_REISSUE, 0,
+                                                             pb.REISSUE_REASON_ISSUER_FAULT)
 
 
 async def test_no_resend_or_reissue_after_2020_05_25(notice):

@@ -16,9 +16,11 @@ from mynumber_events.notice import open_form_issued
 from mynumber_runtime.clock import FixedClock
 from mynumber_runtime.crypto import FieldSealer, KeyedHash, SubjectSealer
 from mynumber_runtime.identity import Caller
+from notice import policy
 from notice.base import AAD_ADDRESS, AAD_DEST
 from notice.entities import Mailing, Resident
 from notice.events import FORM_ISSUED, Assigned
+from notice.fees import FeeSchedule
 from notice.outcomes import HouseholdIn, MemberIn
 from notice.ports import NoticeStorePort
 from notice.service import NoticeService
@@ -43,14 +45,14 @@ def new_number() -> str:
 
 
 class Desk:
-    def __init__(self) -> None:
+    def __init__(self, fees: FeeSchedule | None = None) -> None:
         self.clock = FixedClock(START)
         self.units = FakeUnits()
         self.event_sealer = SubjectSealer(os.urandom(32))
         self.service = NoticeService(sealer=FieldSealer({1: os.urandom(32)}, current=1),
                                      hasher=KeyedHash(os.urandom(32)), clock=self.clock,
                                      print_sealer=FieldSealer({1: os.urandom(32)}, current=1),
-                                     event_sealer=self.event_sealer)
+                                     event_sealer=self.event_sealer, fees=fees)
 
     async def unit(self, step: Callable[[NoticeStorePort], Awaitable[T]]) -> T:
         async with self.units() as store:
@@ -125,6 +127,29 @@ class Desk:
     def pending_address(self, code: str) -> dict[str, str] | None:
         sealed = self.resident(code).sealed_pending_address
         return self.service.ctx.open(sealed, AAD_ADDRESS) if sealed is not None else None
+
+    def event_reasons(self, mailing_id: str) -> list[tuple[str, str]]:
+        """(`mailing.<status>` / `card.<status>`, return reason) of the events that carry a reason."""
+        out = []
+        for subject, payload in self.units.tables.events:
+            e = ev.MailingChanged.FromString(payload)
+            if e.mailing_id == mailing_id and e.return_reason:
+                out.append((subject.rsplit(".", 2)[-2] + "." + e.status, e.return_reason))
+        return out
+
+    def event_municipalities(self, mailing_id: str) -> dict[str, set[str]]:
+        """The municipality codes each event kind of one envelope carried."""
+        out: dict[str, set[str]] = {}
+        for subject, payload in self.units.tables.events:
+            e = ev.MailingChanged.FromString(payload)
+            if e.mailing_id == mailing_id:
+                out.setdefault(subject.rsplit(".", 2)[-2] + "." + e.status, set()).add(e.municipality_code)
+        return out
+
+    def subsidy_count(self) -> int:
+        """通知カード re-issued (再交付): the count the 交付事務費補助金 is reduced by (seed ~28429)."""
+        return sum(policy.counts_against_subsidy(m.kind, m.reissue_reason)
+                   for m in self.units.tables.mailings.values())
 
     def events(self, mailing_id: str) -> list[str]:
         """`mailing.<status>` / `card.<status>` of the events left for one envelope, in order."""

@@ -40,6 +40,7 @@ class Tables:
     items: list[Item] = field(default_factory=list)
     batches: dict[str, Batch] = field(default_factory=dict)
     endorsements: list[tuple[bytes, str, bytes, dt.datetime]] = field(default_factory=list)
+    handed_back: dict[tuple[str, bytes], dt.datetime] = field(default_factory=dict)
     access: list[tuple[str, AccessEntry]] = field(default_factory=list)
     events: list[tuple[str, bytes]] = field(default_factory=list)
 
@@ -259,6 +260,12 @@ class FakeStore:
             if i.mailing_id in mailing_ids and r.current_mailing_id == i.mailing_id and r.card_status == card_status:
                 out.append(HeldCard(i.mailing_id, r.resident_hash, r.municipality_code))
         return out
+
+    async def mark_card_handed_back(self, mailing_id: str, resident_hash: bytes, at: dt.datetime) -> bool:
+        if (mailing_id, resident_hash) in self.t.handed_back:
+            return False
+        self.t.handed_back[(mailing_id, resident_hash)] = at
+        return True
 
     async def insert_endorsement(self, resident_hash: bytes, municipality_code: str, sealed_address: bytes,
                                  at: dt.datetime) -> None:

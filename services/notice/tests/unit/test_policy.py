@@ -18,14 +18,26 @@ def test_resend_is_free_through_2015_12_31_in_japan(at, kind, fee):
     assert policy.resend_terms(at) == policy.ResendTerms(kind, fee)
 
 
-def test_a_card_after_return_registration_is_a_reissue_even_in_the_free_period():
-    assert policy.resend_terms(dt.datetime(2015, 11, 1, tzinfo=UTC), after_return_registration=True) == \
-        policy.ResendTerms("reissue", 0)
+def test_a_card_sent_again_during_the_hold_in_2015_is_a_free_resend_and_a_reissue_once_the_hold_ends():
+    hold = dt.datetime(2015, 11, 1, 3, 0, tzinfo=UTC)
+    assert policy.resend_terms(hold - dt.timedelta(minutes=1), hold_until=hold) == policy.ResendTerms("resend", 0)
+    assert policy.resend_terms(hold, hold_until=hold) == policy.ResendTerms("reissue", 500)
 
 
-def test_new_numbers_get_a_notification_letter_from_2020_05_25_jst():
-    assert policy.document_for_new_number(dt.datetime(2020, 5, 24, 14, 59, tzinfo=UTC)) == policy.NOTICE_CARD
-    assert policy.document_for_new_number(dt.datetime(2020, 5, 24, 15, 0, tzinfo=UTC)) == policy.NOTIFICATION_LETTER
+def test_a_card_the_person_had_is_a_reissue_even_in_2015():
+    assert policy.resend_terms(dt.datetime(2015, 11, 1, tzinfo=UTC), card_received=True) == \
+        policy.ResendTerms("reissue", 500)
+
+
+def test_only_a_reissue_counts_against_the_subsidy():
+    assert policy.counts_against_subsidy("reissue")
+    assert not any(policy.counts_against_subsidy(k) for k in ("initial", "resend", "municipal_resend",
+                                                             "notification_letter"))
+
+
+def test_notices_made_from_2020_05_25_jst_are_notification_letters():
+    assert policy.document_for_notice(dt.datetime(2020, 5, 24, 14, 59, tzinfo=UTC)) == policy.NOTICE_CARD
+    assert policy.document_for_notice(dt.datetime(2020, 5, 24, 15, 0, tzinfo=UTC)) == policy.NOTIFICATION_LETTER
     assert not policy.notice_card_in_force(dt.datetime(2020, 5, 25, tzinfo=UTC))
 
 

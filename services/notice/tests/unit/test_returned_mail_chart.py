@@ -11,6 +11,7 @@ import pytest
 from mynumber_runtime.clock import JST
 from mynumber_runtime.errors import DomainError
 from notice import policy
+from notice.base import AAD_ADDRESS
 
 from .desk import HERE, NEW, START, Desk
 
@@ -27,6 +28,18 @@ async def test_a_card_returned_for_any_reason_is_held_three_months_at_the_office
     r = desk.resident(code)
     assert (r.card_status, r.current_mailing_id) == ("returned", mid)
     assert desk.events(mid)[-1] == "mailing.returned"
+
+
+@pytest.mark.parametrize("written", ["受取拒否", "受取り拒否"])
+async def test_日本郵便返戻理由_受取り拒否_and_受取拒否_are_one_reason(written):
+    # Chart ② 日本郵便 返戻理由: 「あて所なし 保管期間経過 受取り拒否」 (the seed's spelling) is the post's 受取拒否.
+    desk = Desk()
+    mid, (code,) = await desk.posted()
+    m = await desk.deliver(mid, written)
+    assert (m.status, m.return_reason, m.fee_yen) == ("returned", "受取拒否", 0)
+    assert desk.resident(code).card_status == "returned"
+    assert desk.event_reasons(mid) == [("mailing.returned", "受取拒否")]
+    assert desk.subsidy_count() == 0
 
 
 async def test_an_unknown_return_reason_is_refused_and_changes_nothing():
@@ -73,6 +86,56 @@ async def test_no_move_the_municipality_resends_the_same_card_by_its_own_registe
     assert desk.mailing(mid).status == "resolved"
 
 
+async def test_1_3_裏書交付希望_返戻後裏書の上市町村の独自サービスとして簡易書留で再送():
+    # Chart ② ①-3 【裏書交付希望の場合】 … 又は 裏書の上市町村の独自サービスとして簡易書留で再送 (~22866, ~24139).
+    desk = Desk()
+    mid, (code,) = await desk.returned()
+    out = await desk.resolve(mid, code, "municipal_resend", **NEW)
+    assert out.steps == ["endorsed", "municipal_resend"] and (out.kind, out.fee_yen) == ("", 0)
+    (endorsement,) = desk.units.tables.endorsements
+    assert desk.service.ctx.open(endorsement[2], AAD_ADDRESS)["address"] == NEW["new_address"]
+    sent = desk.mailing(out.new_mailing_id)
+    assert (sent.kind, sent.status, sent.fee_yen) == ("municipal_resend", "posted", 0)
+    assert desk.destination(sent.mailing_id)["address"] == NEW["new_address"]  # to the new address
+    r = desk.resident(code)
+    assert (r.card_status, r.current_mailing_id) == ("mailed", sent.mailing_id)
+    assert desk.mailing(mid).status == "resolved"
+    assert desk.events(mid)[-2:] == ["card.endorsed", "mailing.resolved"]
+    assert desk.events(sent.mailing_id) == ["mailing.posted"]
+    assert desk.subsidy_count() == 0
+    await desk.deliver(sent.mailing_id)
+    assert desk.resident(code).card_status == "delivered"
+
+
+async def test_1_3_裏書交付希望_a_pending_endorsement_is_used_when_the_municipality_posts_the_card():
+    # Chart ① ①-3 転居, 受理する可能性なし, 【裏書交付希望】: the 転居 is recorded while the card travels; when it
+    # comes back the municipality endorses it (the address the 転居 gave) and posts it there.
+    desk = Desk()
+    mid, (code,) = await desk.posted()
+    assert (await desk.move(code, "tenkyo", preference="endorse")).steps == ["await_return_then_endorse"]
+    await desk.deliver(mid, "あて所なし")
+    out = await desk.resolve(mid, code, "municipal_resend")
+    assert out.steps == ["endorsed", "municipal_resend"]
+    assert desk.destination(out.new_mailing_id)["address"] == NEW["new_address"]
+    r = desk.resident(code)
+    assert (r.card_status, r.pending_action, r.sealed_pending_address) == ("mailed", None, None)
+    assert len(desk.units.tables.endorsements) == 1 and desk.subsidy_count() == 0
+
+
+async def test_1_3_裏書交付希望_返戻後裏書きのための再来庁_a_pending_endorsement_is_used_at_the_counter():
+    desk = Desk()
+    mid, (code,) = await desk.posted()
+    await desk.move(code, "tenkyo", preference="endorse")
+    await desk.deliver(mid, "保管期間経過")
+    out = await desk.resolve(mid, code, "collected_at_counter")
+    assert out.steps == ["endorsed", "handed_over"]
+    r = desk.resident(code)
+    assert (r.card_status, r.pending_action) == ("handed_over", None)
+    assert desk.events(mid)[-3:] == ["card.endorsed", "card.handed_over", "mailing.resolved"]
+    (endorsement,) = desk.units.tables.endorsements
+    assert desk.service.ctx.open(endorsement[2], AAD_ADDRESS)["address"] == NEW["new_address"]
+
+
 async def test_moved_within_endorsed_then_handed_over():
     desk = Desk()
     mid, (code,) = await desk.returned()
@@ -88,10 +151,10 @@ async def test_moved_within_new_issue_registers_disposes_and_resends_free_in_201
     mid, (code,) = await desk.returned()
     out = await desk.resolve(mid, code, "moved_within", "new_issue", **NEW)
     assert out.steps == ["return_registered", "disposed", "resent"]
-    # After 返還登録 the new card is a re-issue; the fee follows the date (free until 2015-12-31).
-    assert (out.kind, out.fee_yen) == ("reissue", 0)
+    # ①-1 1. 返還登録 2. 廃棄処理 3. 通知カードを再送: a free 再送 in 2015 while the hold lasts (policy.resend_terms).
+    assert (out.kind, out.fee_yen) == ("resend", 0)
     sent = desk.mailing(out.new_mailing_id)
-    assert (sent.kind, sent.status, sent.fee_yen) == ("reissue", "prepared", 0)
+    assert (sent.kind, sent.status, sent.fee_yen) == ("resend", "prepared", 0)
     assert desk.destination(sent.mailing_id)["address"] == NEW["new_address"]
     r = desk.resident(code)
     assert (r.card_status, r.current_mailing_id) == ("mailed", sent.mailing_id)

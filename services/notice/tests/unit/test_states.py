@@ -34,7 +34,7 @@ CARD_MOVES = {
     ("mailed", "mailed"), ("mailed", "delivered"), ("mailed", "held_at_office"), ("mailed", "returned"),
     ("returned", "handed_over"), ("returned", "return_registered"), ("returned", "mailed"),
     ("held_at_office", "handed_over"), ("held_at_office", "return_registered"), ("held_at_office", "mailed"),
-    ("delivered", "mailed"), ("handed_over", "mailed"), ("return_registered", "mailed"),
+    ("delivered", "mailed"), ("delivered", "handed_over"), ("handed_over", "mailed"), ("return_registered", "mailed"),
 }
 BATCH_MOVES = {("exported", "printed"), ("printed", "posted")}
 

@@ -15,6 +15,8 @@ def test_the_cli_words_are_the_states_values():
     assert list(n.FINDINGS) == states.values(states.Finding)
     assert list(n.MOVES) == states.values(states.MoveKind)
     assert list(n.PREFERENCES) == states.values(states.Preference)
+    assert list(n.RESIDENCE_SOURCES) == states.values(states.ResidenceSource)
+    assert list(n.REISSUE_REASONS) == states.values(states.ReissueReason)
     assert list(n.RETURN_REASONS) == states.values(states.ReturnReason)
     assert list(n.MAIL_ACTIONS.values()) == states.values(states.MailAction)
     assert list(n.MAILING_STATUSES.values()) == states.values(states.MailingStatus)
@@ -27,6 +29,9 @@ def test_the_cli_words_are_the_states_values():
 def test_the_words_map_to_their_proto_values():
     assert n.MOVES["tenkyo"] == pb.MOVE_KIND_TENKYO and n.FINDINGS["moved_within"] == pb.FINDING_MOVED_WITHIN
     assert n.RETURN_REASONS["受取拒否"] == pb.RETURN_REASON_REFUSED
+    # 受取り拒否 (the seed's chart ②) is accepted as the same reason and printed as the stored word.
+    assert n.RETURN_REASON_WORDS["受取り拒否"] == n.RETURN_REASON_WORDS["受取拒否"] == pb.RETURN_REASON_REFUSED
+    assert n.word(n.RETURN_REASON_NAMES, pb.RETURN_REASON_REFUSED) == "受取拒否"
     assert n.word(n.MAILING_STATUSES, pb.MAILING_STATUS_RETURNED) == "returned"
     assert n.word(n.MAILING_STATUSES, pb.MAILING_STATUS_UNSPECIFIED) == ""
     assert n.word(n.MAILING_STATUSES, 999) == "?"  # a state a newer server knows

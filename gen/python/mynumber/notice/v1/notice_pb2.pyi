@@ -22,6 +22,13 @@ class ResidenceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESIDENCE_KIND_EVACUEE: _ClassVar[ResidenceKind]
     RESIDENCE_KIND_DV_VICTIM: _ClassVar[ResidenceKind]
 
+class ResidenceSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESIDENCE_SOURCE_UNSPECIFIED: _ClassVar[ResidenceSource]
+    RESIDENCE_SOURCE_APPLICATION: _ClassVar[ResidenceSource]
+    RESIDENCE_SOURCE_MUNICIPAL_RECORDS: _ClassVar[ResidenceSource]
+    RESIDENCE_SOURCE_CONFIRMED_WITH_PERSON: _ClassVar[ResidenceSource]
+
 class MailAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     MAIL_ACTION_UNSPECIFIED: _ClassVar[MailAction]
@@ -96,12 +103,23 @@ class MoveKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MOVE_KIND_TENKYO: _ClassVar[MoveKind]
     MOVE_KIND_TENSHUTSU: _ClassVar[MoveKind]
     MOVE_KIND_TENNYU: _ClassVar[MoveKind]
+
+class ReissueReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REISSUE_REASON_UNSPECIFIED: _ClassVar[ReissueReason]
+    REISSUE_REASON_LOSS: _ClassVar[ReissueReason]
+    REISSUE_REASON_ENDORSEMENT_SPACE_FULL: _ClassVar[ReissueReason]
+    REISSUE_REASON_ISSUER_FAULT: _ClassVar[ReissueReason]
 SEX_UNSPECIFIED: Sex
 SEX_MALE: Sex
 SEX_FEMALE: Sex
 RESIDENCE_KIND_UNSPECIFIED: ResidenceKind
 RESIDENCE_KIND_EVACUEE: ResidenceKind
 RESIDENCE_KIND_DV_VICTIM: ResidenceKind
+RESIDENCE_SOURCE_UNSPECIFIED: ResidenceSource
+RESIDENCE_SOURCE_APPLICATION: ResidenceSource
+RESIDENCE_SOURCE_MUNICIPAL_RECORDS: ResidenceSource
+RESIDENCE_SOURCE_CONFIRMED_WITH_PERSON: ResidenceSource
 MAIL_ACTION_UNSPECIFIED: MailAction
 MAIL_ACTION_NOTHING_IN_TRANSIT: MailAction
 MAIL_ACTION_REROUTED: MailAction
@@ -150,6 +168,10 @@ MOVE_KIND_UNSPECIFIED: MoveKind
 MOVE_KIND_TENKYO: MoveKind
 MOVE_KIND_TENSHUTSU: MoveKind
 MOVE_KIND_TENNYU: MoveKind
+REISSUE_REASON_UNSPECIFIED: ReissueReason
+REISSUE_REASON_LOSS: ReissueReason
+REISSUE_REASON_ENDORSEMENT_SPACE_FULL: ReissueReason
+REISSUE_REASON_ISSUER_FAULT: ReissueReason
 
 class Member(_message.Message):
     __slots__ = ("resident_code", "name", "birth_date", "sex")
@@ -206,7 +228,7 @@ class RefusedMember(_message.Message):
     def __init__(self, household_index: _Optional[int] = ..., member_index: _Optional[int] = ..., field: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class RegisterResidenceRequest(_message.Message):
-    __slots__ = ("municipality_code", "resident_code", "kind", "address", "postal_code", "documents", "hold_at_office")
+    __slots__ = ("municipality_code", "resident_code", "kind", "address", "postal_code", "documents", "hold_at_office", "source", "sharing_consent")
     MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -214,6 +236,8 @@ class RegisterResidenceRequest(_message.Message):
     POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     HOLD_AT_OFFICE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SHARING_CONSENT_FIELD_NUMBER: _ClassVar[int]
     municipality_code: str
     resident_code: str
     kind: ResidenceKind
@@ -221,7 +245,9 @@ class RegisterResidenceRequest(_message.Message):
     postal_code: str
     documents: _containers.RepeatedScalarFieldContainer[str]
     hold_at_office: bool
-    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., postal_code: _Optional[str] = ..., documents: _Optional[_Iterable[str]] = ..., hold_at_office: _Optional[bool] = ...) -> None: ...
+    source: ResidenceSource
+    sharing_consent: bool
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., postal_code: _Optional[str] = ..., documents: _Optional[_Iterable[str]] = ..., hold_at_office: _Optional[bool] = ..., source: _Optional[_Union[ResidenceSource, str]] = ..., sharing_consent: _Optional[bool] = ...) -> None: ...
 
 class RegisterResidenceResponse(_message.Message):
     __slots__ = ("destination", "mail_action", "rerouted_mailing_ids", "recalled_mailing_ids")
@@ -244,17 +270,21 @@ class GetResidenceRequest(_message.Message):
     def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
 
 class GetResidenceResponse(_message.Message):
-    __slots__ = ("kind", "address", "hold_at_office")
+    __slots__ = ("kind", "address", "hold_at_office", "source", "sharing_consent")
     KIND_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     HOLD_AT_OFFICE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SHARING_CONSENT_FIELD_NUMBER: _ClassVar[int]
     kind: ResidenceKind
     address: str
     hold_at_office: bool
-    def __init__(self, kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., hold_at_office: _Optional[bool] = ...) -> None: ...
+    source: ResidenceSource
+    sharing_consent: bool
+    def __init__(self, kind: _Optional[_Union[ResidenceKind, str]] = ..., address: _Optional[str] = ..., hold_at_office: _Optional[bool] = ..., source: _Optional[_Union[ResidenceSource, str]] = ..., sharing_consent: _Optional[bool] = ...) -> None: ...
 
 class Mailing(_message.Message):
-    __slots__ = ("mailing_id", "household_id", "status", "return_reason", "kind", "items", "destination", "hold_until", "fee_yen")
+    __slots__ = ("mailing_id", "household_id", "status", "return_reason", "kind", "items", "destination", "hold_until", "fee_yen", "reissue_reason")
     MAILING_ID_FIELD_NUMBER: _ClassVar[int]
     HOUSEHOLD_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -264,6 +294,7 @@ class Mailing(_message.Message):
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
     HOLD_UNTIL_FIELD_NUMBER: _ClassVar[int]
     FEE_YEN_FIELD_NUMBER: _ClassVar[int]
+    REISSUE_REASON_FIELD_NUMBER: _ClassVar[int]
     mailing_id: str
     household_id: str
     status: MailingStatus
@@ -273,7 +304,8 @@ class Mailing(_message.Message):
     destination: Destination
     hold_until: _timestamp_pb2.Timestamp
     fee_yen: int
-    def __init__(self, mailing_id: _Optional[str] = ..., household_id: _Optional[str] = ..., status: _Optional[_Union[MailingStatus, str]] = ..., return_reason: _Optional[_Union[ReturnReason, str]] = ..., kind: _Optional[_Union[MailingKind, str]] = ..., items: _Optional[int] = ..., destination: _Optional[_Union[Destination, str]] = ..., hold_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fee_yen: _Optional[int] = ...) -> None: ...
+    reissue_reason: ReissueReason
+    def __init__(self, mailing_id: _Optional[str] = ..., household_id: _Optional[str] = ..., status: _Optional[_Union[MailingStatus, str]] = ..., return_reason: _Optional[_Union[ReturnReason, str]] = ..., kind: _Optional[_Union[MailingKind, str]] = ..., items: _Optional[int] = ..., destination: _Optional[_Union[Destination, str]] = ..., hold_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fee_yen: _Optional[int] = ..., reissue_reason: _Optional[_Union[ReissueReason, str]] = ...) -> None: ...
 
 class ListMailingsRequest(_message.Message):
     __slots__ = ("municipality_code",)
@@ -404,12 +436,14 @@ class RecordMoveResponse(_message.Message):
     def __init__(self, steps: _Optional[_Iterable[str]] = ..., new_mailing_id: _Optional[str] = ...) -> None: ...
 
 class RequestResendRequest(_message.Message):
-    __slots__ = ("municipality_code", "resident_code")
+    __slots__ = ("municipality_code", "resident_code", "reason")
     MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     municipality_code: str
     resident_code: str
-    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+    reason: ReissueReason
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ..., reason: _Optional[_Union[ReissueReason, str]] = ...) -> None: ...
 
 class RequestResendResponse(_message.Message):
     __slots__ = ("kind", "fee_yen", "new_mailing_id")
@@ -430,3 +464,33 @@ class ExpireReturnedMailResponse(_message.Message):
     DISPOSED_FIELD_NUMBER: _ClassVar[int]
     disposed: int
     def __init__(self, disposed: _Optional[int] = ...) -> None: ...
+
+class EndorseAtCounterRequest(_message.Message):
+    __slots__ = ("municipality_code", "resident_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    resident_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+
+class EndorseAtCounterResponse(_message.Message):
+    __slots__ = ("steps",)
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, steps: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RecordOldCardReturnedRequest(_message.Message):
+    __slots__ = ("municipality_code", "mailing_id", "resident_code")
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    MAILING_ID_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
+    municipality_code: str
+    mailing_id: str
+    resident_code: str
+    def __init__(self, municipality_code: _Optional[str] = ..., mailing_id: _Optional[str] = ..., resident_code: _Optional[str] = ...) -> None: ...
+
+class RecordOldCardReturnedResponse(_message.Message):
+    __slots__ = ("steps",)
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, steps: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -92,6 +92,16 @@ class NoticeServiceStub:
                 request_serializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.ExpireReturnedMailRequest.SerializeToString,
                 response_deserializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.ExpireReturnedMailResponse.FromString,
                 _registered_method=True)
+        self.EndorseAtCounter = channel.unary_unary(
+                '/mynumber.notice.v1.NoticeService/EndorseAtCounter',
+                request_serializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.EndorseAtCounterRequest.SerializeToString,
+                response_deserializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.EndorseAtCounterResponse.FromString,
+                _registered_method=True)
+        self.RecordOldCardReturned = channel.unary_unary(
+                '/mynumber.notice.v1.NoticeService/RecordOldCardReturned',
+                request_serializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.RecordOldCardReturnedRequest.SerializeToString,
+                response_deserializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.RecordOldCardReturnedResponse.FromString,
+                _registered_method=True)
 
 
 class NoticeServiceServicer:
@@ -167,7 +177,8 @@ class NoticeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RequestResend(self, request, context):
-        """Municipality: resend (free until 2015-12-31) or re-issue (500 yen) a resident's card.
+        """Municipality: send a resident's card again: a resend (再送, free through 2015-12-31 and while a returned card's
+        3-month hold lasts) or a re-issue (再交付, the ordinance's fee, standard 500 yen).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -175,6 +186,23 @@ class NoticeServiceServicer:
 
     def ExpireReturnedMail(self, request, context):
         """J-LIS operator: returned mail held 3 months becomes 返還登録 and is disposed of.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndorseAtCounter(self, request, context):
+        """Municipality: 来庁時に裏書き (seed flow chart ① 受理する可能性あり: その者から入手の上、来庁時に裏書きの上交付):
+        the card delivered to the former household is brought to the counter; it is endorsed with the address the
+        move recorded and handed over.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordOldCardReturned(self, request, context):
+        """Municipality: a superseded card is handed back at the counter (seed flow chart ① 通知カードを再送するとともに
+        その者から入手の上返還を促す): 返還登録 and 廃棄 of the card that came in that envelope.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -237,6 +265,16 @@ def add_NoticeServiceServicer_to_server(servicer, server):
                     servicer.ExpireReturnedMail,
                     request_deserializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.ExpireReturnedMailRequest.FromString,
                     response_serializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.ExpireReturnedMailResponse.SerializeToString,
+            ),
+            'EndorseAtCounter': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndorseAtCounter,
+                    request_deserializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.EndorseAtCounterRequest.FromString,
+                    response_serializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.EndorseAtCounterResponse.SerializeToString,
+            ),
+            'RecordOldCardReturned': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOldCardReturned,
+                    request_deserializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.RecordOldCardReturnedRequest.FromString,
+                    response_serializer=mynumber_dot_notice_dot_v1_dot_notice__pb2.RecordOldCardReturnedResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -539,6 +577,60 @@ class NoticeService:
             '/mynumber.notice.v1.NoticeService/ExpireReturnedMail',
             mynumber_dot_notice_dot_v1_dot_notice__pb2.ExpireReturnedMailRequest.SerializeToString,
             mynumber_dot_notice_dot_v1_dot_notice__pb2.ExpireReturnedMailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndorseAtCounter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mynumber.notice.v1.NoticeService/EndorseAtCounter',
+            mynumber_dot_notice_dot_v1_dot_notice__pb2.EndorseAtCounterRequest.SerializeToString,
+            mynumber_dot_notice_dot_v1_dot_notice__pb2.EndorseAtCounterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordOldCardReturned(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/mynumber.notice.v1.NoticeService/RecordOldCardReturned',
+            mynumber_dot_notice_dot_v1_dot_notice__pb2.RecordOldCardReturnedRequest.SerializeToString,
+            mynumber_dot_notice_dot_v1_dot_notice__pb2.RecordOldCardReturnedResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,7 +36,9 @@ def _residence(row: Any) -> Residence:
 
 
 def _item(row: Any) -> Item:
-    return Item(**{**row._mapping, "resident_hash": bytes(row.resident_hash)})
+    # handed_back_at is the counter's record (mark_card_handed_back), not part of the card.
+    fields = {k: v for k, v in row._mapping.items() if k != "handed_back_at"}
+    return Item(**{**fields, "resident_hash": bytes(row.resident_hash)})
 
 
 class Rows:

@@ -31,7 +31,8 @@ class MailingRows(Rows):
                 {"mailing_id": m.mailing_id, "municipality_code": m.municipality_code,
                  "household_id": m.household_id, "kind": m.kind, "status": m.status, "destination": m.destination,
                  "sealed_destination": m.sealed_destination, "created_at": m.created_at,
-                 "updated_at": m.updated_at, "fee_yen": m.fee_yen} for m in envelopes])
+                 "updated_at": m.updated_at, "fee_yen": m.fee_yen, "reissue_reason": m.reissue_reason}
+                for m in envelopes])
         if items:
             await self.conn.execute(sa.insert(mailing_items), [
                 {"mailing_id": i.mailing_id, "resident_hash": i.resident_hash, "seq": i.seq,
@@ -83,6 +84,14 @@ class MailingRows(Rows):
         row = (await self.conn.execute(sa.select(i).where(i.c.mailing_id == mailing_id,
                                                           i.c.resident_hash == resident_hash))).first()
         return _item(row) if row is not None else None
+
+    async def mark_card_handed_back(self, mailing_id: str, resident_hash: bytes, at: dt.datetime) -> bool:
+        i = mailing_items
+        # One statement: a retry or two clerks at once record it once.
+        result = await self.conn.execute(sa.update(i).where(
+            i.c.mailing_id == mailing_id, i.c.resident_hash == resident_hash, i.c.handed_back_at.is_(None),
+        ).values(handed_back_at=at))
+        return bool(result.rowcount == 1)
 
     async def set_mailing_status(self, mailing_id: str, status: str, at: dt.datetime) -> None:
         await self._update_mailings([mailing_id], {"status": status, "updated_at": at})

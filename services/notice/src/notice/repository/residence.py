@@ -18,7 +18,8 @@ class ResidenceRows(Rows):
         row = {"resident_hash": residence.resident_hash, "municipality_code": residence.municipality_code,
                "kind": residence.kind, "sealed_address": residence.sealed_address,
                "documents": list(residence.documents), "hold_at_office": residence.hold_at_office,
-               "registered_at": residence.registered_at}
+               "registered_at": residence.registered_at, "source": residence.source,
+               "sharing_consent": residence.sharing_consent}
         stmt = insert(residences).values(row)
         await self.conn.execute(stmt.on_conflict_do_update(
             index_elements=[residences.c.resident_hash, residences.c.municipality_code],
