@@ -131,8 +131,7 @@ class Desk:
     def event_reasons(self, mailing_id: str) -> list[tuple[str, str]]:
         """(`mailing.<status>` / `card.<status>`, return reason) of the events that carry a reason."""
         out = []
-        for subject, payload in self.units.tables.events:
-            e = ev.MailingChanged.FromString(payload)
+        for subject, e in self.mailing_events():
             if e.mailing_id == mailing_id and e.return_reason:
                 out.append((subject.rsplit(".", 2)[-2] + "." + e.status, e.return_reason))
         return out
@@ -140,8 +139,7 @@ class Desk:
     def event_municipalities(self, mailing_id: str) -> dict[str, set[str]]:
         """The municipality codes each event kind of one envelope carried."""
         out: dict[str, set[str]] = {}
-        for subject, payload in self.units.tables.events:
-            e = ev.MailingChanged.FromString(payload)
+        for subject, e in self.mailing_events():
             if e.mailing_id == mailing_id:
                 out.setdefault(subject.rsplit(".", 2)[-2] + "." + e.status, set()).add(e.municipality_code)
         return out
@@ -153,14 +151,14 @@ class Desk:
 
     def events(self, mailing_id: str) -> list[str]:
         """`mailing.<status>` / `card.<status>` of the events left for one envelope, in order."""
-        out = []
-        for subject, payload in self.units.tables.events:
-            if subject == FORM_ISSUED:
-                continue  # the sealed form, not a MailingChanged (forms_issued() reads those)
-            e = ev.MailingChanged.FromString(payload)
-            if e.mailing_id == mailing_id:
-                out.append(subject.rsplit(".", 2)[-2] + "." + e.status)
-        return out
+        return [subject.rsplit(".", 2)[-2] + "." + e.status for subject, e in self.mailing_events()
+                if e.mailing_id == mailing_id]
+
+    def mailing_events(self) -> list[tuple[str, ev.MailingChanged]]:
+        """(subject, payload) of every mailing.* / card.* event left, in order; form.issued is the sealed form, not a
+        MailingChanged (forms_issued() reads those)."""
+        return [(subject, ev.MailingChanged.FromString(payload)) for subject, payload in self.units.tables.events
+                if subject != FORM_ISSUED]
 
     def forms_issued(self) -> list[tuple[str, ev.IssuedForm]]:
         """(municipality, form) of every form.issued event left, opened as the issuance service opens them."""
