@@ -13,9 +13,15 @@ import time
 from typing import Any
 
 from fastapi import HTTPException
+from mynumber_runtime.errors import Unauthenticated
+from mynumber_runtime.identity import Caller, caller_from_certificate
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import problems as p
+from gateway.https import tls_of
+
+# Paths without parameters that are not API routes (their scope names no route).
+FIXED_PATHS = frozenset({"/v1/openapi.json"})
 
 audit_log = logging.getLogger("gateway.audit")
 
@@ -40,15 +46,31 @@ class AuditMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = scope.get("route")
-            caller = state.get("caller")
+            caller = state.get("caller") or _identity(scope)
             audit_log.info("request", extra={
                 "client": str(caller) if caller is not None else "unidentified",
                 "client_kind": caller.kind if caller is not None else "unidentified",
-                "http_method": scope.get("method"), "route": getattr(route, "path", "unmatched"),
+                "http_method": scope.get("method"), "route": _template(scope),
                 "status": status["code"], "problem": state.get("problem"),
                 "replayed": bool(state.get("replayed")),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3)})
+
+
+def _identity(scope: Scope) -> Caller | None:
+    """The certificate's identity when no route asked for it (the OpenAPI document, an unknown path)."""
+    chain = tls_of(scope).get("client_cert_chain") or []
+    try:
+        return caller_from_certificate(chain[0].encode()) if chain else None
+    except (Unauthenticated, ValueError):
+        return None
+
+
+def _template(scope: Scope) -> str:
+    """The matched route's template; a path only when it is a fixed one (never one with a parameter)."""
+    route = getattr(scope.get("route"), "path", None)
+    if route:
+        return str(route)
+    return str(scope.get("path")) if scope.get("path") in FIXED_PATHS else "unmatched"
 
 
 class BodyLimitMiddleware:

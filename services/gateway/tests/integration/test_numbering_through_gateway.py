@@ -215,9 +215,13 @@ async def test_every_call_leaves_one_audit_line_without_personal_data(gateway: G
     caplog.set_level("INFO", logger="gateway.audit")
     number = (await assign(gateway, code)).json()["individual_number"]
     await gateway.client(OTHER).get(f"/v1/numbering/residents/{code}/number")
+    await gateway.client("operator:sre-tanaka").get("/v1/openapi.json")
+    await gateway.client(OWN).get(f"/v1/nothing/{code}")
     lines = [r for r in caplog.records if r.name == "gateway.audit"]
     assert [(r.client, r.http_method, r.route, r.status, r.problem) for r in lines] == [  # type: ignore[attr-defined]
         (OWN, "POST", "/v1/numbering/assignments", 201, None),
-        (OTHER, "GET", "/v1/numbering/residents/{resident_code}/number", 404, "not-found")]
+        (OTHER, "GET", "/v1/numbering/residents/{resident_code}/number", 404, "not-found"),
+        ("operator:sre-tanaka", "GET", "/v1/openapi.json", 200, None),
+        (OWN, "GET", "unmatched", 404, "not-found")]
     text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert code not in text and number not in text
