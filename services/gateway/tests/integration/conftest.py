@@ -49,7 +49,7 @@ class Gateway:
         return self.clients[identity]
 
 
-async def _serve(app: object) -> tuple[asyncio.Event, asyncio.Task[None]]:
+async def serve_app(app: object) -> tuple[asyncio.Event, asyncio.Task[None]]:
     ready, stop = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(app.run(ready=ready, stop=stop))  # type: ignore[attr-defined]
     done, _ = await asyncio.wait([task, asyncio.create_task(ready.wait())], timeout=30,
@@ -70,7 +70,7 @@ async def numbering_target(tmp_path_factory: pytest.TempPathFactory, new_databas
     settings = NumberingSettings(database=DatabaseSettings(url=url), nats=nats_settings("numbering", nats_url),
                                  grpc=grpc_server_settings("service:numbering"),
                                  keys_file=tmp / "numbering.key", events_key_file=tmp / "events.key")
-    stop, task = await _serve(await build_numbering(settings))
+    stop, task = await serve_app(await build_numbering(settings))
     yield settings.grpc.listen
     stop.set()
     await asyncio.wait_for(task, 30)
@@ -99,7 +99,7 @@ async def gateway(tmp_path_factory: pytest.TempPathFactory, gateway_database: st
     settings = gateway_settings(tmp_path_factory.mktemp("gateway"), gateway_database, numbering_target,
                                 max_body_bytes=4096)
     app = await build(settings)
-    stop, task = await _serve(app)
+    stop, task = await serve_app(app)
     running = Gateway(f"https://127.0.0.1:{app.https.port}", app)
     yield running
     for client in running.clients.values():

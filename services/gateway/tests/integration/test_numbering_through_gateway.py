@@ -3,16 +3,21 @@ system does, the tenancy rule seen from outside, problems for every refusal, ide
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import ssl
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
+from gateway.app import build
 from mynumber_codes import ResidentCodeRule
+from mynumber_runtime.embedded import free_port
+from mynumber_runtime.testing.identities import grpc_server_settings
 
-from .conftest import MUNICIPALITY, OTHER_MUNICIPALITY, Gateway
+from .conftest import MUNICIPALITY, OTHER_MUNICIPALITY, Gateway, client_context, serve_app
 
 pytestmark = pytest.mark.integration
 RULE = ResidentCodeRule()
@@ -183,6 +188,7 @@ async def test_a_body_over_the_limit_is_refused_with_413(gateway: Gateway) -> No
 async def test_callers_other_than_a_municipality_are_refused(gateway: Gateway, identity: str) -> None:
     r = await gateway.client(identity).get(f"/v1/numbering/residents/{new_code()}/number")
     assert r.status_code == 403 and r.json()["type"] == "urn:mynumber:gateway:problem:forbidden"
+    assert "reason" not in r.json()  # refused at the door: numbering was never asked
     w = await gateway.client(identity).post("/v1/numbering/assignments", headers=key(),
                                             json={"resident_code": new_code()})
     assert w.status_code == 403
@@ -225,3 +231,24 @@ async def test_every_call_leaves_one_audit_line_without_personal_data(gateway: G
         (OWN, "GET", "unmatched", 404, "not-found")]
     text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert code not in text and number not in text
+
+
+async def test_a_first_result_outlives_the_gateway_that_gave_it(gateway: Gateway, tmp_path: Path) -> None:
+    """Kept in the database, not in memory: another gateway (a restart, the other replica) replays it."""
+    headers = key()
+    body = {"resident_code": new_code()}
+    first = await gateway.client().post("/v1/numbering/assignments", headers=headers, json=body)
+    settings = gateway.app.settings.model_copy(
+        update={"https": gateway.app.settings.https.model_copy(update={"listen_port": free_port()})})
+    settings.grpc = grpc_server_settings("service:gateway")
+    other = await build(settings)
+    stop, task = await serve_app(other)
+    try:
+        async with httpx.AsyncClient(base_url=f"https://127.0.0.1:{other.https.port}",
+                                     verify=client_context(OWN)) as client:
+            again = await client.post("/v1/numbering/assignments", headers=headers, json=body)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert (again.status_code, again.json()) == (first.status_code, first.json()) == (201, first.json())
+    assert again.headers.get("idempotent-replayed") == "true"
