@@ -14,6 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import problems as p
 from gateway.audit import AuditMiddleware, BodyLimitMiddleware
+from gateway.bulk import BulkJobs
+from gateway.bulk_api import BULK_PATH
+from gateway.bulk_api import router as bulk_router
 from gateway.idempotency import HEADER, Idempotency
 from gateway.numbering_api import router as numbering_router
 from gateway.numbering_client import NumberingClient
@@ -64,13 +67,16 @@ _RULES = {"missing": "required", "extra_forbidden": "not a known field", "string
 
 
 def create_app(*, numbering: NumberingClient | None = None, idempotency: Idempotency | None = None,
-               max_body_bytes: int = 64 * 1024) -> FastAPI:
+               bulk: BulkJobs | None = None, max_body_bytes: int = 64 * 1024,
+               max_bulk_body_bytes: int = 1024 * 1024) -> FastAPI:
     app = FastAPI(title="My Number platform gateway", version=VERSION, description=DESCRIPTION,
                   openapi_url=OPENAPI_PATH, docs_url=None, redoc_url=None,
                   generate_unique_id_function=lambda route: route.name)
     app.state.numbering = numbering
     app.state.idempotency = idempotency
+    app.state.bulk = bulk
     app.include_router(numbering_router)
+    app.include_router(bulk_router)
 
     @app.exception_handler(p.Problem)
     async def _problem(request: Request, exc: p.Problem) -> JSONResponse:
@@ -94,7 +100,8 @@ def create_app(*, numbering: NumberingClient | None = None, idempotency: Idempot
         return problem_response(request, p.Problem(p.INTERNAL, "the gateway failed; the call may be retried"))
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes,
+                       overrides={BULK_PATH: max_bulk_body_bytes})
     app.add_middleware(AuditMiddleware)
     return app
 

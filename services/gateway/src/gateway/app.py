@@ -17,6 +17,7 @@ from mynumber_runtime.host import host
 from mynumber_runtime.settings import read_hex_secret
 
 from gateway.api import create_app
+from gateway.bulk import BulkJobs
 from gateway.https import HttpsServer
 from gateway.idempotency import Idempotency
 from gateway.numbering_client import NumberingClient
@@ -35,11 +36,14 @@ class App:
     https: HttpsServer
     # grpc.health.v1 only (no service binding): probes and readiness, fed by the real checks.
     health: PlatformServer
+    bulk: BulkJobs
 
     async def run(self, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
         port = await self.https.start()  # bound before anyone is told the gateway is ready
         try:
-            await host("gateway", self.health, cleanup=[self.numbering_channel.close, self.units.engine.dispose],
+            # Running bulk jobs are stopped (marked INTERRUPTED) before the channel and the pool close.
+            await host("gateway", self.health,
+                       cleanup=[self.bulk.stop, self.numbering_channel.close, self.units.engine.dispose],
                        ready=ready, stop=stop, log=log, metrics=self.settings.metrics, https_port=port)
         finally:
             await self.https.stop()
@@ -51,9 +55,14 @@ async def build(settings: GatewaySettings, *, clock: Clock | None = None) -> App
     units = Units(engine, GatewayStore)
     ca, cert, key = settings.client_files()
     channel = client_channel(settings.numbering.target, ca_file=ca, cert_file=cert, key_file=key)
-    api = create_app(numbering=NumberingClient(channel, settings.numbering.deadline_s),
-                     idempotency=Idempotency(units=units, master=master, clock=clock or SystemClock(),
+    clock = clock or SystemClock()
+    numbering = NumberingClient(channel, settings.numbering.deadline_s)
+    bulk = BulkJobs(units=units, numbering=numbering, master=master, clock=clock,
+                    deadline_s=settings.numbering.bulk_deadline_s)
+    api = create_app(numbering=numbering, bulk=bulk,
+                     idempotency=Idempotency(units=units, master=master, clock=clock,
                                              ttl_s=settings.idempotency_ttl_s),
-                     max_body_bytes=settings.https.max_body_bytes)
+                     max_body_bytes=settings.https.max_body_bytes,
+                     max_bulk_body_bytes=settings.https.max_bulk_body_bytes)
     health = PlatformServer(settings.grpc, [], checks={"database": units.ping})
-    return App(settings, units, channel, api, HttpsServer(api, settings.https), health)
+    return App(settings, units, channel, api, HttpsServer(api, settings.https), health, bulk)

@@ -77,17 +77,20 @@ class BodyLimitMiddleware:
     """413 for a body over the limit: at once when Content-Length says so, else as soon as the bytes read pass it
     (a chunked upload is cut off there, never buffered whole)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, overrides: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max = max_body_bytes
+        self.default = max_body_bytes
+        # Paths with a limit of their own (a bulk register is larger than one resident's request).
+        self.overrides = dict(overrides or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.overrides.get(str(scope.get("path")), self.default)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max):
-            problem = p.Problem(p.TOO_LARGE, f"the body may hold at most {self.max} bytes")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            problem = p.Problem(p.TOO_LARGE, f"the body may hold at most {limit} bytes")
             if not declared.isdigit():
                 problem = p.Problem(p.MALFORMED, "Content-Length: must be a number of bytes")
             scope.setdefault("state", {})["problem"] = problem.type.slug
@@ -98,7 +101,6 @@ class BodyLimitMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
         seen = 0
-        limit = self.max
 
         async def counting() -> Message:
             nonlocal seen

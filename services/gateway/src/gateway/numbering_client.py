@@ -4,6 +4,7 @@ errors mapped (upstream.py). Proto in, plain values out: the routes never see a 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,3 +76,32 @@ class NumberingClient:
             r = await self.stub.ChangeResidentCode(pb.ChangeResidentCodeRequest(
                 municipality_code=caller.id, old_resident_code=old, new_resident_code=new), **self._opts(caller))
         return {"individual_number": r.individual_number, "changed_at": _time(r, "changed_at")}
+
+
+@dataclass(frozen=True)
+class ChunkAnswer:
+    """numbering's answer to one chunk of a bulk stream, as plain values."""
+
+    first_index: int
+    numbers: list[str]
+    newly_assigned: list[bool]
+    # (index in the whole stream, reason, field, rule): never the value.
+    errors: list[tuple[int, str, str, str]]
+    progress: dict[str, int]
+
+
+async def assign_many(client: NumberingClient, caller: Caller, codes: list[str], *, chunk: int,
+                      deadline_s: float) -> AsyncIterator[ChunkAnswer]:
+    """AssignNumbers: the codes sent in chunks on one stream, each chunk's answer yielded as it comes."""
+
+    async def chunks() -> AsyncIterator[pb.AssignNumbersRequest]:
+        for start in range(0, len(codes), chunk):
+            yield pb.AssignNumbersRequest(municipality_code=caller.id, resident_codes=codes[start:start + chunk])
+
+    with mapped_errors():
+        call = client.stub.AssignNumbers(chunks(), timeout=deadline_s, metadata=metadata(caller))
+        async for r in call:
+            yield ChunkAnswer(r.first_index, list(r.individual_numbers), list(r.newly_assigned),
+                              [(e.index, e.reason, e.field, e.message) for e in r.errors],
+                              {"received": r.progress.received, "assigned": r.progress.assigned,
+                               "already_assigned": r.progress.already_assigned, "failed": r.progress.failed})

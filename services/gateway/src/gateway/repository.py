@@ -33,6 +33,43 @@ idempotency_keys = sa.Table(
 )
 
 
+# A bulk assignment job (bulk.py): the client's, counted as numbering answers each chunk; its result file (one entry
+# per resident: the number, or why it was refused) sealed once the job is done.
+bulk_jobs = sa.Table(
+    "bulk_jobs",
+    metadata,
+    sa.Column("job_id", sa.String(36), primary_key=True),
+    sa.Column("client", sa.String(160), nullable=False, index=True),
+    # running | completed | failed
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("received", sa.Integer, nullable=False),
+    sa.Column("assigned", sa.Integer, nullable=False),
+    sa.Column("already_assigned", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    # For a failed job: the platform's reason (e.g. UNAVAILABLE), never a value.
+    sa.Column("failure_reason", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sealed_results", BYTEA),
+)
+
+
+@dataclass(frozen=True)
+class JobRow:
+    job_id: str
+    status: str
+    total: int
+    received: int
+    assigned: int
+    already_assigned: int
+    failed: int
+    failure_reason: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    sealed_results: bytes | None
+
+
 @dataclass(frozen=True)
 class KeyRow:
     fingerprint: bytes
@@ -76,3 +113,29 @@ class GatewayStore(Store):
     async def purge(self, before: dt.datetime) -> int:
         t = idempotency_keys
         return (await self.conn.execute(sa.delete(t).where(t.c.created_at < before))).rowcount
+
+    async def create_job(self, job_id: str, client: str, total: int, now: dt.datetime) -> None:
+        await self.conn.execute(sa.insert(bulk_jobs).values(
+            job_id=job_id, client=client, status="running", total=total, received=0, assigned=0,
+            already_assigned=0, failed=0, created_at=now, updated_at=now))
+
+    async def update_job(self, job_id: str, now: dt.datetime, *, status: str | None = None,
+                         failure_reason: str | None = None, sealed_results: bytes | None = None,
+                         counts: dict[str, int] | None = None) -> None:
+        values: dict[str, object] = {"updated_at": now, **(counts or {})}
+        if status is not None:
+            values["status"] = status
+        if failure_reason is not None:
+            values["failure_reason"] = failure_reason
+        if sealed_results is not None:
+            values["sealed_results"] = sealed_results
+        await self.conn.execute(sa.update(bulk_jobs).where(bulk_jobs.c.job_id == job_id).values(**values))
+
+    async def job(self, client: str, job_id: str) -> JobRow | None:
+        """The client's own job; another client's is None, as an unknown one is."""
+        t = bulk_jobs
+        row = (await self.conn.execute(
+            sa.select(t.c.job_id, t.c.status, t.c.total, t.c.received, t.c.assigned, t.c.already_assigned,
+                      t.c.failed, t.c.failure_reason, t.c.created_at, t.c.updated_at, t.c.sealed_results)
+            .where(t.c.job_id == job_id, t.c.client == client))).first()
+        return JobRow(*row) if row else None

@@ -24,6 +24,8 @@ class HttpsSettings(BaseModel):
     tls_client_ca_file: Path | None = None
     # Requests whose body is larger are refused with 413 before any of it is parsed.
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    # The bulk assignment job's register (50,000 住民票コード fit).
+    max_bulk_body_bytes: int = Field(default=1024 * 1024, ge=1)
 
 
 class UpstreamSettings(BaseModel):
@@ -33,6 +35,8 @@ class UpstreamSettings(BaseModel):
 
     target: str = "127.0.0.1:50051"
     deadline_s: float = Field(default=5.0, gt=0)
+    # A whole bulk stream (a register of 50,000 runs in seconds; the bound is for a stuck stream).
+    bulk_deadline_s: float = Field(default=3600.0, gt=0)
 
 
 class ClientIdentity(BaseModel):
