@@ -37,12 +37,13 @@ class App:
     # grpc.health.v1 only (no service binding): probes and readiness, fed by the real checks.
     health: PlatformServer
     bulk: BulkJobs
+    idempotency: Idempotency
 
     async def run(self, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
         port = await self.https.start()  # bound before anyone is told the gateway is ready
         try:
             # Running bulk jobs are stopped (marked INTERRUPTED) before the channel and the pool close.
-            await host("gateway", self.health,
+            await host("gateway", self.health, loops=[self.idempotency.purge_forever],
                        cleanup=[self.bulk.stop, self.numbering_channel.close, self.units.engine.dispose],
                        ready=ready, stop=stop, log=log, metrics=self.settings.metrics, https_port=port)
         finally:
@@ -59,10 +60,10 @@ async def build(settings: GatewaySettings, *, clock: Clock | None = None) -> App
     numbering = NumberingClient(channel, settings.numbering.deadline_s)
     bulk = BulkJobs(units=units, numbering=numbering, master=master, clock=clock,
                     deadline_s=settings.numbering.bulk_deadline_s)
-    api = create_app(numbering=numbering, bulk=bulk,
-                     idempotency=Idempotency(units=units, master=master, clock=clock,
-                                             ttl_s=settings.idempotency_ttl_s),
+    idempotency = Idempotency(units=units, master=master, clock=clock, ttl_s=settings.idempotency_ttl_s)
+    api = create_app(numbering=numbering, bulk=bulk, idempotency=idempotency,
                      max_body_bytes=settings.https.max_body_bytes,
                      max_bulk_body_bytes=settings.https.max_bulk_body_bytes)
     health = PlatformServer(settings.grpc, [], checks={"database": units.ping})
-    return App(settings, units, channel, api, HttpsServer(api, settings.https), health, bulk)
+    return App(settings, units, channel, api, HttpsServer(api, settings.https), health, bulk,
+               idempotency)

@@ -8,8 +8,11 @@ platform's failures (502/503/504): those release the key so a retry runs the req
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from mynumber_runtime.db import Units
 from gateway import problems as p
 from gateway.repository import GatewayStore
 
+log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 # Printable ASCII without spaces or quotes, 1-128 characters: a UUID, a ULID or the client's own request id.
 KEY_PATTERN = r"^[A-Za-z0-9._:~+/=-]{1,128}$"
@@ -81,6 +85,23 @@ class Idempotency:
             raise
         await self._complete(client, key_hash, result.status, result.body)
         return result
+
+    async def purge(self) -> int:
+        """Forget every key older than the TTL (its first result is no longer replayed)."""
+        async with self.units() as store:
+            return await store.purge(self.clock.now() - self.ttl)
+
+    async def purge_forever(self, stop: asyncio.Event, *, interval_s: float = 600.0) -> None:
+        """The host loop that keeps the table to a TTL's worth of keys."""
+        while not stop.is_set():
+            try:
+                removed = await self.purge()
+                if removed:
+                    log.info("idempotency keys expired", extra={"removed": removed})
+            except Exception as exc:  # the next round tries again; types only
+                log.warning("idempotency purge failed", extra={"error_type": type(exc).__name__})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
 
     def _replay(self, client: str, key_hash: bytes, fingerprint: bytes, stored: bytes, status: int | None,
                 sealed: bytes | None) -> Result:

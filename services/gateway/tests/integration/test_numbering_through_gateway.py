@@ -4,6 +4,7 @@ system does, the tenancy rule seen from outside, problems for every refusal, ide
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import os
 import ssl
@@ -13,8 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 from gateway.app import build
+from gateway.idempotency import Idempotency
 from mynumber_codes import ResidentCodeRule
+from mynumber_runtime.clock import FixedClock
 from mynumber_runtime.embedded import free_port
+from mynumber_runtime.settings import read_hex_secret
 from mynumber_runtime.testing.identities import grpc_server_settings
 
 from .conftest import MUNICIPALITY, OTHER_MUNICIPALITY, Gateway, client_context, serve_app
@@ -252,3 +256,18 @@ async def test_a_first_result_outlives_the_gateway_that_gave_it(gateway: Gateway
         await asyncio.wait_for(task, 30)
     assert (again.status_code, again.json()) == (first.status_code, first.json()) == (201, first.json())
     assert again.headers.get("idempotent-replayed") == "true"
+
+
+async def test_keys_older_than_the_ttl_are_forgotten(gateway: Gateway) -> None:
+    headers = key()
+    body = {"resident_code": new_code()}
+    first = await gateway.client().post("/v1/numbering/assignments", headers=headers, json=body)
+    assert first.status_code == 201
+    idem = gateway.app.idempotency
+    later = Idempotency(units=idem.units, master=read_hex_secret(gateway.app.settings.keys_file),
+                        clock=FixedClock(dt.datetime.now(dt.UTC) + idem.ttl + dt.timedelta(minutes=1)),
+                        ttl_s=int(idem.ttl.total_seconds()))
+    assert await later.purge() >= 1
+    again = await gateway.client().post("/v1/numbering/assignments", headers=headers, json=body)
+    # Run afresh: numbering answers "already had it", nothing replayed.
+    assert again.status_code == 200 and "idempotent-replayed" not in again.headers
