@@ -68,3 +68,20 @@ async def test_a_municipality_naming_another_is_still_itself(numbering) -> None:
     # Its own identity (131016) asking for 271004's register: refused at the edge, not admitted as 271004.
     assert e.value.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND,
                               grpc.StatusCode.INVALID_ARGUMENT)
+
+
+async def test_the_gateway_naming_two_callers_is_refused(numbering) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await numbering.stub("service:gateway").AssignNumber(
+            req(new_code()), metadata=(*on_behalf(OWN), *on_behalf(f"municipality:{OTHER_MUNICIPALITY}")))
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_the_gateway_acts_for_no_one_on_the_sector_code_service(numbering) -> None:
+    from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
+
+    stub = pb_grpc.SectorCodeServiceStub(numbering.channel("service:gateway"))
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await stub.IssueSectorCode(pb.IssueSectorCodeRequest(agency_code="AG-01", individual_number="123456789018"),
+                                   metadata=on_behalf("service:linkage"))
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
