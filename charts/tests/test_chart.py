@@ -846,7 +846,7 @@ async def _until(condition: Callable[[], object]) -> None:
 # --- metrics (docs/operations.md) --------------------------------------------------------------------------------
 
 # Their images run mynumber_runtime.host, which serves /metrics.
-METRICS_SERVICES = ("numbering", "notice", "jpki", "issuance")
+METRICS_SERVICES = ("numbering", "notice", "jpki", "issuance", "gateway")
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -870,9 +870,9 @@ def test_each_service_serves_metrics_on_its_own_port_reachable_by_the_scraper_on
         assert monitor["selector"]["matchLabels"] == service["spec"]["selector"]
         assert monitor["namespaceSelector"] == {"matchNames": [check.NAMESPACE]}
         assert [(e["port"], e["path"], e["scheme"]) for e in monitor["endpoints"]] == [("metrics", "/metrics", "http")]
-    # What serves no /metrics gets no port, no ServiceMonitor: the gateway (not built here), the HTTP responder.
+    # What serves no /metrics gets no port, no ServiceMonitor: the HTTP responder.
     assert {d["metadata"]["name"] for d in docs(report, region, "ServiceMonitor")} == set(METRICS_SERVICES)
-    for name in ("gateway", "jpki-responder"):
+    for name in ("jpki-responder",):
         assert "metrics" not in {p["name"] for p in container(one(report, region, "Deployment", name))["ports"]}
 
 

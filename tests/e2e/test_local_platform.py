@@ -198,7 +198,25 @@ def check_metrics(ports: dict[str, int], data: Path) -> None:
         time.sleep(0.5)
     status = mynumber(ports, data, "status", identity="operator:e2e")
     assert [line.split()[:2] for line in status.stdout.splitlines() if not line.startswith(" ")] == [
-        ["numbering", "SERVING"], ["notice", "SERVING"], ["jpki", "SERVING"], ["issuance", "SERVING"]]
+        ["numbering", "SERVING"], ["notice", "SERVING"], ["jpki", "SERVING"], ["issuance", "SERVING"],
+        ["gateway", "SERVING"]]
+
+
+def check_gateway(ports: dict[str, int], data: Path, number: str) -> None:
+    """The gateway of `make run` as docs/gateway.md's curl does: HTTPS on 127.0.0.1 with the certificate
+    `mynumber dev-cert` names, numbering behind it; no client certificate, no TLS session."""
+    import json
+    import ssl
+
+    ca, cert, key = mynumber(ports, data, "dev-cert").stdout.split()
+    base = f"https://127.0.0.1:{8443 + ports['http_offset']}"
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.load_cert_chain(cert, key)
+    with urllib.request.urlopen(f"{base}/v1/numbering/residents/98765432103/number", context=ctx, timeout=30) as r:
+        assert json.loads(r.read())["individual_number"] == number
+    bare = ssl.create_default_context(cafile=ca)
+    with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(f"{base}/v1/openapi.json", context=bare, timeout=30).read()
 
 
 def check_identities(ports: dict[str, int], data: Path) -> None:
@@ -332,6 +350,7 @@ def test_the_readme_walkthrough_and_the_jpki_ca_on_the_local_platform(data: Path
         cas = check_jpki(ports, data)
         check_identities(ports, data)
         check_metrics(ports, data)
+        check_gateway(ports, data, changed)
     finally:
         out = stop(proc)
     assert proc.returncode == 0 and "stopped." in out

@@ -29,6 +29,7 @@ from opentelemetry.trace import Status, StatusCode
 from mynumber_runtime.errors import DomainError, PermissionDenied, Unauthenticated
 from mynumber_runtime.faults import loggable, summary
 from mynumber_runtime.identity import (
+    ON_BEHALF_KEY,
     Caller,
     caller_from_certificate,
     reset_current_caller,
@@ -68,23 +69,42 @@ class ServiceBinding:
     allow: Mapping[str, Collection[str]] = field(default_factory=dict)
     # The generic request guard's limits for this service's requests (requests.py).
     limits: RequestLimits = field(default_factory=RequestLimits)
+    # Delegates: a platform identity (`service:gateway`) -> the caller kinds it may act for on this service, by
+    # naming its own verified client in the `x-mynumber-on-behalf-of` metadata (identity.py). Anyone else's such
+    # metadata is ignored, as is a delegate's for a kind not listed here (refused). Empty: no delegation.
+    delegates: Mapping[str, Collection[str]] = field(default_factory=dict)
 
 
 class _PlatformInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, *, allow: Mapping[str, Collection[str]], default_deadline_s: float,
-                 limits: Mapping[str, RequestLimits] | None = None) -> None:
+                 limits: Mapping[str, RequestLimits] | None = None,
+                 delegates: Mapping[str, Mapping[str, Collection[str]]] | None = None) -> None:
         self.allow = allow
         self.limits = dict(limits or {})
+        self.delegates = dict(delegates or {})
         self.default_deadline_s = default_deadline_s
 
-    def _identify(self, context: grpc.aio.ServicerContext) -> Caller:
+    def _identify(self, context: grpc.aio.ServicerContext, service: str) -> Caller:
         # The TLS handshake already refused a client without a certificate from our CA; metadata naming a caller
-        # is ignored: who calls is what the verified certificate says.
+        # is ignored: who calls is what the verified certificate says, unless that certificate is a delegate's
+        # this service names (the gateway, acting for the client whose certificate it verified itself).
         auth = context.auth_context()
         pem = auth.get("x509_pem_cert")
-        if pem:
-            return caller_from_certificate(pem[0])
-        raise Unauthenticated("a client certificate is required")
+        if not pem:
+            raise Unauthenticated("a client certificate is required")
+        caller = caller_from_certificate(pem[0])
+        kinds = self.delegates.get(service, {}).get(str(caller))
+        if kinds is None:
+            return caller
+        named = [str(v) for k, v in (context.invocation_metadata() or ()) if k == ON_BEHALF_KEY]
+        if not named:
+            return caller
+        if len(named) > 1:
+            raise PermissionDenied(f"{ON_BEHALF_KEY}: one identity per call")
+        acting = Caller.parse(named[0])
+        if acting.kind not in kinds:
+            raise PermissionDenied(f"{ON_BEHALF_KEY}: {caller} may not act for callers of kind {acting.kind}")
+        return Caller(acting.kind, acting.id, via=str(caller))
 
     def _authorize(self, method: str, caller: Caller) -> None:
         allowed = self.allow.get(method)
@@ -101,11 +121,13 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or method.lstrip("/").startswith(OPEN_SERVICES):
             return handler
         interceptor = self
-        limits = self.limits.get(method.lstrip("/").split("/", 1)[0], RequestLimits())
+        service = method.lstrip("/").split("/", 1)[0]
+        limits = self.limits.get(service, RequestLimits())
 
         async def _enter(context: grpc.aio.ServicerContext, call: _Call) -> Any:
-            caller = interceptor._identify(context)
+            caller = interceptor._identify(context, service)
             call.caller_kind = caller.kind
+            call.via = caller.via
             interceptor._authorize(method, caller)
             return set_current_caller(caller)
 
@@ -190,13 +212,14 @@ class _Call:
     """What one RPC's metrics and log line say: method, caller kind, outcome and duration, nothing from the
     request. Recorded once, inside the RPC's span (so the log line carries its trace id)."""
 
-    __slots__ = ("caller_kind", "code", "method", "reason", "started")
+    __slots__ = ("caller_kind", "code", "method", "reason", "started", "via")
 
     def __init__(self, method: str) -> None:
         self.method = method
         self.caller_kind = "unidentified"  # until the certificate names it (a refused caller stays so)
         self.code = grpc.StatusCode.OK
         self.reason = ""
+        self.via: str | None = None  # the delegate (a platform service: no person) that carried the call
         self.started = time.perf_counter()
 
     def done(self) -> None:
@@ -207,7 +230,8 @@ class _Call:
         _rpc_duration.record(elapsed, labels)
         rpc_log.info("rpc %s %s", self.method, self.code.name,
                      extra={"rpc_method": self.method, "caller_kind": self.caller_kind, "outcome": self.code.name,
-                            "reason": self.reason or None, "duration_ms": round(elapsed * 1000, 3)})
+                            "reason": self.reason or None, "via": self.via,
+                            "duration_ms": round(elapsed * 1000, 3)})
 
 
 def _guarded(request: Any, limits: RequestLimits, streaming: bool) -> Any:
@@ -238,7 +262,8 @@ class PlatformServer:
             # The instrumentation first: its span is current while the platform interceptor and the method run.
             interceptors=[aio_server_interceptor(filter_=_TRACED),  # type: ignore[no-untyped-call]
                           _PlatformInterceptor(allow=allow, default_deadline_s=settings.default_deadline_s,
-                                               limits={b.name: b.limits for b in bindings})],
+                                               limits={b.name: b.limits for b in bindings},
+                                               delegates={b.name: b.delegates for b in bindings})],
             options=[
                 ("grpc.max_receive_message_length", settings.max_message_bytes),
                 ("grpc.max_send_message_length", settings.max_message_bytes),

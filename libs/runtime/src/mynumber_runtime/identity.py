@@ -5,12 +5,17 @@ A platform certificate names its holder in a SAN URI `urn:mynumber:<kind>:<id>` 
 `<kind>:<id>`): `municipality:131016`, `store-terminal:7-11-000123`, `operator:sre-tanaka`, `service:notice`,
 `agency:<code>`. Kinds drive the per-method allow-lists; ids drive tenant checks (a municipality sees only its
 own residents).
+
+A platform service that is a door for outside callers (the gateway) may call *on behalf of* the identity it
+verified from its own client's certificate: it sends that identity in the `x-mynumber-on-behalf-of` metadata, and
+a server honours it only from the identities its bindings name as delegates (grpc_server.ServiceBinding), and only
+for the kinds named there. The resulting caller is the represented identity, with `via` naming the delegate.
 """
 
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -19,12 +24,17 @@ from mynumber_runtime.errors import Unauthenticated
 
 URI_PREFIX = "urn:mynumber:"
 KINDS = frozenset({"municipality", "store-terminal", "operator", "service", "agency", "verifier"})
+# The metadata key a delegate (e.g. `service:gateway`) names its verified client with.
+ON_BEHALF_KEY = "x-mynumber-on-behalf-of"
 
 
 @dataclass(frozen=True)
 class Caller:
     kind: str
     id: str
+    # The delegate that carried the call (`service:gateway`), when the caller's certificate reached another door.
+    # Not part of who the caller is: tenancy and allow-lists see kind and id only.
+    via: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"

@@ -211,6 +211,11 @@ NUMBERING_ALLOW = {
 # for a 符号 and must not be able to link people across agencies). Operators (audited) for investigations.
 # Agencies obtain their 符号 through the linkage network, never from numbering directly.
 SECTOR_ALLOW = {"IssueSectorCode": ("service:linkage", "operator")}
+# The gateway is the municipal systems' door (docs/gateway.md): it verifies a municipal system's client certificate
+# itself and calls on behalf of that municipality (runtime identity.ON_BEHALF_KEY), so numbering's allow-list and
+# tenancy rule judge the municipality exactly as if it had called directly. Only `service:gateway` may do so, only
+# for municipalities, and only on NumberingService (never the 符号).
+NUMBERING_DELEGATES = {"service:gateway": ("municipality",)}
 
 
 def bindings(service: NumberingService, units: Units, *, chunk_limit: int = 10_000) -> list[ServiceBinding]:
@@ -218,7 +223,8 @@ def bindings(service: NumberingService, units: Units, *, chunk_limit: int = 10_0
     sector = pb.DESCRIPTOR.services_by_name["SectorCodeService"].full_name
     return [
         ServiceBinding(numbering, pb_grpc.add_NumberingServiceServicer_to_server,
-                       NumberingServicer(service, units, chunk_limit=chunk_limit), allow=NUMBERING_ALLOW),
+                       NumberingServicer(service, units, chunk_limit=chunk_limit), allow=NUMBERING_ALLOW,
+                       delegates=NUMBERING_DELEGATES),
         ServiceBinding(sector, pb_grpc.add_SectorCodeServiceServicer_to_server, SectorCodeServicer(service, units),
                        allow=SECTOR_ALLOW),
     ]

@@ -22,7 +22,8 @@ err = Console(stderr=True)
 
 
 # Each service's gRPC port in `make run` (tools/devstack), before MYNUMBER_PORT_OFFSET moves them all.
-GRPC_PORTS = {"numbering": 50051, "notice": 50053, "jpki": 50054, "issuance": 50055}
+GRPC_PORTS = {"numbering": 50051, "notice": 50053, "jpki": 50054, "issuance": 50055,
+              "gateway": 50056}  # gateway: health only
 NUMBERING_PORT = GRPC_PORTS["numbering"]
 
 

@@ -267,3 +267,12 @@ cli.add_command(jpki_cmds.jpki)
 cli.add_command(notice_cmds.notice)
 cli.add_command(issuance_cmds.issuance)
 cli.add_command(status.status)
+
+
+@cli.command("dev-cert")
+@click.pass_obj
+def dev_cert(c: Ctx) -> None:
+    """Print where the local dev CA's certificate for --as is (made if missing): for curl and other HTTPS clients of
+    the gateway (docs/gateway.md). Three lines: CA, certificate, key."""
+    creds = c.credentials()
+    click.echo(f"{creds.ca_file}\n{creds.cert_file}\n{creds.key_file}")

@@ -37,7 +37,7 @@ class ServicePorts:
 
 # `/metrics` of each service under `make run` (tools/devstack/src/mynumber_devstack/__main__.py SERVICES), before
 # MYNUMBER_PORT_OFFSET moves them as it moves the gRPC ports (base.GRPC_PORTS).
-METRICS_PORTS = {"numbering": 9451, "notice": 9453, "jpki": 9454, "issuance": 9455}
+METRICS_PORTS = {"numbering": 9451, "notice": 9453, "jpki": 9454, "issuance": 9455, "gateway": 9456}
 SERVICES = tuple(ServicePorts(name, port, METRICS_PORTS[name]) for name, port in GRPC_PORTS.items())
 
 Samples = list[tuple[str, dict[str, str], float]]

@@ -35,7 +35,8 @@ from mynumber_devstack.supervisor import Supervisor, one_line
 @dataclass(frozen=True)
 class ServiceSpec:
     """How one service starts: `python -m <module> <args>`. In `extra_env`, `args` and `prepare`, `{data}` is the
-    data folder and `{http_port}` the service's HTTP port (offset applied)."""
+    data folder, `{http_port}` the service's HTTP port (offset applied) and `{<service>_grpc}` another service's
+    gRPC address (offset applied: the gateway's way to its services)."""
 
     name: str
     module: str
@@ -50,8 +51,10 @@ class ServiceSpec:
     # A plain-HTTP face besides gRPC, if any (jpki: CA certificates, CRLs, OCSP for verifiers).
     http_port: int | None = None
 
-    def fill(self, text: str, data_dir: Path, http_offset: int) -> str:
-        return text.format(data=data_dir, http_port=self.http_port + http_offset if self.http_port else "")
+    def fill(self, text: str, data_dir: Path, http_offset: int, port_offset: int = 0) -> str:
+        targets = {f"{s.name}_grpc": f"127.0.0.1:{s.grpc_port + port_offset}" for s in SERVICES}
+        return text.format(data=data_dir, http_port=self.http_port + http_offset if self.http_port else "",
+                           **targets)
 
 
 # Every service built so far.
@@ -69,6 +72,12 @@ SERVICES = [
                 http_port=8054),
     # After notice: it reads notice's form.issued (the stream is found or created by whichever starts first).
     ServiceSpec("issuance", "issuance", "ISSUANCE_", 50055, 9455),
+    # The REST door for municipal systems: HTTPS with client certificates on 127.0.0.1 (docs/gateway.md); its gRPC
+    # port serves health only. It calls numbering over mTLS as service:gateway.
+    ServiceSpec("gateway", "gateway", "GATEWAY_", 50056, 9456,
+                (("GATEWAY_HTTPS__LISTEN_HOST", "127.0.0.1"), ("GATEWAY_HTTPS__LISTEN_PORT", "{http_port}"),
+                 ("GATEWAY_NUMBERING__TARGET", "{numbering_grpc}")),
+                http_port=8443),
 ]
 
 COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
@@ -179,7 +188,7 @@ def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0, http
             f"{p}KEYS_FILE": str(ensure_secret(secrets / f"{spec.name}.key")),  # each service its own
             f"{p}EVENTS_KEY_FILE": str(events_key),
             f"{p}LOG_FILE": str(data_dir / "logs" / f"{spec.name}.log"),
-            **{k: spec.fill(v, data_dir, http_offset) for k, v in spec.extra_env},
+            **{k: spec.fill(v, data_dir, http_offset, port_offset) for k, v in spec.extra_env},
         })
         module = [sys.executable, "-m", spec.module]
         services.append(ServiceProcess(
@@ -195,7 +204,9 @@ def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0, http
             wait_serving(f"127.0.0.1:{spec.grpc_port + port_offset}", spec.name,
                          [s.proc for s in services if s.proc is not None], launcher)
         print(f"\nready. try:  {cli_hint(port_offset)} --as municipality:131016 assign 131016 12345678903"
-              "   (Ctrl-C stops everything)\n", flush=True)
+              "   (Ctrl-C stops everything)"
+              f"\n  gateway:   https://127.0.0.1:{gateway_port(http_offset)}/v1/openapi.json (client certificate: "
+              f"{cli_hint(port_offset)} --as municipality:131016 dev-cert; docs/gateway.md)\n", flush=True)
         # From here on a child that exits is started again (back-off, one line each) until Ctrl-C or SIGTERM.
         supervisor.run(threading.Event())
     except KeyboardInterrupt:
@@ -207,6 +218,12 @@ def run(data_dir: Path, pg_port: int, nats_port: int, port_offset: int = 0, http
         supervisor.stop_all()
         print("stopped.", flush=True)
     return 0
+
+
+def gateway_port(http_offset: int) -> int:
+    spec = next(s for s in SERVICES if s.name == "gateway")
+    assert spec.http_port is not None
+    return spec.http_port + http_offset
 
 
 def cli_hint(port_offset: int) -> str:
