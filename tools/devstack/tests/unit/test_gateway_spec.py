@@ -14,7 +14,7 @@ def test_the_gateway_serves_https_on_loopback_and_calls_numbering_under_the_offs
     assert env == {"GATEWAY_HTTPS__LISTEN_HOST": "127.0.0.1", "GATEWAY_HTTPS__LISTEN_PORT": "8543",
                    "GATEWAY_NUMBERING__TARGET": "127.0.0.1:50058"}
     assert gateway_port(100) == 8543
-    assert [p.number for p in service_ports(gateway, 7, 100)] == [50062, 8543, 9462]
+    assert [p.number for p in service_ports(gateway, 7, 100)] == [50063, 8543, 9463]
 
 
 def test_no_two_services_share_a_port() -> None:
