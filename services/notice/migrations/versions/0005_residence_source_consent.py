@@ -22,14 +22,14 @@ def upgrade() -> None:
                   schema=S)
     op.add_column("residences", sa.Column("sharing_consent", sa.Boolean, nullable=False,
                                           server_default=sa.false()), schema=S)
-    op.create_check_constraint("ck_residences_source_known", "residences",
+    op.create_check_constraint(op.f("ck_residences_source_known"), "residences",
                                "source IN ('application', 'municipal_records', 'confirmed_with_person')", schema=S)
-    op.create_check_constraint("ck_residences_sharing_only_evacuee", "residences",
+    op.create_check_constraint(op.f("ck_residences_sharing_only_evacuee"), "residences",
                                "NOT sharing_consent OR kind = 'evacuee'", schema=S)
 
 
 def downgrade() -> None:
-    op.drop_constraint("ck_residences_sharing_only_evacuee", "residences", schema=S)
-    op.drop_constraint("ck_residences_source_known", "residences", schema=S)
+    op.drop_constraint(op.f("ck_residences_sharing_only_evacuee"), "residences", type_="check", schema=S)
+    op.drop_constraint(op.f("ck_residences_source_known"), "residences", type_="check", schema=S)
     op.drop_column("residences", "sharing_consent", schema=S)
     op.drop_column("residences", "source", schema=S)

@@ -20,10 +20,10 @@ def upgrade() -> None:
     # Safe before the new code runs: one nullable column (every earlier envelope: no reason recorded).
     op.add_column("mailings", sa.Column("reissue_reason", sa.Text), schema=S)
     op.create_check_constraint(
-        "ck_mailings_reissue_reason_known", "mailings",
+        op.f("ck_mailings_reissue_reason_known"), "mailings",
         "reissue_reason IS NULL OR reissue_reason IN ('loss', 'endorsement_space_full', 'issuer_fault')", schema=S)
 
 
 def downgrade() -> None:
-    op.drop_constraint("ck_mailings_reissue_reason_known", "mailings", schema=S)
+    op.drop_constraint(op.f("ck_mailings_reissue_reason_known"), "mailings", type_="check", schema=S)
     op.drop_column("mailings", "reissue_reason", schema=S)
