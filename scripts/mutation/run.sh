@@ -6,6 +6,8 @@
 # cosmic-ray lives in its own venv under var/mutation (pinned in requirements.txt here; it only parses and edits
 # source), and runs each mutant against the project's .venv through the target's test command. It mutates the
 # files in place one at a time and restores them: run it in a checkout with no uncommitted work.
+# cosmic-ray runs the pending mutants in random order (work_db.pending_work_items), so a run stopped early (kill its
+# process group, then `git checkout` the mutated module) has run a uniform random subset; its results stay in the db.
 # Prints the surviving mutants (each must be killed by a test or explained) and the totals.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
