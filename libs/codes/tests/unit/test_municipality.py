@@ -1,4 +1,5 @@
 import collections
+import dataclasses
 
 import pytest
 from mynumber_codes import (
@@ -118,3 +119,19 @@ def test_every_ward_belongs_to_a_designated_city_of_its_prefecture():
 def test_the_shared_list_cannot_be_changed_by_a_caller():
     with pytest.raises(TypeError):
         municipalities()["999999"] = Municipality("999999", "x", "99", "x", "city")  # type: ignore[index]
+
+
+def test_a_body_of_the_shared_list_cannot_be_changed_in_place():
+    # One cached list serves every caller of the process (read-only view); its entries must be read-only too.
+    body = municipality("131016")
+    assert body is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        body.name = "中央区"  # type: ignore[misc]
+    assert municipality("131016") == Municipality("131016", "千代田区", "13", "東京都", "special_ward")
+
+
+@pytest.mark.parametrize("wrong", ["1310", "131016"])
+def test_the_check_digit_is_computed_from_exactly_five_digits(wrong):
+    # Not a digit of a prefix (or of the first five of a code that already has its check digit): an error.
+    with pytest.raises(ValueError):
+        municipality_check_digit(wrong)

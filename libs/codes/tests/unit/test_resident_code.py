@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -50,3 +52,18 @@ def test_a_configured_rule_is_used_by_validate_resident_code():
 def test_the_vectorised_check_digits_match_the_scalar_rule(bodies):
     vector = DEFAULT_RESIDENT_CODE_RULE.check_digits(np.array(bodies, dtype=np.int64))
     assert [str(d) for d in vector.tolist()] == [DEFAULT_RESIDENT_CODE_RULE.check_digit(f"{b:010d}") for b in bodies]
+
+
+@pytest.mark.parametrize(("position", "weight"), list(enumerate((2, 3, 4, 5, 6, 7, 2, 3, 4, 5))))
+def test_each_body_digit_carries_its_weight_from_the_right(position, weight):
+    # A body that is 0 but for a 1 at `position` (counted from the right) sums to that position's weight alone, so
+    # its check digit is 11 - weight: every weight of domain.md §2.1 is pinned, not only those the example uses.
+    body = "".join("1" if i == position else "0" for i in reversed(range(10)))
+    assert DEFAULT_RESIDENT_CODE_RULE.check_digit(body) == str(11 - weight)
+    assert DEFAULT_RESIDENT_CODE_RULE.check_digits(np.array([int(body)], dtype=np.int64)).tolist() == [11 - weight]
+
+
+def test_the_default_rule_cannot_be_changed_in_place():
+    # It is every caller's default argument: a change would silently move every check digit of the process.
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT_RESIDENT_CODE_RULE.weights_from_right = (1,) * 10  # type: ignore[misc]

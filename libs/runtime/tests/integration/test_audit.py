@@ -23,6 +23,7 @@ from mynumber_runtime.anchor import (
     anchor_key,
     anchor_message_id,
     anchor_subject,
+    chain_head,
     latest_anchor,
 )
 from mynumber_runtime.db import create_async_engine, make_metadata
@@ -106,6 +107,87 @@ async def test_an_altered_or_removed_entry_breaks_the_chain_where_it_happened(ne
         await conn.execute(sa.delete(table).where(table.c.seq == 3))  # ... and then one goes missing
     report = await verify(engine, table)
     assert not report.ok and report.first_bad_seq == 3 and report.problem == "an entry is missing"
+    await engine.dispose()
+
+
+async def test_a_chain_longer_than_256_entries_and_than_a_batch_verifies(new_database):
+    # Seqs beyond CPython's cached small ints (256) and several batches: seqs are compared by value, and the walk
+    # resumes after each batch where it stopped.
+    engine, table = await make_log(new_database())
+    async with engine.begin() as conn:
+        for i in range(300):
+            await audit.append(conn, table, at=T0 + dt.timedelta(seconds=i), actor="x", action="y",
+                               subject_ref="z", purpose="w", details={"i": i})
+    async with engine.connect() as conn:
+        report = await audit.verify_chain(conn, table, batch=128)
+    assert report.ok and report.entries == 300 and report.problem is None
+    await engine.dispose()
+
+
+async def test_an_entry_whose_prev_hash_was_rewritten_breaks_the_chain_there(new_database):
+    engine, table = await make_log(new_database())
+    for i in range(6):
+        await append(engine, table, i)
+    for rewritten in (b"\x00" * 32, b"\xff" * 32):  # below and above the true one
+        async with engine.begin() as conn:
+            await conn.execute(sa.update(table).where(table.c.seq == 5).values(prev_hash=rewritten))
+        report = await verify(engine, table)
+        assert (report.ok, report.first_bad_seq, report.entries) == (False, 5, 4)
+        assert report.problem == "prev_hash does not match the previous entry"
+    await engine.dispose()
+
+
+async def test_a_chain_that_grew_after_its_anchor_verifies_against_it(new_database):
+    # The anchor is the head at some moment: entries appended since are the chain going on, not a problem.
+    engine, table = await make_log(new_database())
+    for i in range(3):
+        await append(engine, table, i)
+    async with engine.connect() as conn:
+        head = await chain_head(conn, table)
+    assert head is not None
+    anchor = Anchor(table=table.name, seq=head[0], head_hash=bytes(head[1]), at=T0)
+    for i in range(3, 6):
+        await append(engine, table, i)
+    report = await verify(engine, table, anchor)
+    assert (report.ok, report.entries, report.anchored_seq, report.problem) == (True, 6, 3, None)
+    await engine.dispose()
+
+
+async def test_the_access_record_view_lists_that_persons_entries_and_no_others(new_database):
+    engine, table = await make_log(new_database())
+    for i in range(9):
+        await append(engine, table, i)  # entry i + 1 names ref{i % 3}
+    async with engine.connect() as conn:
+        for ref, seqs in (("ref0", [1, 4, 7]), ("ref1", [2, 5, 8]), ("ref2", [3, 6, 9]), ("ref3", [])):
+            assert [e.seq for e in await audit.entries_for(conn, table, ref)] == seqs
+    await engine.dispose()
+
+
+async def test_any_altered_entry_is_found_whichever_way_its_hash_moves(new_database):
+    engine, table = await make_log(new_database())
+    for i in range(10):
+        await append(engine, table, i)
+    for seq in range(1, 11):  # ten recomputed hashes: some above the stored one, some below
+        async with engine.begin() as conn:
+            await conn.execute(sa.update(table).where(table.c.seq == seq).values(purpose="something else"))
+        report = await verify(engine, table)
+        assert (report.ok, report.first_bad_seq, report.problem) == (False, seq, "entry was altered")
+        async with engine.begin() as conn:
+            await conn.execute(sa.update(table).where(table.c.seq == seq).values(purpose="個人番号の確認"))
+    assert (await verify(engine, table)).ok
+    await engine.dispose()
+
+
+async def test_the_table_refuses_a_second_entry_for_a_seq_and_an_entry_without_its_subject_or_prev_hash(
+        new_database):
+    engine, table = await make_log(new_database())
+    await append(engine, table, 0)
+    row = {"seq": 2, "at": T0, "actor": "x", "action": "y", "subject_ref": "z", "purpose": "w", "details": {},
+           "prev_hash": b"", "hash": b""}
+    for bad in ({"seq": 1}, {"subject_ref": None}, {"prev_hash": None}):
+        with pytest.raises(sa.exc.IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(sa.insert(table).values(**{**row, **bad}))
     await engine.dispose()
 
 

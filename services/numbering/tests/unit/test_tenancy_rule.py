@@ -47,3 +47,28 @@ def test_every_refusal_is_the_same_unknown_error(caller, acting, who, permits):
     with pytest.raises(NoNumber) as e:
         tenancy.decide(caller, acting, who, permits=permits, refusal=NoNumber)
     assert e.value.message == NoNumber().message
+
+
+class OnePerson:
+    """A registry that holds one person and records whether each read asked for a row lock."""
+
+    def __init__(self, who: Person) -> None:
+        self.who = who
+        self.locks: list[bool] = []
+
+    async def people(self, hashes, *, lock=False):
+        self.locks.append(lock)
+        return {h: self.who for h in hashes}
+
+
+async def test_admit_and_load_take_a_row_lock_only_when_asked():
+    # Reads (look-up, history, an assignment's first look) go without a lock; the writes that need one ask for it.
+    store = OnePerson(person(A))
+    t = tenancy.Tenancy(clock=None)  # type: ignore[arg-type]
+    for lock in (None, True):
+        kw = {} if lock is None else {"lock": lock}
+        held = await t.admit(store, muni(A), A, b"c" * 16, action="number.lookup",  # type: ignore[arg-type]
+                             permits=tenancy.READ, refusal=NoNumber, **kw)
+        assert held.basis is Basis.OWN_REGISTER
+    await t.load(store, b"c" * 16)  # type: ignore[arg-type]
+    assert store.locks == [False, True, False]
