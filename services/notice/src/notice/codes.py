@@ -26,8 +26,8 @@ _UNEVEN = bytes(range(250, 256))
 
 
 def random_digits(n: int) -> str:
-    """n uniform random decimal digits from os.urandom: one read, translated and filtered in C (secrets.randbelow
-    and a format cost ~5 µs an ID, a read of the OS generator each time; this ~1 µs)."""
+    """n uniform random decimal digits from os.urandom: one read, translated and filtered in C (0.75 µs for 22
+    digits, against 2-5 µs for secrets.randbelow and a format, measured on this machine under load)."""
     digits = b""
     while len(digits) < n:  # 8 spare bytes (22 digits): a second read about once in 50 million
         digits += os.urandom(n + 8).translate(_DIGIT, _UNEVEN)
