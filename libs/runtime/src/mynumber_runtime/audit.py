@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mynumber_runtime.anchor import Anchor, AnchorLookup, AnchorRefused, chain_head
 from mynumber_runtime.faults import summary
+from mynumber_runtime.identity import current_caller_or_none
 
 GENESIS = b"\x00" * 32
 
@@ -61,6 +62,11 @@ def entry_hash(prev: bytes, seq: int, at: dt.datetime, actor: str, action: str, 
 async def append(conn: AsyncConnection, table: sa.Table, *, at: dt.datetime, actor: str, action: str,
                  subject_ref: str, purpose: str, details: Mapping[str, Any] | None = None) -> int:
     details = dict(details or {})
+    # The 事務 the caller declared through its delegate (identity.PURPOSE_KEY), checked by the gateway against its
+    # purpose registry: every entry of the call records it, whichever service and method wrote the entry.
+    caller = current_caller_or_none()
+    if caller is not None and caller.purpose is not None:
+        details["purpose_of_use"] = caller.purpose
     await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"{table.schema}.{table.name}"))))
     last = await chain_head(conn, table)
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from mynumber_runtime.errors import DomainError, PermissionDenied, Unauthenticat
 from mynumber_runtime.faults import loggable, summary
 from mynumber_runtime.identity import (
     ON_BEHALF_KEY,
+    PURPOSE_KEY,
     Caller,
     caller_from_certificate,
     reset_current_caller,
@@ -54,6 +56,8 @@ REASON_KEY = "x-error-reason"
 OPEN_SERVICES = ("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection")
 HealthCheck = Callable[[], Awaitable[None]]
 # Probes and reflection are not traced (a span every few seconds per pod says nothing).
+# A purpose-registry code as the gateway sends it (ASCII; e.g. `beppyo1-16`, `jorei-131016-3`).
+_PURPOSE_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _TRACED = filters.negate(filters.any_of(*(filters.service_name(name) for name in OPEN_SERVICES)))
 
 
@@ -104,7 +108,10 @@ class _PlatformInterceptor(grpc.aio.ServerInterceptor):
         acting = Caller.parse(named[0])
         if acting.kind not in kinds:
             raise PermissionDenied(f"{ON_BEHALF_KEY}: {caller} may not act for callers of kind {acting.kind}")
-        return Caller(acting.kind, acting.id, via=str(caller))
+        purposes = [str(v) for k, v in (context.invocation_metadata() or ()) if k == PURPOSE_KEY]
+        if len(purposes) > 1 or not all(_PURPOSE_CODE.fullmatch(code) for code in purposes):
+            raise PermissionDenied(f"{PURPOSE_KEY}: at most one purpose code per call, of the registry's form")
+        return Caller(acting.kind, acting.id, via=str(caller), purpose=purposes[0] if purposes else None)
 
     def _authorize(self, method: str, caller: Caller) -> None:
         allowed = self.allow.get(method)

@@ -10,6 +10,9 @@ A platform service that is a door for outside callers (the gateway) may call *on
 verified from its own client's certificate: it sends that identity in the `x-mynumber-on-behalf-of` metadata, and
 a server honours it only from the identities its bindings name as delegates (grpc_server.ServiceBinding), and only
 for the kinds named there. The resulting caller is the represented identity, with `via` naming the delegate.
+The delegate may also declare the 事務 the call serves (`x-mynumber-purpose`:番号法 第9条, a code of the gateway's
+purpose registry, which the gateway checked): it rides on the caller as `purpose` and every access-log entry made
+during the call records it (audit.append), so the resident's access records say what each use was for.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ URI_PREFIX = "urn:mynumber:"
 KINDS = frozenset({"municipality", "store-terminal", "operator", "service", "agency", "verifier"})
 # The metadata key a delegate (e.g. `service:gateway`) names its verified client with.
 ON_BEHALF_KEY = "x-mynumber-on-behalf-of"
+# The metadata key a delegate declares the 事務 of the call with (a purpose-registry code, ASCII).
+PURPOSE_KEY = "x-mynumber-purpose"
+# A service that is a door for municipal systems names the gateway, for municipalities only (ServiceBinding.delegates).
+GATEWAY_FOR_MUNICIPALITIES = {"service:gateway": ("municipality",)}
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class Caller:
     # The delegate that carried the call (`service:gateway`), when the caller's certificate reached another door.
     # Not part of who the caller is: tenancy and allow-lists see kind and id only.
     via: str | None = field(default=None, compare=False)
+    # The 事務 the delegate declared for this call (PURPOSE_KEY); None when no delegate carried it.
+    purpose: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"
@@ -70,6 +79,10 @@ def current_caller() -> Caller:
     if caller is None:
         raise Unauthenticated("no caller identity on this call")
     return caller
+
+
+def current_caller_or_none() -> Caller | None:
+    return _current.get()
 
 
 def set_current_caller(caller: Caller | None) -> contextvars.Token[Caller | None]:

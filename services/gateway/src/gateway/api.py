@@ -18,6 +18,9 @@ from gateway.bulk import BulkJobs
 from gateway.bulk_api import BULK_PATH
 from gateway.bulk_api import router as bulk_router
 from gateway.idempotency import HEADER, Idempotency
+from gateway.issuance_api import APPLICATIONS_PATH, MAX_APPLICATION_BODY
+from gateway.issuance_api import router as issuance_router
+from gateway.issuance_client import IssuanceClient
 from gateway.numbering_api import router as numbering_router
 from gateway.numbering_client import NumberingClient
 
@@ -66,17 +69,19 @@ _RULES = {"missing": "required", "extra_forbidden": "not a known field", "string
           "string_too_long": "too long (see the OpenAPI document)"}
 
 
-def create_app(*, numbering: NumberingClient | None = None, idempotency: Idempotency | None = None,
-               bulk: BulkJobs | None = None, max_body_bytes: int = 64 * 1024,
+def create_app(*, numbering: NumberingClient | None = None, issuance: IssuanceClient | None = None,
+               idempotency: Idempotency | None = None, bulk: BulkJobs | None = None, max_body_bytes: int = 64 * 1024,
                max_bulk_body_bytes: int = 1024 * 1024) -> FastAPI:
     app = FastAPI(title="My Number platform gateway", version=VERSION, description=DESCRIPTION,
                   openapi_url=OPENAPI_PATH, docs_url=None, redoc_url=None,
                   generate_unique_id_function=lambda route: route.name)
     app.state.numbering = numbering
+    app.state.issuance = issuance
     app.state.idempotency = idempotency
     app.state.bulk = bulk
     app.include_router(numbering_router)
     app.include_router(bulk_router)
+    app.include_router(issuance_router)
 
     @app.exception_handler(p.Problem)
     async def _problem(request: Request, exc: p.Problem) -> JSONResponse:
@@ -101,7 +106,7 @@ def create_app(*, numbering: NumberingClient | None = None, idempotency: Idempot
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes,
-                       overrides={BULK_PATH: max_bulk_body_bytes})
+                       overrides={BULK_PATH: max_bulk_body_bytes, APPLICATIONS_PATH: MAX_APPLICATION_BODY})
     app.add_middleware(AuditMiddleware)
     return app
 

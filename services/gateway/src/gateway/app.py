@@ -20,6 +20,7 @@ from gateway.api import create_app
 from gateway.bulk import BulkJobs
 from gateway.https import HttpsServer
 from gateway.idempotency import Idempotency
+from gateway.issuance_client import IssuanceClient
 from gateway.numbering_client import NumberingClient
 from gateway.repository import GatewayStore
 from gateway.settings import GatewaySettings
@@ -32,6 +33,7 @@ class App:
     settings: GatewaySettings
     units: Units[GatewayStore]
     numbering_channel: grpc.aio.Channel
+    issuance_channel: grpc.aio.Channel
     api: FastAPI
     https: HttpsServer
     # grpc.health.v1 only (no service binding): probes and readiness, fed by the real checks.
@@ -44,7 +46,8 @@ class App:
         try:
             # Running bulk jobs are stopped (marked INTERRUPTED) before the channel and the pool close.
             await host("gateway", self.health, loops=[self.idempotency.purge_forever],
-                       cleanup=[self.bulk.stop, self.numbering_channel.close, self.units.engine.dispose],
+                       cleanup=[self.bulk.stop, self.numbering_channel.close, self.issuance_channel.close,
+                                self.units.engine.dispose],
                        ready=ready, stop=stop, log=log, metrics=self.settings.metrics, https_port=port)
         finally:
             await self.https.stop()
@@ -56,14 +59,16 @@ async def build(settings: GatewaySettings, *, clock: Clock | None = None) -> App
     units = Units(engine, GatewayStore)
     ca, cert, key = settings.client_files()
     channel = client_channel(settings.numbering.target, ca_file=ca, cert_file=cert, key_file=key)
+    issuance_channel = client_channel(settings.issuance.target, ca_file=ca, cert_file=cert, key_file=key)
     clock = clock or SystemClock()
     numbering = NumberingClient(channel, settings.numbering.deadline_s)
     bulk = BulkJobs(units=units, numbering=numbering, master=master, clock=clock,
                     deadline_s=settings.numbering.bulk_deadline_s)
     idempotency = Idempotency(units=units, master=master, clock=clock, ttl_s=settings.idempotency_ttl_s)
-    api = create_app(numbering=numbering, bulk=bulk, idempotency=idempotency,
+    api = create_app(numbering=numbering, issuance=IssuanceClient(issuance_channel, settings.issuance.deadline_s),
+                     bulk=bulk, idempotency=idempotency,
                      max_body_bytes=settings.https.max_body_bytes,
                      max_bulk_body_bytes=settings.https.max_bulk_body_bytes)
     health = PlatformServer(settings.grpc, [], checks={"database": units.ping})
-    return App(settings, units, channel, api, HttpsServer(api, settings.https), health, bulk,
+    return App(settings, units, channel, issuance_channel, api, HttpsServer(api, settings.https), health, bulk,
                idempotency)

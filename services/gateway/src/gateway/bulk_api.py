@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from gateway import problems as p
 from gateway.bulk import BulkJobs
-from gateway.numbering_api import WRITE, IndividualNumber, Instant, KeyHeader, Municipality, ResidentCode, _In, _write
+from gateway.numbering_api import WRITE, IndividualNumber, ResidentCode
+from gateway.resources import Instant, KeyHeader, Municipality, Strict, write
 
 BULK_PATH = "/v1/numbering/bulk-assignments"
 MAX_ITEMS = 50_000
@@ -19,7 +20,7 @@ JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
                             description="the job's id (a UUID)")]
 
 
-class BulkAssignmentRequest(_In):
+class BulkAssignmentRequest(Strict):
     resident_codes: list[ResidentCode] = Field(min_length=1, max_length=MAX_ITEMS,
                                                description="住民票コード of the register's residents, in order")
 
@@ -80,7 +81,7 @@ def _jobs(request: Request) -> BulkJobs:
 async def submit_bulk(body: BulkAssignmentRequest, request: Request, caller: Municipality,
                       idempotency_key: KeyHeader) -> JSONResponse:
     """Up to 50,000 residents per job. Poll `status_url`; a retry with the same key gets the same job."""
-    return await _write(request, caller, idempotency_key, body,
+    return await write(request, caller, idempotency_key, body,
                         lambda: _jobs(request).start(caller, list(body.resident_codes)), status=202)
 
 

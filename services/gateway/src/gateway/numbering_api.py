@@ -5,34 +5,23 @@ tenancy rule decides; the gateway adds nothing that could tell them apart)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
-from mynumber_runtime.identity import Caller
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gateway import problems as p
-from gateway.callers import municipality
-from gateway.idempotency import HEADER, KEY_PATTERN, Idempotency, Result
 from gateway.numbering_client import NumberingClient
+from gateway.resources import Instant, KeyHeader, Municipality, Strict, write
 
 RESIDENT_CODE = r"^[0-9]{11}$"
 ResidentCode = Annotated[str, Field(pattern=RESIDENT_CODE, description="住民票コード: 11 digits (body + check digit)")]
 IndividualNumber = Annotated[str, Field(pattern=r"^[0-9]{12}$", description="個人番号: 12 digits")]
-Instant = Annotated[str, Field(description="RFC 3339 UTC time", json_schema_extra={"format": "date-time"})]
-KeyHeader = Annotated[str, Header(alias=HEADER, pattern=KEY_PATTERN, description=(
-    "A new unique value per write (a UUID): a retry with the same key gets the first result and changes nothing; "
-    "the same key with another request is refused (422)."))]
 PathCode = Annotated[str, Path(pattern=RESIDENT_CODE, description="住民票コード: 11 digits")]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AssignmentRequest(_In):
+class AssignmentRequest(Strict):
     resident_code: ResidentCode
 
 
@@ -60,7 +49,7 @@ class NumberHistory(BaseModel):
     records: list[NumberRecord] = Field(description="every number the person has held, the current one first")
 
 
-class NumberChangeRequest(_In):
+class NumberChangeRequest(Strict):
     resident_code: ResidentCode
     reason: Literal["leaked_on_request", "leaked_ex_officio"] = Field(
         description="番号法 第7条2項: leaked and at risk of fraudulent use, on the person's request or ex officio")
@@ -73,7 +62,7 @@ class NumberChange(BaseModel):
     changed_at: Instant
 
 
-class ResidentCodeChangeRequest(_In):
+class ResidentCodeChangeRequest(Strict):
     old_resident_code: ResidentCode
     new_resident_code: ResidentCode
 
@@ -85,37 +74,12 @@ class ResidentCodeChange(BaseModel):
 
 READ = (*p.COMMON, p.NOT_FOUND)
 WRITE = (*p.COMMON, *p.WRITE, p.NOT_FOUND, p.CONFLICT)
-Municipality = Annotated[Caller, Depends(municipality)]
 router = APIRouter(prefix="/v1/numbering", tags=["numbering"])
 
 
 def _numbering(request: Request) -> NumberingClient:
     client: NumberingClient = request.app.state.numbering
     return client
-
-
-def _idempotency(request: Request) -> Idempotency:
-    found: Idempotency = request.app.state.idempotency
-    return found
-
-
-def _answer(request: Request, result: Result) -> JSONResponse:
-    request.state.replayed = result.replayed
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return JSONResponse(result.body, status_code=result.status, headers=headers)
-
-
-async def _write(request: Request, caller: Caller, key: str | None, body: BaseModel,
-                 call: Callable[[], Awaitable[dict[str, Any]]],
-                 status: int | Callable[[dict[str, Any]], int] = 200) -> JSONResponse:
-    idem = _idempotency(request)
-
-    async def run() -> Result:
-        out = await call()
-        return Result(status(out) if callable(status) else status, out)
-
-    fingerprint = idem.fingerprint(request.method, request.url.path, body.model_dump(mode="json"))
-    return _answer(request, await idem.run(str(caller), key, fingerprint, run))
 
 
 @router.post("/assignments", status_code=201, response_model=Assignment, summary="Assign a resident's 個人番号",
@@ -125,7 +89,7 @@ async def assign(body: AssignmentRequest, request: Request, caller: Municipality
                  idempotency_key: KeyHeader) -> JSONResponse:
     """番号法 第8条: the number of a resident of the calling municipality's register. The same 住民票コード always
     gets the same number (201 the first time, 200 after)."""
-    return await _write(request, caller, idempotency_key, body,
+    return await write(request, caller, idempotency_key, body,
                         lambda: _numbering(request).assign(caller, body.resident_code),
                         status=lambda out: 201 if out["newly_assigned"] else 200)
 
@@ -148,7 +112,7 @@ async def history(resident_code: PathCode, request: Request, caller: Municipalit
 async def change_number(body: NumberChangeRequest, request: Request, caller: Municipality,
                         idempotency_key: KeyHeader) -> JSONResponse:
     """Retires the leaked number (kept in the history, never issued again) and issues a new one."""
-    return await _write(request, caller, idempotency_key, body, lambda: _numbering(request).change_number(
+    return await write(request, caller, idempotency_key, body, lambda: _numbering(request).change_number(
         caller, body.resident_code, body.reason, body.reason_detail))
 
 
@@ -156,5 +120,5 @@ async def change_number(body: NumberChangeRequest, request: Request, caller: Mun
              summary="Record a new 住民票コード (住基法 第30条の4); the number stays")
 async def change_resident_code(body: ResidentCodeChangeRequest, request: Request, caller: Municipality,
                                idempotency_key: KeyHeader) -> JSONResponse:
-    return await _write(request, caller, idempotency_key, body, lambda: _numbering(request).change_resident_code(
+    return await write(request, caller, idempotency_key, body, lambda: _numbering(request).change_resident_code(
         caller, body.old_resident_code, body.new_resident_code))

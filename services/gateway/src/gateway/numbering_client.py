@@ -3,30 +3,21 @@ errors mapped (upstream.py). Proto in, plain values out: the routes never see a 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.identity import Caller
 
-from gateway.upstream import mapped_errors, metadata
+from gateway.upstream import mapped_errors, metadata, rfc3339
 
 CHANGE_REASONS = {"leaked_on_request": pb.CHANGE_REASON_LEAKED_ON_REQUEST,
                   "leaked_ex_officio": pb.CHANGE_REASON_LEAKED_EX_OFFICIO}
 _REASON_NAMES = {v: k for k, v in CHANGE_REASONS.items()}
 _STATUS_NAMES = {pb.NUMBER_STATUS_ACTIVE: "active", pb.NUMBER_STATUS_RETIRED: "retired"}
-
-
-def _time(message: Any, name: str) -> str | None:
-    if not message.HasField(name):
-        return None
-    ts: Timestamp = getattr(message, name)
-    return str(ts.ToDatetime(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z"))
 
 
 @dataclass
@@ -45,14 +36,14 @@ class NumberingClient:
             r = await self.stub.AssignNumber(pb.AssignNumberRequest(
                 municipality_code=caller.id, resident_code=resident_code), **self._opts(caller))
         return {"individual_number": r.individual_number, "newly_assigned": r.newly_assigned,
-                "assigned_at": _time(r, "assigned_at")}
+                "assigned_at": rfc3339(r, "assigned_at")}
 
     async def lookup(self, caller: Caller, resident_code: str) -> dict[str, Any]:
         with mapped_errors():
             r = await self.stub.LookupNumber(pb.LookupNumberRequest(
                 municipality_code=caller.id, resident_code=resident_code, basis=pb.LOOKUP_BASIS_OWN_REGISTER),
                 **self._opts(caller))
-        return {"individual_number": r.individual_number, "assigned_at": _time(r, "assigned_at")}
+        return {"individual_number": r.individual_number, "assigned_at": rfc3339(r, "assigned_at")}
 
     async def history(self, caller: Caller, resident_code: str) -> dict[str, Any]:
         with mapped_errors():
@@ -60,7 +51,7 @@ class NumberingClient:
                 municipality_code=caller.id, resident_code=resident_code), **self._opts(caller))
         return {"records": [
             {"individual_number": e.individual_number, "status": _STATUS_NAMES.get(e.status, "active"),
-             "issued_at": _time(e, "issued_at"), "retired_at": _time(e, "retired_at"),
+             "issued_at": rfc3339(e, "issued_at"), "retired_at": rfc3339(e, "retired_at"),
              "retired_reason": _REASON_NAMES.get(e.retired_reason), "issuing_region": e.issuing_region}
             for e in r.records]}
 
@@ -69,13 +60,13 @@ class NumberingClient:
             r = await self.stub.ChangeNumber(pb.ChangeNumberRequest(
                 municipality_code=caller.id, resident_code=resident_code, reason=CHANGE_REASONS[reason],
                 reason_detail=detail), **self._opts(caller))
-        return {"individual_number": r.individual_number, "changed_at": _time(r, "changed_at")}
+        return {"individual_number": r.individual_number, "changed_at": rfc3339(r, "changed_at")}
 
     async def change_resident_code(self, caller: Caller, old: str, new: str) -> dict[str, Any]:
         with mapped_errors():
             r = await self.stub.ChangeResidentCode(pb.ChangeResidentCodeRequest(
                 municipality_code=caller.id, old_resident_code=old, new_resident_code=new), **self._opts(caller))
-        return {"individual_number": r.individual_number, "changed_at": _time(r, "changed_at")}
+        return {"individual_number": r.individual_number, "changed_at": rfc3339(r, "changed_at")}
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,13 @@ is passed on as the detail; an internal failure's is not."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber_runtime.grpc_server import error_reason
 from mynumber_runtime.identity import ON_BEHALF_KEY, Caller
 
@@ -34,6 +37,14 @@ _PLATFORM = {
     grpc.StatusCode.CANCELLED: (p.UNAVAILABLE, "the call was cancelled; retry later"),
     grpc.StatusCode.DEADLINE_EXCEEDED: (p.TIMEOUT, "the service did not answer within the gateway's deadline"),
 }
+
+
+def rfc3339(message: Any, name: str) -> str | None:
+    """A Timestamp field as RFC 3339 UTC (`...Z`), None when unset."""
+    if not message.HasField(name):
+        return None
+    ts: Timestamp = getattr(message, name)
+    return str(ts.ToDatetime(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z"))
 
 
 def metadata(caller: Caller) -> tuple[tuple[str, str], ...]:

@@ -1,10 +1,13 @@
-"""A numbering service and a gateway in front of it, each on a fresh database, with real NATS, in this process,
-wired by their production `build`; clients call the gateway over HTTPS with dev CA client certificates."""
+"""numbering and issuance services and a gateway in front of them, each on a fresh database, with real NATS, in this
+process, wired by their production `build`; clients call the gateway over HTTPS with dev CA client certificates.
+The 交付申請書 issuance learns are published as notice publishes them (form.issued, sealed, as the notice user)."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
+import secrets
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -15,10 +18,24 @@ import pytest
 from gateway.__main__ import MIGRATIONS as GATEWAY_MIGRATIONS
 from gateway.app import App, build
 from gateway.settings import GatewaySettings, HttpsSettings, UpstreamSettings
+from issuance.__main__ import MIGRATIONS as ISSUANCE_MIGRATIONS
+from issuance.app import build as build_issuance
+from issuance.settings import IssuanceSettings
+from mynumber.notice.v1 import events_pb2 as notice_ev
+from mynumber_codes import individual_number_check_digit
+from mynumber_events.notice import FORM_ISSUED, form_issued
+from mynumber_runtime.crypto import SubjectSealer
 from mynumber_runtime.db import migrate
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.settings import DatabaseSettings
-from mynumber_runtime.testing.identities import credentials, grpc_server_settings, nats_settings, session_ca
+from mynumber_runtime.streams import ensure_stream
+from mynumber_runtime.testing.identities import (
+    credentials,
+    grpc_server_settings,
+    nats_connect,
+    nats_settings,
+    session_ca,
+)
 from numbering.__main__ import MIGRATIONS as NUMBERING_MIGRATIONS
 from numbering.app import build as build_numbering
 from numbering.settings import NumberingSettings
@@ -76,14 +93,73 @@ async def numbering_target(tmp_path_factory: pytest.TempPathFactory, new_databas
     await asyncio.wait_for(task, 30)
 
 
-def gateway_settings(tmp: Path, database_url: str, numbering_target: str, **https: object) -> GatewaySettings:
+@dataclass
+class Forms:
+    """What notice publishes when it makes a 交付申請書, and a wait until issuance has stored it."""
+
+    nats_url: str
+    sealer: SubjectSealer
+    issuance: object
+
+    async def issue(self, *, municipality: str = MUNICIPALITY, name: str, address: str, birth_date: str,
+                    sex: int = 1) -> str:
+        form_id = f"{secrets.randbelow(10**23):023d}"
+        base = f"{secrets.randbelow(10**11):011d}"
+        form = notice_ev.IssuedForm(application_id=form_id, individual_number=base + individual_number_check_digit(
+            base), name=name, address=address, birth_date=birth_date, sex=sex)
+        nc = await nats_connect("notice", self.nats_url)  # only notice may publish it
+        try:
+            await nc.jetstream().publish(FORM_ISSUED, form_issued(
+                self.sealer, dt.datetime.now(dt.UTC), municipality, form).SerializeToString())
+        finally:
+            await nc.close()
+        from issuance.forms import form_key
+        app = self.issuance
+        key = form_key(app.service.applications.lookup, form_id)  # type: ignore[attr-defined]
+        for _ in range(400):
+            async with app.units() as store:  # type: ignore[attr-defined]
+                if await store.form(key) is not None:
+                    return form_id
+            await asyncio.sleep(0.05)
+        raise AssertionError("issuance did not store the form.issued event")
+
+
+@pytest.fixture(scope="module")
+async def issuance_service(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str],
+                           nats_url: str) -> AsyncIterator[tuple[str, Forms]]:
+    tmp = tmp_path_factory.mktemp("issuance")
+    url = new_database()
+    migrate(url, ISSUANCE_MIGRATIONS)
+    for name in ("issuance.key", "events.key"):
+        (tmp / name).write_text(os.urandom(32).hex())
+    nc = await nats_connect("notice", nats_url)
+    await ensure_stream(nc.jetstream(), "notice")  # notice's stream, as notice would create it
+    await nc.close()
+    settings = IssuanceSettings(database=DatabaseSettings(url=url), nats=nats_settings("issuance", nats_url),
+                                grpc=grpc_server_settings("service:issuance"), keys_file=tmp / "issuance.key",
+                                events_key_file=tmp / "events.key",
+                                consumer_name="issuance-gw-" + secrets.token_hex(4))
+    app = await build_issuance(settings)
+    stop, task = await serve_app(app)
+    yield settings.grpc.listen, Forms(nats_url, SubjectSealer(bytes.fromhex((tmp / "events.key").read_text())), app)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture(scope="module")
+def forms(issuance_service: tuple[str, Forms]) -> Forms:
+    return issuance_service[1]
+
+
+def gateway_settings(tmp: Path, database_url: str, numbering_target: str, issuance_target: str,
+                     **https: object) -> GatewaySettings:
     keys = tmp / "gateway.key"
     if not keys.exists():
         keys.write_text(os.urandom(32).hex())
     return GatewaySettings(
         database=DatabaseSettings(url=database_url), keys_file=keys, grpc=grpc_server_settings("service:gateway"),
         https=HttpsSettings(listen_port=free_port(), **https),  # type: ignore[arg-type]
-        numbering=UpstreamSettings(target=numbering_target))
+        numbering=UpstreamSettings(target=numbering_target), issuance=UpstreamSettings(target=issuance_target))
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +170,10 @@ def gateway_database(new_database: Callable[[], str]) -> str:
 
 
 @pytest.fixture(scope="module")
-async def gateway(tmp_path_factory: pytest.TempPathFactory, gateway_database: str, numbering_target: str
-                  ) -> AsyncIterator[Gateway]:
+async def gateway(tmp_path_factory: pytest.TempPathFactory, gateway_database: str, numbering_target: str,
+                  issuance_service: tuple[str, Forms]) -> AsyncIterator[Gateway]:
     settings = gateway_settings(tmp_path_factory.mktemp("gateway"), gateway_database, numbering_target,
-                                max_body_bytes=4096)
+                                issuance_service[0], max_body_bytes=4096)
     app = await build(settings)
     stop, task = await serve_app(app)
     running = Gateway(f"https://127.0.0.1:{app.https.port}", app)

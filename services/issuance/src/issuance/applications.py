@@ -24,7 +24,7 @@ from issuance.errors import ApplicationsNotOpen, ChannelNotYours, LiveApplicatio
 from issuance.forms import form_key
 from issuance.photo import check_photo
 from issuance.ports import IssuanceStorePort
-from issuance.records import AccessDetails, Application, NewApplication, StateChange
+from issuance.records import AccessDetails, Application, NewApplication, Position, StateChange
 from issuance.states import APPLICATION, ApplicationState
 from issuance.tenancy import admit, authorize_municipality
 from issuance.validation import (
@@ -143,13 +143,21 @@ class ApplicationRules:
         return app, history
 
     async def list(self, store: IssuanceStorePort, caller: Caller, municipality_code: str,
-                   state: ApplicationState | None, limit: int) -> list[Application]:
+                   state: ApplicationState | None, limit: int, page_token: str = ""
+                   ) -> tuple[list[Application], str]:
+        """One page, newest first, and the next page's token ("" after the last)."""
         validate_municipality(municipality_code)
         if not 0 <= limit <= MAX_LIST:
             raise InvalidArgument("limit", f"must be 1-{MAX_LIST} (0: {DEFAULT_LIST})")
+        after = Position.from_token(page_token) if page_token else None
         authorize_municipality(caller, municipality_code)
+        size = limit or DEFAULT_LIST
         # Only the municipality's own applications are selected: nothing of another's is read.
-        return await store.applications(municipality_code, state, limit or DEFAULT_LIST)
+        page = await store.applications(municipality_code, state, size + 1, after)
+        if len(page) <= size:
+            return page, ""
+        last = page[size - 1]
+        return page[:size], Position(last.submitted_at, last.ref).token()
 
     async def withdraw(self, store: IssuanceStorePort, caller: Caller, municipality_code: str, ref: str
                        ) -> Application:

@@ -10,7 +10,7 @@ from mynumber.issuance.v1 import issuance_pb2 as pb
 from mynumber.issuance.v1 import issuance_pb2_grpc as pb_grpc
 from mynumber_runtime.errors import InvalidArgument
 from mynumber_runtime.grpc_server import ServiceBinding
-from mynumber_runtime.identity import Caller, current_caller
+from mynumber_runtime.identity import GATEWAY_FOR_MUNICIPALITIES, Caller, current_caller
 from mynumber_runtime.timestamps import maybe_timestamp as _ts
 
 from issuance import wire
@@ -79,9 +79,10 @@ class IssuanceServicer(pb_grpc.IssuanceServiceServicer):
         _known(request.state, wire.STATE_OF, "state", "ApplicationState")
         caller = current_caller()
         async with self.unit(caller) as store:
-            apps = await self.service.applications.list(store, caller, request.municipality_code,
-                                                        wire.STATE_OF.get(request.state), request.limit)
-        return pb.ListApplicationsResponse(applications=[_application(a) for a in apps])
+            apps, token = await self.service.applications.list(store, caller, request.municipality_code,
+                                                               wire.STATE_OF.get(request.state), request.limit,
+                                                               request.page_token)
+        return pb.ListApplicationsResponse(applications=[_application(a) for a in apps], next_page_token=token)
 
     async def WithdrawApplication(self, request: pb.WithdrawApplicationRequest,
                                   context: grpc.aio.ServicerContext) -> pb.WithdrawApplicationResponse:
@@ -109,4 +110,4 @@ ISSUANCE_ALLOW = {
 def bindings(service: IssuanceService, units: Units) -> list[ServiceBinding]:
     name = pb.DESCRIPTOR.services_by_name["IssuanceService"].full_name
     return [ServiceBinding(name, pb_grpc.add_IssuanceServiceServicer_to_server, IssuanceServicer(service, units),
-                           allow=ISSUANCE_ALLOW)]
+                           allow=ISSUANCE_ALLOW, delegates=GATEWAY_FOR_MUNICIPALITIES)]

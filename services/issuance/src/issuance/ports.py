@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from issuance.records import AccessDetails, Application, Form, NewApplication, Person, StateChange
+from issuance.records import AccessDetails, Application, Form, NewApplication, Person, Position, StateChange
 from issuance.states import ApplicationState
 
 
@@ -39,8 +39,10 @@ class IssuanceStorePort(Protocol):
 
     async def application(self, ref: str, *, lock: bool = False) -> Application | None: ...
 
-    async def applications(self, municipality_code: str, state: ApplicationState | None, limit: int
-                           ) -> list[Application]: ...
+    async def applications(self, municipality_code: str, state: ApplicationState | None, limit: int,
+                           after: Position | None = None) -> list[Application]:
+        """Newest first (submitted_at, then ref), after `after` when given (keyset pagination)."""
+        ...
 
     async def set_state(self, ref: str, current: ApplicationState, target: ApplicationState, at: dt.datetime
                         ) -> None:

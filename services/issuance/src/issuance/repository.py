@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from issuance.channels import Channel, HandoverMethod
 from issuance.models import access_log, application_history, application_photos, applications, forms, outbox, people
-from issuance.records import AccessDetails, Application, Form, NewApplication, Person, StateChange
+from issuance.records import AccessDetails, Application, Form, NewApplication, Person, Position, StateChange
 from issuance.states import LIVE, ApplicationState
 
 _APP = (applications.c.ref, applications.c.person_hash, applications.c.form_hash, applications.c.municipality_code,
@@ -101,11 +101,15 @@ class IssuanceStore(Store):
         r = (await self.conn.execute(q.with_for_update() if lock else q)).first()
         return _application(r) if r else None
 
-    async def applications(self, municipality_code: str, state: ApplicationState | None, limit: int
-                           ) -> list[Application]:
+    async def applications(self, municipality_code: str, state: ApplicationState | None, limit: int,
+                           after: Position | None = None) -> list[Application]:
         q = sa.select(*_APP).where(applications.c.municipality_code == municipality_code)
         if state is not None:
             q = q.where(applications.c.state == state.value)
+        if after is not None:
+            q = q.where(sa.or_(applications.c.submitted_at < after.submitted_at,
+                               sa.and_(applications.c.submitted_at == after.submitted_at,
+                                       applications.c.ref > after.ref)))
         q = q.order_by(applications.c.submitted_at.desc(), applications.c.ref).limit(limit)
         return [_application(r) for r in await self.conn.execute(q)]
 

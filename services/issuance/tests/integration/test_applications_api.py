@@ -179,3 +179,22 @@ async def test_an_enum_number_this_version_does_not_know_is_named_as_such_not_as
     assert missing.details() == "channel: a Channel value is required"
     e = await refused(issuance.stub().SubmitApplication(request(form_id, handover_method=17)))
     assert e.details() == "handover_method: a HandoverMethod value"
+
+
+async def test_the_list_pages_through_applications_of_one_instant_each_once(issuance) -> None:
+    # The clock stands still: every application below has the same submitted_at, so only the ref orders them.
+    issuance.clock.advance(dt.timedelta(days=1))
+    refs = []
+    for _ in range(5):
+        form_id, _ = await issuance.known_form()
+        refs.append((await issuance.stub().SubmitApplication(request(form_id))).application.application_ref)
+    seen: list[str] = []
+    token = ""
+    for _ in range(10):
+        page = await issuance.stub().ListApplications(pb.ListApplicationsRequest(
+            municipality_code=MUNICIPALITY, limit=2, page_token=token))
+        seen += [a.application_ref for a in page.applications]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen[:5] == sorted(refs) and len(seen) == len(set(seen))

@@ -128,8 +128,8 @@ async def test_another_municipalitys_application_is_unknown_to_read_and_to_withd
             await d.service.applications.get(store, muni(B), B, "0" * 32)
         assert isinstance(foreign.value.error, NoApplication) and isinstance(unknown.value.error, NoApplication)
         assert foreign.value.error.message == unknown.value.error.message
-        assert await d.service.applications.list(store, muni(B), B, None, 0) == []
-        assert [a.ref for a in await d.service.applications.list(store, muni(A), A, None, 0)] == [app.ref]
+        assert await d.service.applications.list(store, muni(B), B, None, 0) == ([], "")
+        assert [a.ref for a in (await d.service.applications.list(store, muni(A), A, None, 0))[0]] == [app.ref]
         got, history = await d.service.applications.get(store, muni(A), A, app.ref)
     assert got == app and [h.state for h in history] == [ApplicationState.ACCEPTED]
 
@@ -237,3 +237,36 @@ async def test_a_move_to_another_municipality_moves_the_person() -> None:
         await d.submit(d.submission(1, municipality=B))
     assert (await d.submit(d.submission(2, municipality=B, address="大阪府大阪市北区1-1"))).municipality_code == B
     assert form_id(2) not in str(d.units.state.access)
+
+
+async def test_the_list_pages_by_token_through_every_application_once_newest_first() -> None:
+    d = Desk()
+    refs = []
+    for n in range(1, 6):
+        await d.form(n, person=n)
+        refs.append((await d.submit(d.submission(n))).ref)
+        if n != 3:  # two submitted in the same instant: the ref orders them
+            d.clock.advance(dt.timedelta(minutes=1))
+    seen, token, pages = [], "", 0
+    async with d.units() as store:
+        while True:
+            page, token = await d.service.applications.list(store, muni(A), A, None, 2, token)
+            seen += [a.ref for a in page]
+            pages += 1
+            if not token:
+                break
+        # Another municipality's page, with A's token: nothing of A's.
+        _, mid = await d.service.applications.list(store, muni(A), A, None, 2)
+        assert await d.service.applications.list(store, muni(B), B, None, 2, mid) == ([], "")
+    assert pages == 3 and len(seen) == 5 and set(seen) == set(refs)
+    # Newest first; the two of one instant (3rd and 4th) by ref.
+    assert seen[0] == refs[4] and seen[1:3] == sorted(refs[2:4]) and seen[3:] == [refs[1], refs[0]]
+
+
+@pytest.mark.parametrize("token", ["x", "bm90IGEgdG9rZW4", "MjAxNi0wMi0wMVQxMDowMDowMHwx", "%%%"])
+async def test_a_page_token_not_issued_here_is_refused_naming_the_field(token: str) -> None:
+    d = Desk()
+    async with d.units() as store:
+        with pytest.raises(InvalidArgument) as e:
+            await d.service.applications.list(store, muni(A), A, None, 2, token)
+    assert e.value.message.startswith("page_token: ") and token not in e.value.message

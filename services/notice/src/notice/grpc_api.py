@@ -8,7 +8,7 @@ import grpc
 from mynumber.notice.v1 import notice_pb2 as pb
 from mynumber.notice.v1 import notice_pb2_grpc as pb_grpc
 from mynumber_runtime.grpc_server import ServiceBinding
-from mynumber_runtime.identity import current_caller
+from mynumber_runtime.identity import GATEWAY_FOR_MUNICIPALITIES, current_caller
 from mynumber_runtime.timestamps import maybe_timestamp as _ts
 
 from notice.entities import Mailing
@@ -213,4 +213,6 @@ def bindings(service: NoticeService, *, units: UnitsOf, export_dir: Path) -> lis
             "ListMailings": MUNICIPAL, "RecordDelivery": MUNICIPAL, "ResolveReturnedMail": MUNICIPAL,
             "RecordMove": MUNICIPAL, "RequestResend": MUNICIPAL, "EndorseAtCounter": MUNICIPAL,
             "RecordOldCardReturned": MUNICIPAL,
-            "ExportPrintBatch": OPERATOR, "ReportPrintStatus": PRINT_VENDOR, "ExpireReturnedMail": OPERATOR})]
+            "ExportPrintBatch": OPERATOR, "ReportPrintStatus": PRINT_VENDOR, "ExpireReturnedMail": OPERATOR},
+        # The municipal systems' door (docs/gateway.md): only for municipalities; the vendor and J-LIS call directly.
+        delegates=GATEWAY_FOR_MUNICIPALITIES)]

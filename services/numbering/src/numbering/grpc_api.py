@@ -11,7 +11,7 @@ from mynumber.numbering.v1 import numbering_pb2 as pb
 from mynumber.numbering.v1 import numbering_pb2_grpc as pb_grpc
 from mynumber_runtime.errors import DomainError, InvalidArgument
 from mynumber_runtime.grpc_server import ServiceBinding
-from mynumber_runtime.identity import Caller, current_caller
+from mynumber_runtime.identity import GATEWAY_FOR_MUNICIPALITIES, Caller, current_caller
 from mynumber_runtime.telemetry import meter
 from mynumber_runtime.tenancy import Basis
 from mynumber_runtime.timestamps import maybe_timestamp as _ts
@@ -215,7 +215,7 @@ SECTOR_ALLOW = {"IssueSectorCode": ("service:linkage", "operator")}
 # itself and calls on behalf of that municipality (runtime identity.ON_BEHALF_KEY), so numbering's allow-list and
 # tenancy rule judge the municipality exactly as if it had called directly. Only `service:gateway` may do so, only
 # for municipalities, and only on NumberingService (never the 符号).
-NUMBERING_DELEGATES = {"service:gateway": ("municipality",)}
+NUMBERING_DELEGATES = GATEWAY_FOR_MUNICIPALITIES
 
 
 def bindings(service: NumberingService, units: Units, *, chunk_limit: int = 10_000) -> list[ServiceBinding]:

@@ -149,20 +149,24 @@ class GetApplicationResponse(_message.Message):
     def __init__(self, application: _Optional[_Union[Application, _Mapping]] = ..., history: _Optional[_Iterable[_Union[StateChange, _Mapping]]] = ...) -> None: ...
 
 class ListApplicationsRequest(_message.Message):
-    __slots__ = ("municipality_code", "state", "limit")
+    __slots__ = ("municipality_code", "state", "limit", "page_token")
     MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     municipality_code: str
     state: ApplicationState
     limit: int
-    def __init__(self, municipality_code: _Optional[str] = ..., state: _Optional[_Union[ApplicationState, str]] = ..., limit: _Optional[int] = ...) -> None: ...
+    page_token: str
+    def __init__(self, municipality_code: _Optional[str] = ..., state: _Optional[_Union[ApplicationState, str]] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListApplicationsResponse(_message.Message):
-    __slots__ = ("applications",)
+    __slots__ = ("applications", "next_page_token")
     APPLICATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     applications: _containers.RepeatedCompositeFieldContainer[Application]
-    def __init__(self, applications: _Optional[_Iterable[_Union[Application, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, applications: _Optional[_Iterable[_Union[Application, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class WithdrawApplicationRequest(_message.Message):
     __slots__ = ("municipality_code", "application_ref")
