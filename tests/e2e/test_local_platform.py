@@ -212,7 +212,9 @@ def check_gateway(ports: dict[str, int], data: Path, number: str) -> None:
     base = f"https://127.0.0.1:{8443 + ports['http_offset']}"
     ctx = ssl.create_default_context(cafile=ca)
     ctx.load_cert_chain(cert, key)
-    with urllib.request.urlopen(f"{base}/v1/numbering/residents/98765432103/number", context=ctx, timeout=30) as r:
+    lookup = urllib.request.Request(f"{base}/v1/numbering/residents/98765432103/number",
+                                    headers={"Purpose-Of-Use": "b1-juuki"})
+    with urllib.request.urlopen(lookup, context=ctx, timeout=30) as r:
         assert json.loads(r.read())["individual_number"] == number
     bare = ssl.create_default_context(cafile=ca)
     with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError)):

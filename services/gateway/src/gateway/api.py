@@ -23,6 +23,8 @@ from gateway.issuance_api import router as issuance_router
 from gateway.issuance_client import IssuanceClient
 from gateway.numbering_api import router as numbering_router
 from gateway.numbering_client import NumberingClient
+from gateway.purposes import Registry
+from gateway.purposes import load as load_purposes
 
 log = logging.getLogger("gateway")
 OPENAPI_PATH = "/v1/openapi.json"
@@ -70,13 +72,15 @@ _RULES = {"missing": "required", "extra_forbidden": "not a known field", "string
 
 
 def create_app(*, numbering: NumberingClient | None = None, issuance: IssuanceClient | None = None,
-               idempotency: Idempotency | None = None, bulk: BulkJobs | None = None, max_body_bytes: int = 64 * 1024,
+               idempotency: Idempotency | None = None, bulk: BulkJobs | None = None,
+               purposes: Registry | None = None, max_body_bytes: int = 64 * 1024,
                max_bulk_body_bytes: int = 1024 * 1024) -> FastAPI:
     app = FastAPI(title="My Number platform gateway", version=VERSION, description=DESCRIPTION,
                   openapi_url=OPENAPI_PATH, docs_url=None, redoc_url=None,
                   generate_unique_id_function=lambda route: route.name)
     app.state.numbering = numbering
     app.state.issuance = issuance
+    app.state.purposes = purposes or load_purposes()
     app.state.idempotency = idempotency
     app.state.bulk = bulk
     app.include_router(numbering_router)

@@ -22,6 +22,7 @@ from gateway.https import HttpsServer
 from gateway.idempotency import Idempotency
 from gateway.issuance_client import IssuanceClient
 from gateway.numbering_client import NumberingClient
+from gateway.purposes import load as load_purposes
 from gateway.repository import GatewayStore
 from gateway.settings import GatewaySettings
 
@@ -66,7 +67,7 @@ async def build(settings: GatewaySettings, *, clock: Clock | None = None) -> App
                     deadline_s=settings.numbering.bulk_deadline_s)
     idempotency = Idempotency(units=units, master=master, clock=clock, ttl_s=settings.idempotency_ttl_s)
     api = create_app(numbering=numbering, issuance=IssuanceClient(issuance_channel, settings.issuance.deadline_s),
-                     bulk=bulk, idempotency=idempotency,
+                     bulk=bulk, idempotency=idempotency, purposes=load_purposes(settings.purposes_file),
                      max_body_bytes=settings.https.max_body_bytes,
                      max_bulk_body_bytes=settings.https.max_bulk_body_bytes)
     health = PlatformServer(settings.grpc, [], checks={"database": units.ping})

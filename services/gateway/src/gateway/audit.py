@@ -52,7 +52,7 @@ class AuditMiddleware:
                 "client_kind": caller.kind if caller is not None else "unidentified",
                 "http_method": scope.get("method"), "route": _template(scope),
                 "status": status["code"], "problem": state.get("problem"),
-                "replayed": bool(state.get("replayed")),
+                "replayed": bool(state.get("replayed")), "purpose": state.get("purpose"),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3)})
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from gateway import problems as p
 from gateway.numbering_client import NumberingClient
-from gateway.resources import Instant, KeyHeader, Municipality, Strict, write
+from gateway.resources import Instant, KeyHeader, Municipality, Strict, Use, write
 
 RESIDENT_CODE = r"^[0-9]{11}$"
 ResidentCode = Annotated[str, Field(pattern=RESIDENT_CODE, description="住民票コード: 11 digits (body + check digit)")]
@@ -73,6 +73,7 @@ class ResidentCodeChange(BaseModel):
 
 
 READ = (*p.COMMON, p.NOT_FOUND)
+PURPOSE = (p.PURPOSE_REQUIRED, p.PURPOSE_REFUSED)
 WRITE = (*p.COMMON, *p.WRITE, p.NOT_FOUND, p.CONFLICT)
 router = APIRouter(prefix="/v1/numbering", tags=["numbering"])
 
@@ -94,17 +95,19 @@ async def assign(body: AssignmentRequest, request: Request, caller: Municipality
                         status=lambda out: 201 if out["newly_assigned"] else 200)
 
 
-@router.get("/residents/{resident_code}/number", response_model=CurrentNumber, responses=p.responses(*READ),
-            summary="Look up a resident's current 個人番号")
-async def lookup(resident_code: PathCode, request: Request, caller: Municipality) -> CurrentNumber:
-    """For the municipality whose register holds the person; anyone else's person is unknown (404)."""
-    return CurrentNumber(**await _numbering(request).lookup(caller, resident_code))
+@router.get("/residents/{resident_code}/number", response_model=CurrentNumber,
+            responses=p.responses(*READ, *PURPOSE), summary="Look up a resident's current 個人番号")
+async def lookup(resident_code: PathCode, request: Request, use: Use) -> CurrentNumber:
+    """For the municipality whose register holds the person; anyone else's person is unknown (404). The call names
+    the 事務 it serves (`Purpose-Of-Use`), which the purpose registry must allow the caller (番号法 第9条)."""
+    return CurrentNumber(**await _numbering(request).lookup(use.acting, resident_code, use.purpose))
 
 
-@router.get("/residents/{resident_code}/history", response_model=NumberHistory, responses=p.responses(*READ),
-            summary="List every 個人番号 a resident has held")
-async def history(resident_code: PathCode, request: Request, caller: Municipality) -> NumberHistory:
-    return NumberHistory(**await _numbering(request).history(caller, resident_code))
+@router.get("/residents/{resident_code}/history", response_model=NumberHistory,
+            responses=p.responses(*READ, *PURPOSE), summary="List every 個人番号 a resident has held")
+async def history(resident_code: PathCode, request: Request, use: Use) -> NumberHistory:
+    """As the look-up: for the 事務 `Purpose-Of-Use` names."""
+    return NumberHistory(**await _numbering(request).history(use.acting, resident_code, use.purpose))
 
 
 @router.post("/number-changes", response_model=NumberChange, responses=p.responses(*WRITE),

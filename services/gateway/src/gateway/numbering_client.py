@@ -28,8 +28,8 @@ class NumberingClient:
     def __post_init__(self) -> None:
         self.stub = pb_grpc.NumberingServiceStub(self.channel)
 
-    def _opts(self, caller: Caller) -> dict[str, Any]:
-        return {"timeout": self.deadline_s, "metadata": metadata(caller)}
+    def _opts(self, caller: Caller, purpose: str | None = None) -> dict[str, Any]:
+        return {"timeout": self.deadline_s, "metadata": metadata(caller, purpose)}
 
     async def assign(self, caller: Caller, resident_code: str) -> dict[str, Any]:
         with mapped_errors():
@@ -38,17 +38,17 @@ class NumberingClient:
         return {"individual_number": r.individual_number, "newly_assigned": r.newly_assigned,
                 "assigned_at": rfc3339(r, "assigned_at")}
 
-    async def lookup(self, caller: Caller, resident_code: str) -> dict[str, Any]:
+    async def lookup(self, caller: Caller, resident_code: str, purpose: str) -> dict[str, Any]:
         with mapped_errors():
             r = await self.stub.LookupNumber(pb.LookupNumberRequest(
                 municipality_code=caller.id, resident_code=resident_code, basis=pb.LOOKUP_BASIS_OWN_REGISTER),
-                **self._opts(caller))
+                **self._opts(caller, purpose))
         return {"individual_number": r.individual_number, "assigned_at": rfc3339(r, "assigned_at")}
 
-    async def history(self, caller: Caller, resident_code: str) -> dict[str, Any]:
+    async def history(self, caller: Caller, resident_code: str, purpose: str) -> dict[str, Any]:
         with mapped_errors():
             r = await self.stub.ListNumberHistory(pb.ListNumberHistoryRequest(
-                municipality_code=caller.id, resident_code=resident_code), **self._opts(caller))
+                municipality_code=caller.id, resident_code=resident_code), **self._opts(caller, purpose))
         return {"records": [
             {"individual_number": e.individual_number, "status": _STATUS_NAMES.get(e.status, "active"),
              "issued_at": rfc3339(e, "issued_at"), "retired_at": rfc3339(e, "retired_at"),

@@ -28,6 +28,9 @@ MALFORMED = ProblemType("malformed-request", 400, "The request could not be read
 KEY_REQUIRED = ProblemType("idempotency-key-required", 400, "A write needs an Idempotency-Key header")
 UNAUTHENTICATED = ProblemType("unauthenticated", 401, "The client certificate names no platform identity")
 FORBIDDEN = ProblemType("forbidden", 403, "This client may not use this resource")
+PURPOSE_REQUIRED = ProblemType("purpose-required", 400, "A use of the number must name its 事務 (Purpose-Of-Use)")
+PURPOSE_REFUSED = ProblemType("purpose-not-permitted", 403,
+                              "The purpose registry does not let this client use the number for this 事務")
 NOT_FOUND = ProblemType("not-found", 404, "No such resource for this client")
 METHOD = ProblemType("method-not-allowed", 405, "The resource does not support this method")
 CONFLICT = ProblemType("conflict", 409, "The request conflicts with the resource's state")
@@ -42,8 +45,8 @@ UPSTREAM = ProblemType("upstream-error", 502, "A platform service failed")
 UNAVAILABLE = ProblemType("unavailable", 503, "A platform service is unavailable; retry later")
 TIMEOUT = ProblemType("upstream-timeout", 504, "A platform service did not answer in time; retry later")
 
-ALL = (MALFORMED, KEY_REQUIRED, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD, CONFLICT, KEY_IN_PROGRESS,
-       TOO_LARGE, MEDIA, INVALID, KEY_REUSED, RATE, INTERNAL, UPSTREAM, UNAVAILABLE, TIMEOUT)
+ALL = (MALFORMED, KEY_REQUIRED, UNAUTHENTICATED, FORBIDDEN, PURPOSE_REQUIRED, PURPOSE_REFUSED, NOT_FOUND, METHOD,
+       CONFLICT, KEY_IN_PROGRESS, TOO_LARGE, MEDIA, INVALID, KEY_REUSED, RATE, INTERNAL, UPSTREAM, UNAVAILABLE, TIMEOUT)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """What every resource module shares: the strict request body, the RFC 3339 instant, the Idempotency-Key header,
-the calling municipality, and the idempotent write (a retry with the same key replays the first result)."""
+the calling municipality, the use of a number for a 事務 (purposes.py), and the idempotent write (a retry with the
+same key replays the first result)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -11,14 +13,53 @@ from fastapi.responses import JSONResponse
 from mynumber_runtime.identity import Caller
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway import problems as p
 from gateway.callers import municipality
 from gateway.idempotency import HEADER, KEY_PATTERN, Idempotency, Result
+from gateway.purposes import CODE, PurposeRefused, Registry, today
 
 Instant = Annotated[str, Field(description="RFC 3339 UTC time", json_schema_extra={"format": "date-time"})]
 KeyHeader = Annotated[str, Header(alias=HEADER, pattern=KEY_PATTERN, description=(
     "A new unique value per write (a UUID): a retry with the same key gets the first result and changes nothing; "
     "the same key with another request is refused (422)."))]
 Municipality = Annotated[Caller, Depends(municipality)]
+PURPOSE_HEADER = "Purpose-Of-Use"
+ACTING_FOR_HEADER = "Acting-For"
+
+
+@dataclass(frozen=True)
+class NumberUse:
+    """Whom a use of the number is for (the calling municipality, or the member a 一部事務組合 acts for) and the
+    registry code of the 事務 it serves."""
+
+    acting: Caller
+    purpose: str
+
+
+def number_use(request: Request, caller: Municipality,
+               purpose: Annotated[str | None, Header(alias=PURPOSE_HEADER, pattern=CODE.pattern, description=(
+                   "The 事務 this use of the number serves: a code of the purpose registry (docs/gateway.md, "
+                   "番号法 第9条). Required."))] = None,
+               acting_for: Annotated[str | None, Header(alias=ACTING_FOR_HEADER, pattern=r"^[0-9]{6}$", description=(
+                   "A 一部事務組合's member municipality it acts for (団体コード); no one else sends it."))] = None,
+               ) -> NumberUse:
+    if purpose is None:
+        raise p.Problem(p.PURPOSE_REQUIRED, f"{PURPOSE_HEADER}: required on a use of the number (a registry code)",
+                        errors=[p.FieldError(PURPOSE_HEADER, "required")])
+    registry: Registry = request.app.state.purposes
+    member = acting_for or caller.id
+    try:
+        registry.check(caller.id, member, purpose, today())
+    except PurposeRefused as refused:
+        field, _, rule = str(refused).partition(": ")
+        raise p.Problem(p.PURPOSE_REFUSED, str(refused), errors=[p.FieldError(field, rule)]) from None
+    request.state.purpose = purpose  # for the audit line
+    # A union reaches its member's residents as that member (the gateway's audit line names the union).
+    acting = caller if member == caller.id else Caller("municipality", member)
+    return NumberUse(acting, purpose)
+
+
+Use = Annotated[NumberUse, Depends(number_use)]
 
 
 class Strict(BaseModel):

@@ -61,6 +61,9 @@ class GatewaySettings(ServiceSettings):
     client: ClientIdentity = ClientIdentity()
     # Hex secret (32+ bytes): seals the stored first results of idempotent writes (they may carry a 個人番号).
     keys_file: Path = Path("var/secrets/gateway.key")
+    # The deployment's ordinance file (TOML, gateway.purposes): each municipality's 第9条2項 条例 事務 and the
+    # 一部事務組合 with their members and 事務. Unset: the 別表第一 rows only.
+    purposes_file: Path | None = None
     # How long a first result is replayed for its Idempotency-Key.
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
 

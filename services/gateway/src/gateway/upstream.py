@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from mynumber_runtime.grpc_server import error_reason
-from mynumber_runtime.identity import ON_BEHALF_KEY, Caller
+from mynumber_runtime.identity import ON_BEHALF_KEY, PURPOSE_KEY, Caller
 
 from gateway import problems as p
 
@@ -47,8 +47,9 @@ def rfc3339(message: Any, name: str) -> str | None:
     return str(ts.ToDatetime(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z"))
 
 
-def metadata(caller: Caller) -> tuple[tuple[str, str], ...]:
-    return ((ON_BEHALF_KEY, str(caller)),)
+def metadata(caller: Caller, purpose: str | None = None) -> tuple[tuple[str, str], ...]:
+    """Who the call is for, and the 事務 it serves when the route checked one (purposes.py)."""
+    return ((ON_BEHALF_KEY, str(caller)),) + (((PURPOSE_KEY, purpose),) if purpose else ())
 
 
 def problem_of(err: grpc.aio.AioRpcError) -> p.Problem:

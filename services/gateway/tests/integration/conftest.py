@@ -42,6 +42,22 @@ from numbering.settings import NumberingSettings
 
 MUNICIPALITY = "131016"  # 千代田区
 OTHER_MUNICIPALITY = "271004"  # 大阪市
+UNION = "138001"  # a 広域連合 of which 千代田区 is a member (the ordinance file below)
+ORDINANCES = f"""
+[[jorei]]
+code = "j{MUNICIPALITY}-kosodate"
+name = "子育て支援手当の支給"
+ordinance = "千代田区子育て支援手当条例"
+category = "social_security"
+municipality = "{MUNICIPALITY}"
+effective_from = 2016-01-01
+
+[[union]]
+code = "{UNION}"
+name = "東京都後期高齢者医療広域連合"
+members = ["{MUNICIPALITY}"]
+purposes = ["b1-kouki"]
+"""
 
 
 def client_context(identity: str | None) -> ssl.SSLContext:
@@ -77,11 +93,17 @@ async def serve_app(app: object) -> tuple[asyncio.Event, asyncio.Task[None]]:
 
 
 @pytest.fixture(scope="module")
-async def numbering_target(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str],
-                           nats_url: str) -> AsyncIterator[str]:
-    tmp = tmp_path_factory.mktemp("numbering")
+def numbering_database(new_database: Callable[[], str]) -> str:
     url = new_database()
     migrate(url, NUMBERING_MIGRATIONS)
+    return url
+
+
+@pytest.fixture(scope="module")
+async def numbering_target(tmp_path_factory: pytest.TempPathFactory, numbering_database: str,
+                           nats_url: str) -> AsyncIterator[str]:
+    tmp = tmp_path_factory.mktemp("numbering")
+    url = numbering_database
     (tmp / "numbering.key").write_text(os.urandom(32).hex())
     (tmp / "events.key").write_text(os.urandom(32).hex())
     settings = NumberingSettings(database=DatabaseSettings(url=url), nats=nats_settings("numbering", nats_url),
@@ -156,8 +178,10 @@ def gateway_settings(tmp: Path, database_url: str, numbering_target: str, issuan
     keys = tmp / "gateway.key"
     if not keys.exists():
         keys.write_text(os.urandom(32).hex())
+    (tmp / "ordinances.toml").write_text(ORDINANCES, encoding="utf-8")
     return GatewaySettings(
         database=DatabaseSettings(url=database_url), keys_file=keys, grpc=grpc_server_settings("service:gateway"),
+        purposes_file=tmp / "ordinances.toml",
         https=HttpsSettings(listen_port=free_port(), **https),  # type: ignore[arg-type]
         numbering=UpstreamSettings(target=numbering_target), issuance=UpstreamSettings(target=issuance_target))
 

@@ -50,7 +50,8 @@ async def test_a_register_is_numbered_as_a_job_with_progress_and_a_paged_result_
     assert items[2000]["individual_number"] == before and items[2000]["newly_assigned"] is False
     assert items[7]["error"]["field"] == "resident_code" and items[7]["individual_number"] is None
     assert items[1500]["error"]["reason"] == "RESIDENT_CODE_UNAVAILABLE"  # not "theirs": the same as a retired code
-    looked = await gateway.client().get(f"/v1/numbering/residents/{codes[0]}/number")
+    looked = await gateway.client().get(f"/v1/numbering/residents/{codes[0]}/number",
+                                        headers={"Purpose-Of-Use": "b1-juuki"})
     assert looked.json()["individual_number"] == items[0]["individual_number"]
     page_text = (await gateway.client().get(job["results_url"], params={"cursor": 0, "limit": 5000})).text
     assert bad not in page_text and theirs not in page_text

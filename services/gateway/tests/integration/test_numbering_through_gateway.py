@@ -29,6 +29,7 @@ _bodies = itertools.count(int.from_bytes(os.urandom(3), "big") * 1000)
 OWN = f"municipality:{MUNICIPALITY}"
 OTHER = f"municipality:{OTHER_MUNICIPALITY}"
 PROBLEM = "application/problem+json"
+USE = {"Purpose-Of-Use": "b1-juuki"}  # a 別表第一 事務 every municipality has
 
 
 def new_code() -> str:
@@ -53,9 +54,9 @@ async def test_a_municipality_numbers_looks_up_and_lists_its_resident(gateway: G
     again = await assign(gateway, code)  # another key: a new request, answered as "already had it"
     assert (again.status_code, again.json()["individual_number"], again.json()["newly_assigned"]) == \
         (200, number, False)
-    looked = await gateway.client().get(f"/v1/numbering/residents/{code}/number")
+    looked = await gateway.client().get(f"/v1/numbering/residents/{code}/number", headers=USE)
     assert looked.status_code == 200 and looked.json()["individual_number"] == number
-    history = await gateway.client().get(f"/v1/numbering/residents/{code}/history")
+    history = await gateway.client().get(f"/v1/numbering/residents/{code}/history", headers=USE)
     assert [(r["individual_number"], r["status"]) for r in history.json()["records"]] == [(number, "active")]
 
 
@@ -67,7 +68,7 @@ async def test_a_leaked_number_is_changed_and_the_history_keeps_the_old_one(gate
     assert changed.status_code == 200, changed.text
     new = changed.json()["individual_number"]
     assert new != old
-    records = (await gateway.client().get(f"/v1/numbering/residents/{code}/history")).json()["records"]
+    records = (await gateway.client().get(f"/v1/numbering/residents/{code}/history", headers=USE)).json()["records"]
     assert [(r["individual_number"], r["status"], r["retired_reason"]) for r in records] == \
         [(new, "active", None), (old, "retired", "leaked_on_request")]
 
@@ -78,7 +79,7 @@ async def test_a_new_resident_code_keeps_the_number(gateway: Gateway) -> None:
     moved = await gateway.client().post("/v1/numbering/resident-code-changes", headers=key(), json={
         "old_resident_code": code, "new_resident_code": new_code_})
     assert moved.status_code == 200 and moved.json()["individual_number"] == number
-    assert (await gateway.client().get(f"/v1/numbering/residents/{new_code_}/number")).json()[
+    assert (await gateway.client().get(f"/v1/numbering/residents/{new_code_}/number", headers=USE)).json()[
         "individual_number"] == number
 
 
@@ -86,8 +87,8 @@ async def test_another_municipalitys_resident_looks_exactly_like_an_unknown_one(
     theirs, unknown = new_code(), new_code()
     assert (await assign(gateway, theirs, OTHER)).status_code == 201
     for path in ("number", "history"):
-        refused = await gateway.client(OWN).get(f"/v1/numbering/residents/{theirs}/{path}")
-        nobody = await gateway.client(OWN).get(f"/v1/numbering/residents/{unknown}/{path}")
+        refused = await gateway.client(OWN).get(f"/v1/numbering/residents/{theirs}/{path}", headers=USE)
+        nobody = await gateway.client(OWN).get(f"/v1/numbering/residents/{unknown}/{path}", headers=USE)
         assert refused.status_code == nobody.status_code == 404
         assert refused.headers["content-type"] == nobody.headers["content-type"] == PROBLEM
         assert refused.json() == nobody.json()
@@ -100,7 +101,7 @@ async def test_another_municipalitys_resident_looks_exactly_like_an_unknown_one(
     assert (refused.status_code, refused.json()) == (nobody.status_code, nobody.json())
     assert refused.status_code == 404
     # Still theirs, unchanged.
-    mine = await gateway.client(OTHER).get(f"/v1/numbering/residents/{theirs}/history")
+    mine = await gateway.client(OTHER).get(f"/v1/numbering/residents/{theirs}/history", headers=USE)
     assert len(mine.json()["records"]) == 1
 
 
@@ -114,7 +115,7 @@ async def test_a_retried_write_with_the_same_key_makes_one_change(gateway: Gatew
     assert first.status_code == retry.status_code == 200
     assert retry.json() == first.json()
     assert retry.headers.get("idempotent-replayed") == "true" and "idempotent-replayed" not in first.headers
-    records = (await gateway.client().get(f"/v1/numbering/residents/{code}/history")).json()["records"]
+    records = (await gateway.client().get(f"/v1/numbering/residents/{code}/history", headers=USE)).json()["records"]
     assert [r["individual_number"] for r in records] == [first.json()["individual_number"], old]  # one change
 
 
@@ -128,7 +129,7 @@ async def test_the_same_key_with_another_body_is_refused(gateway: Gateway) -> No
     assert other.json()["type"] == "urn:mynumber:gateway:problem:idempotency-key-reused"
     assert b not in other.text and a not in other.text
     # b was never numbered.
-    assert (await gateway.client().get(f"/v1/numbering/residents/{b}/number")).status_code == 404
+    assert (await gateway.client().get(f"/v1/numbering/residents/{b}/number", headers=USE)).status_code == 404
 
 
 async def test_a_key_is_the_clients_own(gateway: Gateway) -> None:
@@ -190,7 +191,7 @@ async def test_a_body_over_the_limit_is_refused_with_413(gateway: Gateway) -> No
 
 @pytest.mark.parametrize("identity", ["store-terminal:7-11-000123", "operator:sre-tanaka", "service:notice"])
 async def test_callers_other_than_a_municipality_are_refused(gateway: Gateway, identity: str) -> None:
-    r = await gateway.client(identity).get(f"/v1/numbering/residents/{new_code()}/number")
+    r = await gateway.client(identity).get(f"/v1/numbering/residents/{new_code()}/number", headers=USE)
     assert r.status_code == 403 and r.json()["type"] == "urn:mynumber:gateway:problem:forbidden"
     assert "reason" not in r.json()  # refused at the door: numbering was never asked
     w = await gateway.client(identity).post("/v1/numbering/assignments", headers=key(),
@@ -203,7 +204,7 @@ async def test_a_header_naming_another_municipality_changes_nothing(gateway: Gat
     gateway makes a municipality another one."""
     theirs = new_code()
     await assign(gateway, theirs, OTHER)
-    r = await gateway.client(OWN).get(f"/v1/numbering/residents/{theirs}/number", headers={
+    r = await gateway.client(OWN).get(f"/v1/numbering/residents/{theirs}/number", headers={**USE,
         "x-mynumber-on-behalf-of": OTHER, "x-municipality-code": OTHER_MUNICIPALITY})
     assert r.status_code == 404
 
@@ -224,7 +225,7 @@ async def test_every_call_leaves_one_audit_line_without_personal_data(gateway: G
     code = new_code()
     caplog.set_level("INFO", logger="gateway.audit")
     number = (await assign(gateway, code)).json()["individual_number"]
-    await gateway.client(OTHER).get(f"/v1/numbering/residents/{code}/number")
+    await gateway.client(OTHER).get(f"/v1/numbering/residents/{code}/number", headers=USE)
     await gateway.client("operator:sre-tanaka").get("/v1/openapi.json")
     await gateway.client(OWN).get(f"/v1/nothing/{code}")
     lines = [r for r in caplog.records if r.name == "gateway.audit"]

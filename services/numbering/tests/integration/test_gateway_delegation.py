@@ -6,7 +6,7 @@ from __future__ import annotations
 import grpc
 import pytest
 from mynumber.numbering.v1 import numbering_pb2 as pb
-from mynumber_runtime.identity import ON_BEHALF_KEY
+from mynumber_runtime.identity import ON_BEHALF_KEY, PURPOSE_KEY
 
 from .conftest import MUNICIPALITY, OTHER_MUNICIPALITY
 from .test_numbering_api import new_code, req
@@ -85,3 +85,35 @@ async def test_the_gateway_acts_for_no_one_on_the_sector_code_service(numbering)
         await stub.IssueSectorCode(pb.IssueSectorCodeRequest(agency_code="AG-01", individual_number="123456789018"),
                                    metadata=on_behalf("service:linkage"))
     assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def latest_entry(db: object, action: str) -> dict[str, object]:
+    import sqlalchemy as sa
+    from numbering.models import access_log
+    async with db.connect() as conn:  # type: ignore[attr-defined]
+        row = (await conn.execute(sa.select(access_log.c.details).where(access_log.c.action == action)
+                                  .order_by(access_log.c.seq.desc()).limit(1))).one()
+    return dict(row.details)
+
+
+async def test_the_purpose_the_gateway_declares_is_in_the_access_record(numbering, db) -> None:
+    code = new_code()
+    await numbering.stub(OWN).AssignNumber(req(code))
+    await numbering.stub("service:gateway").LookupNumber(
+        pb_lookup(code, MUNICIPALITY), metadata=(*on_behalf(OWN), (PURPOSE_KEY, "b1-kokuho")))
+    assert (await latest_entry(db, "number.lookup"))["purpose_of_use"] == "b1-kokuho"
+
+
+async def test_a_purpose_named_by_anyone_but_a_delegate_is_not_recorded(numbering, db) -> None:
+    code = new_code()
+    await numbering.stub(OWN).AssignNumber(req(code))
+    await numbering.stub(OWN).LookupNumber(pb_lookup(code, MUNICIPALITY), metadata=((PURPOSE_KEY, "b1-kokuho"),))
+    assert "purpose_of_use" not in await latest_entry(db, "number.lookup")
+
+
+@pytest.mark.parametrize("purposes", [("b1-kokuho", "b1-kaigo"), ("Not A Code",), ("x" * 65,)])
+async def test_a_delegate_declaring_more_than_one_purpose_or_a_malformed_one_is_refused(numbering, purposes) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as e:
+        await numbering.stub("service:gateway").LookupNumber(
+            pb_lookup(new_code(), MUNICIPALITY), metadata=(*on_behalf(OWN), *((PURPOSE_KEY, p) for p in purposes)))
+    assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED and purposes[0] not in (e.value.details() or "")
