@@ -21,6 +21,7 @@ from gateway.bulk import BulkJobs
 from gateway.https import HttpsServer
 from gateway.idempotency import Idempotency
 from gateway.numbering_client import NumberingClient
+from gateway.ratelimit import RateLimiter
 from gateway.repository import GatewayStore
 from gateway.settings import GatewaySettings
 
@@ -63,7 +64,8 @@ async def build(settings: GatewaySettings, *, clock: Clock | None = None) -> App
     idempotency = Idempotency(units=units, master=master, clock=clock, ttl_s=settings.idempotency_ttl_s)
     api = create_app(numbering=numbering, bulk=bulk, idempotency=idempotency,
                      max_body_bytes=settings.https.max_body_bytes,
-                     max_bulk_body_bytes=settings.https.max_bulk_body_bytes)
+                     max_bulk_body_bytes=settings.https.max_bulk_body_bytes,
+                     rate_limiter=RateLimiter(settings.rate_limit))
     health = PlatformServer(settings.grpc, [], checks={"database": units.ping})
     return App(settings, units, channel, api, HttpsServer(api, settings.https), health, bulk,
                idempotency)

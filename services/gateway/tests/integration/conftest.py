@@ -14,7 +14,7 @@ import httpx
 import pytest
 from gateway.__main__ import MIGRATIONS as GATEWAY_MIGRATIONS
 from gateway.app import App, build
-from gateway.settings import GatewaySettings, HttpsSettings, UpstreamSettings
+from gateway.settings import GatewaySettings, HttpsSettings, Limit, RateLimitSettings, UpstreamSettings
 from mynumber_runtime.db import migrate
 from mynumber_runtime.embedded import free_port
 from mynumber_runtime.settings import DatabaseSettings
@@ -98,6 +98,9 @@ async def gateway(tmp_path_factory: pytest.TempPathFactory, gateway_database: st
                   ) -> AsyncIterator[Gateway]:
     settings = gateway_settings(tmp_path_factory.mktemp("gateway"), gateway_database, numbering_target,
                                 max_body_bytes=4096)
+    # The limit stays on (every call passes the middleware) but above what these tests and schemathesis send;
+    # test_rate_limit.py runs a gateway of its own with a small one.
+    settings.rate_limit = RateLimitSettings(kinds={"municipality": Limit(rate_per_s=100_000, burst=100_000)})
     app = await build(settings)
     stop, task = await serve_app(app)
     running = Gateway(f"https://127.0.0.1:{app.https.port}", app)
