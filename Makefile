@@ -64,6 +64,7 @@ bench:  ## benchmarks print figures next to a baseline measured in the same run
 	$(PY) bench/notice/run.py
 	$(PY) bench/notice/db_path.py
 	$(PY) bench/ocsp/run.py
+	$(PY) bench/gateway/run.py
 
 lock:  ## re-pin every dependency (uv.lock stays out of git; requirements.txt has no registry address)
 	$(UV) lock

@@ -25,6 +25,7 @@ from gateway.numbering_api import router as numbering_router
 from gateway.numbering_client import NumberingClient
 from gateway.purposes import Registry
 from gateway.purposes import load as load_purposes
+from gateway.ratelimit import RateLimiter, RateLimitMiddleware
 
 log = logging.getLogger("gateway")
 OPENAPI_PATH = "/v1/openapi.json"
@@ -74,7 +75,7 @@ _RULES = {"missing": "required", "extra_forbidden": "not a known field", "string
 def create_app(*, numbering: NumberingClient | None = None, issuance: IssuanceClient | None = None,
                idempotency: Idempotency | None = None, bulk: BulkJobs | None = None,
                purposes: Registry | None = None, max_body_bytes: int = 64 * 1024,
-               max_bulk_body_bytes: int = 1024 * 1024) -> FastAPI:
+               max_bulk_body_bytes: int = 1024 * 1024, rate_limiter: RateLimiter | None = None) -> FastAPI:
     app = FastAPI(title="My Number platform gateway", version=VERSION, description=DESCRIPTION,
                   openapi_url=OPENAPI_PATH, docs_url=None, redoc_url=None,
                   generate_unique_id_function=lambda route: route.name)
@@ -111,6 +112,8 @@ def create_app(*, numbering: NumberingClient | None = None, issuance: IssuanceCl
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes,
                        overrides={BULK_PATH: max_bulk_body_bytes, APPLICATIONS_PATH: MAX_APPLICATION_BODY})
+    if rate_limiter is not None:  # before the body is read, inside the audit line
+        app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
     app.add_middleware(AuditMiddleware)
     return app
 

@@ -23,6 +23,7 @@ from gateway.idempotency import Idempotency
 from gateway.issuance_client import IssuanceClient
 from gateway.numbering_client import NumberingClient
 from gateway.purposes import load as load_purposes
+from gateway.ratelimit import RateLimiter
 from gateway.repository import GatewayStore
 from gateway.settings import GatewaySettings
 
@@ -69,7 +70,8 @@ async def build(settings: GatewaySettings, *, clock: Clock | None = None) -> App
     api = create_app(numbering=numbering, issuance=IssuanceClient(issuance_channel, settings.issuance.deadline_s),
                      bulk=bulk, idempotency=idempotency, purposes=load_purposes(settings.purposes_file),
                      max_body_bytes=settings.https.max_body_bytes,
-                     max_bulk_body_bytes=settings.https.max_bulk_body_bytes)
+                     max_bulk_body_bytes=settings.https.max_bulk_body_bytes,
+                     rate_limiter=RateLimiter(settings.rate_limit))
     health = PlatformServer(settings.grpc, [], checks={"database": units.ping})
     return App(settings, units, channel, issuance_channel, api, HttpsServer(api, settings.https), health, bulk,
                idempotency)

@@ -14,6 +14,9 @@ from gateway.https import tls_of
 
 
 def caller_of(request: Request) -> Caller:
+    known = getattr(request.state, "caller", None)
+    if isinstance(known, Caller):  # read from the same certificate by the rate limit, before the route
+        return known
     chain = tls_of(request.scope).get("client_cert_chain") or []
     if not chain:
         # Unreachable over the HTTPS door (the handshake requires a certificate); an app mounted without it.

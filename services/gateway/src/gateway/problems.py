@@ -39,6 +39,7 @@ TOO_LARGE = ProblemType("payload-too-large", 413, "The request body is too large
 MEDIA = ProblemType("unsupported-media-type", 415, "The request body must be application/json")
 INVALID = ProblemType("invalid-request", 422, "The request broke a rule")
 KEY_REUSED = ProblemType("idempotency-key-reused", 422, "This Idempotency-Key was used for another request")
+RATE_LIMITED = ProblemType("rate-limited", 429, "This client's rate limit is reached; retry after Retry-After")
 RATE = ProblemType("too-many-requests", 429, "The service behind the gateway is overloaded")
 INTERNAL = ProblemType("internal", 500, "The gateway failed")
 UPSTREAM = ProblemType("upstream-error", 502, "A platform service failed")
@@ -46,7 +47,8 @@ UNAVAILABLE = ProblemType("unavailable", 503, "A platform service is unavailable
 TIMEOUT = ProblemType("upstream-timeout", 504, "A platform service did not answer in time; retry later")
 
 ALL = (MALFORMED, KEY_REQUIRED, UNAUTHENTICATED, FORBIDDEN, PURPOSE_REQUIRED, PURPOSE_REFUSED, NOT_FOUND, METHOD,
-       CONFLICT, KEY_IN_PROGRESS, TOO_LARGE, MEDIA, INVALID, KEY_REUSED, RATE, INTERNAL, UPSTREAM, UNAVAILABLE, TIMEOUT)
+       CONFLICT, KEY_IN_PROGRESS, TOO_LARGE, MEDIA, INVALID, KEY_REUSED, RATE_LIMITED, RATE, INTERNAL, UPSTREAM,
+       UNAVAILABLE, TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,14 @@ def responses(*types: ProblemType) -> dict[int | str, dict[str, Any]]:
         entry = out.setdefault(t.status, {"description": "", "content": {MEDIA_TYPE: {"schema": {
             "$ref": "#/components/schemas/Problem"}}}})
         entry["description"] = "; ".join(filter(None, [entry["description"], f"{t.title} ({t.uri})"]))
+        if t.status == 429:
+            # Both 429 types say when to come back (the rate limit's refill, or the service's back-off).
+            entry["headers"] = {"Retry-After": {"required": True, "description": "seconds to wait before a retry",
+                                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
     return out
 
 
 # What every route may answer whatever it does: the door's own refusals and the upstream's failures.
-COMMON = (MALFORMED, UNAUTHENTICATED, FORBIDDEN, TOO_LARGE, MEDIA, INVALID, RATE, UPSTREAM, UNAVAILABLE, TIMEOUT)
+COMMON = (MALFORMED, UNAUTHENTICATED, FORBIDDEN, TOO_LARGE, MEDIA, INVALID, RATE_LIMITED, RATE, UPSTREAM, UNAVAILABLE,
+          TIMEOUT)
 WRITE = (KEY_REQUIRED, KEY_IN_PROGRESS, KEY_REUSED)

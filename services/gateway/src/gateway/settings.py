@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mynumber_runtime.errors import Unauthenticated
+from mynumber_runtime.identity import KINDS, Caller
 from mynumber_runtime.settings import ServiceSettings
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -49,6 +51,51 @@ class ClientIdentity(BaseModel):
     ca_file: Path | None = None
 
 
+class Limit(BaseModel):
+    """One client's limit, for the whole platform (every replica together)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Sustained calls per second.
+    rate_per_s: float = Field(gt=0)
+    # Calls admitted at once after the client has been idle (the bucket's size).
+    burst: int = Field(ge=1)
+
+
+class RateLimitSettings(BaseModel):
+    """Per-client rate limits (ratelimit.py): a token bucket per verified identity. `GATEWAY_RATE_LIMIT__KINDS`
+    and `__OVERRIDES` take JSON, e.g. `{"municipality:131016": {"rate_per_s": 500, "burst": 1000}}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Each replica grants the limits divided by this (docs/gateway.md, "Rate limits"): the chart's replica count.
+    replicas: int = Field(default=1, ge=1)
+    # By caller kind. A municipality's system numbers and looks up in batches; a store terminal serves one
+    # person at a time; operators use tools.
+    kinds: dict[str, Limit] = Field(default_factory=lambda: {
+        "municipality": Limit(rate_per_s=100, burst=200),
+        "store-terminal": Limit(rate_per_s=2, burst=10),
+        "operator": Limit(rate_per_s=10, burst=50)})
+    # Any kind not in `kinds`.
+    other: Limit = Limit(rate_per_s=5, burst=10)
+    # By identity (`municipality:131016`): a designated city, a test client, the bench.
+    overrides: dict[str, Limit] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _names(self) -> RateLimitSettings:
+        unknown = sorted(set(self.kinds) - KINDS)
+        if unknown:
+            raise ValueError(f"rate_limit.kinds: unknown caller kinds {unknown}")
+        for name in self.overrides:
+            try:
+                Caller.parse(name)
+            except Unauthenticated:
+                raise ValueError("rate_limit.overrides: a key is not an identity <kind>:<id> of a known kind"
+                                 ) from None
+        return self
+
+
 class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore")
 
@@ -66,6 +113,7 @@ class GatewaySettings(ServiceSettings):
     purposes_file: Path | None = None
     # How long a first result is replayed for its Idempotency-Key.
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
     @model_validator(mode="after")
     def _mtls(self) -> GatewaySettings:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from gateway.__main__ import MIGRATIONS as GATEWAY_MIGRATIONS
 from gateway.app import App, build
-from gateway.settings import GatewaySettings, HttpsSettings, UpstreamSettings
+from gateway.settings import GatewaySettings, HttpsSettings, Limit, RateLimitSettings, UpstreamSettings
 from issuance.__main__ import MIGRATIONS as ISSUANCE_MIGRATIONS
 from issuance.app import build as build_issuance
 from issuance.settings import IssuanceSettings
@@ -198,6 +198,9 @@ async def gateway(tmp_path_factory: pytest.TempPathFactory, gateway_database: st
                   issuance_service: tuple[str, Forms]) -> AsyncIterator[Gateway]:
     settings = gateway_settings(tmp_path_factory.mktemp("gateway"), gateway_database, numbering_target,
                                 issuance_service[0], max_body_bytes=4096)
+    # The limit stays on (every call passes the middleware) but above what these tests and schemathesis send;
+    # test_rate_limit.py runs a gateway of its own with a small one.
+    settings.rate_limit = RateLimitSettings(kinds={"municipality": Limit(rate_per_s=100_000, burst=100_000)})
     app = await build(settings)
     stop, task = await serve_app(app)
     running = Gateway(f"https://127.0.0.1:{app.https.port}", app)
