@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from jpki import models as m
-from jpki.errors import IdempotencyKeyInFlight
+from jpki.errors import IdempotencyKeyInFlight, WeakKey
 from jpki.records import (
     AuditReport,
     CaRecord,
@@ -108,10 +108,15 @@ class CaStore(Store):
         try:
             await self._insert_pending(p)
         except sa.exc.IntegrityError as e:
-            # A concurrent call under the same idempotency key recorded its certificate first (this insert waited
-            # for its commit): the caller retries and gets that one.
-            if p.idempotency_key is not None and "uq_certificates_idempotency_key" in str(e.orig):
+            # A concurrent call recorded the same key or card key first (this insert waited for its commit; either
+            # unique constraint may fire first). Under an idempotency key the caller retries and then gets that
+            # certificate (or, for another request, the refusal); without one the card key is simply repeated.
+            taken = str(e.orig)
+            if p.idempotency_key is not None and ("uq_certificates_idempotency_key" in taken
+                                                  or "uq_certificates_modulus_hash" in taken):
                 raise IdempotencyKeyInFlight() from e
+            if "uq_certificates_modulus_hash" in taken:
+                raise WeakKey("public_key", "this key was certified before (repeated modulus)") from e
             raise
 
     async def _insert_pending(self, p: PendingCertificate) -> None:

@@ -115,3 +115,19 @@ async def test_idempotent_issuance_over_grpc(ca: Ca, grpc_target: str) -> None:
         assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
         assert (err.value.details() or "").startswith("idempotency_key: ")
     assert await _count(ca, "card-idem-4") == {"auth": 1}
+
+
+async def test_concurrent_first_calls_under_one_key_make_one_certificate(ca: Ca) -> None:
+    import asyncio
+
+    from jpki.domain import Issued
+    from jpki.errors import IdempotencyKeyInFlight
+
+    req = request(CaKind.AUTH, "card-idem-5", resident_code="41000000005", idempotency_key="app-0005:auth")
+    results = await asyncio.gather(*(ca.issue(req, caller=ISSUANCE) for _ in range(3)), return_exceptions=True)
+    issued = [r for r in results if isinstance(r, Issued)]
+    assert issued and all(isinstance(r, Issued | IdempotencyKeyInFlight) for r in results), results
+    assert len({r.serial for r in issued}) == 1
+    assert await _count(ca, "card-idem-5") == {"auth": 1}
+    # Whoever was told to retry gets that certificate.
+    assert (await ca.issue(req, caller=ISSUANCE)).serial == issued[0].serial
