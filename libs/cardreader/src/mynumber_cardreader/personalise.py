@@ -25,12 +25,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from mynumber_cardreader import apdu as A
 from mynumber_cardreader import kenhojo
 from mynumber_cardreader.card import AID_JPKI, AID_JUKI, AID_KENHOJO, AID_KENKAKU, JpkiKey, MyNumberCard, encode_pin
+from mynumber_cardreader.errors import CardStatusError
 from mynumber_cardreader.transport import Transport
 
 ISSUER_AUTH_CONTEXT = b"mynacard issuer-auth v1\x00"
 IssuerKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 TOKEN_LABEL = b"JPKIAPICCTOKEN2"  # My Number Card (domain.md §3.2 EF 0006)
 WRITE_CHUNK = 255
+SW_REF_DATA_NOT_FOUND = 0x6A88  # READ PUBLIC KEY of a key EF that holds no key
 
 
 class IssuerSession:
@@ -66,6 +68,24 @@ class IssuerSession:
         self.card.select(AID_JPKI, which.key_ef)
         modulus = self.card.call("generate key pair", A.short(0x80, 0x47, 0x00, 0x00, le=256))
         return rsa.RSAPublicNumbers(65537, int.from_bytes(modulus, "big")).public_key()
+
+    def read_public_key(self, which: JpkiKey) -> rsa.RSAPublicKey | None:
+        """The public half of the key pair in the key EF, or None when none was generated (6A 88)."""
+        self.card.select(AID_JPKI, which.key_ef)
+        try:
+            modulus = self.card.call("read public key", A.short(0x80, 0x47, 0x01, 0x00, le=256))
+        except CardStatusError as e:
+            if e.sw == SW_REF_DATA_NOT_FOUND:
+                return None
+            raise
+        return rsa.RSAPublicNumbers(65537, int.from_bytes(modulus, "big")).public_key()
+
+    def key_pair(self, which: JpkiKey) -> rsa.RSAPublicKey:
+        """The card's key pair for `which`: the one already on the card if a personalisation of this card began
+        before (and stopped), else a new one generated on the card. A retried personalisation must certify the same
+        key: jpki answers the same certificate for the same request under the card's idempotency key, and refuses a
+        new key under it (a second pair of certificates would otherwise exist for one card)."""
+        return self.read_public_key(which) or self.generate_key_pair(which)
 
     def set_pin(self, aid: bytes, pin_ef: int, pin: str) -> None:
         self.card.select(aid, pin_ef)
@@ -119,8 +139,13 @@ def personalise(
     jlis_key: rsa.RSAPrivateKey,
     certify: Certify,
     lock: bool = True,
+    sign_certificate: bool = True,
 ) -> dict[JpkiKey, x509.Certificate]:
-    """Write a blank card as the issuance counter does: data, keys, certificates, PINs, then lock."""
+    """Write a blank card as the issuance counter does: data, keys, certificates, PINs, then lock.
+
+    Rerunnable until the lock: every file is erased and rewritten, and a key pair already on the card is certified
+    again rather than replaced (`IssuerSession.key_pair`). `sign_certificate=False` (a holder under 15 or a
+    成年被後見人, domain.md §4.4) leaves the 署名用 key, its certificate and CA certificate off the card."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
     s = IssuerSession(transport, issuer_key)
@@ -151,10 +176,11 @@ def personalise(
     s.write_records(AID_JUKI, 0x0001, [b"\xdf\x01\x0f00" + serial.encode()])
     s.write_file(AID_JUKI, 0x0002, contents.resident_code.encode())
     s.write_file(AID_JPKI, 0x0006, TOKEN_LABEL.ljust(32, b" "))
-    s.write_file(AID_JPKI, 0x0008, b"\x8f\x8f\x00")
+    # EF 0008: one byte per certificate present, 署名用 then 利用者証明用 (domain.md §3.2, semantics UNCONFIRMED).
+    s.write_file(AID_JPKI, 0x0008, (b"\x8f" if sign_certificate else b"\x00") + b"\x8f\x00")
     certs: dict[JpkiKey, x509.Certificate] = {}
-    for which in (JpkiKey.AUTH, JpkiKey.SIGN):
-        pub = s.generate_key_pair(which)
+    for which in (JpkiKey.AUTH, JpkiKey.SIGN) if sign_certificate else (JpkiKey.AUTH,):
+        pub = s.key_pair(which)
         cert, ca = certify(which, pub)
         certified = cert.public_key()
         if not isinstance(certified, rsa.RSAPublicKey) or certified.public_numbers() != pub.public_numbers():

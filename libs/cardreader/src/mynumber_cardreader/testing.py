@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from mynumber_cardreader.card import JpkiKey
 from mynumber_cardreader.kenhojo import BasicFour
-from mynumber_cardreader.personalise import CardContents, Pins, personalise
+from mynumber_cardreader.personalise import CardContents, Certify, Pins, personalise
 from mynumber_cardreader.transport import Transport
 
 
@@ -119,11 +119,12 @@ class TestIssuer:
         return self.issuer_key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
     def personalise(
-        self, transport: Transport, serial: str, contents: CardContents, pins: Pins, lock: bool = True
+        self, transport: Transport, serial: str, contents: CardContents, pins: Pins, lock: bool = True,
+        sign_certificate: bool = True, certify: Certify | None = None,
     ) -> dict[JpkiKey, x509.Certificate]:
         return personalise(
             transport, issuer_key=self.issuer_key, serial=serial, contents=contents, pins=pins,
-            jlis_key=self.jlis_key, certify=self.ca.certify, lock=lock,
+            jlis_key=self.jlis_key, certify=certify or self.ca.certify, lock=lock, sign_certificate=sign_certificate,
         )
 
 

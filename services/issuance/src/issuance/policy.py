@@ -46,6 +46,8 @@ ADULT_AGE = Dated("adult age for the card's validity", [(dt.date(2015, 10, 5), 2
 CARD_BIRTHDAYS = {True: 10, False: 5}
 # domain.md §4.4: both certificates run to the 5th birthday after issue, or the card's expiry if earlier.
 CERTIFICATE_BIRTHDAYS = 5
+# 署名用電子証明書: not issued to a person under 15 (公的個人認証法 施行規則; domain.md §4.4), on the day of issue.
+SIGNING_CERTIFICATE_MIN_AGE = Dated("minimum age for the 署名用 certificate", [(dt.date(2015, 10, 5), 15)])
 
 
 def applications_open(at: dt.datetime) -> bool:
@@ -88,3 +90,10 @@ def card_expiry(birth: dt.date, issued_on: dt.date, applied_on: dt.date) -> dt.d
 
 def certificate_expiry(birth: dt.date, issued_on: dt.date, card_expires_on: dt.date) -> dt.date:
     return min(nth_birthday_after(birth, issued_on, CERTIFICATE_BIRTHDAYS), card_expires_on)
+
+
+def signing_certificate_issued(birth: dt.date, issued_on: dt.date, *, adult_ward: bool = False) -> bool:
+    """Whether the card gets a 署名用 certificate: not under the minimum age in force on the day of issue, nor (in
+    principle) for a 成年被後見人 (domain.md §4.4). The 利用者証明用 certificate is issued to everyone."""
+    minimum = SIGNING_CERTIFICATE_MIN_AGE.on(issued_on)
+    return minimum is not None and age_on(birth, issued_on) >= minimum and not adult_ward

@@ -83,6 +83,8 @@ class IssueRequest:
     csr_der: bytes = b""
     facts: profiles.BasicFacts | None = None  # 署名用 only
     adult_ward: bool = False  # 成年被後見人: no 署名用 certificate (in principle, domain.md §4.4)
+    idempotency_key: str | None = None  # one certificate per key; the same key with another request is refused
+    on_hold: bool = False  # issued on certificateHold, released at the card's hand-over
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class Issued:
     cert_der: bytes
     not_before: dt.datetime
     not_after: dt.datetime
+    status: str = "good"  # the certificate's state when answered (hold when issued on hold)
+    replayed: bool = False  # an earlier issuance under the same idempotency key, answered again
 
 
 @dataclass(frozen=True)

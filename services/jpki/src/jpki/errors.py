@@ -9,6 +9,7 @@ from mynumber_runtime.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    Unavailable,
 )
 
 __all__ = [
@@ -16,11 +17,14 @@ __all__ = [
     "CardNotFound",
     "CertificateNotFound",
     "FailedPrecondition",
+    "IdempotencyKeyInFlight",
+    "IdempotencyKeyReused",
     "InvalidArgument",
     "LintFailed",
     "NotFound",
     "PermissionDenied",
     "Unauthenticated",
+    "Unavailable",
     "UnknownVerifier",
     "WeakKey",
 ]
@@ -68,3 +72,22 @@ class UnknownVerifier(Unauthenticated):
 
     def __init__(self) -> None:
         super().__init__("the caller is not a registered verifier (公的個人認証法 17条・36条 届出)")
+
+
+class IdempotencyKeyReused(FailedPrecondition):
+    """The idempotency key was used before for another request: nothing is issued, and nothing of the earlier
+    certificate is told (neither its serial nor how the requests differ)."""
+
+    default_reason = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self) -> None:
+        super().__init__("idempotency_key: already used for a different issuance request")
+
+
+class IdempotencyKeyInFlight(Unavailable):
+    """Another call is issuing under the same key at this moment: retry, and get its certificate."""
+
+    default_reason = "IDEMPOTENCY_KEY_IN_FLIGHT"
+
+    def __init__(self) -> None:
+        super().__init__("idempotency_key: an issuance under this key is in progress; retry")

@@ -28,6 +28,7 @@ from jpki.errors import InvalidArgument, PermissionDenied, UnknownVerifier
 from jpki.messages import (
     CAUSE_FROM_PB,
     PAGE_TOKEN,
+    STATE,
     STATE_FROM_PB,
     VERIFIER_KIND_FROM_PB,
     issue_request,
@@ -73,7 +74,8 @@ class CertificateAuthorityServicer(pb_grpc.CertificateAuthorityServiceServicer):
             issued = await self.jpki.issuance.issue(store, req, caller=current_caller())
         return pb.IssueCertificateResponse(serial_hex=format(issued.serial, "x"), certificate=issued.cert_der,
                                            not_before=timestamp(issued.not_before),
-                                           not_after=timestamp(issued.not_after))
+                                           not_after=timestamp(issued.not_after), state=STATE[issued.status],
+                                           replayed=issued.replayed)
 
     async def RevokeCertificate(self, request: pb.RevokeCertificateRequest, context: Any
                                 ) -> pb.RevokeCertificateResponse:

@@ -6,28 +6,41 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
 
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from mynumber_codes.eras import FIRST_DAY
 from mynumber_runtime.clock import JST
 from mynumber_runtime.crypto import FieldSealer, KeyedHash
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.tenancy import Basis, Holding, grant
 
-from jpki import events, ocsp, profiles, validity
+from jpki import events, ocsp, profiles, states, validity
 from jpki import models as m
 from jpki import validation as v
 from jpki.authority import Authorities
-from jpki.domain import Issued, IssueRequest, Tuning, new_serial, serial_hex
-from jpki.errors import FailedPrecondition, InvalidArgument, PermissionDenied, WeakKey
+from jpki.domain import (
+    REASON_CODES,
+    REASON_FOR,
+    Issued,
+    IssueRequest,
+    RevocationCause,
+    Tuning,
+    new_serial,
+    serial_hex,
+)
+from jpki.errors import FailedPrecondition, IdempotencyKeyReused, InvalidArgument, PermissionDenied, WeakKey
 from jpki.keycheck import load_card_key
 from jpki.ports import CaStorePort
 from jpki.profiles import CaKind
-from jpki.records import PendingCertificate
+from jpki.records import CertificateRecord, PendingCertificate
+from jpki.states import Move
 
 # Issuance is the card flow's, never a municipality's own call: the card centre (service:issuance) or operators.
 ISSUE_BASES = (Basis.SERVICE_ROLE, Basis.OPERATOR)
@@ -79,6 +92,12 @@ class Issuance:
                                                        "for this municipality"))
         actor = str(caller)
         card_key = load_card_key(public_key_der=req.public_key_der, csr_der=req.csr_der)
+        digest = None
+        if req.idempotency_key is not None:
+            digest = self.request_digest(req, card_key.public_key)
+            earlier = await store.certificate_by_key(req.idempotency_key)
+            if earlier is not None:
+                return await self._again(store, earlier, digest, req, actor=actor)
         auth = cas.authority(req.kind)
         holder = self.holder_hash(req.resident_code.encode())
         cap = None
@@ -121,35 +140,119 @@ class Issuance:
             municipality_code=req.partition.municipality_code, subject_id=precert.subject.rfc4514_string(),
             modulus_hash=card_key.modulus_hash, not_before=not_before, not_after=not_after,
             request_sealed=self.sealer.seal(request_json(req), b"jpki.certificates.request_sealed"),
-            tbs_der=precert.public_bytes(Encoding.DER), at=now))
+            tbs_der=precert.public_bytes(Encoding.DER), at=now, idempotency_key=req.idempotency_key,
+            request_digest=digest))
         await store.audit(at=now, actor=actor, action="issuance.recorded", subject_ref=sh,
                           details={"ca": req.kind, "card_id": req.card_id, "basis": basis,
-                                   "municipality_code": req.partition.municipality_code})
+                                   "municipality_code": req.partition.municipality_code,
+                                   "on_hold": req.on_hold, "idempotent": req.idempotency_key is not None})
         # Committed before the HSM signs: a signed certificate must never exist without its pending record (a
         # crash or a failed commit after signing would otherwise leave a certificate the CA knows nothing of).
         await store.checkpoint()
-        good = ocsp.Status(good=True)
+        # Sign only while holding the pending row's lock: a retry under the same idempotency key that arrived
+        # since the commit above either waits for this unit, or got the lock first and signed (then this call
+        # answers what it issued). Never two signatures for one record.
+        row = await store.certificate(req.kind, sh, for_update=True)
+        if row is None or row.status != m.PENDING:
+            assert row is not None and digest is not None
+            return await self._again(store, row, digest, req, actor=actor)
+        return await self._sign(store, row, builder, precert, on_hold=req.on_hold, actor=actor)
+
+    def request_digest(self, req: IssueRequest, public_key: rsa.RSAPublicKey) -> bytes:
+        """A keyed digest of what an idempotent request asks for (the card key as its SubjectPublicKeyInfo, so a
+        CSR re-made by the same card key is the same request). Keyed: the request holds the 住民票コード and the 4
+        facts, which a plain hash would let anyone with the certificate guess."""
+        f = req.facts
+        body = {
+            "kind": req.kind.value, "card_id": req.card_id, "resident_code": req.resident_code,
+            "partition": [req.partition.municipality_code, req.partition.prefecture, req.partition.municipality],
+            "birth_date": req.birth_date.isoformat(), "card_expiry": req.card_expiry.isoformat(),
+            "public_key": public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo).hex(),
+            "facts": None if f is None else [f.name, f.birth_date.isoformat(), f.sex, f.address,
+                                             f.name_substitutes, f.address_substitutes],
+            "adult_ward": req.adult_ward, "on_hold": req.on_hold,
+        }
+        return self.holder_hash(b"jpki.issue.request:" + json.dumps(body, sort_keys=True, ensure_ascii=False).encode())
+
+    async def _again(self, store: CaStorePort, row: CertificateRecord, digest: bytes, req: IssueRequest, *,
+                     actor: str) -> Issued:
+        """A request under an idempotency key already recorded: the same request gets the certificate issued
+        for it (signing it now if the first call stopped between its record and its signature); another request
+        is refused."""
+        if row.request_digest is None or not hmac.compare_digest(row.request_digest, digest):
+            raise IdempotencyKeyReused()
+        kind, sh = CaKind(row.ca_kind), row.serial_hex
+        if row.status == m.FAILED:
+            raise FailedPrecondition("idempotency_key: the issuance under this key failed; certify a new card key "
+                                     "under a new key", reason="IDEMPOTENT_ISSUANCE_FAILED")
+        if row.status == m.PENDING:
+            # Recorded, never signed (the first call's process died, or its signature failed to commit): sign the
+            # recorded to-be-signed certificate now. The precertificate carries exactly the TBS that was linted.
+            precert = x509.load_der_x509_certificate(row.tbs_der)
+            await store.audit(at=self.authorities.now(), actor=actor, action="issuance.resumed", subject_ref=sh,
+                              details={"ca": kind, "card_id": row.card_id})
+            return await self._sign(store, row, builder_of(precert), precert, on_hold=req.on_hold, actor=actor)
+        assert row.cert_der is not None
+        await store.audit(at=self.authorities.now(), actor=actor, action="issuance.replayed", subject_ref=sh,
+                          details={"ca": kind, "card_id": row.card_id, "status": row.status})
+        return Issued(kind, int(sh, 16), row.cert_der, row.not_before, row.not_after, status=row.status,
+                      replayed=True)
+
+    async def _sign(self, store: CaStorePort, row: CertificateRecord, builder: x509.CertificateBuilder,
+                    precert: x509.Certificate, *, on_hold: bool, actor: str) -> Issued:
+        """Sign a recorded pending certificate whose row this unit holds locked; mark it issued (on hold if
+        asked), with its pre-produced OCSP response, audit entries and events."""
+        cas = self.authorities
+        kind, sh = CaKind(row.ca_kind), row.serial_hex
+        serial = int(sh, 16)
+        now = cas.now()
+        auth = cas.authority(kind)
+        # Issued on hold: the first OCSP answer already says certificateHold, so no moment exists in which the
+        # certificate of a card not yet handed over is good.
+        status = (ocsp.Status(False, now, REASON_FOR[RevocationCause.SUSPENSION]) if on_hold
+                  else ocsp.Status(good=True))
         try:
             cert = await asyncio.to_thread(builder.sign, auth.key, hashes.SHA256())
             if cert.tbs_certificate_bytes != precert.tbs_certificate_bytes:
                 raise RuntimeError("signed TBS differs from the linted TBS")
-            response = await asyncio.to_thread(cas.sign_status, req.kind, serial, good, now)
+            response = await asyncio.to_thread(cas.sign_status, kind, serial, status, now)
         except Exception:
-            await store.mark_failed(req.kind, sh, now)
-            await store.audit(at=now, actor=actor, action="issuance.failed", subject_ref=sh,
-                              details={"ca": req.kind})
+            await store.mark_failed(kind, sh, now)
+            await store.audit(at=now, actor=actor, action="issuance.failed", subject_ref=sh, details={"ca": kind})
             # The failure is recorded although the error below rolls the unit back.
             await store.checkpoint()
             raise
         der = cert.public_bytes(Encoding.DER)
-        await store.mark_issued(req.kind, sh, der, now)
-        await cas.store_status(store, req.kind, sh, response, good, now)
+        await store.mark_issued(kind, sh, der, now)
+        await cas.store_status(store, kind, sh, response, status, now)
         await store.audit(at=now, actor=actor, action="certificate.issued", subject_ref=sh,
-                          details={"ca": req.kind, "card_id": req.card_id, "not_after": not_after.isoformat(),
-                                   "sha256": hashlib.sha256(der).hexdigest()})
-        await store.add_event(*events.certificate_issued(req.kind, serial, req.card_id,
-                                                         req.partition.municipality_code, now, not_after))
-        return Issued(req.kind, serial, der, not_before, not_after)
+                          details={"ca": kind, "card_id": row.card_id, "not_after": row.not_after.isoformat(),
+                                   "sha256": hashlib.sha256(der).hexdigest(), "on_hold": on_hold})
+        await store.add_event(*events.certificate_issued(kind, serial, row.card_id, row.municipality_code, now,
+                                                         row.not_after))
+        final = m.GOOD
+        if on_hold:
+            final = states.move(m.GOOD, Move.HOLD)
+            code = REASON_CODES[REASON_FOR[RevocationCause.SUSPENSION]]
+            await store.set_revoked(kind, sh, status=final, revoked_at=now, reason_code=code,
+                                    cause=RevocationCause.SUSPENSION.value, at=now)
+            await store.audit(at=now, actor=actor, action="certificate.held", subject_ref=sh,
+                              details={"ca": kind, "cause": RevocationCause.SUSPENSION.value, "basis": "issued_on_hold",
+                                       "reason_code": code})
+            await store.add_event(*events.certificate_revoked(kind, serial, row.card_id,
+                                                              RevocationCause.SUSPENSION.value, now, True))
+        return Issued(kind, serial, der, row.not_before, row.not_after, status=final)
+
+
+def builder_of(precert: x509.Certificate) -> x509.CertificateBuilder:
+    """The builder of a recorded precertificate: the same names, key, serial, validity and extensions in the same
+    order, so its signed TBS is the linted one (checked again after signing)."""
+    b = (x509.CertificateBuilder().subject_name(precert.subject).issuer_name(precert.issuer)
+         .public_key(precert.public_key()).serial_number(precert.serial_number)  # type: ignore[arg-type]
+         .not_valid_before(precert.not_valid_before_utc).not_valid_after(precert.not_valid_after_utc))
+    for ext in precert.extensions:
+        b = b.add_extension(ext.value, critical=ext.critical)
+    return b
 
 
 def request_json(req: IssueRequest) -> bytes:
@@ -162,4 +265,5 @@ def request_json(req: IssueRequest) -> bytes:
         "facts": None if f is None else {"name": f.name, "birth_date": f.birth_date.isoformat(), "sex": f.sex,
                                          "address": f.address, "name_substitutes": f.name_substitutes,
                                          "address_substitutes": f.address_substitutes},
+        "idempotency_key": req.idempotency_key, "on_hold": req.on_hold,
     }, ensure_ascii=False).encode()

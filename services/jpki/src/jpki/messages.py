@@ -83,4 +83,5 @@ def issue_request(request: pb.IssueCertificateRequest) -> IssueRequest:
         kind=kind, card_id=request.card_id, resident_code=request.resident_code,
         partition=profiles.Partition(request.municipality_code, request.prefecture_name, request.municipality_name),
         birth_date=birth_date, card_expiry=card_expiry, public_key_der=request.public_key, csr_der=request.csr,
-        facts=facts, adult_ward=request.adult_ward)
+        facts=facts, adult_ward=request.adult_ward,
+        idempotency_key=v.validate_idempotency_key(request.idempotency_key), on_hold=request.on_hold)

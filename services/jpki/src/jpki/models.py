@@ -85,7 +85,13 @@ certificates = sa.Table(
     sa.Column("hold_released_at", sa.DateTime(timezone=True)),
     sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # The caller's idempotency key (migration 0002): one certificate per key, whoever retries. With it, the
+    # SHA-256 of the request as recorded, so that the same key with another request is refused, not replayed.
+    sa.Column("idempotency_key", sa.Text),
+    sa.Column("request_digest", BYTEA),
     sa.CheckConstraint(check_constraint(), name="status_known"),
+    sa.CheckConstraint("(idempotency_key IS NULL) = (request_digest IS NULL)", name="key_has_digest"),
+    sa.UniqueConstraint("idempotency_key", name="uq_certificates_idempotency_key"),
     sa.CheckConstraint("(status IN ('good', 'hold', 'revoked')) = (cert_der IS NOT NULL)", name="signed_has_der"),
     sa.CheckConstraint("status NOT IN ('hold', 'revoked') OR revoked_at IS NOT NULL", name="revoked_has_time"),
     sa.UniqueConstraint("modulus_hash", name="uq_certificates_modulus_hash"),

@@ -53,6 +53,8 @@ class PendingCertificate:
     request_sealed: bytes
     tbs_der: bytes
     at: dt.datetime
+    idempotency_key: str | None = None
+    request_digest: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ class CertificateRecord:
     hold_released_at: dt.datetime | None
     status_changed_at: dt.datetime
     created_at: dt.datetime
+    idempotency_key: str | None = None
+    request_digest: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

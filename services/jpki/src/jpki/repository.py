@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from jpki import models as m
+from jpki.errors import IdempotencyKeyInFlight, WeakKey
 from jpki.records import (
     AuditReport,
     CaRecord,
@@ -104,11 +105,32 @@ class CaStore(Store):
             m.partitions.c.ca_kind == ca_kind, m.partitions.c.municipality_code == code))).first())
 
     async def record_pending(self, p: PendingCertificate) -> None:
+        try:
+            await self._insert_pending(p)
+        except sa.exc.IntegrityError as e:
+            # A concurrent call recorded the same key or card key first (this insert waited for its commit; either
+            # unique constraint may fire first). Under an idempotency key the caller retries and then gets that
+            # certificate (or, for another request, the refusal); without one the card key is simply repeated.
+            taken = str(e.orig)
+            if p.idempotency_key is not None and ("uq_certificates_idempotency_key" in taken
+                                                  or "uq_certificates_modulus_hash" in taken):
+                raise IdempotencyKeyInFlight() from e
+            if "uq_certificates_modulus_hash" in taken:
+                raise WeakKey("public_key", "this key was certified before (repeated modulus)") from e
+            raise
+
+    async def _insert_pending(self, p: PendingCertificate) -> None:
         await self.conn.execute(sa.insert(m.certificates).values(
             ca_kind=p.ca_kind, serial_hex=p.serial_hex, status=m.PENDING, card_id=p.card_id, holder_ref=p.holder_ref,
             municipality_code=p.municipality_code, subject_id=p.subject_id, modulus_hash=p.modulus_hash,
             not_before=p.not_before, not_after=p.not_after, request_sealed=p.request_sealed, tbs_der=p.tbs_der,
-            status_changed_at=p.at, created_at=p.at))
+            status_changed_at=p.at, created_at=p.at, idempotency_key=p.idempotency_key,
+            request_digest=p.request_digest))
+
+    async def certificate_by_key(self, idempotency_key: str) -> CertificateRecord | None:
+        """The certificate recorded under an idempotency key, locked: a concurrent retry waits for this one."""
+        q = sa.select(m.certificates).where(m.certificates.c.idempotency_key == idempotency_key).with_for_update()
+        return _one(CertificateRecord, (await self.conn.execute(q)).first())
 
     async def mark_issued(self, ca_kind: str, serial_hex: str, cert_der: bytes, at: dt.datetime) -> None:
         await self.conn.execute(sa.update(m.certificates).where(

@@ -66,6 +66,18 @@ def validate_card_id(value: str, field: str = "card_id") -> str:
     return value
 
 
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def validate_idempotency_key(value: str, field: str = "idempotency_key") -> str | None:
+    """Empty means none; otherwise 1-128 characters of A-Z a-z 0-9 . _ : - (the key is stored and compared)."""
+    if not value:
+        return None
+    if len(value) > 128 or IDEMPOTENCY_KEY.fullmatch(value) is None:
+        raise InvalidArgument(field, "must be 1-128 characters A-Z, a-z, 0-9, '.', '_', ':' or '-'")
+    return value
+
+
 def validate_serial_hex(value: str, field: str = "serial_hex") -> int:
     if not value:
         raise InvalidArgument(field, "is required")

@@ -126,13 +126,15 @@ FACTS_FIELDS = {"facts", "facts.name", "facts.birth_date", "facts.sex", "facts.a
                 "facts.address_substitutes"}
 ISSUE_FIELDS = frozenset({"ca", "card_id", "resident_code", "municipality_code", "prefecture_name",
                           "municipality_name", "birth_date", "card_expiry", "public_key", "csr", "adult_ward",
-                          *FACTS_FIELDS})
+                          "idempotency_key", "on_hold", *FACTS_FIELDS})
 facts = st.builds(pb.BasicFacts, name=texts, birth_date=texts, sex=st.integers(-2**31, 2**31 - 1), address=texts,
                   name_substitutes=texts, address_substitutes=texts)
 issue_random = st.builds(pb.IssueCertificateRequest, ca=enums, card_id=texts, resident_code=texts,
                          municipality_code=texts, prefecture_name=texts, municipality_name=texts, birth_date=texts,
                          card_expiry=texts, public_key=ders, csr=st.one_of(st.just(b""), ders),
-                         facts=st.one_of(st.none(), facts), adult_ward=st.booleans())
+                         facts=st.one_of(st.none(), facts), adult_ward=st.booleans(),
+                         idempotency_key=st.one_of(texts, st.from_regex(r"[A-Za-z0-9._:-]{1,130}", fullmatch=True)),
+                         on_hold=st.booleans())
 
 EXPIRY = (dt.date.today() + dt.timedelta(days=3650)).isoformat()
 
@@ -157,7 +159,7 @@ def issue_near_valid(draw: st.DrawFn) -> pb.IssueCertificateRequest:
         values[name] = draw(facts)
     elif name in ("ca",):
         values[name] = draw(enums)
-    elif name == "adult_ward":
+    elif name in ("adult_ward", "on_hold"):
         values[name] = True
     else:
         values[name] = draw(texts)

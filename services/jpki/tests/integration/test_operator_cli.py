@@ -204,6 +204,11 @@ async def test_issue_from_a_csr_then_crls_and_the_verifier_registry(ca: Ca, grpc
     assert issued[0].startswith(f"sign\t{serial}\tgood\tuntil ")
     cert = x509.load_der_x509_certificate(out.read_bytes())
     assert format(cert.serial_number, "x") == serial and cert.public_key() == sign_key.public_key()
+    # Under an idempotency key and on hold: the retry answers the same certificate, marked as replayed.
+    keyed = ["--csr", str(csr_of(card_key(), "keyed.csr")), *card, "--idempotency-key", "cli-test:auth", "--on-hold"]
+    first = ok(await mynumber(grpc_target, "jpki", "issue", "auth", *keyed))[0].split("\t")
+    again = ok(await mynumber(grpc_target, "jpki", "issue", "auth", *keyed))[0].split("\t")
+    assert first[2] == "hold" and len(first) == 4 and again == [*first, "replayed"]
     assert ok(await mynumber(grpc_target, "jpki", "crls", "--ca", "sign"))[0].startswith("generated ")
     assert int(ok(await mynumber(grpc_target, "jpki", "crls"))[0].split()[1]) > 0
     vid, token = ok(await mynumber(grpc_target, "jpki", "verifiers", "register", "--kind", "signature",

@@ -81,11 +81,13 @@ def jpki() -> None:
 @click.option("--name", default="", help="署名用: 氏名 (surname U+3000 given name)")
 @click.option("--address", default="", help="署名用: 住所 from the 都道府県")
 @click.option("--sex", type=click.Choice(sorted(SEXES)), help="署名用: 性別")
+@click.option("--idempotency-key", default="", help="a retry with the same key gets the same certificate")
+@click.option("--on-hold", is_flag=True, help="issue on hold (released at the card's hand-over)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write the DER certificate here")
 @click.pass_obj
 def issue(c: Ctx, ca: str, csr_file: Path, card_id: str, resident_code: str, municipality_code: str,
           prefecture_name: str, municipality_name: str, birth_date: str, card_expiry: str, name: str, address: str,
-          sex: str | None, out: Path | None) -> None:
+          sex: str | None, idempotency_key: str, on_hold: bool, out: Path | None) -> None:
     """Certify a card key from its CSR (proof of possession), as the card centre does for a re-issue by hand."""
     csr = csr_file.read_bytes()
     if csr.lstrip().startswith(b"-----BEGIN"):
@@ -104,7 +106,7 @@ def issue(c: Ctx, ca: str, csr_file: Path, card_id: str, resident_code: str, mun
     request = pb.IssueCertificateRequest(
         ca=CAS[ca], card_id=card_id, resident_code=resident_code, municipality_code=municipality_code,
         prefecture_name=prefecture_name, municipality_name=municipality_name, birth_date=birth_date,
-        card_expiry=card_expiry, csr=csr, facts=facts)
+        card_expiry=card_expiry, csr=csr, facts=facts, idempotency_key=idempotency_key, on_hold=on_hold)
 
     async def call() -> pb.IssueCertificateResponse:
         async with c.channel("jpki") as ch:
@@ -113,7 +115,8 @@ def issue(c: Ctx, ca: str, csr_file: Path, card_id: str, resident_code: str, mun
     r = run_call(call)
     if out:
         out.write_bytes(r.certificate)
-    click.echo(f"{ca}\t{r.serial_hex}\tgood\tuntil {_when(r.not_after)}")
+    state = "hold" if r.state == pb.CERTIFICATE_STATE_HOLD else "good"
+    click.echo(f"{ca}\t{r.serial_hex}\t{state}\tuntil {_when(r.not_after)}" + ("\treplayed" if r.replayed else ""))
 
 
 @jpki.command("get")

@@ -77,7 +77,7 @@ class BasicFacts(_message.Message):
     def __init__(self, name: _Optional[str] = ..., birth_date: _Optional[str] = ..., sex: _Optional[int] = ..., address: _Optional[str] = ..., name_substitutes: _Optional[str] = ..., address_substitutes: _Optional[str] = ...) -> None: ...
 
 class IssueCertificateRequest(_message.Message):
-    __slots__ = ("ca", "card_id", "resident_code", "municipality_code", "prefecture_name", "municipality_name", "birth_date", "card_expiry", "public_key", "csr", "facts", "adult_ward")
+    __slots__ = ("ca", "card_id", "resident_code", "municipality_code", "prefecture_name", "municipality_name", "birth_date", "card_expiry", "public_key", "csr", "facts", "adult_ward", "idempotency_key", "on_hold")
     CA_FIELD_NUMBER: _ClassVar[int]
     CARD_ID_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +90,8 @@ class IssueCertificateRequest(_message.Message):
     CSR_FIELD_NUMBER: _ClassVar[int]
     FACTS_FIELD_NUMBER: _ClassVar[int]
     ADULT_WARD_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ON_HOLD_FIELD_NUMBER: _ClassVar[int]
     ca: CaKind
     card_id: str
     resident_code: str
@@ -102,19 +104,25 @@ class IssueCertificateRequest(_message.Message):
     csr: bytes
     facts: BasicFacts
     adult_ward: bool
-    def __init__(self, ca: _Optional[_Union[CaKind, str]] = ..., card_id: _Optional[str] = ..., resident_code: _Optional[str] = ..., municipality_code: _Optional[str] = ..., prefecture_name: _Optional[str] = ..., municipality_name: _Optional[str] = ..., birth_date: _Optional[str] = ..., card_expiry: _Optional[str] = ..., public_key: _Optional[bytes] = ..., csr: _Optional[bytes] = ..., facts: _Optional[_Union[BasicFacts, _Mapping]] = ..., adult_ward: _Optional[bool] = ...) -> None: ...
+    idempotency_key: str
+    on_hold: bool
+    def __init__(self, ca: _Optional[_Union[CaKind, str]] = ..., card_id: _Optional[str] = ..., resident_code: _Optional[str] = ..., municipality_code: _Optional[str] = ..., prefecture_name: _Optional[str] = ..., municipality_name: _Optional[str] = ..., birth_date: _Optional[str] = ..., card_expiry: _Optional[str] = ..., public_key: _Optional[bytes] = ..., csr: _Optional[bytes] = ..., facts: _Optional[_Union[BasicFacts, _Mapping]] = ..., adult_ward: _Optional[bool] = ..., idempotency_key: _Optional[str] = ..., on_hold: _Optional[bool] = ...) -> None: ...
 
 class IssueCertificateResponse(_message.Message):
-    __slots__ = ("serial_hex", "certificate", "not_before", "not_after")
+    __slots__ = ("serial_hex", "certificate", "not_before", "not_after", "state", "replayed")
     SERIAL_HEX_FIELD_NUMBER: _ClassVar[int]
     CERTIFICATE_FIELD_NUMBER: _ClassVar[int]
     NOT_BEFORE_FIELD_NUMBER: _ClassVar[int]
     NOT_AFTER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
     serial_hex: str
     certificate: bytes
     not_before: _timestamp_pb2.Timestamp
     not_after: _timestamp_pb2.Timestamp
-    def __init__(self, serial_hex: _Optional[str] = ..., certificate: _Optional[bytes] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    state: CertificateState
+    replayed: bool
+    def __init__(self, serial_hex: _Optional[str] = ..., certificate: _Optional[bytes] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., not_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[_Union[CertificateState, str]] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class CertificateStatus(_message.Message):
     __slots__ = ("ca", "serial_hex", "state", "revoked_at", "cause", "not_after")
