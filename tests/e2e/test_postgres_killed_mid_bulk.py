@@ -145,10 +145,15 @@ async def submit_mailing_list(platform: Platform, codes: list[str]) -> None:
 
 
 async def list_mailings(platform: Platform) -> list[npb.Mailing]:
+    out: list[npb.Mailing] = []
     async with notice_channel(platform) as ch:
-        reply = await npb_grpc.NoticeServiceStub(ch).ListMailings(
-            npb.ListMailingsRequest(municipality_code=MUNICIPALITY), timeout=120)
-        return list(reply.mailings)
+        token = None
+        while token != "":
+            reply = await npb_grpc.NoticeServiceStub(ch).ListMailings(
+                npb.ListMailingsRequest(municipality_code=MUNICIPALITY, page_token=token or ""), timeout=120)
+            out += reply.mailings
+            token = reply.next_page_token
+    return out
 
 
 async def dead_letters(platform: Platform) -> int:

@@ -21,6 +21,9 @@ from gateway.idempotency import HEADER, Idempotency
 from gateway.issuance_api import APPLICATIONS_PATH, MAX_APPLICATION_BODY
 from gateway.issuance_api import router as issuance_router
 from gateway.issuance_client import IssuanceClient
+from gateway.notice_api import MAILING_LISTS_PATH, MAX_MAILING_LIST_BODY
+from gateway.notice_api import router as notice_router
+from gateway.notice_client import NoticeClient
 from gateway.numbering_api import router as numbering_router
 from gateway.numbering_client import NumberingClient
 from gateway.purposes import Registry
@@ -73,6 +76,7 @@ _RULES = {"missing": "required", "extra_forbidden": "not a known field", "string
 
 
 def create_app(*, numbering: NumberingClient | None = None, issuance: IssuanceClient | None = None,
+               notice: NoticeClient | None = None,
                idempotency: Idempotency | None = None, bulk: BulkJobs | None = None,
                purposes: Registry | None = None, max_body_bytes: int = 64 * 1024,
                max_bulk_body_bytes: int = 1024 * 1024, rate_limiter: RateLimiter | None = None) -> FastAPI:
@@ -81,12 +85,14 @@ def create_app(*, numbering: NumberingClient | None = None, issuance: IssuanceCl
                   generate_unique_id_function=lambda route: route.name)
     app.state.numbering = numbering
     app.state.issuance = issuance
+    app.state.notice = notice
     app.state.purposes = purposes or load_purposes()
     app.state.idempotency = idempotency
     app.state.bulk = bulk
     app.include_router(numbering_router)
     app.include_router(bulk_router)
     app.include_router(issuance_router)
+    app.include_router(notice_router)
 
     @app.exception_handler(p.Problem)
     async def _problem(request: Request, exc: p.Problem) -> JSONResponse:
@@ -111,7 +117,8 @@ def create_app(*, numbering: NumberingClient | None = None, issuance: IssuanceCl
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes,
-                       overrides={BULK_PATH: max_bulk_body_bytes, APPLICATIONS_PATH: MAX_APPLICATION_BODY})
+                       overrides={BULK_PATH: max_bulk_body_bytes, APPLICATIONS_PATH: MAX_APPLICATION_BODY,
+                                  MAILING_LISTS_PATH: MAX_MAILING_LIST_BODY})
     if rate_limiter is not None:  # before the body is read, inside the audit line
         app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
     app.add_middleware(AuditMiddleware)

@@ -21,6 +21,7 @@ from gateway.bulk import BulkJobs
 from gateway.https import HttpsServer
 from gateway.idempotency import Idempotency
 from gateway.issuance_client import IssuanceClient
+from gateway.notice_client import NoticeClient
 from gateway.numbering_client import NumberingClient
 from gateway.purposes import load as load_purposes
 from gateway.ratelimit import RateLimiter
@@ -36,6 +37,7 @@ class App:
     units: Units[GatewayStore]
     numbering_channel: grpc.aio.Channel
     issuance_channel: grpc.aio.Channel
+    notice_channel: grpc.aio.Channel
     api: FastAPI
     https: HttpsServer
     # grpc.health.v1 only (no service binding): probes and readiness, fed by the real checks.
@@ -49,7 +51,7 @@ class App:
             # Running bulk jobs are stopped (marked INTERRUPTED) before the channel and the pool close.
             await host("gateway", self.health, loops=[self.idempotency.purge_forever],
                        cleanup=[self.bulk.stop, self.numbering_channel.close, self.issuance_channel.close,
-                                self.units.engine.dispose],
+                                self.notice_channel.close, self.units.engine.dispose],
                        ready=ready, stop=stop, log=log, metrics=self.settings.metrics, https_port=port)
         finally:
             await self.https.stop()
@@ -62,16 +64,18 @@ async def build(settings: GatewaySettings, *, clock: Clock | None = None) -> App
     ca, cert, key = settings.client_files()
     channel = client_channel(settings.numbering.target, ca_file=ca, cert_file=cert, key_file=key)
     issuance_channel = client_channel(settings.issuance.target, ca_file=ca, cert_file=cert, key_file=key)
+    notice_channel = client_channel(settings.notice.target, ca_file=ca, cert_file=cert, key_file=key)
     clock = clock or SystemClock()
     numbering = NumberingClient(channel, settings.numbering.deadline_s)
     bulk = BulkJobs(units=units, numbering=numbering, master=master, clock=clock,
                     deadline_s=settings.numbering.bulk_deadline_s)
     idempotency = Idempotency(units=units, master=master, clock=clock, ttl_s=settings.idempotency_ttl_s)
     api = create_app(numbering=numbering, issuance=IssuanceClient(issuance_channel, settings.issuance.deadline_s),
+                     notice=NoticeClient(notice_channel, settings.notice.deadline_s),
                      bulk=bulk, idempotency=idempotency, purposes=load_purposes(settings.purposes_file),
                      max_body_bytes=settings.https.max_body_bytes,
                      max_bulk_body_bytes=settings.https.max_bulk_body_bytes,
                      rate_limiter=RateLimiter(settings.rate_limit))
     health = PlatformServer(settings.grpc, [], checks={"database": units.ping})
-    return App(settings, units, channel, issuance_channel, api, HttpsServer(api, settings.https), health, bulk,
-               idempotency)
+    return App(settings, units, channel, issuance_channel, notice_channel, api, HttpsServer(api, settings.https),
+               health, bulk, idempotency)

@@ -104,6 +104,7 @@ class GatewaySettings(ServiceSettings):
     https: HttpsSettings = HttpsSettings()
     numbering: UpstreamSettings = UpstreamSettings()
     issuance: UpstreamSettings = UpstreamSettings(target="127.0.0.1:50055")
+    notice: UpstreamSettings = UpstreamSettings(target="127.0.0.1:50053")
     # Unset: the HTTPS server certificate (a dev CA server certificate is a client certificate too).
     client: ClientIdentity = ClientIdentity()
     # Hex secret (32+ bytes): seals the stored first results of idempotent writes (they may carry a 個人番号).

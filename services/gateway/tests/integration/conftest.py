@@ -36,6 +36,9 @@ from mynumber_runtime.testing.identities import (
     nats_settings,
     session_ca,
 )
+from notice.__main__ import MIGRATIONS as NOTICE_MIGRATIONS
+from notice.app import build as build_notice
+from notice.settings import NoticeSettings
 from numbering.__main__ import MIGRATIONS as NUMBERING_MIGRATIONS
 from numbering.app import build as build_numbering
 from numbering.settings import NumberingSettings
@@ -93,6 +96,15 @@ async def serve_app(app: object) -> tuple[asyncio.Event, asyncio.Task[None]]:
 
 
 @pytest.fixture(scope="module")
+def events_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The platform event key, one for the services of a module: notice opens numbering's number.assigned with it,
+    issuance notice's form.issued."""
+    path = tmp_path_factory.mktemp("events") / "events.key"
+    path.write_text(os.urandom(32).hex())
+    return path
+
+
+@pytest.fixture(scope="module")
 def numbering_database(new_database: Callable[[], str]) -> str:
     url = new_database()
     migrate(url, NUMBERING_MIGRATIONS)
@@ -101,14 +113,13 @@ def numbering_database(new_database: Callable[[], str]) -> str:
 
 @pytest.fixture(scope="module")
 async def numbering_target(tmp_path_factory: pytest.TempPathFactory, numbering_database: str,
-                           nats_url: str) -> AsyncIterator[str]:
+                           nats_url: str, events_key: Path) -> AsyncIterator[str]:
     tmp = tmp_path_factory.mktemp("numbering")
     url = numbering_database
     (tmp / "numbering.key").write_text(os.urandom(32).hex())
-    (tmp / "events.key").write_text(os.urandom(32).hex())
     settings = NumberingSettings(database=DatabaseSettings(url=url), nats=nats_settings("numbering", nats_url),
                                  grpc=grpc_server_settings("service:numbering"),
-                                 keys_file=tmp / "numbering.key", events_key_file=tmp / "events.key")
+                                 keys_file=tmp / "numbering.key", events_key_file=events_key)
     stop, task = await serve_app(await build_numbering(settings))
     yield settings.grpc.listen
     stop.set()
@@ -148,22 +159,40 @@ class Forms:
 
 @pytest.fixture(scope="module")
 async def issuance_service(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str],
-                           nats_url: str) -> AsyncIterator[tuple[str, Forms]]:
+                           nats_url: str, events_key: Path) -> AsyncIterator[tuple[str, Forms]]:
     tmp = tmp_path_factory.mktemp("issuance")
     url = new_database()
     migrate(url, ISSUANCE_MIGRATIONS)
-    for name in ("issuance.key", "events.key"):
-        (tmp / name).write_text(os.urandom(32).hex())
+    (tmp / "issuance.key").write_text(os.urandom(32).hex())
     nc = await nats_connect("notice", nats_url)
     await ensure_stream(nc.jetstream(), "notice")  # notice's stream, as notice would create it
     await nc.close()
     settings = IssuanceSettings(database=DatabaseSettings(url=url), nats=nats_settings("issuance", nats_url),
                                 grpc=grpc_server_settings("service:issuance"), keys_file=tmp / "issuance.key",
-                                events_key_file=tmp / "events.key",
+                                events_key_file=events_key,
                                 consumer_name="issuance-gw-" + secrets.token_hex(4))
     app = await build_issuance(settings)
     stop, task = await serve_app(app)
-    yield settings.grpc.listen, Forms(nats_url, SubjectSealer(bytes.fromhex((tmp / "events.key").read_text())), app)
+    yield settings.grpc.listen, Forms(nats_url, SubjectSealer(bytes.fromhex(events_key.read_text())), app)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture(scope="module")
+async def notice_target(tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[], str], nats_url: str,
+                        events_key: Path, numbering_target: str) -> AsyncIterator[str]:
+    """notice, consuming the numbering service's number.assigned as in production (numbering runs first)."""
+    tmp = tmp_path_factory.mktemp("notice")
+    url = new_database()
+    migrate(url, NOTICE_MIGRATIONS)
+    for name in ("notice.key", "print.key"):
+        (tmp / name).write_text(os.urandom(32).hex())
+    settings = NoticeSettings(database=DatabaseSettings(url=url), nats=nats_settings("notice", nats_url),
+                              grpc=grpc_server_settings("service:notice"), keys_file=tmp / "notice.key",
+                              events_key_file=events_key, print_key_file=tmp / "print.key",
+                              export_dir=tmp / "export", consumer_name="notice-gw-" + secrets.token_hex(4))
+    stop, task = await serve_app(await build_notice(settings))
+    yield settings.grpc.listen
     stop.set()
     await asyncio.wait_for(task, 30)
 
@@ -174,6 +203,7 @@ def forms(issuance_service: tuple[str, Forms]) -> Forms:
 
 
 def gateway_settings(tmp: Path, database_url: str, numbering_target: str, issuance_target: str,
+                     notice_target: str,
                      **https: object) -> GatewaySettings:
     keys = tmp / "gateway.key"
     if not keys.exists():
@@ -183,7 +213,8 @@ def gateway_settings(tmp: Path, database_url: str, numbering_target: str, issuan
         database=DatabaseSettings(url=database_url), keys_file=keys, grpc=grpc_server_settings("service:gateway"),
         purposes_file=tmp / "ordinances.toml",
         https=HttpsSettings(listen_port=free_port(), **https),  # type: ignore[arg-type]
-        numbering=UpstreamSettings(target=numbering_target), issuance=UpstreamSettings(target=issuance_target))
+        numbering=UpstreamSettings(target=numbering_target), issuance=UpstreamSettings(target=issuance_target),
+        notice=UpstreamSettings(target=notice_target))
 
 
 @pytest.fixture(scope="module")
@@ -195,9 +226,9 @@ def gateway_database(new_database: Callable[[], str]) -> str:
 
 @pytest.fixture(scope="module")
 async def gateway(tmp_path_factory: pytest.TempPathFactory, gateway_database: str, numbering_target: str,
-                  issuance_service: tuple[str, Forms]) -> AsyncIterator[Gateway]:
+                  issuance_service: tuple[str, Forms], notice_target: str) -> AsyncIterator[Gateway]:
     settings = gateway_settings(tmp_path_factory.mktemp("gateway"), gateway_database, numbering_target,
-                                issuance_service[0], max_body_bytes=4096)
+                                issuance_service[0], notice_target, max_body_bytes=4096)
     # The limit stays on (every call passes the middleware) but above what these tests and schemathesis send;
     # test_rate_limit.py runs a gateway of its own with a small one.
     settings.rate_limit = RateLimitSettings(kinds={"municipality": Limit(rate_per_s=100_000, burst=100_000)})

@@ -26,7 +26,7 @@ RATE_LIMITED = "urn:mynumber:gateway:problem:rate-limited"
 async def base_url(tmp_path_factory: pytest.TempPathFactory, gateway_database: str, numbering_target: str
                    ) -> AsyncIterator[str]:
     settings = gateway_settings(tmp_path_factory.mktemp("gateway-limited"), gateway_database, numbering_target,
-                                "127.0.0.1:1")  # issuance is never called here
+                                "127.0.0.1:1", "127.0.0.1:1")  # issuance and notice are never called here
     # A refill of one call per 1,000 s: within the test the bucket holds what the burst leaves, nothing more.
     settings.rate_limit = RateLimitSettings(kinds={"municipality": Limit(rate_per_s=0.001, burst=BURST)})
     app = await build(settings)

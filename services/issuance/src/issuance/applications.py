@@ -12,6 +12,7 @@ import json
 import uuid
 from dataclasses import dataclass, replace
 
+from mynumber_runtime import pages
 from mynumber_runtime.clock import Clock
 from mynumber_runtime.crypto import FieldSealer, KeyedHash
 from mynumber_runtime.errors import InvalidArgument
@@ -24,7 +25,7 @@ from issuance.errors import ApplicationsNotOpen, ChannelNotYours, LiveApplicatio
 from issuance.forms import form_key
 from issuance.photo import check_photo
 from issuance.ports import IssuanceStorePort
-from issuance.records import AccessDetails, Application, NewApplication, Position, StateChange
+from issuance.records import AccessDetails, Application, NewApplication, StateChange
 from issuance.states import APPLICATION, ApplicationState
 from issuance.tenancy import admit, authorize_municipality
 from issuance.validation import (
@@ -149,7 +150,7 @@ class ApplicationRules:
         validate_municipality(municipality_code)
         if not 0 <= limit <= MAX_LIST:
             raise InvalidArgument("limit", f"must be 1-{MAX_LIST} (0: {DEFAULT_LIST})")
-        after = Position.from_token(page_token) if page_token else None
+        after = pages.position(page_token, key_length=32) if page_token else None
         authorize_municipality(caller, municipality_code)
         size = limit or DEFAULT_LIST
         # Only the municipality's own applications are selected: nothing of another's is read.
@@ -157,7 +158,7 @@ class ApplicationRules:
         if len(page) <= size:
             return page, ""
         last = page[size - 1]
-        return page[:size], Position(last.submitted_at, last.ref).token()
+        return page[:size], pages.Position(last.submitted_at, last.ref).token()
 
     async def withdraw(self, store: IssuanceStorePort, caller: Caller, municipality_code: str, ref: str
                        ) -> Application:

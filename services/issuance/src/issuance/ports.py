@@ -8,7 +8,9 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from issuance.records import AccessDetails, Application, Form, NewApplication, Person, Position, StateChange
+from mynumber_runtime.pages import Position
+
+from issuance.records import AccessDetails, Application, Form, NewApplication, Person, StateChange
 from issuance.states import ApplicationState
 
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from dataclasses import dataclass
-
-from mynumber_runtime.errors import InvalidArgument
 
 from issuance.channels import Channel, HandoverMethod
 from issuance.states import ApplicationState
@@ -63,29 +59,6 @@ class NewApplication:
 class StateChange:
     state: ApplicationState
     at: dt.datetime
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a page of applications ended (keyset: newest first by submitted_at, then ref); its token is opaque to
-    clients and names only what the municipality already saw on that page."""
-
-    submitted_at: dt.datetime
-    ref: str
-
-    def token(self) -> str:
-        return base64.urlsafe_b64encode(f"{self.submitted_at.isoformat()}|{self.ref}".encode()).decode().rstrip("=")
-
-    @classmethod
-    def from_token(cls, token: str) -> Position:
-        try:
-            at, sep, ref = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().partition("|")
-            when = dt.datetime.fromisoformat(at)
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise InvalidArgument("page_token", "not a token this service issued") from None
-        if not sep or when.tzinfo is None or len(ref) != 32 or not ref.isalnum():
-            raise InvalidArgument("page_token", "not a token this service issued")
-        return cls(when, ref)
 
 
 # An access record's details: flat JSON of short facts (bases, references), never personal data.

@@ -12,13 +12,14 @@ from mynumber_runtime import audit
 from mynumber_runtime.consumer import Handler
 from mynumber_runtime.db import Store
 from mynumber_runtime.outbox import add_event
+from mynumber_runtime.pages import Position
 from nats.aio.msg import Msg
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from issuance.channels import Channel, HandoverMethod
 from issuance.models import access_log, application_history, application_photos, applications, forms, outbox, people
-from issuance.records import AccessDetails, Application, Form, NewApplication, Person, Position, StateChange
+from issuance.records import AccessDetails, Application, Form, NewApplication, Person, StateChange
 from issuance.states import LIVE, ApplicationState
 
 _APP = (applications.c.ref, applications.c.person_hash, applications.c.form_hash, applications.c.municipality_code,
@@ -107,9 +108,9 @@ class IssuanceStore(Store):
         if state is not None:
             q = q.where(applications.c.state == state.value)
         if after is not None:
-            q = q.where(sa.or_(applications.c.submitted_at < after.submitted_at,
-                               sa.and_(applications.c.submitted_at == after.submitted_at,
-                                       applications.c.ref > after.ref)))
+            q = q.where(sa.or_(applications.c.submitted_at < after.at,
+                               sa.and_(applications.c.submitted_at == after.at,
+                                       applications.c.ref > after.key)))
         q = q.order_by(applications.c.submitted_at.desc(), applications.c.ref).limit(limit)
         return [_application(r) for r in await self.conn.execute(q)]
 

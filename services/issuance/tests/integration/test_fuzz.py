@@ -155,10 +155,11 @@ async def test_fuzz_get_and_withdraw_application(issuance, caller, m, ref):
 
 
 @_SETTINGS
-@given(caller=_callers, m=_municipalities, state=_enum, limit=st.one_of(st.integers(0, 2000), st.just(2**32 - 1)))
-async def test_fuzz_list_applications(issuance, caller, m, state, limit):
+@given(caller=_callers, m=_municipalities, state=_enum, limit=st.one_of(st.integers(0, 2000), st.just(2**32 - 1)),
+       token=st.one_of(st.text(max_size=80), st.sampled_from(["", "MjAxNi0wMi0wMVQxMDowMDowMHwx"])))
+async def test_fuzz_list_applications(issuance, caller, m, state, limit, token):
     await call(issuance, caller, "ListApplications",
-               pb.ListApplicationsRequest(municipality_code=m, state=state, limit=limit))
+               pb.ListApplicationsRequest(municipality_code=m, state=state, limit=limit, page_token=token))
 
 
 UNARY = {

@@ -11,9 +11,10 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
-from issuance.records import AccessDetails, Application, Form, NewApplication, Person, Position, StateChange
+from issuance.records import AccessDetails, Application, Form, NewApplication, Person, StateChange
 from issuance.states import LIVE, ApplicationState
 from mynumber_runtime.crypto import FieldSealer, KeyedHash
+from mynumber_runtime.pages import Position
 from PIL import Image
 
 
@@ -72,7 +73,7 @@ class FakeStore:
                            after: Position | None = None) -> list[Application]:
         apps = [a for a in self.s.applications.values() if a.municipality_code == municipality_code
                 and (state is None or a.state == state)
-                and (after is None or (a.submitted_at, after.ref) < (after.submitted_at, a.ref))]
+                and (after is None or (a.submitted_at, after.key) < (after.at, a.ref))]
         return sorted(apps, key=lambda a: (-a.submitted_at.timestamp(), a.ref))[:limit]
 
     async def set_state(self, ref: str, current: ApplicationState, target: ApplicationState, at: dt.datetime

@@ -112,8 +112,9 @@ class NoticeServicer(pb_grpc.NoticeServiceServicer):
     async def ListMailings(self, request: pb.ListMailingsRequest, context: grpc.aio.ServicerContext
                            ) -> pb.ListMailingsResponse:
         async with self.units() as store:
-            rows = await self.service.mailing.list_mailings(store, current_caller(), request.municipality_code)
-        return pb.ListMailingsResponse(mailings=[_mailing(r) for r in rows])
+            rows, token = await self.service.mailing.list_mailings(
+                store, current_caller(), request.municipality_code, request.page_size, request.page_token)
+        return pb.ListMailingsResponse(mailings=[_mailing(r) for r in rows], next_page_token=token)
 
     async def ExportPrintBatch(self, request: pb.ExportPrintBatchRequest, context: grpc.aio.ServicerContext
                                ) -> pb.ExportPrintBatchResponse:

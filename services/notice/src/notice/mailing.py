@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
+from mynumber_runtime import pages
 from mynumber_runtime.errors import DomainError
 from mynumber_runtime.identity import Caller
 from mynumber_runtime.tenancy import Basis, Holding, grant
@@ -32,6 +33,9 @@ from notice.tenancy import PERMITS, holding_of
 from notice.validation import AddressIn, MemberIn, validate_address_pair, validate_household_id, validate_member
 
 log = logging.getLogger("notice")
+
+# A page of a municipality's envelopes (ListMailings).
+MAX_PAGE = 1000
 
 
 def _check_list(households: Sequence[HouseholdIn]) -> tuple[list[tuple[str, AddressIn, Sequence[MemberIn]]], set[str]]:
@@ -159,6 +163,16 @@ class Mailings:
         await store.add_events(evs)
         return len(envelopes)
 
-    async def list_mailings(self, store: NoticeStorePort, caller: Caller, municipality_code: str) -> list[Mailing]:
+    async def list_mailings(self, store: NoticeStorePort, caller: Caller, municipality_code: str,
+                            page_size: int = 0, page_token: str = "") -> tuple[list[Mailing], str]:
+        """One page of the municipality's envelopes, oldest first, and the next page's token ("" after the last)."""
         municipality_code = check_caller_municipality(caller, municipality_code)
-        return await store.list_mailings(municipality_code)
+        if not 0 <= page_size <= MAX_PAGE:
+            raise InvalidArgument("page_size", f"must be 1-{MAX_PAGE} (0: {MAX_PAGE})")
+        after = pages.position(page_token, key_length=32) if page_token else None
+        size = page_size or MAX_PAGE
+        page = await store.list_mailings(municipality_code, size + 1, after)
+        if len(page) <= size:
+            return page, ""
+        last = page[size - 1]
+        return page[:size], pages.Position(last.created_at, last.mailing_id).token()

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from mynumber_runtime.pages import Position
+
 from notice.entities import (
     AccessEntry,
     Batch,
@@ -147,7 +149,9 @@ class NoticeStorePort(Protocol):
     async def mark_recalls_sent(self, ids: Sequence[str], batch_id: str, at: dt.datetime) -> None:
         ...
 
-    async def list_mailings(self, municipality_code: str) -> list[Mailing]:
+    async def list_mailings(self, municipality_code: str, limit: int, after: Position | None = None
+                            ) -> list[Mailing]:
+        """Oldest first (created_at, then mailing_id), after `after` when given (keyset pagination)."""
         ...
 
     async def prepared_for_export(self, municipality_codes: Sequence[str]) -> list[Mailing]:

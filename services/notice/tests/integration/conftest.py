@@ -110,9 +110,14 @@ class Running:
         raise AssertionError("the numbers were not consumed")
 
     async def mailings(self, municipality: str = MUNICIPALITY) -> list[pb.Mailing]:
-        resp = await self.stub(f"municipality:{municipality}").ListMailings(
-            pb.ListMailingsRequest(municipality_code=municipality))
-        return list(resp.mailings)
+        out: list[pb.Mailing] = []
+        token = None
+        while token != "":
+            resp = await self.stub(f"municipality:{municipality}").ListMailings(
+                pb.ListMailingsRequest(municipality_code=municipality, page_token=token or ""))
+            out += resp.mailings
+            token = resp.next_page_token
+        return out
 
     async def wait_mailing(self, household_id: str, municipality: str = MUNICIPALITY,
                            status: int = pb.MAILING_STATUS_PREPARED) -> pb.Mailing:

@@ -144,7 +144,8 @@ def rpcs(known_codes: list[str], known_mailings: list[str]) -> dict[str, tuple[s
         "GetResidence": (MUNICIPAL, pb.GetResidenceResponse, st.builds(
             pb.GetResidenceRequest, municipality_code=municipality_codes, resident_code=resident_codes)),
         "ListMailings": (MUNICIPAL, pb.ListMailingsResponse, st.builds(
-            pb.ListMailingsRequest, municipality_code=municipality_codes)),
+            pb.ListMailingsRequest, municipality_code=municipality_codes, page_size=st.integers(0, 2**32 - 1),
+            page_token=st.one_of(st.text(max_size=80), st.sampled_from(["", "MjAxNi0wMi0wMVQxMDowMDowMHwx"])))),
         "ExportPrintBatch": (OPERATOR, pb.ExportPrintBatchResponse, st.builds(
             pb.ExportPrintBatchRequest, municipality_codes=st.lists(municipality_codes, max_size=4),
             with_pdfs=st.just(False))),

@@ -48,7 +48,7 @@ async def test_returned_mail_is_held_three_months_then_return_registered_and_dis
         resident = await store.get_resident(rh)
         endorsed = (await store.conn.execute(sa.text(
             "SELECT count(*) FROM notice.endorsements WHERE resident_hash = :rh"), {"rh": rh})).scalar_one()
-        household = await store.list_mailings(MUNICIPALITY)
+        household = await store.list_mailings(MUNICIPALITY, 1000)
         access = await store.access_entries(rh.hex())
     returned_at = START
     assert (env.status, env.return_reason, env.returned_at, env.hold_until, env.updated_at) == (

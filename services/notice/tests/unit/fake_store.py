@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mynumber_runtime.pages import Position
 from notice.entities import (
     AccessEntry,
     Batch,
@@ -221,10 +222,12 @@ class FakeStore:
     async def mark_recalls_sent(self, ids: Sequence[str], batch_id: str, at: dt.datetime) -> None:
         self._set(ids, recall_batch_id=batch_id, updated_at=at)
 
-    async def list_mailings(self, municipality_code: str) -> list[Mailing]:
+    async def list_mailings(self, municipality_code: str, limit: int, after: Position | None = None
+                            ) -> list[Mailing]:
         return [replace(m, items=sum(i.mailing_id == m.mailing_id for i in self.t.items))
                 for m in sorted(self.t.mailings.values(), key=lambda m: (m.created_at, m.mailing_id))
-                if m.municipality_code == municipality_code]
+                if m.municipality_code == municipality_code
+                and (after is None or (m.created_at, m.mailing_id) > (after.at, after.key))][:limit]
 
     async def prepared_for_export(self, municipality_codes: Sequence[str]) -> list[Mailing]:
         return [m for m in sorted(self.t.mailings.values(), key=lambda m: (m.municipality_code, m.mailing_id))

@@ -132,12 +132,18 @@ def submit(c: Ctx, municipality_code: str, mailing_list: Path) -> None:
 def mailings(c: Ctx, municipality_code: str) -> None:
     """The municipality's envelopes: id, household, status, kind, destination, items, fee, hold until."""
 
-    async def call() -> pb.ListMailingsResponse:
+    async def call() -> list[pb.Mailing]:
+        out: list[pb.Mailing] = []
         async with c.channel("notice") as ch:
-            return await _stub(ch).ListMailings(pb.ListMailingsRequest(municipality_code=municipality_code),
-                                                timeout=c.timeout)
+            token = None
+            while token != "":  # every page (ListMailings gives at most 1,000 at a time)
+                r = await _stub(ch).ListMailings(pb.ListMailingsRequest(
+                    municipality_code=municipality_code, page_token=token or ""), timeout=c.timeout)
+                out += r.mailings
+                token = r.next_page_token
+        return out
 
-    for m in run_call(call).mailings:
+    for m in run_call(call):
         hold = m.hold_until.ToDatetime(tzinfo=dt.UTC).date().isoformat() if m.HasField("hold_until") else ""
         reason = f"\t{word(RETURN_REASON_NAMES, m.return_reason)}" if m.return_reason else ""
         click.echo(f"{m.mailing_id}\t{m.household_id}\t{word(MAILING_STATUSES, m.status)}"

@@ -73,11 +73,11 @@ SERVICES = [
     # After notice: it reads notice's form.issued (the stream is found or created by whichever starts first).
     ServiceSpec("issuance", "issuance", "ISSUANCE_", 50055, 9455),
     # The REST door for municipal systems: HTTPS with client certificates on 127.0.0.1 (docs/gateway.md); its gRPC
-    # port serves health only. It calls numbering and issuance over mTLS as service:gateway.
+    # port serves health only. It calls numbering, issuance and notice over mTLS as service:gateway.
     ServiceSpec("gateway", "gateway", "GATEWAY_", 50056, 9456,
                 (("GATEWAY_HTTPS__LISTEN_HOST", "127.0.0.1"), ("GATEWAY_HTTPS__LISTEN_PORT", "{http_port}"),
                  ("GATEWAY_NUMBERING__TARGET", "{numbering_grpc}"),
-                 ("GATEWAY_ISSUANCE__TARGET", "{issuance_grpc}")),
+                 ("GATEWAY_ISSUANCE__TARGET", "{issuance_grpc}"), ("GATEWAY_NOTICE__TARGET", "{notice_grpc}")),
                 http_port=8443),
 ]
 

@@ -308,16 +308,22 @@ class Mailing(_message.Message):
     def __init__(self, mailing_id: _Optional[str] = ..., household_id: _Optional[str] = ..., status: _Optional[_Union[MailingStatus, str]] = ..., return_reason: _Optional[_Union[ReturnReason, str]] = ..., kind: _Optional[_Union[MailingKind, str]] = ..., items: _Optional[int] = ..., destination: _Optional[_Union[Destination, str]] = ..., hold_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fee_yen: _Optional[int] = ..., reissue_reason: _Optional[_Union[ReissueReason, str]] = ...) -> None: ...
 
 class ListMailingsRequest(_message.Message):
-    __slots__ = ("municipality_code",)
+    __slots__ = ("municipality_code", "page_size", "page_token")
     MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     municipality_code: str
-    def __init__(self, municipality_code: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, municipality_code: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListMailingsResponse(_message.Message):
-    __slots__ = ("mailings",)
+    __slots__ = ("mailings", "next_page_token")
     MAILINGS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     mailings: _containers.RepeatedCompositeFieldContainer[Mailing]
-    def __init__(self, mailings: _Optional[_Iterable[_Union[Mailing, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, mailings: _Optional[_Iterable[_Union[Mailing, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ExportPrintBatchRequest(_message.Message):
     __slots__ = ("municipality_codes", "with_pdfs")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from mynumber_runtime.pages import Position
 
 from notice.entities import Item, Mailing, MailingRef, PendingRecall
 from notice.models import mailing_items, mailings
@@ -114,12 +115,15 @@ class MailingRows(Rows):
         await self._update_mailings([mailing_id], {"status": "returned", "return_reason": reason, "returned_at": at,
                                                    "hold_until": hold_until, "updated_at": at})
 
-    async def list_mailings(self, municipality_code: str) -> list[Mailing]:
+    async def list_mailings(self, municipality_code: str, limit: int, after: Position | None = None
+                            ) -> list[Mailing]:
         m = mailings
         counts = (sa.select(sa.func.count()).where(mailing_items.c.mailing_id == m.c.mailing_id)
                   .scalar_subquery().label("items"))
-        rows = (await self.conn.execute(sa.select(m, counts).where(m.c.municipality_code == municipality_code)
-                                        .order_by(m.c.created_at, m.c.mailing_id))).all()
+        q = sa.select(m, counts).where(m.c.municipality_code == municipality_code)
+        if after is not None:
+            q = q.where(sa.tuple_(m.c.created_at, m.c.mailing_id) > sa.tuple_(sa.literal(after.at), after.key))
+        rows = (await self.conn.execute(q.order_by(m.c.created_at, m.c.mailing_id).limit(limit))).all()
         return [_mailing(r) for r in rows]
 
     async def returned_past_hold(self, now: dt.datetime) -> list[MailingRef]:
