@@ -4,12 +4,14 @@ document at /v1/openapi.json (committed as services/gateway/openapi.json; a test
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from mynumber_runtime.crypto import KeyedHash
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import problems as p
@@ -78,7 +80,7 @@ _RULES = {"missing": "required", "extra_forbidden": "not a known field", "string
 def create_app(*, numbering: NumberingClient | None = None, issuance: IssuanceClient | None = None,
                notice: NoticeClient | None = None,
                idempotency: Idempotency | None = None, bulk: BulkJobs | None = None,
-               purposes: Registry | None = None, max_body_bytes: int = 64 * 1024,
+               purposes: Registry | None = None, person_key: bytes | None = None, max_body_bytes: int = 64 * 1024,
                max_bulk_body_bytes: int = 1024 * 1024, rate_limiter: RateLimiter | None = None) -> FastAPI:
     app = FastAPI(title="My Number platform gateway", version=VERSION, description=DESCRIPTION,
                   openapi_url=OPENAPI_PATH, docs_url=None, redoc_url=None,
@@ -87,6 +89,8 @@ def create_app(*, numbering: NumberingClient | None = None, issuance: IssuanceCl
     app.state.issuance = issuance
     app.state.notice = notice
     app.state.purposes = purposes or load_purposes()
+    # The audit line's person reference; an app built without the gateway's key (the OpenAPI dump) gets a fresh one.
+    app.state.person_ref = KeyedHash(person_key or os.urandom(32))
     app.state.idempotency = idempotency
     app.state.bulk = bulk
     app.include_router(numbering_router)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import grpc
 from fastapi import FastAPI
 from mynumber_runtime.clock import Clock, SystemClock
+from mynumber_runtime.crypto import derive_key
 from mynumber_runtime.db import Units, create_async_engine
 from mynumber_runtime.grpc_server import PlatformServer, client_channel
 from mynumber_runtime.host import host
@@ -73,6 +74,7 @@ async def build(settings: GatewaySettings, *, clock: Clock | None = None) -> App
     api = create_app(numbering=numbering, issuance=IssuanceClient(issuance_channel, settings.issuance.deadline_s),
                      notice=NoticeClient(notice_channel, settings.notice.deadline_s),
                      bulk=bulk, idempotency=idempotency, purposes=load_purposes(settings.purposes_file),
+                     person_key=derive_key(master, "gateway/audit-person"),
                      max_body_bytes=settings.https.max_body_bytes,
                      max_bulk_body_bytes=settings.https.max_bulk_body_bytes,
                      rate_limiter=RateLimiter(settings.rate_limit))

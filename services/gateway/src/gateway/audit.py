@@ -2,8 +2,10 @@
 
 The audit line (logger `gateway.audit`, one per call) says who (the certificate's identity: a municipality code,
 an operator's or a terminal's id, never a person), what (method and the route's template, never the path itself,
-which may carry a 住民票コード), the outcome (status, problem type, whether an idempotent result was replayed) and
-the duration. No request or response field is ever logged (and the runtime's log filter masks digit runs)."""
+which may carry a 住民票コード), which person by keyed hash (`person_ref`, under a key of the gateway's own: one
+person gives one ref, a ref names no one), the 事務 named (`purpose`), the outcome (status, problem type, whether an
+idempotent result was replayed) and the duration. No request or response field is ever logged (and the runtime's
+log filter masks digit runs)."""
 
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ class AuditMiddleware:
                 "http_method": scope.get("method"), "route": _template(scope),
                 "status": status["code"], "problem": state.get("problem"),
                 "replayed": bool(state.get("replayed")), "purpose": state.get("purpose"),
+                "person_ref": state.get("person_ref"),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3)})
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 from gateway import problems as p
 from gateway.notice_client import NoticeClient
 from gateway.numbering_api import PathCode, ResidentCode
-from gateway.resources import KeyHeader, Municipality, Strict, write
+from gateway.resources import KeyHeader, Municipality, Strict, about_person, write
 
 MAILING_LISTS_PATH = "/v1/notice/mailing-lists"
 MAX_HOUSEHOLDS = 2000
@@ -175,6 +175,7 @@ async def register_residence(body: ResidenceRequest, request: Request, caller: M
             summary="A resident's registered 居所")
 async def get_residence(resident_code: PathCode, request: Request, caller: Municipality) -> Residence:
     """A DV victim's 居所 only to the municipality that registered it; to anyone else it is unknown (404)."""
+    about_person(request, resident_code)
     return Residence(**await _notice(request).residence(caller, resident_code))
 
 

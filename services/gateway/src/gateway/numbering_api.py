@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from gateway import problems as p
 from gateway.numbering_client import NumberingClient
-from gateway.resources import Instant, KeyHeader, Municipality, Strict, Use, write
+from gateway.resources import Instant, KeyHeader, Municipality, Strict, Use, about_person, write
 
 RESIDENT_CODE = r"^[0-9]{11}$"
 ResidentCode = Annotated[str, Field(pattern=RESIDENT_CODE, description="住民票コード: 11 digits (body + check digit)")]
@@ -100,6 +100,7 @@ async def assign(body: AssignmentRequest, request: Request, caller: Municipality
 async def lookup(resident_code: PathCode, request: Request, use: Use) -> CurrentNumber:
     """For the municipality whose register holds the person; anyone else's person is unknown (404). The call names
     the 事務 it serves (`Purpose-Of-Use`), which the purpose registry must allow the caller (番号法 第9条)."""
+    about_person(request, resident_code)
     return CurrentNumber(**await _numbering(request).lookup(use.acting, resident_code, use.purpose))
 
 
@@ -107,6 +108,7 @@ async def lookup(resident_code: PathCode, request: Request, use: Use) -> Current
             responses=p.responses(*READ, *PURPOSE), summary="List every 個人番号 a resident has held")
 async def history(resident_code: PathCode, request: Request, use: Use) -> NumberHistory:
     """As the look-up: for the 事務 `Purpose-Of-Use` names."""
+    about_person(request, resident_code)
     return NumberHistory(**await _numbering(request).history(use.acting, resident_code, use.purpose))
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
+from mynumber_runtime.crypto import KeyedHash
 from mynumber_runtime.identity import Caller
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,6 +69,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def about_person(request: Request, resident_code: str) -> None:
+    """Name the person the call is about in the audit line, by keyed hash (never the 住民票コード itself)."""
+    ref: KeyedHash = request.app.state.person_ref
+    request.state.person_ref = ref(resident_code.encode()).hex()
+
+
 def answer(request: Request, result: Result) -> JSONResponse:
     request.state.replayed = result.replayed
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
@@ -79,6 +86,9 @@ async def write(request: Request, caller: Caller, key: str | None, body: BaseMod
                 status: int | Callable[[dict[str, Any]], int] = 200) -> JSONResponse:
     """Run `call` once per Idempotency-Key (its first result replayed to a retry, from any gateway replica)."""
     idem: Idempotency = request.app.state.idempotency
+    code = getattr(body, "resident_code", None) or getattr(body, "old_resident_code", None)
+    if isinstance(code, str):
+        about_person(request, code)
 
     async def run() -> Result:
         out = await call()

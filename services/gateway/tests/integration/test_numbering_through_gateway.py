@@ -234,8 +234,15 @@ async def test_every_call_leaves_one_audit_line_without_personal_data(gateway: G
         (OTHER, "GET", "/v1/numbering/residents/{resident_code}/number", 404, "not-found"),
         ("operator:sre-tanaka", "GET", "/v1/openapi.json", 200, None),
         (OWN, "GET", "unmatched", 404, "not-found")]
+    # Which person, by keyed hash: the same for both calls about them, none where no person was named.
+    refs = [getattr(r, "person_ref", None) for r in lines]
+    assert refs[0] is not None and refs[0] == refs[1] and refs[2:] == [None, None] and len(refs[0]) == 32
+    assert [getattr(r, "purpose", None) for r in lines] == [None, "b1-juuki", None, None]
+    other = new_code()
+    await assign(gateway, other)
+    assert [r for r in caplog.records if r.name == "gateway.audit"][-1].person_ref not in (refs[0], None)  # type: ignore[attr-defined]
     text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
-    assert code not in text and number not in text
+    assert code not in text and number not in text and other not in text
 
 
 async def test_a_first_result_outlives_the_gateway_that_gave_it(gateway: Gateway, tmp_path: Path) -> None:
